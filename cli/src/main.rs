@@ -1,0 +1,170 @@
+//! `toss`: the TOSS wallet without a window, over the same core as the app.
+//!
+//! Output meant for scripts goes to stdout (JSON with `--json`); logs and
+//! errors go to stderr. Exit codes: 0 success, 1 failure, 2 bad usage,
+//! 78 bad configuration (sysexits' EX_CONFIG).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use toss_core::config::{Config, ConfigError};
+use toss_core::home::Home;
+use toss_core::logging::{self, LogFormat};
+use toss_core::wallet;
+
+#[derive(Debug, Parser)]
+#[command(name = "toss", version = toss_core::VERSION, about = "TOSS: offline Solana payments")]
+struct Cli {
+    /// Log format on stderr and in the log file: human or json.
+    #[arg(long, global = true, default_value = "human", value_parser = parse_format)]
+    log_format: LogFormat,
+    /// Print results as JSON for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version.
+    Version,
+    /// Show the effective settings (environment over settings.toml over defaults).
+    Config,
+    /// Show the data directory and whether a wallet exists.
+    Status,
+}
+
+fn parse_format(s: &str) -> Result<LogFormat, String> {
+    s.parse().map_err(|e: logging::LoggingError| e.to_string())
+}
+
+/// A failure with the exit code scripts can branch on.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure {
+            code: 78,
+            message: e.to_string(),
+        }
+    }
+}
+
+macro_rules! general_failure {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Failure { code: 1, message: e.to_string() }
+            }
+        }
+    )*};
+}
+general_failure!(
+    toss_core::home::HomeError,
+    logging::LoggingError,
+    wallet::WalletError,
+    serde_json::Error
+);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("toss: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Version => println!("toss {}", toss_core::VERSION),
+        Command::Config => {
+            let (home, _log) = open_home(cli)?;
+            let config = Config::load(&home.settings_file())?;
+            tracing::debug!(cluster = %config.cluster, "settings resolved");
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&config)?);
+            } else {
+                print_config(&config);
+            }
+        }
+        Command::Status => {
+            let (home, _log) = open_home(cli)?;
+            let status = wallet::status(&home)?;
+            if cli.json {
+                let out = serde_json::json!({
+                    "data_dir": home.root(),
+                    "wallet": status,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("data directory: {}", home.root().display());
+                if status.exists {
+                    println!("wallet: {} account(s)", status.accounts.len());
+                    for a in &status.accounts {
+                        println!("  {}  {}", a.address, a.label);
+                    }
+                } else {
+                    println!("wallet: none yet");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The data directory, created if needed, with logging into it.
+fn open_home(cli: &Cli) -> Result<(Home, logging::LogGuard), Failure> {
+    let home = Home::locate()?;
+    home.ensure()?;
+    let log = logging::init(&home, cli.log_format)?;
+    Ok((home, log))
+}
+
+fn print_config(c: &Config) {
+    let unset = || "(not set)".to_owned();
+    let rows = [
+        ("cluster", c.cluster.to_string()),
+        ("rpc_url", c.rpc_url.to_string()),
+        (
+            "program_id",
+            c.program_id.map_or_else(unset, |a| a.to_string()),
+        ),
+        (
+            "arcium_mxe_program_id",
+            c.arcium_mxe_program_id
+                .map_or_else(unset, |a| a.to_string()),
+        ),
+        (
+            "fee_payer",
+            c.fee_payer
+                .as_ref()
+                .map_or_else(unset, |p| p.display().to_string()),
+        ),
+        (
+            "max_settlement_retries",
+            c.max_settlement_retries.to_string(),
+        ),
+        (
+            "default_intent_expiry_seconds",
+            c.default_intent_expiry_seconds.to_string(),
+        ),
+        (
+            "require_biometric_for_nonce",
+            c.require_biometric_for_nonce.to_string(),
+        ),
+        (
+            "require_biometric_for_intent",
+            c.require_biometric_for_intent.to_string(),
+        ),
+    ];
+    for (k, v) in rows {
+        println!("{k:<30} {v}");
+    }
+}

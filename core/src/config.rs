@@ -1,0 +1,370 @@
+//! Settings: environment variables over a TOML settings file over defaults.
+//!
+//! The variable names are the ones the TOSS SDK documents (`SOLANA_CLUSTER`,
+//! `TOSS_PROGRAM_ID`, ...) so a deployment's environment carries over. Every
+//! value is validated once, here, and a bad one is reported with the place it
+//! came from (the variable, or the key and file) and what is allowed, so a
+//! user can fix it without reading code. An empty environment variable counts
+//! as unset, as shells commonly export empty values.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use url::Url;
+
+use crate::address::Address;
+
+/// A Solana cluster. Devnet is the default: real money moves only when the
+/// user names mainnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cluster {
+    Devnet,
+    Testnet,
+    MainnetBeta,
+    Localnet,
+}
+
+impl Cluster {
+    pub const ALLOWED: &'static str = "devnet, testnet, mainnet-beta (or mainnet), localnet";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cluster::Devnet => "devnet",
+            Cluster::Testnet => "testnet",
+            Cluster::MainnetBeta => "mainnet-beta",
+            Cluster::Localnet => "localnet",
+        }
+    }
+
+    /// The public RPC endpoint, used when `SOLANA_RPC_URL` is not set.
+    pub fn default_rpc_url(self) -> &'static str {
+        match self {
+            Cluster::Devnet => "https://api.devnet.solana.com",
+            Cluster::Testnet => "https://api.testnet.solana.com",
+            Cluster::MainnetBeta => "https://api.mainnet-beta.solana.com",
+            Cluster::Localnet => "http://127.0.0.1:8899",
+        }
+    }
+
+    #[allow(clippy::expect_used)] // constant URLs; the tests parse every one
+    fn default_rpc(self) -> Url {
+        Url::parse(self.default_rpc_url()).expect("built-in RPC URL parses")
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "devnet" => Some(Cluster::Devnet),
+            "testnet" => Some(Cluster::Testnet),
+            "mainnet-beta" | "mainnet" => Some(Cluster::MainnetBeta),
+            "localnet" | "localhost" => Some(Cluster::Localnet),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The resolved, validated settings the rest of the core runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub cluster: Cluster,
+    pub rpc_url: Url,
+    /// The TOSS settlement program; `None` until one is deployed and named.
+    pub program_id: Option<Address>,
+    /// Arcium MXE for confidential submission; `None` turns the feature off.
+    pub arcium_mxe_program_id: Option<Address>,
+    /// Keypair file of the account that pays settlement fees, if not the wallet.
+    pub fee_payer: Option<PathBuf>,
+    pub max_settlement_retries: u32,
+    pub default_intent_expiry_seconds: u32,
+    pub require_biometric_for_nonce: bool,
+    pub require_biometric_for_intent: bool,
+}
+
+/// One setting: its environment variable, its key in the settings file, and
+/// the sentence shown when a value is refused.
+#[derive(Debug)]
+pub struct Setting {
+    pub env: &'static str,
+    pub key: &'static str,
+    pub allowed: &'static str,
+}
+
+macro_rules! settings {
+    ($($name:ident = ($env:literal, $key:literal, $allowed:expr);)*) => {
+        $(pub const $name: Setting = Setting { env: $env, key: $key, allowed: $allowed };)*
+        /// Every setting, in the order the README documents them.
+        pub const ALL: &[&Setting] = &[$(&$name),*];
+    };
+}
+
+/// The settings TOSS understands.
+pub mod setting {
+    use super::{Cluster, Setting};
+    use super::{EXPIRY_RANGE, RETRIES_RANGE};
+
+    settings! {
+        CLUSTER = ("SOLANA_CLUSTER", "cluster", Cluster::ALLOWED);
+        RPC_URL = ("SOLANA_RPC_URL", "rpc_url", "an http:// or https:// URL with a host");
+        PROGRAM_ID = ("TOSS_PROGRAM_ID", "program_id", "a base58 Solana address (32 bytes)");
+        ARCIUM_MXE_PROGRAM_ID = ("ARCIUM_MXE_PROGRAM_ID", "arcium_mxe_program_id", "a base58 Solana address (32 bytes)");
+        FEE_PAYER = ("TOSS_FEE_PAYER", "fee_payer", "the path of a Solana keypair file (~/ is expanded)");
+        MAX_SETTLEMENT_RETRIES = ("MAX_SETTLEMENT_RETRIES", "max_settlement_retries", RETRIES_RANGE.2);
+        DEFAULT_INTENT_EXPIRY_SECONDS = ("DEFAULT_INTENT_EXPIRY_SECONDS", "default_intent_expiry_seconds", EXPIRY_RANGE.2);
+        REQUIRE_BIOMETRIC_FOR_NONCE = ("REQUIRE_BIOMETRIC_FOR_NONCE", "require_biometric_for_nonce", BOOL_ALLOWED);
+        REQUIRE_BIOMETRIC_FOR_INTENT = ("REQUIRE_BIOMETRIC_FOR_INTENT", "require_biometric_for_intent", BOOL_ALLOWED);
+    }
+
+    const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
+}
+
+/// Inclusive bounds and the sentence that states them.
+type Range = (u32, u32, &'static str);
+const RETRIES_RANGE: Range = (0, 10, "a whole number from 0 to 10");
+/// One minute to thirty days: shorter cannot cross a queue at a till, longer
+/// leaves a merchant exposed to a payer's other spending for too long.
+const EXPIRY_RANGE: Range = (
+    60,
+    2_592_000,
+    "a whole number of seconds from 60 to 2592000 (30 days)",
+);
+
+/// Where a value came from, named the way the user wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Env(&'static str),
+    File { key: &'static str, path: PathBuf },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Env(var) => write!(f, "environment variable {var}"),
+            Origin::File { key, path } => write!(f, "`{key}` in {}", path.display()),
+        }
+    }
+}
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{origin}: {value:?} is not allowed; expected {allowed}")]
+    Invalid {
+        origin: Origin,
+        value: String,
+        allowed: &'static str,
+    },
+    #[error("cannot read settings file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("settings file {} is not valid TOML: {message}", path.display())]
+    Syntax { path: PathBuf, message: String },
+    #[error("settings file {}: unknown key `{key}`; known keys: {known}", path.display())]
+    UnknownKey {
+        path: PathBuf,
+        key: String,
+        known: String,
+    },
+    #[error("settings file {}: `{key}` must be a string, a whole number or true/false, not {found}", path.display())]
+    WrongType {
+        path: PathBuf,
+        key: String,
+        found: &'static str,
+    },
+}
+
+impl Config {
+    /// Loads settings from the process environment and `settings_file`
+    /// (which may be absent).
+    pub fn load(settings_file: &Path) -> Result<Self, ConfigError> {
+        Self::resolve(|var| std::env::var(var).ok(), Some(settings_file))
+    }
+
+    /// Resolves settings from an environment lookup and an optional settings
+    /// file. Taking the lookup as a function keeps tests off the process
+    /// environment, which is shared between test threads.
+    pub fn resolve(
+        env: impl Fn(&str) -> Option<String>,
+        settings_file: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let file = match settings_file {
+            Some(path) => FileValues::read(path)?,
+            None => FileValues::default(),
+        };
+        let pick = |s: &'static Setting| -> Option<(String, Origin)> {
+            match env(s.env) {
+                Some(v) if !v.is_empty() => Some((v, Origin::Env(s.env))),
+                _ => file.get(s),
+            }
+        };
+
+        use setting::*;
+        let cluster = match pick(&CLUSTER) {
+            Some((v, origin)) => Cluster::parse(&v).ok_or_else(|| invalid(&CLUSTER, origin, v))?,
+            None => Cluster::Devnet,
+        };
+        let rpc_url = match pick(&RPC_URL) {
+            Some((v, origin)) => parse_rpc_url(&v).ok_or_else(|| invalid(&RPC_URL, origin, v))?,
+            None => cluster.default_rpc(),
+        };
+        let address = |s: &'static Setting| -> Result<Option<Address>, ConfigError> {
+            pick(s)
+                .map(|(v, origin)| v.trim().parse().map_err(|_| invalid(s, origin, v)))
+                .transpose()
+        };
+        let number = |s: &'static Setting, (lo, hi, _): Range, default: u32| match pick(s) {
+            Some((v, origin)) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or_else(|| invalid(s, origin, v)),
+            None => Ok(default),
+        };
+        let boolean = |s: &'static Setting, default: bool| match pick(s) {
+            Some((v, origin)) => parse_bool(&v).ok_or_else(|| invalid(s, origin, v)),
+            None => Ok(default),
+        };
+
+        Ok(Config {
+            cluster,
+            rpc_url,
+            program_id: address(&PROGRAM_ID)?,
+            arcium_mxe_program_id: address(&ARCIUM_MXE_PROGRAM_ID)?,
+            fee_payer: pick(&FEE_PAYER)
+                .map(|(v, origin)| {
+                    expand_home(&v, &env).ok_or_else(|| invalid(&FEE_PAYER, origin, v))
+                })
+                .transpose()?,
+            max_settlement_retries: number(&MAX_SETTLEMENT_RETRIES, RETRIES_RANGE, 3)?,
+            default_intent_expiry_seconds: number(
+                &DEFAULT_INTENT_EXPIRY_SECONDS,
+                EXPIRY_RANGE,
+                86_400,
+            )?,
+            require_biometric_for_nonce: boolean(&REQUIRE_BIOMETRIC_FOR_NONCE, true)?,
+            require_biometric_for_intent: boolean(&REQUIRE_BIOMETRIC_FOR_INTENT, false)?,
+        })
+    }
+}
+
+fn invalid(s: &Setting, origin: Origin, value: String) -> ConfigError {
+    ConfigError::Invalid {
+        origin,
+        value,
+        allowed: s.allowed,
+    }
+}
+
+fn parse_rpc_url(v: &str) -> Option<Url> {
+    let url = Url::parse(v.trim()).ok()?;
+    let http = matches!(url.scheme(), "http" | "https");
+    (http && url.host().is_some()).then_some(url)
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Expands a leading `~/` as the SDK's `TOSS_FEE_PAYER=~/.config/solana/id.json`
+/// example expects; `None` for an empty path or `~` with no HOME to expand.
+fn expand_home(v: &str, env: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let v = v.trim();
+    if v.is_empty() {
+        return None;
+    }
+    match v.strip_prefix("~/") {
+        Some(rest) => env("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| Path::new(&h).join(rest)),
+        None => Some(PathBuf::from(v)),
+    }
+}
+
+/// The raw values of a settings file, keyed by setting.
+#[derive(Debug, Default)]
+struct FileValues {
+    path: PathBuf,
+    values: BTreeMap<&'static str, String>,
+}
+
+impl FileValues {
+    /// Reads and checks the file's shape; a missing file is an empty one.
+    fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.into(),
+                    source,
+                });
+            }
+        };
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: path.into(),
+                    message: e.message().to_owned(),
+                })?;
+        let mut values = BTreeMap::new();
+        for (key, value) in table {
+            let Some(setting) = setting::ALL.iter().find(|s| s.key == key) else {
+                return Err(ConfigError::UnknownKey {
+                    path: path.into(),
+                    key,
+                    known: setting::ALL
+                        .iter()
+                        .map(|s| s.key)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    return Err(ConfigError::WrongType {
+                        path: path.into(),
+                        key,
+                        found: other.type_str(),
+                    });
+                }
+            };
+            values.insert(setting.key, text);
+        }
+        Ok(Self {
+            path: path.into(),
+            values,
+        })
+    }
+
+    fn get(&self, s: &'static Setting) -> Option<(String, Origin)> {
+        self.values.get(s.key).map(|v| {
+            (
+                v.clone(),
+                Origin::File {
+                    key: s.key,
+                    path: self.path.clone(),
+                },
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,216 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+const PROGRAM: &str = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+
+#[test]
+fn defaults_are_devnet_and_the_sdk_values() {
+    let c = Config::resolve(env(&[]), None).unwrap();
+    assert_eq!(c.cluster, Cluster::Devnet);
+    assert_eq!(c.rpc_url.as_str(), "https://api.devnet.solana.com/");
+    assert_eq!(c.program_id, None);
+    assert_eq!(c.arcium_mxe_program_id, None);
+    assert_eq!(c.fee_payer, None);
+    assert_eq!(c.max_settlement_retries, 3);
+    assert_eq!(c.default_intent_expiry_seconds, 86_400);
+    assert!(c.require_biometric_for_nonce);
+    assert!(!c.require_biometric_for_intent);
+}
+
+#[test]
+fn every_cluster_has_its_own_default_rpc() {
+    for (name, url) in [
+        ("devnet", "https://api.devnet.solana.com/"),
+        ("testnet", "https://api.testnet.solana.com/"),
+        ("mainnet-beta", "https://api.mainnet-beta.solana.com/"),
+        ("MAINNET", "https://api.mainnet-beta.solana.com/"),
+        ("localnet", "http://127.0.0.1:8899/"),
+    ] {
+        let c = Config::resolve(env(&[("SOLANA_CLUSTER", name)]), None).unwrap();
+        assert_eq!(c.rpc_url.as_str(), url, "{name}");
+    }
+}
+
+#[test]
+fn environment_overrides_file_overrides_defaults() {
+    let (_dir, path) = file(
+        "cluster = \"testnet\"\nmax_settlement_retries = 5\nrequire_biometric_for_intent = true\n",
+    );
+    let c = Config::resolve(env(&[("MAX_SETTLEMENT_RETRIES", "7")]), Some(&path)).unwrap();
+    assert_eq!(c.cluster, Cluster::Testnet, "file beats default");
+    assert_eq!(c.max_settlement_retries, 7, "environment beats file");
+    assert!(c.require_biometric_for_intent);
+    assert_eq!(c.default_intent_expiry_seconds, 86_400, "default stays");
+}
+
+#[test]
+fn an_empty_variable_counts_as_unset() {
+    let (_dir, path) = file("cluster = \"testnet\"\n");
+    let c = Config::resolve(env(&[("SOLANA_CLUSTER", "")]), Some(&path)).unwrap();
+    assert_eq!(c.cluster, Cluster::Testnet);
+}
+
+#[test]
+fn all_variables_are_read() {
+    let c = Config::resolve(
+        env(&[
+            ("SOLANA_CLUSTER", "localnet"),
+            ("SOLANA_RPC_URL", "http://127.0.0.1:9000"),
+            ("TOSS_PROGRAM_ID", PROGRAM),
+            ("ARCIUM_MXE_PROGRAM_ID", "11111111111111111111111111111111"),
+            ("TOSS_FEE_PAYER", "~/.config/solana/id.json"),
+            ("HOME", "/home/till"),
+            ("MAX_SETTLEMENT_RETRIES", "0"),
+            ("DEFAULT_INTENT_EXPIRY_SECONDS", "60"),
+            ("REQUIRE_BIOMETRIC_FOR_NONCE", "off"),
+            ("REQUIRE_BIOMETRIC_FOR_INTENT", "YES"),
+        ]),
+        None,
+    )
+    .unwrap();
+    assert_eq!(c.rpc_url.as_str(), "http://127.0.0.1:9000/");
+    assert_eq!(c.program_id.unwrap().to_string(), PROGRAM);
+    assert_eq!(c.arcium_mxe_program_id.unwrap().to_bytes(), [0; 32]);
+    assert_eq!(
+        c.fee_payer.as_deref(),
+        Some(Path::new("/home/till/.config/solana/id.json"))
+    );
+    assert_eq!(c.max_settlement_retries, 0);
+    assert_eq!(c.default_intent_expiry_seconds, 60);
+    assert!(!c.require_biometric_for_nonce);
+    assert!(c.require_biometric_for_intent);
+}
+
+#[test]
+fn every_bad_environment_value_names_the_variable_and_what_is_allowed() {
+    let cases: &[(&Setting, &str)] = &[
+        (&setting::CLUSTER, "mainnnet"),
+        (&setting::RPC_URL, "api.devnet.solana.com"),
+        (&setting::RPC_URL, "ftp://example.org"),
+        (&setting::RPC_URL, "http://"),
+        (&setting::PROGRAM_ID, "not-a-key"),
+        (&setting::PROGRAM_ID, "1111"),
+        (&setting::ARCIUM_MXE_PROGRAM_ID, "0x1234"),
+        (&setting::FEE_PAYER, "   "),
+        (&setting::MAX_SETTLEMENT_RETRIES, "-1"),
+        (&setting::MAX_SETTLEMENT_RETRIES, "11"),
+        (&setting::MAX_SETTLEMENT_RETRIES, "three"),
+        (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "59"),
+        (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "2592001"),
+        (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "1.5"),
+        (&setting::REQUIRE_BIOMETRIC_FOR_NONCE, "maybe"),
+        (&setting::REQUIRE_BIOMETRIC_FOR_INTENT, "2"),
+    ];
+    for (s, bad) in cases {
+        let err = Config::resolve(env(&[(s.env, bad)]), None).unwrap_err();
+        match &err {
+            ConfigError::Invalid {
+                origin,
+                value,
+                allowed,
+            } => {
+                assert_eq!(*origin, Origin::Env(s.env));
+                assert_eq!(value, bad);
+                assert_eq!(*allowed, s.allowed);
+            }
+            other => panic!("{}={bad}: unexpected {other:?}", s.env),
+        }
+        let msg = err.to_string();
+        assert!(msg.contains(s.env), "{msg}");
+        assert!(msg.contains(s.allowed), "{msg}");
+    }
+}
+
+#[test]
+fn fee_payer_with_tilde_needs_a_home() {
+    let err = Config::resolve(env(&[("TOSS_FEE_PAYER", "~/id.json")]), None).unwrap_err();
+    assert!(err.to_string().contains("TOSS_FEE_PAYER"), "{err}");
+}
+
+#[test]
+fn a_bad_file_value_names_the_key_and_the_file() {
+    let (_dir, path) = file("default_intent_expiry_seconds = 5\n");
+    let err = Config::resolve(env(&[]), Some(&path)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("`default_intent_expiry_seconds`"), "{msg}");
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(msg.contains("from 60 to 2592000"), "{msg}");
+}
+
+#[test]
+fn an_empty_file_value_is_an_error_not_a_default() {
+    let (_dir, path) = file("cluster = \"\"\n");
+    let err = Config::resolve(env(&[]), Some(&path)).unwrap_err();
+    assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+}
+
+#[test]
+fn unknown_keys_are_refused_with_the_known_ones_listed() {
+    let (_dir, path) = file("clutser = \"devnet\"\n");
+    let err = Config::resolve(env(&[]), Some(&path)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("unknown key `clutser`"), "{msg}");
+    assert!(msg.contains("cluster, rpc_url, program_id"), "{msg}");
+}
+
+#[test]
+fn wrong_toml_types_are_refused() {
+    for (text, found) in [
+        ("max_settlement_retries = 1.5\n", "float"),
+        ("cluster = [\"devnet\"]\n", "array"),
+        ("[cluster]\nname = \"devnet\"\n", "table"),
+    ] {
+        let (_dir, path) = file(text);
+        let err = Config::resolve(env(&[]), Some(&path)).unwrap_err();
+        match err {
+            ConfigError::WrongType { found: f, .. } => assert_eq!(f, found, "{text}"),
+            other => panic!("{text}: unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn broken_toml_is_a_syntax_error_naming_the_file() {
+    let (_dir, path) = file("cluster = \"devnet\n");
+    let err = Config::resolve(env(&[]), Some(&path)).unwrap_err();
+    assert!(matches!(err, ConfigError::Syntax { .. }), "{err:?}");
+    assert!(err.to_string().contains("settings.toml"), "{err}");
+}
+
+#[test]
+fn a_missing_file_is_an_empty_one_but_an_unreadable_one_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.toml");
+    assert_eq!(
+        Config::resolve(env(&[]), Some(&missing)).unwrap(),
+        Config::resolve(env(&[]), None).unwrap()
+    );
+    // A directory where the file should be cannot be read as text.
+    let err = Config::resolve(env(&[]), Some(dir.path())).unwrap_err();
+    assert!(matches!(err, ConfigError::Read { .. }), "{err:?}");
+}
+
+#[test]
+fn integers_and_booleans_in_the_file_are_accepted_as_strings_too() {
+    let (_dir, path) =
+        file("max_settlement_retries = \"4\"\nrequire_biometric_for_nonce = false\n");
+    let c = Config::resolve(env(&[]), Some(&path)).unwrap();
+    assert_eq!(c.max_settlement_retries, 4);
+    assert!(!c.require_biometric_for_nonce);
+}

@@ -1,0 +1,14 @@
+//! The TOSS wallet core.
+//!
+//! Everything a TOSS wallet does lives here, free of any UI: the desktop app
+//! (`src-tauri`) and the `toss` CLI are thin adapters over this crate, so what
+//! they do is what its tests exercise.
+
+pub mod address;
+pub mod config;
+pub mod home;
+pub mod logging;
+pub mod wallet;
+
+/// This build's version, as the app and CLI report it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,42 @@
+# Shared by scripts/run and scripts/test: packages, toolchain and build settings.
+# Sourced, not run.
+
+# What building the app needs on Debian 12 / Ubuntu 22.04+ (Tauri 2 on WebKitGTK 4.1).
+BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config)
+# What the test suite adds: a virtual X server, WebKit's WebDriver, and tools for screenshots.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick)
+
+# One persistent target directory outside the clone keeps warm builds (and CI) fast.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/toss-desktop/target}"
+# Link Debian's OpenSSL instead of building a vendored copy (minutes on 2 cores).
+export OPENSSL_NO_VENDOR=1
+TOOLS_DIR="${TOSS_TOOLS_DIR:-$HOME/.cache/toss-desktop/tools}"
+export PATH="$TOOLS_DIR/bin:$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs the Debian packages given that are missing, with sudo when not root.
+ensure_packages() {
+  if ! command -v dpkg-query >/dev/null; then
+    say "not a Debian/Ubuntu system: install the equivalents of: $*"
+    return 0
+  fi
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing system packages: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    say "Rust is not installed: install it from https://rustup.rs (stable, 1.95 or newer), then run this again"
+    exit 1
+  fi
+}

@@ -1,0 +1,56 @@
+//! What the app opens once at start and every command reads.
+
+use toss_core::config::Config;
+use toss_core::home::Home;
+use toss_core::logging::{self, LogFormat, LogGuard};
+
+/// The app's state. Start-up problems (no data directory, bad settings) are
+/// kept as messages instead of aborting, so the window can open and tell the
+/// user what to fix.
+#[derive(Debug)]
+pub struct AppState {
+    pub home: Result<Home, String>,
+    pub config: Result<Config, String>,
+    _log: Option<LogGuard>,
+}
+
+impl AppState {
+    pub fn start(json_logs: bool) -> Self {
+        let format = if json_logs {
+            LogFormat::Json
+        } else {
+            LogFormat::Human
+        };
+        let home = Home::locate().and_then(|h| h.ensure().map(|()| h));
+        let log = match &home {
+            Ok(h) => logging::init(h, format)
+                .map_err(|e| eprintln!("TOSS: logging to file is off: {e}"))
+                .ok(),
+            Err(_) => None,
+        };
+        let home = home.map_err(|e| e.to_string());
+        let config = match &home {
+            Ok(h) => Config::load(&h.settings_file()).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        match (&home, &config) {
+            (Ok(h), Ok(c)) => tracing::info!(
+                version = toss_core::VERSION,
+                data_dir = %h.root().display(),
+                cluster = %c.cluster,
+                "TOSS Desktop started"
+            ),
+            (_, Err(e)) => {
+                tracing::warn!(error = %e, "TOSS Desktop started with a settings problem")
+            }
+            (Err(e), Ok(_)) => {
+                tracing::warn!(error = %e, "TOSS Desktop started without a data directory")
+            }
+        }
+        Self {
+            home,
+            config,
+            _log: log,
+        }
+    }
+}

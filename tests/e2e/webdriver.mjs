@@ -1,0 +1,145 @@
+// A small W3C WebDriver client and a launcher for the real TOSS app through
+// tauri-driver (which drives WebKitWebDriver, which starts the app's WebView).
+// Node's fetch is all it needs, so the e2e suite installs nothing from npm.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+let nextPort = 4444 + (process.pid % 1000) * 2;
+
+export const appBinary = () => {
+  const bin = process.env.TOSS_APP_BIN;
+  if (!bin) throw new Error("TOSS_APP_BIN must name the built toss-desktop binary");
+  return bin;
+};
+
+export const screenshotDir = () => {
+  const target = process.env.CARGO_TARGET_DIR ?? "target";
+  const dir = join(target, "e2e-screenshots");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+/** A fresh, empty TOSS_HOME for one app instance. */
+export const freshHome = () => mkdtempSync(join(tmpdir(), "toss-e2e-"));
+
+class Session {
+  constructor(base, id, driver) {
+    this.base = base;
+    this.id = id;
+    this.driver = driver;
+  }
+
+  async cmd(method, path, body) {
+    const res = await fetch(`${this.base}/session/${this.id}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(json.value)}`);
+    return json.value;
+  }
+
+  async find(css) {
+    const v = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return v[ELEMENT];
+  }
+
+  async text(css) {
+    return this.cmd("GET", `/element/${await this.find(css)}/text`);
+  }
+
+  async click(css) {
+    await this.cmd("POST", `/element/${await this.find(css)}/click`, {});
+  }
+
+  title() {
+    return this.cmd("GET", "/title");
+  }
+
+  /** Polls `css`'s text until `predicate` holds; fails with the last text seen. */
+  async waitForText(css, predicate, timeoutMs = 10000) {
+    const end = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < end) {
+      try {
+        last = await this.text(css);
+        if (predicate(last)) return last;
+      } catch (err) {
+        last = `(${err.message})`;
+      }
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting on ${css}; last text: ${JSON.stringify(last)}`);
+  }
+
+  /** Saves a PNG after two animation frames, so the last DOM change is painted. */
+  async screenshot(name) {
+    await this.cmd("POST", "/execute/async", {
+      script: "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+      args: [],
+    });
+    const png = Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
+    const path = join(screenshotDir(), `${name}.png`);
+    writeFileSync(path, png);
+    return { path, png };
+  }
+
+  async close() {
+    try {
+      await this.cmd("DELETE", "");
+    } finally {
+      this.driver.stop();
+    }
+  }
+}
+
+/**
+ * Starts tauri-driver with `env` added to its environment (the app inherits it),
+ * opens a WebDriver session on the app and returns it.
+ */
+export async function launchApp(env) {
+  const port = nextPort;
+  nextPort += 2;
+  // Its own process group: killing the group also ends WebKitWebDriver and the app.
+  const child = spawn(
+    "tauri-driver",
+    ["--port", String(port), "--native-port", String(port + 1)],
+    { env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const driver = {
+    stop() {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    },
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const end = Date.now() + 20000;
+  let lastError;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(`${base}/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          capabilities: { alwaysMatch: { "tauri:options": { application: appBinary() } } },
+        }),
+      });
+      const json = await res.json();
+      if (res.ok) return new Session(base, json.value.sessionId, driver);
+      lastError = JSON.stringify(json.value);
+    } catch (err) {
+      lastError = err.message; // driver not listening yet
+    }
+    await sleep(200);
+  }
+  driver.stop();
+  throw new Error(`could not open a WebDriver session on the app: ${lastError}`);
+}
