@@ -7,6 +7,7 @@
 pub mod address;
 pub mod config;
 pub mod home;
+pub mod intent;
 pub mod logging;
 pub mod wallet;
 

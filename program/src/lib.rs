@@ -1,7 +1,9 @@
-//! TOSS settlement program.
+//! TOSS settlement program and its client-side wire format.
 //!
-//! This crate will hold the on-chain program (SPL-style `instruction` /
-//! `processor` / `state` / `error` modules) and, behind the `no-entrypoint`
-//! feature, the intent wire format and instruction builders that clients link.
-//! It is empty until the settlement-protocol issue fills it; it is a workspace
-//! member now so the workspace layout, lints and CI cover it from the start.
+//! - [`intent`]: the signed payment intent, its canonical encoding and the
+//!   conflict rule. Clients link it with the `no-entrypoint` feature.
+//!
+//! The program's `instruction` / `processor` / `state` / `error` modules
+//! follow the SPL layout.
+
+pub mod intent;

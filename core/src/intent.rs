@@ -1,0 +1,300 @@
+//! Signing intents (payer side) and verifying them offline (payee side).
+//!
+//! The wire format itself lives in `toss_program::intent`, shared with the
+//! on-chain program; this module adds what needs a secret key or a clock:
+//! Ed25519 signatures and the payee's offline acceptance rules. Nothing is
+//! trusted before its signature has been checked.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use solana_program::pubkey::Pubkey;
+pub use toss_program::intent::{
+    DurableNonce, Intent, IntentError, SignedIntent, cluster, conflict_order,
+};
+
+/// How far a payer's clock may run ahead of the payee's before an intent
+/// "created in the future" is refused (documented in docs/intent.md).
+pub const CLOCK_SKEW_SECONDS: u32 = 300;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Intent(#[from] IntentError),
+    #[error("this key ({key}) is not the intent's payer ({payer})")]
+    NotThePayer { key: Pubkey, payer: Pubkey },
+}
+
+/// Signs `intent` as its payer. The key must be the payer's: a wallet must
+/// never produce an intent whose signature cannot verify.
+pub fn sign(intent: Intent, key: &SigningKey) -> Result<SignedIntent, SignError> {
+    let signer = Pubkey::new_from_array(key.verifying_key().to_bytes());
+    if signer != intent.payer {
+        return Err(SignError::NotThePayer {
+            key: signer,
+            payer: intent.payer,
+        });
+    }
+    let body = intent.encode()?;
+    let signature = key.sign(&body).to_bytes();
+    Ok(SignedIntent { intent, signature })
+}
+
+/// Why a payee refuses an intent. Each rule has its own variant so the UI and
+/// scripts can react precisely; the messages are meant for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("not a valid intent: {0}")]
+    Malformed(#[from] IntentError),
+    #[error("the signature does not match the payer {0}: the intent was altered or forged")]
+    BadSignature(Pubkey),
+    #[error(
+        "the intent is for another cluster (genesis prefix {got}, this wallet settles on {expected})"
+    )]
+    WrongCluster { expected: String, got: String },
+    #[error(
+        "the intent names program {got}, not the TOSS program this wallet settles with ({expected})"
+    )]
+    WrongProgram { expected: Pubkey, got: Pubkey },
+    #[error("the intent pays {got}, not this wallet ({expected})")]
+    WrongPayee { expected: Pubkey, got: Pubkey },
+    #[error("the intent is for {got} base units, but {expected} were requested")]
+    WrongAmount { expected: u64, got: u64 },
+    #[error("the intent pays in {got}, but {expected} was requested")]
+    WrongMint { expected: String, got: String },
+    #[error("the intent expired at {expires_at} (now {now})")]
+    Expired { expires_at: u32, now: u32 },
+    #[error(
+        "the intent claims to be created at {created_at}, ahead of this clock ({now}) by more than {CLOCK_SKEW_SECONDS} s; check both clocks"
+    )]
+    FromTheFuture { created_at: u32, now: u32 },
+    #[error(
+        "the intent expires in {remaining} s, less than the {minimum} s needed to settle it safely"
+    )]
+    ExpiresTooSoon { remaining: u32, minimum: u32 },
+    #[error("this intent was already received")]
+    AlreadySeen,
+    #[error("no offline limit is set for {0}; this wallet does not accept it offline")]
+    NoLimitForMint(String),
+    #[error("{amount} base units is over the offline limit of {limit} for one payment")]
+    OverSingleLimit { amount: u64, limit: u64 },
+    #[error(
+        "this payer already owes {unsettled} unsettled base units; {amount} more is over the offline limit of {limit}"
+    )]
+    OverPayerLimit {
+        unsettled: u64,
+        amount: u64,
+        limit: u64,
+    },
+}
+
+/// Checks the payer's Ed25519 signature over the canonical body, with the
+/// strict rules the Solana precompile applies (no malleable or small-order
+/// signatures), so what verifies here also verifies on-chain.
+pub fn verify_signature(signed: &SignedIntent) -> Result<(), VerifyError> {
+    let payer = signed.intent.payer;
+    let bad = || VerifyError::BadSignature(payer);
+    let key = VerifyingKey::from_bytes(&payer.to_bytes()).map_err(|_| bad())?;
+    let body = signed.intent.encode()?;
+    key.verify_strict(&body, &Signature::from_bytes(&signed.signature))
+        .map_err(|_| bad())
+}
+
+/// What the payee asked for, when it asked for something specific.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    pub amount: u64,
+    /// `None` for SOL.
+    pub mint: Option<Pubkey>,
+}
+
+/// Offline limits for one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Largest single intent accepted offline.
+    pub max_single: u64,
+    /// Largest total of unsettled intents from one payer.
+    pub max_unsettled_per_payer: u64,
+}
+
+/// The payee's offline risk policy. Offline, a payer can sign more than its
+/// vault holds; these limits bound what one payer can leave unpaid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskLimits {
+    /// Keyed by mint (`None` = SOL). A mint without an entry is refused.
+    pub per_mint: BTreeMap<Option<Pubkey>, Limit>,
+    /// The least time before expiry that leaves room to get online and settle.
+    pub min_remaining_seconds: u32,
+}
+
+impl Default for RiskLimits {
+    /// SOL only: 2 SOL per payment, 10 SOL unsettled per payer, one hour left.
+    fn default() -> Self {
+        Self {
+            per_mint: BTreeMap::from([(
+                None,
+                Limit {
+                    max_single: 2_000_000_000,
+                    max_unsettled_per_payer: 10_000_000_000,
+                },
+            )]),
+            min_remaining_seconds: 3600,
+        }
+    }
+}
+
+/// What the payee already holds: the seen-set and unsettled totals. The store
+/// persists it; [`MemoryLedger`] keeps it in memory.
+pub trait Ledger {
+    fn seen(&self, id: &[u8; 32]) -> bool;
+    /// Sum of intents received from `payer` in `mint` and not yet settled.
+    fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64;
+}
+
+/// An in-memory [`Ledger`].
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    seen: HashSet<[u8; 32]>,
+    unsettled: HashMap<(Pubkey, Option<Pubkey>), u64>,
+}
+
+impl MemoryLedger {
+    /// Records an accepted intent.
+    pub fn record(&mut self, accepted: &Accepted) {
+        self.seen.insert(accepted.id);
+        let i = &accepted.signed.intent;
+        let total = self.unsettled.entry((i.payer, i.mint)).or_default();
+        *total = total.saturating_add(i.amount);
+    }
+}
+
+impl Ledger for MemoryLedger {
+    fn seen(&self, id: &[u8; 32]) -> bool {
+        self.seen.contains(id)
+    }
+
+    fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64 {
+        self.unsettled
+            .get(&(*payer, mint.copied()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// An intent that passed every offline check, with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub signed: SignedIntent,
+    pub id: [u8; 32],
+}
+
+/// The payee's view: who it is and where it settles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verifier {
+    pub cluster: [u8; 8],
+    pub program_id: Pubkey,
+    pub payee: Pubkey,
+    pub limits: RiskLimits,
+}
+
+impl Verifier {
+    /// Runs every offline check on wire bytes, in the order docs/intent.md
+    /// gives: the signature first, so nothing from a forged intent is used.
+    pub fn verify(
+        &self,
+        wire: &[u8],
+        request: Option<Request>,
+        now: u32,
+        ledger: &impl Ledger,
+    ) -> Result<Accepted, VerifyError> {
+        let signed = SignedIntent::from_bytes(wire)?;
+        verify_signature(&signed)?;
+        let i = &signed.intent;
+        if i.cluster != self.cluster {
+            return Err(VerifyError::WrongCluster {
+                expected: hex(&self.cluster),
+                got: hex(&i.cluster),
+            });
+        }
+        if i.program_id != self.program_id {
+            return Err(VerifyError::WrongProgram {
+                expected: self.program_id,
+                got: i.program_id,
+            });
+        }
+        if i.payee != self.payee {
+            return Err(VerifyError::WrongPayee {
+                expected: self.payee,
+                got: i.payee,
+            });
+        }
+        if let Some(req) = request {
+            if i.mint != req.mint {
+                return Err(VerifyError::WrongMint {
+                    expected: mint_name(req.mint.as_ref()),
+                    got: mint_name(i.mint.as_ref()),
+                });
+            }
+            if i.amount != req.amount {
+                return Err(VerifyError::WrongAmount {
+                    expected: req.amount,
+                    got: i.amount,
+                });
+            }
+        }
+        if now >= i.expires_at {
+            return Err(VerifyError::Expired {
+                expires_at: i.expires_at,
+                now,
+            });
+        }
+        if i.created_at > now.saturating_add(CLOCK_SKEW_SECONDS) {
+            return Err(VerifyError::FromTheFuture {
+                created_at: i.created_at,
+                now,
+            });
+        }
+        let remaining = i.expires_at - now;
+        if remaining < self.limits.min_remaining_seconds {
+            return Err(VerifyError::ExpiresTooSoon {
+                remaining,
+                minimum: self.limits.min_remaining_seconds,
+            });
+        }
+        let id = signed.id()?;
+        if ledger.seen(&id) {
+            return Err(VerifyError::AlreadySeen);
+        }
+        let limit = self
+            .limits
+            .per_mint
+            .get(&i.mint)
+            .ok_or_else(|| VerifyError::NoLimitForMint(mint_name(i.mint.as_ref())))?;
+        if i.amount > limit.max_single {
+            return Err(VerifyError::OverSingleLimit {
+                amount: i.amount,
+                limit: limit.max_single,
+            });
+        }
+        let unsettled = ledger.unsettled(&i.payer, i.mint.as_ref());
+        if unsettled.saturating_add(i.amount) > limit.max_unsettled_per_payer {
+            return Err(VerifyError::OverPayerLimit {
+                unsettled,
+                amount: i.amount,
+                limit: limit.max_unsettled_per_payer,
+            });
+        }
+        Ok(Accepted { signed, id })
+    }
+}
+
+fn mint_name(mint: Option<&Pubkey>) -> String {
+    mint.map_or_else(|| "SOL".to_owned(), Pubkey::to_string)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;
