@@ -1,4 +1,5 @@
 //! Property tests of the wire format: round trips, and no panic on any input.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use proptest::prelude::*;
 use solana_program::pubkey::Pubkey;

@@ -1,4 +1,5 @@
 //! The Rust encoder and decoder against docs/vectors/intent-v1.json, written
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 //! by an independent implementation of docs/intent.md.
 
 use std::str::FromStr;
