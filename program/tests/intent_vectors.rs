@@ -19,11 +19,7 @@ fn vectors() -> Value {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    ::hex::decode(s).unwrap()
 }
 
 fn key(v: &Value) -> Pubkey {
