@@ -1,0 +1,214 @@
+//! Accounts the program owns, with fixed little-endian layouts (docs/program.md).
+
+use solana_program::pubkey::Pubkey;
+
+use crate::error::TossError;
+
+/// Seed prefixes of the program's addresses.
+pub const VAULT_SEED: &[u8] = b"vault";
+pub const VAULT_TOKENS_SEED: &[u8] = b"vault-tokens";
+pub const RECEIPT_SEED: &[u8] = b"receipt";
+
+/// Withdrawal delay bounds: long enough to get a till online, short enough
+/// that a payer's money is never locked for more than a month.
+pub const MIN_WITHDRAW_DELAY: u32 = 3600;
+pub const MAX_WITHDRAW_DELAY: u32 = 30 * 24 * 3600;
+
+const VAULT_TAG: u8 = 1;
+const RECEIPT_TAG: u8 = 2;
+
+/// The vault for `owner`'s funds in `mint` (`None` = SOL).
+pub fn vault_address(program_id: &Pubkey, owner: &Pubkey, mint: Option<&Pubkey>) -> (Pubkey, u8) {
+    let mint = mint.copied().unwrap_or_default();
+    Pubkey::find_program_address(&[VAULT_SEED, owner.as_ref(), mint.as_ref()], program_id)
+}
+
+/// The token account an SPL vault holds its tokens in.
+pub fn vault_tokens_address(program_id: &Pubkey, vault: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[VAULT_TOKENS_SEED, vault.as_ref()], program_id)
+}
+
+/// The receipt that marks `payer`'s `nonce` as used.
+pub fn receipt_address(program_id: &Pubkey, payer: &Pubkey, nonce: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[RECEIPT_SEED, payer.as_ref(), &nonce.to_le_bytes()],
+        program_id,
+    )
+}
+
+/// A payer's deposit that offline intents draw on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vault {
+    pub bump: u8,
+    pub owner: Pubkey,
+    /// `Pubkey::default()` for SOL.
+    pub mint: Pubkey,
+    /// Genesis prefix of the cluster the owner opened it on; intents for any
+    /// other cluster are refused.
+    pub cluster: [u8; 8],
+    pub withdraw_delay: u32,
+    /// Amount asked for by the pending withdrawal; 0 when none.
+    pub pending_withdrawal: u64,
+    /// Unix time of the pending request.
+    pub requested_at: i64,
+}
+
+impl Vault {
+    pub const LEN: usize = 1 + 1 + 32 + 32 + 8 + 4 + 8 + 8;
+
+    pub fn pack(&self, dst: &mut [u8]) -> Result<(), TossError> {
+        let dst = dst.get_mut(..Self::LEN).ok_or(TossError::NotInitialized)?;
+        let mut w = Writer(dst, 0);
+        w.put(&[VAULT_TAG, self.bump]);
+        w.put(self.owner.as_ref());
+        w.put(self.mint.as_ref());
+        w.put(&self.cluster);
+        w.put(&self.withdraw_delay.to_le_bytes());
+        w.put(&self.pending_withdrawal.to_le_bytes());
+        w.put(&self.requested_at.to_le_bytes());
+        Ok(())
+    }
+
+    pub fn unpack(src: &[u8]) -> Result<Self, TossError> {
+        let mut r = Fields::new(src, Self::LEN, VAULT_TAG)?;
+        Ok(Self {
+            bump: r.byte(),
+            owner: r.key(),
+            mint: r.key(),
+            cluster: r.array(),
+            withdraw_delay: u32::from_le_bytes(r.array()),
+            pending_withdrawal: u64::from_le_bytes(r.array()),
+            requested_at: i64::from_le_bytes(r.array()),
+        })
+    }
+
+    pub fn mint(&self) -> Option<Pubkey> {
+        (self.mint != Pubkey::default()).then_some(self.mint)
+    }
+}
+
+/// Proof that a `(payer, nonce)` was used, and by which intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// SHA-256 of the signed intent.
+    pub intent_id: [u8; 32],
+    pub payee: Pubkey,
+    pub amount: u64,
+    pub settled_at: i64,
+    /// After this the intent can never settle, so the receipt may be closed.
+    pub expires_at: u32,
+    /// Who paid the receipt's rent and gets it back on close.
+    pub rent_payer: Pubkey,
+}
+
+impl Receipt {
+    pub const LEN: usize = 1 + 32 + 32 + 8 + 8 + 4 + 32;
+
+    pub fn pack(&self, dst: &mut [u8]) -> Result<(), TossError> {
+        let dst = dst.get_mut(..Self::LEN).ok_or(TossError::NotInitialized)?;
+        let mut w = Writer(dst, 0);
+        w.put(&[RECEIPT_TAG]);
+        w.put(&self.intent_id);
+        w.put(self.payee.as_ref());
+        w.put(&self.amount.to_le_bytes());
+        w.put(&self.settled_at.to_le_bytes());
+        w.put(&self.expires_at.to_le_bytes());
+        w.put(self.rent_payer.as_ref());
+        Ok(())
+    }
+
+    pub fn unpack(src: &[u8]) -> Result<Self, TossError> {
+        let mut r = Fields::new(src, Self::LEN, RECEIPT_TAG)?;
+        Ok(Self {
+            intent_id: r.array(),
+            payee: r.key(),
+            amount: u64::from_le_bytes(r.array()),
+            settled_at: i64::from_le_bytes(r.array()),
+            expires_at: u32::from_le_bytes(r.array()),
+            rent_payer: r.key(),
+        })
+    }
+}
+
+struct Writer<'a>(&'a mut [u8], usize);
+
+impl Writer<'_> {
+    /// Callers size the buffer to the layout's LEN first, so this stays in bounds.
+    fn put(&mut self, bytes: &[u8]) {
+        self.0[self.1..self.1 + bytes.len()].copy_from_slice(bytes);
+        self.1 += bytes.len();
+    }
+}
+
+/// Reads a layout whose length and tag were checked up front, so the field
+/// reads cannot run out of bytes.
+struct Fields<'a> {
+    src: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(src: &'a [u8], len: usize, tag: u8) -> Result<Self, TossError> {
+        match src.get(..len) {
+            Some(s) if s[0] == tag => Ok(Self { src: s, pos: 1 }),
+            _ => Err(TossError::NotInitialized),
+        }
+    }
+
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0; N];
+        out.copy_from_slice(&self.src[self.pos..self.pos + N]);
+        self.pos += N;
+        out
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.array::<1>()[0]
+    }
+
+    fn key(&mut self) -> Pubkey {
+        Pubkey::new_from_array(self.array())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_and_receipt_round_trip() {
+        let v = Vault {
+            bump: 254,
+            owner: Pubkey::new_unique(),
+            mint: Pubkey::default(),
+            cluster: [1, 2, 3, 4, 5, 6, 7, 8],
+            withdraw_delay: 3600,
+            pending_withdrawal: 5,
+            requested_at: -1,
+        };
+        let mut buf = vec![0; Vault::LEN];
+        v.pack(&mut buf).unwrap();
+        assert_eq!(Vault::unpack(&buf).unwrap(), v);
+        assert_eq!(v.mint(), None);
+
+        let r = Receipt {
+            intent_id: [9; 32],
+            payee: Pubkey::new_unique(),
+            amount: u64::MAX,
+            settled_at: 1_790_000_000,
+            expires_at: u32::MAX,
+            rent_payer: Pubkey::new_unique(),
+        };
+        let mut buf = vec![0; Receipt::LEN];
+        r.pack(&mut buf).unwrap();
+        assert_eq!(Receipt::unpack(&buf).unwrap(), r);
+        // A receipt is not a vault, and an empty account is neither.
+        assert_eq!(Vault::unpack(&buf), Err(TossError::NotInitialized));
+        assert_eq!(Receipt::unpack(&[]), Err(TossError::NotInitialized));
+        assert_eq!(
+            Receipt::unpack(&[0; Receipt::LEN]),
+            Err(TossError::NotInitialized)
+        );
+        assert_eq!(r.pack(&mut [0; 3]), Err(TossError::NotInitialized));
+    }
+}

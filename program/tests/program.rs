@@ -1,0 +1,754 @@
+//! The program in the real Solana runtime (solana-program-test: the bank with
+//! the system program, durable nonces, the Ed25519 precompile and the SPL
+//! Token program), registered as a native processor.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use ed25519_dalek::Signer as _;
+use solana_keypair::Keypair;
+use solana_program::clock::Clock;
+use solana_program::instruction::{Instruction, InstructionError};
+use solana_program::program_pack::Pack;
+use solana_program::pubkey::Pubkey;
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext, processor};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use toss_program::error::TossError;
+use toss_program::instruction::{self as ix, Funds};
+use toss_program::intent::{DurableNonce, Intent, SignedIntent, cluster};
+use toss_program::state::{Receipt, Vault, receipt_address, vault_address, vault_tokens_address};
+
+const SOL: u64 = 1_000_000_000;
+const DAY: u32 = 86_400;
+
+struct Env {
+    ctx: ProgramTestContext,
+    program_id: Pubkey,
+    cluster: [u8; 8],
+}
+
+/// A wallet: its Solana keypair and the same secret as an ed25519-dalek key.
+struct Wallet {
+    keypair: Keypair,
+    signing: ed25519_dalek::SigningKey,
+}
+
+impl Wallet {
+    fn new(seed: u8) -> Self {
+        let secret = [seed; 32];
+        Self {
+            keypair: Keypair::new_from_array(secret),
+            signing: ed25519_dalek::SigningKey::from_bytes(&secret),
+        }
+    }
+
+    fn key(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    fn sign(&self, intent: Intent) -> SignedIntent {
+        let body = intent.encode().unwrap();
+        SignedIntent {
+            intent,
+            signature: self.signing.sign(&body).to_bytes(),
+        }
+    }
+}
+
+async fn start() -> Env {
+    let program_id = Pubkey::new_unique();
+    let mut pt = ProgramTest::new(
+        "toss_program",
+        program_id,
+        processor!(toss_program::processor::process_instruction),
+    );
+    pt.prefer_bpf(false);
+    let ctx = pt.start_with_context().await;
+    let cluster = cluster::from_genesis_hash(&ctx.genesis_config().hash().to_bytes());
+    Env {
+        ctx,
+        program_id,
+        cluster,
+    }
+}
+
+impl Env {
+    async fn now(&mut self) -> u32 {
+        let clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp as u32
+    }
+
+    async fn set_time(&mut self, unix: i64) {
+        let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp = unix;
+        self.ctx.set_sysvar(&clock);
+    }
+
+    /// Sends `ixs` paid by the test's funded payer and signed also by `signers`.
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), BanksClientError> {
+        let blockhash = self.ctx.get_new_latest_blockhash().await.unwrap();
+        let mut all: Vec<&Keypair> = vec![&self.ctx.payer];
+        all.extend_from_slice(signers);
+        let tx = Transaction::new_signed_with_payer(
+            ixs,
+            Some(&self.ctx.payer.pubkey()),
+            &all,
+            blockhash,
+        );
+        self.ctx.banks_client.process_transaction(tx).await
+    }
+
+    /// Runs a transaction signed elsewhere (the payer's offline durable-nonce
+    /// transaction) directly on the working bank: the banks server's
+    /// `process_transaction` cannot look up a nonce value as a blockhash.
+    async fn submit_signed(&mut self, tx: Transaction) -> Result<(), BanksClientError> {
+        let outcome = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await?;
+        outcome.result.map_err(BanksClientError::TransactionError)
+    }
+
+    async fn lamports(&mut self, key: &Pubkey) -> u64 {
+        self.ctx.banks_client.get_balance(*key).await.unwrap()
+    }
+
+    async fn data(&mut self, key: &Pubkey) -> Option<Vec<u8>> {
+        self.ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .unwrap()
+            .map(|a| a.data)
+    }
+
+    async fn fund(&mut self, to: &Pubkey, lamports: u64) {
+        let t =
+            solana_system_interface::instruction::transfer(&self.ctx.payer.pubkey(), to, lamports);
+        self.send(&[t], &[]).await.unwrap();
+    }
+
+    /// A funded payer with a SOL vault holding `deposit`.
+    async fn payer_with_vault(&mut self, seed: u8, deposit: u64) -> Wallet {
+        let w = Wallet::new(seed);
+        self.fund(&w.key(), deposit + SOL).await;
+        let open = ix::open_vault(&self.program_id, &w.key(), None, self.cluster, 3600);
+        let dep = ix::deposit(&self.program_id, &w.key(), Funds::Sol, deposit);
+        self.send(&[open, dep], &[&w.keypair]).await.unwrap();
+        w
+    }
+
+    async fn intent(&mut self, payer: &Wallet, payee: Pubkey, amount: u64, nonce: u64) -> Intent {
+        let now = self.now().await;
+        Intent {
+            cluster: self.cluster,
+            program_id: self.program_id,
+            payer: payer.key(),
+            payee,
+            mint: None,
+            amount,
+            reference: None,
+            memo: None,
+            nonce,
+            created_at: now - 10,
+            expires_at: now + DAY,
+            durable_nonce: None,
+        }
+    }
+
+    /// Settles `intents` in one transaction paid by the test payer.
+    async fn settle(&mut self, intents: &[&SignedIntent]) -> Result<(), BanksClientError> {
+        let check = ix::ed25519_check(intents).unwrap();
+        let items: Vec<_> = intents.iter().map(|s| (*s, None)).collect();
+        let settle = ix::settle(&self.program_id, &self.ctx.payer.pubkey(), &items, 0);
+        self.send(&[check, settle], &[]).await
+    }
+
+    async fn vault_lamports(&mut self, owner: &Pubkey) -> u64 {
+        let vault = vault_address(&self.program_id, owner, None).0;
+        self.lamports(&vault).await
+    }
+}
+
+/// The TOSS error code a failed transaction carries, if any.
+fn toss_error(result: Result<(), BanksClientError>) -> TossError {
+    match result.expect_err("the transaction should fail").unwrap() {
+        TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
+            TossError::from_code(code)
+                .unwrap_or_else(|| panic!("custom code {code} is not a TOSS error"))
+        }
+        other => panic!("not a program error: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sol_intent_settles_from_the_vault_to_the_payee() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
+    let vault_before = env.vault_lamports(&payer.key()).await;
+
+    env.settle(&[&signed]).await.unwrap();
+
+    assert_eq!(env.lamports(&merchant).await, SOL);
+    assert_eq!(env.vault_lamports(&payer.key()).await, vault_before - SOL);
+    let receipt_key = receipt_address(&env.program_id, &payer.key(), 1).0;
+    let receipt = Receipt::unpack(&env.data(&receipt_key).await.unwrap()).unwrap();
+    assert_eq!(receipt.intent_id, signed.id().unwrap());
+    assert_eq!((receipt.payee, receipt.amount), (merchant, SOL));
+    assert_eq!(receipt.rent_payer, env.ctx.payer.pubkey());
+}
+
+#[tokio::test]
+async fn spl_intent_settles_through_a_pda_signed_token_transfer() {
+    let mut env = start().await;
+    let fee = env.ctx.payer.pubkey();
+    let payer = Wallet::new(1);
+    env.fund(&payer.key(), SOL).await;
+    let mint = Keypair::new();
+    let payer_tokens = Keypair::new();
+    let merchant = Pubkey::new_unique();
+    let merchant_tokens = Keypair::new();
+    let token = spl_token_interface::ID;
+    let rent = env.ctx.banks_client.get_rent().await.unwrap();
+    let mint_len = spl_token_interface::state::Mint::LEN;
+    let acct_len = spl_token_interface::state::Account::LEN;
+    let create = |k: &Keypair, len: usize| {
+        solana_system_interface::instruction::create_account(
+            &fee,
+            &k.pubkey(),
+            rent.minimum_balance(len),
+            len as u64,
+            &token,
+        )
+    };
+    let setup = vec![
+        create(&mint, mint_len),
+        spl_token_interface::instruction::initialize_mint2(&token, &mint.pubkey(), &fee, None, 6)
+            .unwrap(),
+        create(&payer_tokens, acct_len),
+        spl_token_interface::instruction::initialize_account3(
+            &token,
+            &payer_tokens.pubkey(),
+            &mint.pubkey(),
+            &payer.key(),
+        )
+        .unwrap(),
+        create(&merchant_tokens, acct_len),
+        spl_token_interface::instruction::initialize_account3(
+            &token,
+            &merchant_tokens.pubkey(),
+            &mint.pubkey(),
+            &merchant,
+        )
+        .unwrap(),
+        spl_token_interface::instruction::mint_to(
+            &token,
+            &mint.pubkey(),
+            &payer_tokens.pubkey(),
+            &fee,
+            &[],
+            100_000_000,
+        )
+        .unwrap(),
+    ];
+    env.send(&setup, &[&mint, &payer_tokens, &merchant_tokens])
+        .await
+        .unwrap();
+
+    let funds = Funds::Spl {
+        mint: mint.pubkey(),
+        owner_tokens: payer_tokens.pubkey(),
+    };
+    let open = ix::open_vault(
+        &env.program_id,
+        &payer.key(),
+        Some(&mint.pubkey()),
+        env.cluster,
+        3600,
+    );
+    let dep = ix::deposit(&env.program_id, &payer.key(), funds, 50_000_000);
+    env.send(&[open, dep], &[&payer.keypair]).await.unwrap();
+
+    let mut intent = env.intent(&payer, merchant, 12_340_000, 1).await;
+    intent.mint = Some(mint.pubkey());
+    let signed = payer.sign(intent);
+    let check = ix::ed25519_check(&[&signed]).unwrap();
+    let settle = ix::settle(
+        &env.program_id,
+        &fee,
+        &[(&signed, Some(merchant_tokens.pubkey()))],
+        0,
+    );
+    env.send(&[check, settle], &[]).await.unwrap();
+
+    let amount = |data: Vec<u8>| {
+        spl_token_interface::state::Account::unpack(&data)
+            .unwrap()
+            .amount
+    };
+    let vault = vault_address(&env.program_id, &payer.key(), Some(&mint.pubkey())).0;
+    let vault_tokens = vault_tokens_address(&env.program_id, &vault).0;
+    assert_eq!(
+        amount(env.data(&merchant_tokens.pubkey()).await.unwrap()),
+        12_340_000
+    );
+    assert_eq!(
+        amount(env.data(&vault_tokens).await.unwrap()),
+        50_000_000 - 12_340_000
+    );
+    assert_eq!(
+        amount(env.data(&payer_tokens.pubkey()).await.unwrap()),
+        50_000_000
+    );
+
+    // Tokens may only go to a token account of the payee, for the mint.
+    let mut other = env.intent(&payer, merchant, 1, 2).await;
+    other.mint = Some(mint.pubkey());
+    let other = payer.sign(other);
+    let check = ix::ed25519_check(&[&other]).unwrap();
+    let to_payer = ix::settle(
+        &env.program_id,
+        &fee,
+        &[(&other, Some(payer_tokens.pubkey()))],
+        0,
+    );
+    assert_eq!(
+        toss_error(env.send(&[check, to_payer], &[]).await),
+        TossError::WrongPayee
+    );
+}
+
+#[tokio::test]
+async fn a_batch_settles_as_many_intents_as_fit_in_one_transaction() {
+    let mut env = start().await;
+    let payers = [
+        env.payer_with_vault(1, 2 * SOL).await,
+        env.payer_with_vault(2, 2 * SOL).await,
+    ];
+    let merchant = Pubkey::new_unique();
+    let fee = env.ctx.payer.pubkey();
+    // Grow the batch until the transaction no longer fits in 1,232 bytes.
+    let mut signed = Vec::new();
+    let mut fits = Vec::new();
+    for n in 0..12u64 {
+        let p = &payers[(n % 2) as usize];
+        let intent = env.intent(p, merchant, SOL / 10, n).await;
+        signed.push(p.sign(intent));
+        let refs: Vec<&SignedIntent> = signed.iter().collect();
+        let items: Vec<_> = refs.iter().map(|s| (*s, None)).collect();
+        let tx = Transaction::new_with_payer(
+            &[
+                ix::ed25519_check(&refs).unwrap(),
+                ix::settle(&env.program_id, &fee, &items, 0),
+            ],
+            Some(&fee),
+        );
+        let size = bincode::serialized_size(&tx).unwrap();
+        if size > 1232 {
+            break;
+        }
+        fits.push(size);
+    }
+    let n = fits.len();
+    println!(
+        "batch: {n} SOL intents in one transaction ({} bytes)",
+        fits[n - 1]
+    );
+    assert!(n >= 3, "only {n} intents fit");
+    let batch: Vec<&SignedIntent> = signed[..n].iter().collect();
+    env.settle(&batch).await.unwrap();
+    assert_eq!(env.lamports(&merchant).await, n as u64 * SOL / 10);
+    for s in &batch {
+        let r = receipt_address(&env.program_id, &s.intent.payer, s.intent.nonce).0;
+        assert!(env.data(&r).await.is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_signature_fails_the_precompile_and_moves_nothing() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let mut signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
+    signed.signature[10] ^= 1;
+    let err = env.settle(&[&signed]).await.unwrap_err().unwrap();
+    assert!(
+        matches!(err, TransactionError::InstructionError(0, _)),
+        "{err:?}"
+    );
+    assert_eq!(env.lamports(&merchant).await, 0);
+}
+
+#[tokio::test]
+async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
+    let mut env = start().await;
+    let victim = env.payer_with_vault(1, 5 * SOL).await;
+    let thief = Wallet::new(9);
+    let merchant = Pubkey::new_unique();
+    // The thief writes an intent draining the victim's vault and signs it
+    // with their own key, placing their key outside the intent body.
+    let intent = env.intent(&victim, merchant, SOL, 1).await;
+    let body = intent.encode().unwrap();
+    let sig = thief.signing.sign(&body).to_bytes();
+    let header = 2 + 14;
+    let (sig_at, key_at, body_at) = (header, header + 64, header + 96);
+    let mut data = vec![1, 0];
+    for f in [sig_at, 0xFFFF, key_at, 0xFFFF, body_at, body.len(), 0xFFFF] {
+        data.extend_from_slice(&(f as u16).to_le_bytes());
+    }
+    data.extend_from_slice(&sig);
+    data.extend_from_slice(thief.key().as_ref());
+    data.extend_from_slice(&body);
+    let check = Instruction {
+        program_id: solana_sdk_ids::ed25519_program::ID,
+        accounts: vec![],
+        data,
+    };
+    let signed = SignedIntent {
+        intent,
+        signature: sig,
+    };
+    let settle = ix::settle(
+        &env.program_id,
+        &env.ctx.payer.pubkey(),
+        &[(&signed, None)],
+        0,
+    );
+    assert_eq!(
+        toss_error(env.send(&[check.clone(), settle.clone()], &[]).await),
+        TossError::SignatureCheckMismatch
+    );
+
+    // Offsets must say "this instruction" (0xFFFF): a check that finds its
+    // signature through an instruction index (here its own, 0) verifies in
+    // the precompile but could be pointed elsewhere, so the program refuses it.
+    let honest = victim.sign(env.intent(&victim, merchant, SOL, 2).await);
+    let mut check = ix::ed25519_check(&[&honest]).unwrap();
+    check.data[4..6].copy_from_slice(&0u16.to_le_bytes()); // signature_instruction_index
+    let settle = ix::settle(
+        &env.program_id,
+        &env.ctx.payer.pubkey(),
+        &[(&honest, None)],
+        0,
+    );
+    assert_eq!(
+        toss_error(env.send(&[check, settle], &[]).await),
+        TossError::SignatureCheckMismatch
+    );
+    assert_eq!(env.lamports(&merchant).await, 0);
+}
+
+#[tokio::test]
+async fn settling_without_a_signature_check_is_refused() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
+    let fee = env.ctx.payer.pubkey();
+    for check_ix in [0, 7] {
+        let settle = ix::settle(&env.program_id, &fee, &[(&signed, None)], check_ix);
+        assert_eq!(
+            toss_error(env.send(&[settle], &[]).await),
+            TossError::MissingSignatureCheck
+        );
+    }
+    assert_eq!(env.lamports(&merchant).await, 0);
+}
+
+#[tokio::test]
+async fn an_expired_intent_is_refused_on_chain() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let intent = env.intent(&payer, merchant, SOL, 1).await;
+    let expires_at = intent.expires_at;
+    let signed = payer.sign(intent);
+    env.set_time(i64::from(expires_at)).await;
+    assert_eq!(toss_error(env.settle(&[&signed]).await), TossError::Expired);
+    assert_eq!(env.lamports(&merchant).await, 0);
+}
+
+#[tokio::test]
+async fn an_intent_settles_once_and_a_nonce_is_used_once() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
+
+    // Twice in one transaction: the whole transaction fails.
+    assert_eq!(
+        toss_error(env.settle(&[&signed, &signed]).await),
+        TossError::AlreadySettled
+    );
+    assert_eq!(env.lamports(&merchant).await, 0);
+
+    env.settle(&[&signed]).await.unwrap();
+    assert_eq!(
+        toss_error(env.settle(&[&signed]).await),
+        TossError::AlreadySettled
+    );
+
+    // Another intent with the same nonce lost the race.
+    let rival = payer.sign(env.intent(&payer, Pubkey::new_unique(), SOL / 2, 1).await);
+    assert_eq!(
+        toss_error(env.settle(&[&rival]).await),
+        TossError::NonceConflict
+    );
+    assert_eq!(env.lamports(&merchant).await, SOL);
+    assert_eq!(env.lamports(&rival.intent.payee).await, 0);
+}
+
+#[tokio::test]
+async fn two_merchants_overspending_a_vault_first_settles_second_is_refused() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 3 * SOL).await;
+    let (m1, m2) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let a = payer.sign(env.intent(&payer, m1, 2 * SOL, 1).await);
+    let b = payer.sign(env.intent(&payer, m2, 2 * SOL, 2).await);
+    let vault_before = env.vault_lamports(&payer.key()).await;
+
+    env.settle(&[&a]).await.unwrap();
+    assert_eq!(
+        toss_error(env.settle(&[&b]).await),
+        TossError::InsufficientVaultFunds
+    );
+
+    assert_eq!(env.lamports(&m1).await, 2 * SOL);
+    assert_eq!(env.lamports(&m2).await, 0);
+    assert_eq!(
+        env.vault_lamports(&payer.key()).await,
+        vault_before - 2 * SOL
+    );
+    let b_receipt = receipt_address(&env.program_id, &payer.key(), 2).0;
+    assert!(
+        env.data(&b_receipt).await.is_none(),
+        "a refused intent leaves no receipt"
+    );
+}
+
+#[tokio::test]
+async fn intents_for_another_cluster_or_program_are_refused() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let mut intent = env.intent(&payer, merchant, SOL, 1).await;
+    intent.cluster = cluster::MAINNET_BETA;
+    assert_eq!(
+        toss_error(env.settle(&[&payer.sign(intent)]).await),
+        TossError::WrongCluster
+    );
+
+    let mut intent = env.intent(&payer, merchant, SOL, 2).await;
+    intent.program_id = Pubkey::new_unique();
+    assert_eq!(
+        toss_error(env.settle(&[&payer.sign(intent)]).await),
+        TossError::WrongProgram
+    );
+
+    // The payee account must be the intent's payee.
+    let signed = payer.sign(env.intent(&payer, merchant, SOL, 3).await);
+    let check = ix::ed25519_check(&[&signed]).unwrap();
+    let mut settle = ix::settle(
+        &env.program_id,
+        &env.ctx.payer.pubkey(),
+        &[(&signed, None)],
+        0,
+    );
+    settle.accounts[5].pubkey = Pubkey::new_unique();
+    assert_eq!(
+        toss_error(env.send(&[check, settle], &[]).await),
+        TossError::WrongPayee
+    );
+    assert_eq!(env.lamports(&merchant).await, 0);
+}
+
+#[tokio::test]
+async fn withdrawal_waits_for_its_time_lock_and_settlements_come_first() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 3 * SOL).await;
+    let pid = env.program_id;
+    let req = ix::request_withdrawal(&pid, &payer.key(), None, 3 * SOL);
+    env.send(&[req], &[&payer.keypair]).await.unwrap();
+    let wd = ix::withdraw(&pid, &payer.key(), Funds::Sol);
+    assert_eq!(
+        toss_error(env.send(std::slice::from_ref(&wd), &[&payer.keypair]).await),
+        TossError::WithdrawalLocked
+    );
+
+    // During the lock a merchant settles an intent the payer signed earlier.
+    let merchant = Pubkey::new_unique();
+    let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
+    env.settle(&[&signed]).await.unwrap();
+
+    let vault = vault_address(&pid, &payer.key(), None).0;
+    let v = Vault::unpack(&env.data(&vault).await.unwrap()).unwrap();
+    env.set_time(v.requested_at + 3600).await;
+    let owner_before = env.lamports(&payer.key()).await;
+    env.send(&[wd], &[&payer.keypair]).await.unwrap();
+    // Only what the settlement left is paid out; the vault keeps its rent.
+    assert_eq!(env.lamports(&payer.key()).await, owner_before + 2 * SOL);
+    assert_eq!(env.lamports(&merchant).await, SOL);
+    let v = Vault::unpack(&env.data(&vault).await.unwrap()).unwrap();
+    assert_eq!(v.pending_withdrawal, 0);
+
+    // Nobody but the owner may ask.
+    let stranger = Wallet::new(8);
+    env.fund(&stranger.key(), SOL).await;
+    let mut req = ix::request_withdrawal(&pid, &payer.key(), None, SOL);
+    req.accounts[0].pubkey = stranger.key();
+    assert_eq!(
+        toss_error(env.send(&[req], &[&stranger.keypair]).await),
+        TossError::NotVaultOwner
+    );
+}
+
+#[tokio::test]
+async fn a_vault_needs_a_sane_delay_and_opens_once() {
+    let mut env = start().await;
+    let w = Wallet::new(1);
+    env.fund(&w.key(), SOL).await;
+    let short = ix::open_vault(&env.program_id, &w.key(), None, env.cluster, 59);
+    assert_eq!(
+        toss_error(env.send(&[short], &[&w.keypair]).await),
+        TossError::InvalidWithdrawDelay
+    );
+    // Lamports sent to the vault address beforehand do not block opening it.
+    let vault = vault_address(&env.program_id, &w.key(), None).0;
+    env.fund(&vault, 1_000_000).await;
+    let open = ix::open_vault(&env.program_id, &w.key(), None, env.cluster, 3600);
+    env.send(&[open], &[&w.keypair]).await.unwrap();
+    let again = ix::open_vault(&env.program_id, &w.key(), None, env.cluster, 7200);
+    assert_eq!(
+        toss_error(env.send(&[again], &[&w.keypair]).await),
+        TossError::AlreadyInitialized
+    );
+}
+
+#[tokio::test]
+async fn receipt_rent_returns_to_its_payer_after_expiry_and_the_intent_stays_dead() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let intent = env.intent(&payer, merchant, SOL, 1).await;
+    let expires_at = intent.expires_at;
+    let signed = payer.sign(intent);
+    env.settle(&[&signed]).await.unwrap();
+    let fee = env.ctx.payer.pubkey();
+    let receipt = receipt_address(&env.program_id, &payer.key(), 1).0;
+    let rent = env.lamports(&receipt).await;
+    assert!(rent > 0);
+
+    let close = ix::close_receipt(&env.program_id, &receipt, &fee);
+    assert_eq!(
+        toss_error(env.send(std::slice::from_ref(&close), &[]).await),
+        TossError::ReceiptStillNeeded
+    );
+    env.set_time(i64::from(expires_at) + 1).await;
+    let wrong = ix::close_receipt(&env.program_id, &receipt, &merchant);
+    assert_eq!(
+        toss_error(env.send(&[wrong], &[]).await),
+        TossError::WrongRentPayer
+    );
+
+    let before = env.lamports(&fee).await;
+    env.send(&[close], &[]).await.unwrap();
+    assert!(env.data(&receipt).await.is_none());
+    // The fee payer got the rent back, less this transaction's fee.
+    assert!(env.lamports(&fee).await > before + rent - 10_000);
+    assert_eq!(toss_error(env.settle(&[&signed]).await), TossError::Expired);
+    assert_eq!(env.lamports(&merchant).await, SOL);
+}
+
+/// Creates a nonce account with `authority` and returns its stored value.
+async fn nonce_account(env: &mut Env, authority: &Pubkey) -> (Keypair, [u8; 32]) {
+    let nonce = Keypair::new();
+    let ixs = solana_system_interface::instruction::create_nonce_account(
+        &env.ctx.payer.pubkey(),
+        &nonce.pubkey(),
+        authority,
+        1_447_680,
+    );
+    env.send(&ixs, &[&nonce]).await.unwrap();
+    // A nonce cannot be used in the slot that stored it.
+    let slot = env.ctx.banks_client.get_root_slot().await.unwrap();
+    env.ctx.warp_to_slot(slot + 2).unwrap();
+    let data = env.data(&nonce.pubkey()).await.unwrap();
+    assert_eq!(data.len(), 80);
+    (nonce, data[40..72].try_into().unwrap())
+}
+
+#[tokio::test]
+async fn durable_nonce_settlement_pays_once_and_refuses_a_replay() {
+    let mut env = start().await;
+    let payer = Wallet::new(1);
+    env.fund(&payer.key(), 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let (nonce, value) = nonce_account(&mut env, &payer.key()).await;
+    let mut intent = env.intent(&payer, merchant, SOL, 1).await;
+    intent.durable_nonce = Some(DurableNonce {
+        account: nonce.pubkey(),
+        value,
+    });
+    let signed = payer.sign(intent);
+    // The payer signs the whole transaction offline, the nonce as blockhash.
+    let ixs = ix::settle_durable(&env.program_id, &signed, None).unwrap();
+    let blockhash = solana_program::hash::Hash::new_from_array(value);
+    let tx =
+        Transaction::new_signed_with_payer(&ixs, Some(&payer.key()), &[&payer.keypair], blockhash);
+    env.submit_signed(tx.clone()).await.unwrap();
+    assert_eq!(env.lamports(&merchant).await, SOL);
+    let receipt = receipt_address(&env.program_id, &payer.key(), 1).0;
+    assert!(env.data(&receipt).await.is_some());
+
+    // The nonce has advanced: the same signed transaction cannot run again.
+    let slot = env.ctx.banks_client.get_root_slot().await.unwrap();
+    env.ctx.warp_to_slot(slot + 2).unwrap();
+    assert!(env.submit_signed(tx).await.is_err());
+    assert_eq!(env.lamports(&merchant).await, SOL);
+
+    // A durable intent cannot be settled from a vault either.
+    assert_eq!(
+        toss_error(env.settle(&[&signed]).await),
+        TossError::DurableIntentInVault
+    );
+}
+
+#[tokio::test]
+async fn durable_settlement_requires_advancing_the_intents_own_nonce() {
+    let mut env = start().await;
+    let payer = Wallet::new(1);
+    env.fund(&payer.key(), 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let (nonce, value) = nonce_account(&mut env, &payer.key()).await;
+    let (other, _) = nonce_account(&mut env, &payer.key()).await;
+    let mut intent = env.intent(&payer, merchant, SOL, 1).await;
+    intent.durable_nonce = Some(DurableNonce {
+        account: other.pubkey(),
+        value,
+    });
+    let signed = payer.sign(intent);
+    let mut ixs = ix::settle_durable(&env.program_id, &signed, None).unwrap();
+    // Instruction 0 advances a different nonce account than the intent names.
+    ixs[0] =
+        solana_system_interface::instruction::advance_nonce_account(&nonce.pubkey(), &payer.key());
+    let blockhash = solana_program::hash::Hash::new_from_array(value);
+    let tx =
+        Transaction::new_signed_with_payer(&ixs, Some(&payer.key()), &[&payer.keypair], blockhash);
+    let result = env.submit_signed(tx).await;
+    assert_eq!(toss_error(result), TossError::DurableNonceNotAdvanced);
+    assert_eq!(env.lamports(&merchant).await, 0);
+
+    // And a vault intent cannot take the durable path.
+    let plain = payer.sign(env.intent(&payer, merchant, SOL, 2).await);
+    assert_eq!(
+        ix::settle_durable(&env.program_id, &plain, None).unwrap_err(),
+        TossError::NotDurableIntent
+    );
+}
