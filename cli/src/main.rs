@@ -4,6 +4,8 @@
 //! errors go to stderr. Exit codes: 0 success, 1 failure, 2 bad usage,
 //! 78 bad configuration (sysexits' EX_CONFIG).
 
+mod intent_cmd;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +35,11 @@ enum Command {
     Config,
     /// Show the data directory and whether a wallet exists.
     Status,
+    /// Create, inspect and verify payment intents offline.
+    Intent {
+        #[command(subcommand)]
+        command: intent_cmd::IntentCommand,
+    },
 }
 
 fn parse_format(s: &str) -> Result<LogFormat, String> {
@@ -40,9 +47,25 @@ fn parse_format(s: &str) -> Result<LogFormat, String> {
 }
 
 /// A failure with the exit code scripts can branch on.
-struct Failure {
+pub(crate) struct Failure {
     code: u8,
     message: String,
+}
+
+impl Failure {
+    fn general(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
 }
 
 impl From<ConfigError> for Failure {
@@ -67,8 +90,17 @@ general_failure!(
     toss_core::home::HomeError,
     logging::LoggingError,
     wallet::WalletError,
-    serde_json::Error
+    serde_json::Error,
+    toss_core::keyfile::KeyFileError,
+    toss_core::intent::SignError,
+    toss_core::intent::IntentError
 );
+
+impl From<toss_core::amount::AmountError> for Failure {
+    fn from(e: toss_core::amount::AmountError) -> Self {
+        Failure::usage(e.to_string())
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -82,7 +114,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
-    match cli.command {
+    match &cli.command {
         Command::Version => println!("toss {}", toss_core::VERSION),
         Command::Config => {
             let (home, _log) = open_home(cli)?;
@@ -114,6 +146,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     println!("wallet: none yet");
                 }
             }
+        }
+        Command::Intent { command } => {
+            let (home, _log) = open_home(cli)?;
+            let config = Config::load(&home.settings_file())?;
+            intent_cmd::run(command, &config, cli.json)?;
         }
     }
     Ok(())

@@ -94,3 +94,227 @@ fn an_unknown_log_format_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("use human or json"));
 }
+
+const PROGRAM: &str = "GyGKxMyg1p9SsHfm15MkNUu1u9TN2JtTspcdmrtGUdse";
+const PAYEE: &str = "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu";
+
+/// A Solana CLI keypair file for the seed-1 key of docs/vectors.
+fn keypair_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+    let path = dir.join("id.json");
+    let bytes = key.to_keypair_bytes().to_vec();
+    std::fs::write(&path, serde_json::to_string(&bytes).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn an_intent_is_created_inspected_and_verified_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = keypair_file(tmp.path());
+    let file = tmp.path().join("pay.toss");
+    let env = [("TOSS_PROGRAM_ID", PROGRAM)];
+    let out = toss(
+        tmp.path(),
+        &[
+            "intent",
+            "create",
+            "--keypair",
+            key.to_str().unwrap(),
+            "--to",
+            PAYEE,
+            "--amount",
+            "1.25",
+            "--nonce",
+            "7",
+            "--memo",
+            "table 4",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(bytes.len(), 199 + 1 + 7, "SOL intent with a 7-byte memo");
+
+    let out = toss(
+        tmp.path(),
+        &["intent", "inspect", "--json", file.to_str().unwrap()],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signature_valid"], true);
+    assert_eq!(v["amount"], 1_250_000_000u64);
+    assert_eq!(v["amount_sol"], "1.25");
+    assert_eq!(v["nonce"], 7);
+    assert_eq!(v["memo"], "table 4");
+    assert_eq!(v["payee"], PAYEE);
+    assert_eq!(v["cluster"], "ce59db5080fc2c6d", "devnet by default");
+
+    let f = file.to_str().unwrap();
+    let ok = toss(
+        tmp.path(),
+        &["intent", "verify", f, "--payee", PAYEE, "--amount", "1.25"],
+        &env,
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).starts_with("verified offline: intent "));
+
+    let wrong = toss(
+        tmp.path(),
+        &["intent", "verify", f, "--payee", PROGRAM],
+        &env,
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).contains("not this wallet"),
+        "{}",
+        text(&wrong.stderr)
+    );
+
+    let short = toss(
+        tmp.path(),
+        &["intent", "verify", f, "--payee", PAYEE, "--amount", "1.2"],
+        &env,
+    );
+    assert!(
+        text(&short.stderr).contains("were requested"),
+        "{}",
+        text(&short.stderr)
+    );
+
+    let mainnet = toss(
+        tmp.path(),
+        &["intent", "verify", f, "--payee", PAYEE],
+        &[env[0], ("SOLANA_CLUSTER", "mainnet-beta")],
+    );
+    assert!(
+        text(&mainnet.stderr).contains("another cluster"),
+        "{}",
+        text(&mainnet.stderr)
+    );
+}
+
+#[test]
+fn hex_on_stdout_round_trips_and_tampering_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = keypair_file(tmp.path());
+    let env = [("TOSS_PROGRAM_ID", PROGRAM)];
+    let out = toss(
+        tmp.path(),
+        &[
+            "intent",
+            "create",
+            "--keypair",
+            key.to_str().unwrap(),
+            "--to",
+            PAYEE,
+            "--amount",
+            "0.5",
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hex_text = text(&out.stdout);
+    let mut bytes = hex::decode(hex_text.trim()).unwrap();
+    assert_eq!(bytes.len(), 199);
+
+    let hex_file = tmp.path().join("pay.hex");
+    std::fs::write(&hex_file, &hex_text).unwrap();
+    let ok = toss(
+        tmp.path(),
+        &["intent", "inspect", hex_file.to_str().unwrap()],
+        &env,
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+
+    bytes[120] ^= 1; // inside the nonce
+    let bad = tmp.path().join("bad.toss");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = toss(
+        tmp.path(),
+        &["intent", "inspect", bad.to_str().unwrap()],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("signature_valid  false"));
+
+    std::fs::write(&bad, b"not an intent at all").unwrap();
+    let out = toss(
+        tmp.path(),
+        &["intent", "inspect", bad.to_str().unwrap()],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a TOSS intent"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn intent_errors_have_script_friendly_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = keypair_file(tmp.path());
+    let k = key.to_str().unwrap();
+    let create = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["intent", "create", "--keypair", k, "--to", PAYEE];
+        all.extend_from_slice(args);
+        toss(tmp.path(), &all, env)
+    };
+    let no_program = create(&["--amount", "1"], &[]);
+    assert_eq!(no_program.status.code(), Some(78));
+    assert!(text(&no_program.stderr).contains("TOSS_PROGRAM_ID is not set"));
+
+    let env = [("TOSS_PROGRAM_ID", PROGRAM)];
+    let bad_amount = create(&["--amount", "1e9"], &env);
+    assert_eq!(bad_amount.status.code(), Some(2));
+    assert!(text(&bad_amount.stderr).contains("is not an amount"));
+
+    let mint_alone = create(&["--amount", "1", "--mint", PROGRAM], &env);
+    assert_eq!(mint_alone.status.code(), Some(2));
+    assert!(text(&mint_alone.stderr).contains("--mint needs --decimals"));
+
+    let localnet = create(
+        &["--amount", "1"],
+        &[env[0], ("SOLANA_CLUSTER", "localnet")],
+    );
+    assert_eq!(localnet.status.code(), Some(2));
+    assert!(text(&localnet.stderr).contains("--genesis-hash"));
+
+    let to_self = toss(
+        tmp.path(),
+        &[
+            "intent",
+            "create",
+            "--keypair",
+            k,
+            "--to",
+            "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9",
+            "--amount",
+            "1",
+        ],
+        &env,
+    );
+    assert_eq!(to_self.status.code(), Some(1));
+    assert!(text(&to_self.stderr).contains("payer and payee are the same"));
+
+    let missing_key = toss(
+        tmp.path(),
+        &[
+            "intent",
+            "create",
+            "--keypair",
+            "/nonexistent/id.json",
+            "--to",
+            PAYEE,
+            "--amount",
+            "1",
+        ],
+        &env,
+    );
+    assert_eq!(missing_key.status.code(), Some(1));
+    assert!(text(&missing_key.stderr).contains("cannot read keypair file"));
+}

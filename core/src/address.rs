@@ -62,6 +62,12 @@ impl fmt::Debug for Address {
     }
 }
 
+impl From<Address> for solana_program::pubkey::Pubkey {
+    fn from(a: Address) -> Self {
+        Self::new_from_array(a.0)
+    }
+}
+
 impl Serialize for Address {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

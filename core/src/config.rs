@@ -49,6 +49,18 @@ impl Cluster {
         }
     }
 
+    /// The genesis-hash prefix intents carry (docs/intent.md); `None` for a
+    /// local validator, whose genesis hash is its own.
+    pub fn genesis_prefix(self) -> Option<[u8; 8]> {
+        use toss_program::intent::cluster;
+        match self {
+            Cluster::Devnet => Some(cluster::DEVNET),
+            Cluster::Testnet => Some(cluster::TESTNET),
+            Cluster::MainnetBeta => Some(cluster::MAINNET_BETA),
+            Cluster::Localnet => None,
+        }
+    }
+
     #[allow(clippy::expect_used)] // constant URLs; the tests parse every one
     fn default_rpc(self) -> Url {
         Url::parse(self.default_rpc_url()).expect("built-in RPC URL parses")

@@ -5,9 +5,11 @@
 //! they do is what its tests exercise.
 
 pub mod address;
+pub mod amount;
 pub mod config;
 pub mod home;
 pub mod intent;
+pub mod keyfile;
 pub mod logging;
 pub mod wallet;
 

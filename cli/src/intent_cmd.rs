@@ -1,0 +1,327 @@
+//! `toss intent create|inspect|verify`: offline intents from and to files.
+//!
+//! Files hold the signed intent's wire bytes; `-` means stdin/stdout, where
+//! they travel as hex so they survive terminals and pipes. Either form is
+//! accepted on input.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+use solana_program::pubkey::Pubkey;
+use toss_core::address::Address;
+use toss_core::amount::{self, SOL_DECIMALS};
+use toss_core::config::Config;
+use toss_core::intent::{
+    self, Intent, Limit, MemoryLedger, Request, RiskLimits, SignedIntent, Verifier,
+};
+use toss_core::keyfile;
+
+use crate::Failure;
+
+#[derive(Debug, Subcommand)]
+pub enum IntentCommand {
+    /// Sign a payment intent offline with a Solana keypair file.
+    Create(Box<CreateArgs>),
+    /// Decode an intent and show its fields, id and whether its signature holds.
+    Inspect {
+        /// The intent file (binary or hex), or - for stdin.
+        file: PathBuf,
+    },
+    /// Run the payee's offline checks on an intent.
+    Verify(Box<VerifyArgs>),
+}
+
+/// What the payee asked for, shared by `create` and `verify`.
+#[derive(Debug, Args)]
+pub struct Currency {
+    /// Token mint; SOL when absent.
+    #[arg(long)]
+    mint: Option<Address>,
+    /// Decimals of the mint (needed with --mint; SOL has 9).
+    #[arg(long)]
+    decimals: Option<u8>,
+}
+
+impl Currency {
+    fn resolve(&self) -> Result<(Option<Pubkey>, u8), Failure> {
+        match (self.mint, self.decimals) {
+            (None, None) => Ok((None, SOL_DECIMALS)),
+            (None, Some(_)) => Err(Failure::usage("--decimals goes with --mint")),
+            (Some(_), None) => Err(Failure::usage(
+                "--mint needs --decimals (it cannot be looked up offline)",
+            )),
+            (Some(m), Some(d)) => Ok((Some(m.into()), d)),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The payer's Solana CLI keypair file.
+    #[arg(long)]
+    keypair: PathBuf,
+    /// The payee's wallet address.
+    #[arg(long)]
+    to: Address,
+    /// Amount in SOL (or in the mint's units), e.g. 1.5.
+    #[arg(long)]
+    amount: String,
+    #[command(flatten)]
+    currency: Currency,
+    /// Replay nonce; a random one when absent.
+    #[arg(long)]
+    nonce: Option<u64>,
+    /// Seconds until the intent expires (default: DEFAULT_INTENT_EXPIRY_SECONDS).
+    #[arg(long)]
+    expires_in: Option<u32>,
+    #[arg(long)]
+    memo: Option<String>,
+    /// Solana Pay reference key.
+    #[arg(long)]
+    reference: Option<Address>,
+    /// The cluster's genesis hash, needed for localnet (from getGenesisHash).
+    #[arg(long)]
+    genesis_hash: Option<Address>,
+    /// Where to write the intent; - writes hex to stdout.
+    #[arg(long, default_value = "-")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The intent file (binary or hex), or - for stdin.
+    file: PathBuf,
+    /// This wallet's address: the intent must pay it.
+    #[arg(long)]
+    payee: Address,
+    /// The amount requested; any amount when absent.
+    #[arg(long)]
+    amount: Option<String>,
+    #[command(flatten)]
+    currency: Currency,
+    /// Offline limit per payment and per payer for the intent's currency,
+    /// in its units (replaces the default of 2 SOL / 10 SOL unsettled).
+    #[arg(long)]
+    limit: Option<String>,
+    /// The cluster's genesis hash, needed for localnet.
+    #[arg(long)]
+    genesis_hash: Option<Address>,
+    /// Unix time to check against (default: this computer's clock).
+    #[arg(long)]
+    now: Option<u32>,
+}
+
+pub fn run(cmd: &IntentCommand, config: &Config, json_out: bool) -> Result<(), Failure> {
+    match cmd {
+        IntentCommand::Create(a) => create(a, config, json_out),
+        IntentCommand::Inspect { file } => inspect(file, json_out),
+        IntentCommand::Verify(a) => verify(a, config, json_out),
+    }
+}
+
+fn create(a: &CreateArgs, config: &Config, json_out: bool) -> Result<(), Failure> {
+    let key = keyfile::read(&a.keypair)?;
+    let (mint, decimals) = a.currency.resolve()?;
+    let now = unix_now()?;
+    let expires_in = a.expires_in.unwrap_or(config.default_intent_expiry_seconds);
+    let intent = Intent {
+        cluster: cluster_prefix(config, a.genesis_hash)?,
+        program_id: program_id(config)?,
+        payer: Pubkey::new_from_array(key.verifying_key().to_bytes()),
+        payee: a.to.into(),
+        mint,
+        amount: amount::parse(&a.amount, decimals)?,
+        reference: a.reference.map(Into::into),
+        memo: a.memo.clone(),
+        nonce: match a.nonce {
+            Some(n) => n,
+            None => random_nonce()?,
+        },
+        created_at: now,
+        expires_at: now
+            .checked_add(expires_in)
+            .ok_or_else(|| Failure::usage("--expires-in is too large"))?,
+        durable_nonce: None,
+    };
+    let signed = intent::sign(intent, &key)?;
+    let bytes = signed.to_bytes()?;
+    let id = hex(&signed.id()?);
+    tracing::info!(intent_id = %id, bytes = bytes.len(), "intent created");
+    write_output(&a.out, &bytes)?;
+    if a.out != Path::new("-") {
+        if json_out {
+            println!(
+                "{}",
+                json!({ "id": id, "bytes": bytes.len(), "file": a.out })
+            );
+        } else {
+            println!(
+                "intent {id} ({} bytes) written to {}",
+                bytes.len(),
+                a.out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn inspect(file: &Path, json_out: bool) -> Result<(), Failure> {
+    let signed = SignedIntent::from_bytes(&read_input(file)?)?;
+    let signature_ok = intent::verify_signature(&signed).is_ok();
+    let i = &signed.intent;
+    let decimals = if i.mint.is_none() {
+        Some(SOL_DECIMALS)
+    } else {
+        None
+    };
+    let view = json!({
+        "id": hex(&signed.id()?),
+        "signature_valid": signature_ok,
+        "cluster": hex(&i.cluster),
+        "program_id": i.program_id.to_string(),
+        "payer": i.payer.to_string(),
+        "payee": i.payee.to_string(),
+        "mint": i.mint.map(|m| m.to_string()),
+        "amount": i.amount,
+        "amount_sol": decimals.map(|d| amount::format(i.amount, d)),
+        "reference": i.reference.map(|r| r.to_string()),
+        "memo": i.memo,
+        "nonce": i.nonce,
+        "created_at": i.created_at,
+        "expires_at": i.expires_at,
+        "durable_nonce": i.durable_nonce.map(|n| json!({
+            "account": n.account.to_string(),
+            "value": hex(&n.value),
+        })),
+        "signature": hex(&signed.signature),
+    });
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else if let Some(map) = view.as_object() {
+        for (k, v) in map {
+            let shown = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "-".to_owned(),
+                other => other.to_string(),
+            };
+            println!("{k:<16} {shown}");
+        }
+    }
+    if signature_ok {
+        Ok(())
+    } else {
+        Err(Failure::general("the signature does not match the payer"))
+    }
+}
+
+fn verify(a: &VerifyArgs, config: &Config, json_out: bool) -> Result<(), Failure> {
+    let wire = read_input(&a.file)?;
+    let (mint, decimals) = a.currency.resolve()?;
+    let request = a
+        .amount
+        .as_deref()
+        .map(|v| amount::parse(v, decimals).map(|amount| Request { amount, mint }))
+        .transpose()?;
+    let mut limits = RiskLimits::default();
+    if let Some(limit) = &a.limit {
+        let units = amount::parse(limit, decimals)?;
+        limits.per_mint.insert(
+            mint,
+            Limit {
+                max_single: units,
+                max_unsettled_per_payer: units,
+            },
+        );
+    }
+    let verifier = Verifier {
+        cluster: cluster_prefix(config, a.genesis_hash)?,
+        program_id: program_id(config)?,
+        payee: a.payee.into(),
+        limits,
+    };
+    let now = match a.now {
+        Some(n) => n,
+        None => unix_now()?,
+    };
+    let accepted = verifier
+        .verify(&wire, request, now, &MemoryLedger::default())
+        .map_err(|e| Failure::general(format!("refused: {e}")))?;
+    let id = hex(&accepted.id);
+    if json_out {
+        println!("{}", json!({ "verified": true, "id": id }));
+    } else {
+        println!("verified offline: intent {id}");
+    }
+    Ok(())
+}
+
+fn program_id(config: &Config) -> Result<Pubkey, Failure> {
+    config.program_id.map(Into::into).ok_or_else(|| Failure {
+        code: 78,
+        message:
+            "TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through"
+                .into(),
+    })
+}
+
+fn cluster_prefix(config: &Config, genesis: Option<Address>) -> Result<[u8; 8], Failure> {
+    match (genesis, config.cluster.genesis_prefix()) {
+        (Some(hash), _) => Ok(intent::cluster::from_genesis_hash(&hash.to_bytes())),
+        (None, Some(prefix)) => Ok(prefix),
+        (None, None) => Err(Failure::usage(
+            "on localnet, pass --genesis-hash (solana genesis-hash, or the getGenesisHash RPC)",
+        )),
+    }
+}
+
+fn unix_now() -> Result<u32, Failure> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| Failure::general("this computer's clock is before 1970"))?
+        .as_secs();
+    u32::try_from(secs).map_err(|_| Failure::general("this computer's clock is past 2106"))
+}
+
+fn random_nonce() -> Result<u64, Failure> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Failure::general(format!("no randomness for a nonce: {e}")))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
+    let raw = if file == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::general(format!("cannot read stdin: {e}")))?;
+        buf
+    } else {
+        std::fs::read(file)
+            .map_err(|e| Failure::general(format!("cannot read {}: {e}", file.display())))?
+    };
+    // Hex text (as `create` prints it) or the raw wire bytes.
+    let text = std::str::from_utf8(&raw).map(str::trim).unwrap_or("");
+    Ok(match ::hex::decode(text) {
+        Ok(bytes) if !text.is_empty() => bytes,
+        _ => raw,
+    })
+}
+
+fn write_output(out: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    if out == Path::new("-") {
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "{}", hex(bytes))
+            .map_err(|e| Failure::general(format!("cannot write stdout: {e}")))
+    } else {
+        std::fs::write(out, bytes)
+            .map_err(|e| Failure::general(format!("cannot write {}: {e}", out.display())))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    ::hex::encode(bytes)
+}

@@ -1,0 +1,124 @@
+//! Amounts as people type them ("1.5") and as the chain counts them (base units).
+//!
+//! The rules are Solana Pay's, so a till and an online wallet agree on what
+//! an amount means: decimal digits with at most one point, no sign, no
+//! exponent, a leading digit before the point, and no more fraction digits
+//! than the currency has decimals.
+
+/// Decimals of SOL (lamports per SOL = 10^9).
+pub const SOL_DECIMALS: u8 = 9;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("{0:?} is not an amount: use digits with an optional decimal point, like 1.5")]
+    NotDecimal(String),
+    #[error("{value:?} has more than {decimals} digits after the point")]
+    TooPrecise { value: String, decimals: u8 },
+    #[error("{0:?} is too large")]
+    TooLarge(String),
+    #[error("a currency cannot have {0} decimals (at most 19)")]
+    Decimals(u8),
+}
+
+/// Parses a user amount into base units.
+pub fn parse(value: &str, decimals: u8) -> Result<u64, AmountError> {
+    if decimals > 19 {
+        return Err(AmountError::Decimals(decimals));
+    }
+    let not_decimal = || AmountError::NotDecimal(value.to_owned());
+    let (whole, fraction) = match value.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (value, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || value.ends_with('.') {
+        return Err(not_decimal());
+    }
+    if fraction.len() > usize::from(decimals) {
+        return Err(AmountError::TooPrecise {
+            value: value.to_owned(),
+            decimals,
+        });
+    }
+    let too_large = || AmountError::TooLarge(value.to_owned());
+    let scale = 10u64
+        .checked_pow(u32::from(decimals))
+        .ok_or_else(too_large)?;
+    let whole: u64 = whole.parse().map_err(|_| too_large())?;
+    let mut frac: u64 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().map_err(|_| too_large())?
+    };
+    for _ in fraction.len()..usize::from(decimals) {
+        frac *= 10;
+    }
+    whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(too_large)
+}
+
+/// Formats base units for people: no trailing zeros, no exponent.
+pub fn format(units: u64, decimals: u8) -> String {
+    let scale = 10u128.pow(u32::from(decimals.min(19)));
+    let (whole, frac) = (u128::from(units) / scale, u128::from(units) % scale);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let frac = format!("{frac:0width$}", width = usize::from(decimals));
+    format!("{whole}.{}", frac.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_solana_pay_amounts() {
+        assert_eq!(parse("1", 9), Ok(1_000_000_000));
+        assert_eq!(parse("1.5", 9), Ok(1_500_000_000));
+        assert_eq!(parse("0.000000001", 9), Ok(1));
+        assert_eq!(parse("12.34", 6), Ok(12_340_000));
+        assert_eq!(parse("0", 6), Ok(0));
+        assert_eq!(parse("18446744073.709551615", 9), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn refuses_what_solana_pay_refuses() {
+        for bad in [
+            "", ".5", "1.", "-1", "+1", "1e9", "1,5", " 1", "1.2.3", "0x10",
+        ] {
+            assert_eq!(
+                parse(bad, 9),
+                Err(AmountError::NotDecimal(bad.into())),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            parse("1.0000001", 6),
+            Err(AmountError::TooPrecise { decimals: 6, .. })
+        ));
+        assert!(matches!(
+            parse("18446744073.709551616", 9),
+            Err(AmountError::TooLarge(_))
+        ));
+        assert!(matches!(
+            parse("99999999999999999999", 0),
+            Err(AmountError::TooLarge(_))
+        ));
+        assert_eq!(parse("1", 20), Err(AmountError::Decimals(20)));
+    }
+
+    #[test]
+    fn formats_without_trailing_zeros() {
+        assert_eq!(format(1_500_000_000, 9), "1.5");
+        assert_eq!(format(1, 9), "0.000000001");
+        assert_eq!(format(12_340_000, 6), "12.34");
+        assert_eq!(format(0, 6), "0");
+        assert_eq!(format(u64::MAX, 9), "18446744073.709551615");
+        for (u, d) in [(1u64, 9u8), (123_456_789, 3), (10, 1), (u64::MAX, 19)] {
+            assert_eq!(parse(&format(u, d), d), Ok(u));
+        }
+    }
+}
