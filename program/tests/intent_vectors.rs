@@ -82,6 +82,11 @@ fn valid_vectors_encode_and_decode_both_ways() {
 }
 
 #[test]
+fn the_longest_body_is_328_bytes_as_documented() {
+    assert_eq!(toss_program::intent::MAX_BODY_LEN, 328);
+}
+
+#[test]
 fn a_sol_payment_is_at_most_200_bytes_signed() {
     let all = vectors();
     let minimal = &all["valid"][0];

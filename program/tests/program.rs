@@ -753,3 +753,53 @@ async fn durable_settlement_requires_advancing_the_intents_own_nonce() {
         TossError::NotDurableIntent
     );
 }
+
+#[test]
+fn spl_intents_per_transaction() {
+    // Size only: how many SPL intents (each with its own payer vault and
+    // payee token account, the worst case) fit in one legacy transaction.
+    let program_id = Pubkey::new_unique();
+    let fee = Pubkey::new_unique();
+    let mint = Pubkey::new_unique();
+    let mut signed = Vec::new();
+    let mut fits = 0;
+    for n in 0..8u8 {
+        let payer = Wallet::new(n + 1);
+        let intent = Intent {
+            cluster: cluster::DEVNET,
+            program_id,
+            payer: payer.key(),
+            payee: Pubkey::new_unique(),
+            mint: Some(mint),
+            amount: 1_000_000,
+            reference: None,
+            memo: None,
+            nonce: 1,
+            created_at: 1_790_000_000,
+            expires_at: 1_790_086_400,
+            durable_nonce: None,
+        };
+        signed.push((payer.sign(intent), Pubkey::new_unique()));
+        let refs: Vec<&SignedIntent> = signed.iter().map(|(s, _)| s).collect();
+        let items: Vec<_> = signed.iter().map(|(s, t)| (s, Some(*t))).collect();
+        let tx = Transaction::new_with_payer(
+            &[
+                ix::ed25519_check(&refs).unwrap(),
+                ix::settle(&program_id, &fee, &items, 0),
+            ],
+            Some(&fee),
+        );
+        let size = bincode::serialized_size(&tx).unwrap();
+        println!("batch: {} SPL intents take {size} bytes", n + 1);
+        if size > 1232 {
+            break;
+        }
+        fits += 1;
+    }
+    assert_eq!(
+        signed[0].0.to_bytes().unwrap().len(),
+        231,
+        "SPL intent size"
+    );
+    assert!(fits >= 2, "only {fits} SPL intents fit");
+}
