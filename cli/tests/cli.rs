@@ -107,21 +107,29 @@ fn keypair_file(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// `toss intent create` paying PAYEE with the test keypair, plus `args`.
+fn create_intent(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let key = keypair_file(dir);
+    let mut all = vec![
+        "intent",
+        "create",
+        "--keypair",
+        key.to_str().unwrap(),
+        "--to",
+        PAYEE,
+    ];
+    all.extend_from_slice(args);
+    toss(dir, &all, env)
+}
+
 #[test]
 fn an_intent_is_created_inspected_and_verified_offline() {
     let tmp = tempfile::tempdir().unwrap();
-    let key = keypair_file(tmp.path());
     let file = tmp.path().join("pay.toss");
     let env = [("TOSS_PROGRAM_ID", PROGRAM)];
-    let out = toss(
+    let out = create_intent(
         tmp.path(),
         &[
-            "intent",
-            "create",
-            "--keypair",
-            key.to_str().unwrap(),
-            "--to",
-            PAYEE,
             "--amount",
             "1.25",
             "--nonce",
@@ -199,22 +207,8 @@ fn an_intent_is_created_inspected_and_verified_offline() {
 #[test]
 fn hex_on_stdout_round_trips_and_tampering_is_caught() {
     let tmp = tempfile::tempdir().unwrap();
-    let key = keypair_file(tmp.path());
     let env = [("TOSS_PROGRAM_ID", PROGRAM)];
-    let out = toss(
-        tmp.path(),
-        &[
-            "intent",
-            "create",
-            "--keypair",
-            key.to_str().unwrap(),
-            "--to",
-            PAYEE,
-            "--amount",
-            "0.5",
-        ],
-        &env,
-    );
+    let out = create_intent(tmp.path(), &["--amount", "0.5"], &env);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let hex_text = text(&out.stdout);
     let mut bytes = hex::decode(hex_text.trim()).unwrap();
@@ -257,13 +251,7 @@ fn hex_on_stdout_round_trips_and_tampering_is_caught() {
 #[test]
 fn intent_errors_have_script_friendly_exit_codes() {
     let tmp = tempfile::tempdir().unwrap();
-    let key = keypair_file(tmp.path());
-    let k = key.to_str().unwrap();
-    let create = |args: &[&str], env: &[(&str, &str)]| {
-        let mut all = vec!["intent", "create", "--keypair", k, "--to", PAYEE];
-        all.extend_from_slice(args);
-        toss(tmp.path(), &all, env)
-    };
+    let create = |args: &[&str], env: &[(&str, &str)]| create_intent(tmp.path(), args, env);
     let no_program = create(&["--amount", "1"], &[]);
     assert_eq!(no_program.status.code(), Some(78));
     assert!(text(&no_program.stderr).contains("TOSS_PROGRAM_ID is not set"));
@@ -284,6 +272,8 @@ fn intent_errors_have_script_friendly_exit_codes() {
     assert_eq!(localnet.status.code(), Some(2));
     assert!(text(&localnet.stderr).contains("--genesis-hash"));
 
+    let key = keypair_file(tmp.path());
+    let k = key.to_str().unwrap();
     let to_self = toss(
         tmp.path(),
         &[

@@ -58,8 +58,7 @@ fn open_vault(
     let it = &mut accounts.iter();
     let owner = signer(it)?;
     let vault = next_account_info(it)?;
-    let system = next_account_info(it)?;
-    expect_key(system, &system_program::ID)?;
+    let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
     if !(MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY).contains(&withdraw_delay) {
         return Err(TossError::InvalidWithdrawDelay.into());
     }
@@ -129,8 +128,7 @@ fn deposit(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> Progra
     }
     match vault.mint() {
         None => {
-            let system = next_account_info(it)?;
-            expect_key(system, &system_program::ID)?;
+            let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
             let ix = system_instruction::transfer(owner.key, vault_info.key, amount);
             invoke(&ix, &[owner.clone(), vault_info.clone(), system.clone()])
         }
@@ -222,10 +220,8 @@ fn withdraw(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
 fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> ProgramResult {
     let it = &mut accounts.iter();
     let settler = signer(it)?;
-    let instructions = next_account_info(it)?;
-    expect_key(instructions, &sysvar::instructions::ID)?;
-    let system = next_account_info(it)?;
-    expect_key(system, &system_program::ID)?;
+    let instructions = next_checked(it, |a| expect_key(a, &sysvar::instructions::ID))?;
+    let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
     let now = Clock::get()?.unix_timestamp;
 
     for &(check_ix, signature) in items {
@@ -288,10 +284,8 @@ fn settle_durable(
 ) -> ProgramResult {
     let it = &mut accounts.iter();
     let payer = signer(it)?;
-    let instructions = next_account_info(it)?;
-    expect_key(instructions, &sysvar::instructions::ID)?;
-    let system = next_account_info(it)?;
-    expect_key(system, &system_program::ID)?;
+    let instructions = next_checked(it, |a| expect_key(a, &sysvar::instructions::ID))?;
+    let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
     let receipt = next_account_info(it)?;
     let now = Clock::get()?.unix_timestamp;
 
@@ -503,43 +497,41 @@ fn create_pda<'a>(
     )
 }
 
-fn signer<'a, 'b>(
+/// The next account, if it passes `check`.
+fn next_checked<'a, 'b: 'a>(
     it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<&'a AccountInfo<'b>, ProgramError>
-where
-    'b: 'a,
-{
+    check: impl FnOnce(&AccountInfo) -> ProgramResult,
+) -> Result<&'a AccountInfo<'b>, ProgramError> {
     let account = next_account_info(it)?;
-    if !account.is_signer {
-        return Err(TossError::NotVaultOwner.into());
-    }
+    check(account)?;
     Ok(account)
 }
 
-fn token_program<'a, 'b>(
+fn signer<'a, 'b: 'a>(
     it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<&'a AccountInfo<'b>, ProgramError>
-where
-    'b: 'a,
-{
-    let account = next_account_info(it)?;
-    expect_key(account, &spl_token_interface::ID)?;
-    Ok(account)
+) -> Result<&'a AccountInfo<'b>, ProgramError> {
+    next_checked(it, |a| match a.is_signer {
+        true => Ok(()),
+        false => Err(TossError::NotVaultOwner.into()),
+    })
 }
 
-fn vault_tokens<'a, 'b>(
+fn token_program<'a, 'b: 'a>(
+    it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
+) -> Result<&'a AccountInfo<'b>, ProgramError> {
+    next_checked(it, |a| expect_key(a, &spl_token_interface::ID))
+}
+
+fn vault_tokens<'a, 'b: 'a>(
     program_id: &Pubkey,
     vault: &AccountInfo,
     it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<&'a AccountInfo<'b>, ProgramError>
-where
-    'b: 'a,
-{
-    let account = next_account_info(it)?;
-    if *account.key != vault_tokens_address(program_id, vault.key).0 {
-        return Err(TossError::WrongVault.into());
-    }
-    Ok(account)
+) -> Result<&'a AccountInfo<'b>, ProgramError> {
+    let expected = vault_tokens_address(program_id, vault.key).0;
+    next_checked(it, |a| match *a.key == expected {
+        true => Ok(()),
+        false => Err(TossError::WrongVault.into()),
+    })
 }
 
 fn expect_key(account: &AccountInfo, key: &Pubkey) -> ProgramResult {

@@ -685,24 +685,38 @@ async fn nonce_account(env: &mut Env, authority: &Pubkey) -> (Keypair, [u8; 32])
     (nonce, data[40..72].try_into().unwrap())
 }
 
+/// A funded payer and a 1-SOL intent of theirs to a new merchant, bound to
+/// `nonce` (which holds `value`).
+async fn durable_intent(
+    env: &mut Env,
+    payer: &Wallet,
+    nonce: Pubkey,
+    value: [u8; 32],
+) -> SignedIntent {
+    let mut intent = env.intent(payer, Pubkey::new_unique(), SOL, 1).await;
+    intent.durable_nonce = Some(DurableNonce {
+        account: nonce,
+        value,
+    });
+    payer.sign(intent)
+}
+
+/// The transaction the payer signs offline, with the nonce value as its blockhash.
+fn offline_tx(payer: &Wallet, ixs: &[Instruction], nonce_value: [u8; 32]) -> Transaction {
+    let blockhash = solana_program::hash::Hash::new_from_array(nonce_value);
+    Transaction::new_signed_with_payer(ixs, Some(&payer.key()), &[&payer.keypair], blockhash)
+}
+
 #[tokio::test]
 async fn durable_nonce_settlement_pays_once_and_refuses_a_replay() {
     let mut env = start().await;
     let payer = Wallet::new(1);
     env.fund(&payer.key(), 5 * SOL).await;
-    let merchant = Pubkey::new_unique();
     let (nonce, value) = nonce_account(&mut env, &payer.key()).await;
-    let mut intent = env.intent(&payer, merchant, SOL, 1).await;
-    intent.durable_nonce = Some(DurableNonce {
-        account: nonce.pubkey(),
-        value,
-    });
-    let signed = payer.sign(intent);
-    // The payer signs the whole transaction offline, the nonce as blockhash.
+    let signed = durable_intent(&mut env, &payer, nonce.pubkey(), value).await;
+    let merchant = signed.intent.payee;
     let ixs = ix::settle_durable(&env.program_id, &signed, None).unwrap();
-    let blockhash = solana_program::hash::Hash::new_from_array(value);
-    let tx =
-        Transaction::new_signed_with_payer(&ixs, Some(&payer.key()), &[&payer.keypair], blockhash);
+    let tx = offline_tx(&payer, &ixs, value);
     env.submit_signed(tx.clone()).await.unwrap();
     assert_eq!(env.lamports(&merchant).await, SOL);
     let receipt = receipt_address(&env.program_id, &payer.key(), 1).0;
@@ -726,22 +740,15 @@ async fn durable_settlement_requires_advancing_the_intents_own_nonce() {
     let mut env = start().await;
     let payer = Wallet::new(1);
     env.fund(&payer.key(), 5 * SOL).await;
-    let merchant = Pubkey::new_unique();
     let (nonce, value) = nonce_account(&mut env, &payer.key()).await;
     let (other, _) = nonce_account(&mut env, &payer.key()).await;
-    let mut intent = env.intent(&payer, merchant, SOL, 1).await;
-    intent.durable_nonce = Some(DurableNonce {
-        account: other.pubkey(),
-        value,
-    });
-    let signed = payer.sign(intent);
+    let signed = durable_intent(&mut env, &payer, other.pubkey(), value).await;
+    let merchant = signed.intent.payee;
     let mut ixs = ix::settle_durable(&env.program_id, &signed, None).unwrap();
     // Instruction 0 advances a different nonce account than the intent names.
     ixs[0] =
         solana_system_interface::instruction::advance_nonce_account(&nonce.pubkey(), &payer.key());
-    let blockhash = solana_program::hash::Hash::new_from_array(value);
-    let tx =
-        Transaction::new_signed_with_payer(&ixs, Some(&payer.key()), &[&payer.keypair], blockhash);
+    let tx = offline_tx(&payer, &ixs, value);
     let result = env.submit_signed(tx).await;
     assert_eq!(toss_error(result), TossError::DurableNonceNotAdvanced);
     assert_eq!(env.lamports(&merchant).await, 0);
