@@ -3,9 +3,10 @@
 
 # What building the app needs on Debian 12 / Ubuntu 22.04+ (Tauri 2 on WebKitGTK 4.1).
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev pkg-config)
-# What the test suite adds: a virtual X server, WebKit's WebDriver, and tools for screenshots.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick)
+  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev)
+# What the test suite adds: a virtual X server, WebKit's WebDriver, tools for screenshots,
+# and a real Secret Service (gnome-keyring on a private bus) and kernel keyring for the vault.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick dbus gnome-keyring keyutils)
 
 # One persistent target directory outside the clone keeps warm builds (and CI) fast.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/toss-desktop/target}"

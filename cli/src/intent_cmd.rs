@@ -9,15 +9,18 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
+use ed25519_dalek::SigningKey;
 use serde_json::json;
 use solana_program::pubkey::Pubkey;
 use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
 use toss_core::config::Config;
+use toss_core::home::Home;
 use toss_core::intent::{
     self, Intent, Limit, MemoryLedger, Request, RiskLimits, SignedIntent, Verifier,
 };
 use toss_core::keyfile;
+use toss_core::vault::{Gate, Vault};
 
 use crate::Failure;
 
@@ -60,9 +63,15 @@ impl Currency {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The payer's Solana CLI keypair file.
+    /// Pay from this wallet account (label or address; keys in the OS keychain).
+    #[arg(long, conflicts_with = "keypair", required_unless_present = "keypair")]
+    from: Option<String>,
+    /// Or sign with a Solana CLI keypair file.
     #[arg(long)]
-    keypair: PathBuf,
+    keypair: Option<PathBuf>,
+    /// Read the app passphrase from stdin, when REQUIRE_BIOMETRIC_FOR_INTENT asks for it.
+    #[arg(long)]
+    passphrase_stdin: bool,
     /// The payee's wallet address.
     #[arg(long)]
     to: Address,
@@ -114,16 +123,46 @@ pub struct VerifyArgs {
     now: Option<u32>,
 }
 
-pub fn run(cmd: &IntentCommand, config: &Config, json_out: bool) -> Result<(), Failure> {
+pub fn run(
+    cmd: &IntentCommand,
+    home: &Home,
+    config: &Config,
+    json_out: bool,
+) -> Result<(), Failure> {
     match cmd {
-        IntentCommand::Create(a) => create(a, config, json_out),
+        IntentCommand::Create(a) => create(a, home, config, json_out),
         IntentCommand::Inspect { file } => inspect(file, json_out),
         IntentCommand::Verify(a) => verify(a, config, json_out),
     }
 }
 
-fn create(a: &CreateArgs, config: &Config, json_out: bool) -> Result<(), Failure> {
-    let key = keyfile::read(&a.keypair)?;
+/// The payer's key: from the keychain through the user-presence gate, or
+/// from a keypair file the user named.
+fn payer_key(a: &CreateArgs, home: &Home, config: &Config) -> Result<SigningKey, Failure> {
+    if let Some(path) = &a.keypair {
+        return Ok(keyfile::read(path)?);
+    }
+    let wanted = a.from.as_deref().unwrap_or_default();
+    let vault = Vault::open(home)?;
+    let account = vault
+        .accounts()
+        .iter()
+        .find(|acc| acc.label == wanted || acc.address.to_string() == wanted)
+        .ok_or_else(|| Failure::general(format!("no account {wanted:?} in this wallet")))?;
+    let gate = Gate::load(home.root(), config.require_biometric_for_intent)?;
+    let passphrase = match a.passphrase_stdin {
+        true => crate::wallet_cmd::read_stdin_lines(1)?.into_iter().next(),
+        false => None,
+    };
+    Ok(vault.signing_key(
+        &account.pubkey(),
+        &gate,
+        passphrase.as_deref().map(String::as_str),
+    )?)
+}
+
+fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
+    let key = payer_key(a, home, config)?;
     let (mint, decimals) = a.currency.resolve()?;
     let now = unix_now()?;
     let expires_in = a.expires_in.unwrap_or(config.default_intent_expiry_seconds);

@@ -5,6 +5,7 @@
 //! 78 bad configuration (sysexits' EX_CONFIG).
 
 mod intent_cmd;
+mod wallet_cmd;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,11 @@ enum Command {
     Config,
     /// Show the data directory and whether a wallet exists.
     Status,
+    /// Manage the wallet's accounts (keys live in the OS keychain).
+    Wallet {
+        #[command(subcommand)]
+        command: wallet_cmd::WalletCommand,
+    },
     /// Create, inspect and verify payment intents offline.
     Intent {
         #[command(subcommand)]
@@ -93,7 +99,9 @@ general_failure!(
     serde_json::Error,
     toss_core::keyfile::KeyFileError,
     toss_core::intent::SignError,
-    toss_core::intent::IntentError
+    toss_core::intent::IntentError,
+    toss_core::vault::VaultError,
+    toss_core::vault::GateError
 );
 
 impl From<toss_core::amount::AmountError> for Failure {
@@ -147,10 +155,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Wallet { command } => {
+            let (home, _log) = open_home(cli)?;
+            wallet_cmd::run(command, &home, cli.json)?;
+        }
         Command::Intent { command } => {
             let (home, _log) = open_home(cli)?;
             let config = Config::load(&home.settings_file())?;
-            intent_cmd::run(command, &config, cli.json)?;
+            intent_cmd::run(command, &home, &config, cli.json)?;
         }
     }
     Ok(())

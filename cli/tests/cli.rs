@@ -78,7 +78,7 @@ fn status_says_no_wallet_then_lists_accounts() {
 
     std::fs::write(
         tmp.path().join("accounts.json"),
-        r#"{"version":1,"accounts":[{"label":"Till","address":"11111111111111111111111111111111"}]}"#,
+        r#"{"version":1,"wallet_id":"00112233445566778899aabbccddeeff","accounts":[{"label":"Till","address":"11111111111111111111111111111111","source":"keypair-file"}]}"#,
     )
     .unwrap();
     let out = toss(tmp.path(), &["status", "--json"], &[]);

@@ -7,10 +7,12 @@
 pub mod address;
 pub mod amount;
 pub mod config;
+mod fsutil;
 pub mod home;
 pub mod intent;
 pub mod keyfile;
 pub mod logging;
+pub mod vault;
 pub mod wallet;
 
 /// This build's version, as the app and CLI report it.

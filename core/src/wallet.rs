@@ -1,22 +1,41 @@
 //! The public side of the wallet: which accounts exist.
 //!
-//! Secret keys live only in the OS keychain (the vault). This index holds what
-//! is safe to keep in the clear (a label and the address of each account) so
-//! the app can say whether a wallet exists, and show addresses, without
-//! touching the keychain or asking the user to unlock it.
+//! Secret keys live only in the OS keychain (the `vault`). This index holds
+//! what is safe to keep in the clear — the wallet's id (which names its
+//! keychain items), and a label, address and origin for each account — so the
+//! app can say whether a wallet exists, and show addresses, without touching
+//! the keychain or asking the user to unlock it.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use solana_program::pubkey::Pubkey;
 
 use crate::address::Address;
 use crate::home::Home;
+
+/// Where an account's key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeySource {
+    /// Derived from a recovery phrase at `m/44'/501'/0'/0'`.
+    Phrase,
+    /// Imported from a Solana CLI keypair file.
+    KeypairFile,
+}
 
 /// One account as listed in the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
     pub label: String,
     pub address: Address,
+    pub source: KeySource,
+}
+
+impl Account {
+    pub fn pubkey(&self) -> Pubkey {
+        self.address.into()
+    }
 }
 
 /// What the app shows before anything is unlocked.
@@ -33,134 +52,275 @@ pub enum WalletError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot save the account list {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the account list {} is damaged ({message}); restore it from a backup or re-import the wallet", path.display())]
     Damaged { path: PathBuf, message: String },
+    #[error("an account label must be 1 to 64 characters")]
+    BadLabel,
+    #[error("no secure random numbers: {0}")]
+    Random(String),
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IndexFile {
     version: u32,
+    wallet_id: String,
     accounts: Vec<IndexEntry>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IndexEntry {
     label: String,
     address: String,
+    source: KeySource,
 }
 
 const INDEX_VERSION: u32 = 1;
 
-fn index_path(home: &Home) -> PathBuf {
-    home.root().join("accounts.json")
+/// The account list of one wallet (one data directory).
+#[derive(Debug)]
+pub struct AccountIndex {
+    path: PathBuf,
+    wallet_id: String,
+    accounts: Vec<Account>,
+}
+
+impl AccountIndex {
+    /// Reads the index; with none yet, an empty one with a fresh wallet id
+    /// (written with the first account).
+    pub fn load(home: &Home) -> Result<Self, WalletError> {
+        let path = home.root().join("accounts.json");
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut id = [0u8; 16];
+                getrandom::fill(&mut id).map_err(|e| WalletError::Random(e.to_string()))?;
+                return Ok(Self {
+                    path,
+                    wallet_id: hex::encode(id),
+                    accounts: Vec::new(),
+                });
+            }
+            Err(source) => return Err(WalletError::Read { path, source }),
+        };
+        let damaged = |message: String| WalletError::Damaged {
+            path: path.clone(),
+            message,
+        };
+        let file: IndexFile = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        if file.version != INDEX_VERSION {
+            return Err(damaged(format!(
+                "version {} is not one this build reads ({INDEX_VERSION})",
+                file.version
+            )));
+        }
+        if file.wallet_id.len() != 32 || !file.wallet_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(damaged("the wallet id is not 32 hex digits".into()));
+        }
+        let accounts = file
+            .accounts
+            .into_iter()
+            .map(|e| {
+                let address = e
+                    .address
+                    .parse()
+                    .map_err(|err| damaged(format!("account {:?}: address {err}", e.label)))?;
+                Ok(Account {
+                    label: e.label,
+                    address,
+                    source: e.source,
+                })
+            })
+            .collect::<Result<Vec<_>, WalletError>>()?;
+        Ok(Self {
+            path,
+            wallet_id: file.wallet_id,
+            accounts,
+        })
+    }
+
+    pub fn wallet_id(&self) -> &str {
+        &self.wallet_id
+    }
+
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    pub fn status(&self) -> WalletStatus {
+        WalletStatus {
+            exists: !self.accounts.is_empty(),
+            accounts: self.accounts.clone(),
+        }
+    }
+
+    pub fn find(&self, address: &Pubkey) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.pubkey() == *address)
+    }
+
+    pub fn add(
+        &mut self,
+        label: &str,
+        address: Pubkey,
+        source: KeySource,
+    ) -> Result<Account, WalletError> {
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 64 {
+            return Err(WalletError::BadLabel);
+        }
+        let account = Account {
+            label: label.to_owned(),
+            address: Address::new(address.to_bytes()),
+            source,
+        };
+        self.accounts.push(account.clone());
+        if let Err(e) = self.save() {
+            self.accounts.pop();
+            return Err(e);
+        }
+        Ok(account)
+    }
+
+    pub fn remove(&mut self, address: &Pubkey) -> Result<(), WalletError> {
+        let before = self.accounts.clone();
+        self.accounts.retain(|a| a.pubkey() != *address);
+        self.save().inspect_err(|_| self.accounts = before)
+    }
+
+    fn save(&self) -> Result<(), WalletError> {
+        let file = IndexFile {
+            version: INDEX_VERSION,
+            wallet_id: self.wallet_id.clone(),
+            accounts: self
+                .accounts
+                .iter()
+                .map(|a| IndexEntry {
+                    label: a.label.clone(),
+                    address: a.address.to_string(),
+                    source: a.source,
+                })
+                .collect(),
+        };
+        let json = serde_json::to_vec_pretty(&file).map_err(|e| WalletError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        crate::fsutil::write_atomic(&self.path, &json).map_err(|source| WalletError::Write {
+            path: self.path.clone(),
+            source,
+        })
+    }
 }
 
 /// Reads the account index; no file means no wallet yet.
 pub fn status(home: &Home) -> Result<WalletStatus, WalletError> {
-    let path = index_path(home);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(WalletStatus {
-                exists: false,
-                accounts: Vec::new(),
-            });
-        }
-        Err(source) => return Err(WalletError::Read { path, source }),
-    };
-    let damaged = |message: String| WalletError::Damaged {
-        path: path.clone(),
-        message,
-    };
-    let file: IndexFile = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
-    if file.version != INDEX_VERSION {
-        return Err(damaged(format!(
-            "version {} is not one this build reads ({INDEX_VERSION})",
-            file.version
-        )));
-    }
-    let accounts = file
-        .accounts
-        .into_iter()
-        .map(|e| {
-            let address = e
-                .address
-                .parse()
-                .map_err(|err| damaged(format!("account {:?}: address {err}", e.label)))?;
-            Ok(Account {
-                label: e.label,
-                address,
-            })
-        })
-        .collect::<Result<Vec<_>, WalletError>>()?;
-    Ok(WalletStatus {
-        exists: !accounts.is_empty(),
-        accounts,
-    })
+    Ok(AccountIndex::load(home)?.status())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const ID: &str = "00112233445566778899aabbccddeeff";
+
     fn home_with(index: Option<&str>) -> (tempfile::TempDir, Home) {
         let tmp = tempfile::tempdir().unwrap();
         let home = Home::at(tmp.path());
         if let Some(text) = index {
-            std::fs::write(index_path(&home), text).unwrap();
+            std::fs::write(home.root().join("accounts.json"), text).unwrap();
         }
         (tmp, home)
     }
 
     #[test]
-    fn no_index_means_no_wallet() {
+    fn no_index_means_no_wallet_and_nothing_is_written() {
         let (_t, home) = home_with(None);
-        assert_eq!(
-            status(&home).unwrap(),
-            WalletStatus {
-                exists: false,
-                accounts: vec![]
-            }
-        );
+        let index = AccountIndex::load(&home).unwrap();
+        assert_eq!(index.wallet_id().len(), 32);
+        assert!(!index.status().exists);
+        assert!(!home.root().join("accounts.json").exists());
     }
 
     #[test]
-    fn an_index_with_an_account_is_a_wallet() {
-        let (_t, home) = home_with(Some(
-            r#"{"version":1,"accounts":[{"label":"Till 1","address":"11111111111111111111111111111111"}]}"#,
+    fn accounts_are_added_saved_and_removed() {
+        let (_t, home) = home_with(None);
+        let mut index = AccountIndex::load(&home).unwrap();
+        let id = index.wallet_id().to_owned();
+        let a = Pubkey::new_unique();
+        index.add("  Till 1 ", a, KeySource::Phrase).unwrap();
+        assert!(matches!(
+            index.add("", a, KeySource::Phrase),
+            Err(WalletError::BadLabel)
         ));
-        let s = status(&home).unwrap();
+
+        let again = AccountIndex::load(&home).unwrap();
+        assert_eq!(again.wallet_id(), id, "the wallet id is kept");
+        let s = again.status();
         assert!(s.exists);
         assert_eq!(s.accounts[0].label, "Till 1");
-        assert_eq!(s.accounts[0].address.to_bytes(), [0; 32]);
-    }
+        assert_eq!(s.accounts[0].pubkey(), a);
 
-    #[test]
-    fn an_empty_index_is_no_wallet() {
-        let (_t, home) = home_with(Some(r#"{"version":1,"accounts":[]}"#));
+        let mut again = again;
+        again.remove(&a).unwrap();
         assert!(!status(&home).unwrap().exists);
     }
 
     #[test]
     fn damage_is_reported_not_hidden() {
+        let ok_account =
+            r#"{"label":"x","address":"11111111111111111111111111111111","source":"phrase"}"#;
         for (text, needle) in [
-            ("{", "EOF"),
-            (r#"{"version":2,"accounts":[]}"#, "version 2"),
+            ("{".to_owned(), "EOF"),
             (
-                r#"{"version":1,"accounts":[{"label":"x","address":"n0pe"}]}"#,
+                format!(r#"{{"version":2,"wallet_id":"{ID}","accounts":[]}}"#),
+                "version 2",
+            ),
+            (
+                r#"{"version":1,"wallet_id":"xyz","accounts":[]}"#.to_owned(),
+                "wallet id",
+            ),
+            (
+                format!(
+                    r#"{{"version":1,"wallet_id":"{ID}","accounts":[{{"label":"x","address":"n0pe","source":"phrase"}}]}}"#
+                ),
                 "not base58",
             ),
             (
-                r#"{"version":1,"accounts":[],"secret":"x"}"#,
+                format!(
+                    r#"{{"version":1,"wallet_id":"{ID}","accounts":[{ok_account}],"secret":"x"}}"#
+                ),
                 "unknown field",
             ),
         ] {
-            let (_t, home) = home_with(Some(text));
-            let err = status(&home).unwrap_err();
+            let (_t, home) = home_with(Some(&text));
+            let err = AccountIndex::load(&home).unwrap_err();
             assert!(matches!(err, WalletError::Damaged { .. }), "{text}");
             assert!(err.to_string().contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_failed_save_leaves_the_list_as_it_was() {
+        let (_t, home) = home_with(None);
+        let mut index = AccountIndex::load(&home).unwrap();
+        index
+            .add("one", Pubkey::new_unique(), KeySource::Phrase)
+            .unwrap();
+        // A directory where the file goes: the replacing rename fails, even for root.
+        let path = home.root().join("accounts.json");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir_all(path.join("blocker")).unwrap();
+        let result = index.add("two", Pubkey::new_unique(), KeySource::Phrase);
+        assert!(
+            matches!(result, Err(WalletError::Write { .. })),
+            "{result:?}"
+        );
+        assert_eq!(index.accounts().len(), 1);
     }
 }

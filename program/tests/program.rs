@@ -387,6 +387,41 @@ async fn a_tampered_signature_fails_the_precompile_and_moves_nothing() {
     assert_eq!(env.lamports(&merchant).await, 0);
 }
 
+/// A hand-made Ed25519 check of one signature over `message`, the public key
+/// read from `key` if given, else from the payer field inside `message`.
+fn raw_check(signature: &[u8; 64], key: Option<&Pubkey>, message: &[u8]) -> Instruction {
+    let header = 2 + 14;
+    let key_len = if key.is_some() { 32 } else { 0 };
+    let (sig_at, body_at) = (header, header + 64 + key_len);
+    let key_at = if key.is_some() {
+        header + 64
+    } else {
+        body_at + ix::PAYER_OFFSET_IN_BODY
+    };
+    let mut data = vec![1, 0];
+    for f in [
+        sig_at,
+        0xFFFF,
+        key_at,
+        0xFFFF,
+        body_at,
+        message.len(),
+        0xFFFF,
+    ] {
+        data.extend_from_slice(&(f as u16).to_le_bytes());
+    }
+    data.extend_from_slice(signature);
+    if let Some(key) = key {
+        data.extend_from_slice(key.as_ref());
+    }
+    data.extend_from_slice(message);
+    Instruction {
+        program_id: solana_sdk_ids::ed25519_program::ID,
+        accounts: vec![],
+        data,
+    }
+}
+
 #[tokio::test]
 async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
     let mut env = start().await;
@@ -398,20 +433,7 @@ async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
     let intent = env.intent(&victim, merchant, SOL, 1).await;
     let body = intent.encode().unwrap();
     let sig = thief.signing.sign(&body).to_bytes();
-    let header = 2 + 14;
-    let (sig_at, key_at, body_at) = (header, header + 64, header + 96);
-    let mut data = vec![1, 0];
-    for f in [sig_at, 0xFFFF, key_at, 0xFFFF, body_at, body.len(), 0xFFFF] {
-        data.extend_from_slice(&(f as u16).to_le_bytes());
-    }
-    data.extend_from_slice(&sig);
-    data.extend_from_slice(thief.key().as_ref());
-    data.extend_from_slice(&body);
-    let check = Instruction {
-        program_id: solana_sdk_ids::ed25519_program::ID,
-        accounts: vec![],
-        data,
-    };
+    let check = raw_check(&sig, Some(&thief.key()), &body);
     let signed = SignedIntent {
         intent,
         signature: sig,
@@ -442,6 +464,35 @@ async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
     assert_eq!(
         toss_error(env.send(&[check, settle], &[]).await),
         TossError::SignatureCheckMismatch
+    );
+    assert_eq!(env.lamports(&merchant).await, 0);
+}
+
+#[tokio::test]
+async fn a_signature_check_over_something_that_is_not_an_intent_is_refused() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Pubkey::new_unique();
+    let intent = env.intent(&payer, merchant, SOL, 1).await;
+    // The payer really signed these bytes, but they are an intent with a
+    // byte appended: the precompile passes, the program refuses to read it.
+    let mut message = intent.encode().unwrap();
+    message.push(0);
+    let sig = payer.signing.sign(&message).to_bytes();
+    let check = raw_check(&sig, None, &message);
+    let signed = SignedIntent {
+        intent,
+        signature: sig,
+    };
+    let settle = ix::settle(
+        &env.program_id,
+        &env.ctx.payer.pubkey(),
+        &[(&signed, None)],
+        0,
+    );
+    assert_eq!(
+        toss_error(env.send(&[check, settle], &[]).await),
+        TossError::IntentMalformed
     );
     assert_eq!(env.lamports(&merchant).await, 0);
 }

@@ -52,7 +52,11 @@ test("shows what Rust reports and re-checks the wallet on click", async () => {
     // A wallet appears on disk (as the CLI would write it); the click asks Rust again.
     writeFileSync(
       join(home, "accounts.json"),
-      JSON.stringify({ version: 1, accounts: [{ label: "Till 1", address: ADDRESS }] }),
+      JSON.stringify({
+        version: 1,
+        wallet_id: "00112233445566778899aabbccddeeff",
+        accounts: [{ label: "Till 1", address: ADDRESS, source: "phrase" }],
+      }),
     );
     await app.click("#wallet-check");
     await app.waitForText("#wallet-state", (t) => t === "Wallet found: 1 account(s).");

@@ -1,0 +1,170 @@
+//! `toss wallet` and `toss intent create --from` against a real Secret
+//! Service (gnome-keyring on a private bus started by this test).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+#[allow(dead_code)] // shared with the core's tests, which restart the daemon
+#[path = "../../core/tests/support/secret_service.rs"]
+mod secret_service;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use secret_service::{SecretService, run_with_deadline};
+
+const PHRASE: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const ADDRESS: &str = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
+const PROGRAM: &str = "GyGKxMyg1p9SsHfm15MkNUu1u9TN2JtTspcdmrtGUdse";
+const PAYEE: &str = "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu";
+
+fn toss(
+    ss: &SecretService,
+    home: &Path,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_toss"));
+    ss.env(&mut cmd);
+    for var in toss_core::config::setting::ALL {
+        cmd.env_remove(var.env);
+    }
+    cmd.args(args)
+        .env("TOSS_HOME", home)
+        .env("TOSS_PROGRAM_ID", PROGRAM)
+        .envs(env.iter().copied());
+    run_with_deadline(cmd, stdin.as_bytes(), Duration::from_secs(60))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
+    let ss = SecretService::start(true);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+
+    let out = toss(
+        &ss,
+        home,
+        &["wallet", "import", "--label", "Till", "--phrase"],
+        &format!("{PHRASE}\n"),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(ADDRESS));
+
+    let out = toss(
+        &ss,
+        home,
+        &[
+            "wallet", "create", "--label", "Spare", "--words", "24", "--json",
+        ],
+        "",
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["phrase"].as_str().unwrap().split(' ').count(), 24);
+
+    let out = toss(&ss, home, &["wallet", "list"], "", &[]);
+    let list = text(&out.stdout);
+    assert!(list.contains(&format!("{ADDRESS}  Till")), "{list}");
+    assert!(list.contains("Spare"), "{list}");
+    let out = toss(
+        &ss,
+        home,
+        &["wallet", "address", "--label", "Till"],
+        "",
+        &[],
+    );
+    assert_eq!(text(&out.stdout).trim(), ADDRESS);
+
+    // With the gate on, signing needs the passphrase: none set, then wrong, then right.
+    let gate = [("REQUIRE_BIOMETRIC_FOR_INTENT", "true")];
+    let file = home.join("pay.toss");
+    let create = [
+        "intent",
+        "create",
+        "--from",
+        "Till",
+        "--to",
+        PAYEE,
+        "--amount",
+        "0.25",
+        "--passphrase-stdin",
+        "--out",
+        file.to_str().unwrap(),
+    ];
+    let out = toss(&ss, home, &create, "whatever\n", &gate);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("none is set"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = toss(
+        &ss,
+        home,
+        &["wallet", "passphrase"],
+        "till passphrase\n",
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = toss(&ss, home, &create, "wrong passphrase\n", &gate);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("wrong passphrase"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!file.exists(), "nothing is written when the gate refuses");
+
+    let out = toss(&ss, home, &create, "till passphrase\n", &gate);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = toss(
+        &ss,
+        home,
+        &["intent", "inspect", "--json", file.to_str().unwrap()],
+        "",
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["payer"], ADDRESS);
+    assert_eq!(v["signature_valid"], true);
+
+    // Removing the account removes its key; paying from it then fails plainly.
+    let out = toss(&ss, home, &["wallet", "remove", ADDRESS], "", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = toss(&ss, home, &create, "till passphrase\n", &gate);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no account"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_bad_recovery_phrase_is_refused_and_nothing_is_stored() {
+    let ss = SecretService::start(true);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = toss(
+        &ss,
+        tmp.path(),
+        &["wallet", "import", "--phrase"],
+        "abandon abandon abandon\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("recovery phrase"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!tmp.path().join("accounts.json").exists());
+}

@@ -1,0 +1,148 @@
+//! Secrets in the operating system's keychain.
+//!
+//! Every secret TOSS keeps (wallet keys, the Noise static key, the store's
+//! encryption key) goes through here and nowhere else: the Secret Service on
+//! Linux (gnome-keyring, KWallet), the login Keychain on macOS, Credential
+//! Manager on Windows. Items are named `org.toss.desktop` / `<wallet id>/<name>`
+//! so several wallets (data directories) on one machine never collide.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use keyring_core::api::CredentialStore;
+use zeroize::Zeroizing;
+
+use super::VaultError;
+
+const SERVICE: &str = "org.toss.desktop";
+/// A keychain call that takes longer than this is treated as stuck (a locked
+/// keyring waiting on a prompt nobody sees, a dead daemon), so the app can
+/// say so instead of hanging.
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// The variable that picks another store on Linux: `keyutils` keeps secrets
+/// in the kernel's session keyring (headless servers; lost at logout).
+pub const STORE_VAR: &str = "TOSS_KEYSTORE";
+
+/// A connection to the keychain, scoped to one wallet.
+#[derive(Clone)]
+pub struct Keystore {
+    store: Arc<CredentialStore>,
+    wallet_id: String,
+}
+
+impl std::fmt::Debug for Keystore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keystore")
+            .field("wallet_id", &self.wallet_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keystore {
+    /// The platform's keychain (or the one `TOSS_KEYSTORE` names).
+    pub fn os_default(wallet_id: &str) -> Result<Self, VaultError> {
+        let choice = std::env::var(STORE_VAR).unwrap_or_default();
+        let store = platform_store(&choice)?;
+        Ok(Self::with_store(store, wallet_id))
+    }
+
+    pub fn with_store(store: Arc<CredentialStore>, wallet_id: &str) -> Self {
+        Self {
+            store,
+            wallet_id: wallet_id.to_owned(),
+        }
+    }
+
+    pub fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
+        let secret = Zeroizing::new(secret.to_vec());
+        self.call(name, move |e| e.set_secret(&secret))
+    }
+
+    pub fn get(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        self.call(name, |e| e.get_secret().map(Zeroizing::new))
+    }
+
+    pub fn delete(&self, name: &str) -> Result<(), VaultError> {
+        self.call(name, |e| e.delete_credential())
+    }
+
+    /// Runs one keychain operation on a helper thread with a deadline.
+    fn call<T: Send + 'static>(
+        &self,
+        name: &str,
+        op: impl FnOnce(&keyring_core::Entry) -> keyring_core::Result<T> + Send + 'static,
+    ) -> Result<T, VaultError> {
+        let store = Arc::clone(&self.store);
+        let user = format!("{}/{name}", self.wallet_id);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let result = store.build(SERVICE, &user, None).and_then(|e| op(&e));
+            // The receiver is gone only if the caller already timed out.
+            let _ = tx.send(result);
+        });
+        match rx.recv_timeout(CALL_TIMEOUT) {
+            Ok(result) => result.map_err(|e| map_error(name, e)),
+            Err(_) => Err(VaultError::KeychainTimeout),
+        }
+    }
+}
+
+/// Translates keychain errors without ever carrying secret bytes: some
+/// variants hold the stored data, which must not reach a log or a screen.
+fn map_error(name: &str, e: keyring_core::Error) -> VaultError {
+    use keyring_core::Error as E;
+    match e {
+        E::NoEntry => VaultError::NotInKeychain(name.to_owned()),
+        E::NoStorageAccess(inner) => VaultError::KeychainLocked(inner.to_string()),
+        E::PlatformFailure(inner) => VaultError::Keychain(inner.to_string()),
+        E::BadEncoding(_) | E::BadDataFormat(..) => VaultError::KeychainDamaged(name.to_owned()),
+        other => VaultError::Keychain(describe(&other)),
+    }
+}
+
+/// A description of errors that carry no stored data.
+fn describe(e: &keyring_core::Error) -> String {
+    use keyring_core::Error as E;
+    match e {
+        E::TooLong(what, limit) => format!("{what} is longer than the keychain allows ({limit})"),
+        E::Invalid(what, why) => format!("{what}: {why}"),
+        E::Ambiguous(_) => "several keychain items match".to_owned(),
+        E::NotSupportedByStore(what) => format!("not supported by this keychain: {what}"),
+        _ => "keychain error".to_owned(),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store(choice: &str) -> Result<Arc<CredentialStore>, VaultError> {
+    let unavailable = |e: keyring_core::Error| VaultError::KeychainUnavailable(e.to_string());
+    match choice {
+        "" | "secret-service" => {
+            let s: Arc<CredentialStore> =
+                dbus_secret_service_keyring_store::Store::new().map_err(unavailable)?;
+            Ok(s)
+        }
+        "keyutils" => {
+            let s: Arc<CredentialStore> =
+                linux_keyutils_keyring_store::Store::new().map_err(unavailable)?;
+            Ok(s)
+        }
+        other => Err(VaultError::KeychainUnavailable(format!(
+            "{STORE_VAR}={other:?} is not known; use secret-service or keyutils"
+        ))),
+    }
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store(_choice: &str) -> Result<Arc<CredentialStore>, VaultError> {
+    let s: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()
+        .map_err(|e| VaultError::KeychainUnavailable(e.to_string()))?;
+    Ok(s)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store(_choice: &str) -> Result<Arc<CredentialStore>, VaultError> {
+    let s: Arc<CredentialStore> = windows_native_keyring_store::Store::new()
+        .map_err(|e| VaultError::KeychainUnavailable(e.to_string()))?;
+    Ok(s)
+}

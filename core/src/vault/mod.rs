@@ -1,0 +1,213 @@
+//! The vault: the wallet's secret keys, kept only in the OS keychain.
+//!
+//! Accounts are listed publicly in the account index (`wallet` module); their
+//! Ed25519 secrets, the Noise static key and the store's encryption key live
+//! in the keychain under this wallet's id. A secret leaves the keychain only
+//! into memory that is wiped on drop, and only after the user-presence gate
+//! passes when the settings ask for it.
+
+mod derive;
+mod gate;
+mod keystore;
+
+use ed25519_dalek::SigningKey;
+use solana_program::pubkey::Pubkey;
+use zeroize::Zeroizing;
+
+pub use derive::{RecoveryPhrase, WordCount};
+pub use gate::{Gate, GateError};
+pub use keystore::{Keystore, STORE_VAR};
+
+use crate::home::Home;
+use crate::wallet::{Account, AccountIndex, KeySource, WalletError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    #[error("no keychain is available: {0}")]
+    KeychainUnavailable(String),
+    #[error(
+        "the keychain is locked; unlock it (log in to your desktop session or unlock the keyring) and try again ({0})"
+    )]
+    KeychainLocked(String),
+    #[error("the keychain did not answer in time; is it locked and waiting for a password prompt?")]
+    KeychainTimeout,
+    #[error(
+        "the keychain has no item {0:?}; the wallet may have been removed from this computer's keychain"
+    )]
+    NotInKeychain(String),
+    #[error("the keychain item {0:?} is damaged")]
+    KeychainDamaged(String),
+    #[error("keychain error: {0}")]
+    Keychain(String),
+    #[error("recovery phrase: {0}")]
+    Phrase(String),
+    #[error("key derivation failed: {0}")]
+    Derivation(&'static str),
+    #[error("no secure random numbers: {0}")]
+    Random(String),
+    #[error("the account {0} already exists in this wallet")]
+    Duplicate(Pubkey),
+    #[error("no account {0} in this wallet")]
+    NoSuchAccount(Pubkey),
+    #[error("the keychain holds a different key for {0}; refusing to use it")]
+    KeyMismatch(Pubkey),
+    #[error(transparent)]
+    Gate(#[from] GateError),
+    #[error("{0}")]
+    Index(String),
+}
+
+impl From<WalletError> for VaultError {
+    fn from(e: WalletError) -> Self {
+        VaultError::Index(e.to_string())
+    }
+}
+
+/// The wallet's secrets.
+#[derive(Debug)]
+pub struct Vault {
+    index: AccountIndex,
+    keys: Keystore,
+}
+
+impl Vault {
+    /// Opens the wallet in `home` with the platform keychain.
+    pub fn open(home: &Home) -> Result<Self, VaultError> {
+        let index = AccountIndex::load(home)?;
+        let keys = Keystore::os_default(index.wallet_id())?;
+        Ok(Self { index, keys })
+    }
+
+    /// Opens the wallet with a given keychain (tests, other stores).
+    pub fn with_keystore(
+        home: &Home,
+        store: std::sync::Arc<keyring_core::api::CredentialStore>,
+    ) -> Result<Self, VaultError> {
+        let index = AccountIndex::load(home)?;
+        let keys = Keystore::with_store(store, index.wallet_id());
+        Ok(Self { index, keys })
+    }
+
+    pub fn accounts(&self) -> &[Account] {
+        self.index.accounts()
+    }
+
+    /// Creates an account from a new recovery phrase, which is returned to be
+    /// shown once: it is not kept anywhere.
+    pub fn create(
+        &mut self,
+        label: &str,
+        words: WordCount,
+    ) -> Result<(Account, RecoveryPhrase), VaultError> {
+        let phrase = RecoveryPhrase::generate(words)?;
+        let account = self.import_phrase(label, &phrase, "")?;
+        Ok((account, phrase))
+    }
+
+    /// Restores the first account (`m/44'/501'/0'/0'`) of a recovery phrase.
+    pub fn import_phrase(
+        &mut self,
+        label: &str,
+        phrase: &RecoveryPhrase,
+        passphrase: &str,
+    ) -> Result<Account, VaultError> {
+        let key = phrase.derive(passphrase, 0)?;
+        self.add(label, &key, KeySource::Phrase)
+    }
+
+    /// Imports a Solana CLI keypair file (the file itself is left alone).
+    pub fn import_keypair_file(
+        &mut self,
+        label: &str,
+        path: &std::path::Path,
+    ) -> Result<Account, VaultError> {
+        let key = crate::keyfile::read(path).map_err(|e| VaultError::Index(e.to_string()))?;
+        self.add(label, &key, KeySource::KeypairFile)
+    }
+
+    /// Stores the key in the keychain first, then lists the account: a crash
+    /// in between leaves an unlisted keychain item, never a listed account
+    /// without its key.
+    fn add(
+        &mut self,
+        label: &str,
+        key: &SigningKey,
+        source: KeySource,
+    ) -> Result<Account, VaultError> {
+        let address = Pubkey::new_from_array(key.verifying_key().to_bytes());
+        if self.index.find(&address).is_some() {
+            return Err(VaultError::Duplicate(address));
+        }
+        let secret = Zeroizing::new(key.to_bytes());
+        self.keys.put(&item_name(&address), &secret[..])?;
+        let account = self.index.add(label, address, source)?;
+        tracing::info!(address = %address, "account added");
+        Ok(account)
+    }
+
+    /// Removes an account: from the list, then its key from the keychain.
+    pub fn remove(&mut self, address: &Pubkey) -> Result<(), VaultError> {
+        if self.index.find(address).is_none() {
+            return Err(VaultError::NoSuchAccount(*address));
+        }
+        self.index.remove(address)?;
+        match self.keys.delete(&item_name(address)) {
+            Ok(()) | Err(VaultError::NotInKeychain(_)) => {}
+            Err(e) => return Err(e),
+        }
+        tracing::info!(address = %address, "account removed");
+        Ok(())
+    }
+
+    /// The signing key of `address`, after the gate lets the user through.
+    pub fn signing_key(
+        &self,
+        address: &Pubkey,
+        gate: &Gate,
+        presence: Option<&str>,
+    ) -> Result<SigningKey, VaultError> {
+        if self.index.find(address).is_none() {
+            return Err(VaultError::NoSuchAccount(*address));
+        }
+        gate.check(presence)?;
+        let bytes = self.keys.get(&item_name(address))?;
+        let secret: Zeroizing<[u8; 32]> = Zeroizing::new(
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| VaultError::KeychainDamaged(item_name(address)))?,
+        );
+        let key = SigningKey::from_bytes(&secret);
+        if key.verifying_key().to_bytes() != address.to_bytes() {
+            return Err(VaultError::KeyMismatch(*address));
+        }
+        Ok(key)
+    }
+
+    /// A 32-byte secret for `purpose` (the Noise static key, the store key),
+    /// created on first use. Not behind the gate: these protect data at rest
+    /// and sessions, and are needed to receive payments unattended.
+    pub fn service_secret(&self, purpose: &str) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+        let name = format!("secret/{purpose}");
+        match self.keys.get(&name) {
+            Ok(bytes) => {
+                let arr: [u8; 32] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| VaultError::KeychainDamaged(name.clone()))?;
+                Ok(Zeroizing::new(arr))
+            }
+            Err(VaultError::NotInKeychain(_)) => {
+                let mut fresh = Zeroizing::new([0u8; 32]);
+                getrandom::fill(&mut fresh[..]).map_err(|e| VaultError::Random(e.to_string()))?;
+                self.keys.put(&name, &fresh[..])?;
+                Ok(fresh)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn item_name(address: &Pubkey) -> String {
+    format!("account/{address}")
+}
