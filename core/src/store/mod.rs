@@ -1,0 +1,534 @@
+//! The local store: every intent sent or received, its history, receipts and
+//! counters, in SQLite in the data directory.
+//!
+//! - **Append-only.** A signed intent is written once; every change of state
+//!   is a new row in `intent_events`. Triggers in the schema refuse updates,
+//!   and refuse deleting any intent that is not in a final state or has not
+//!   expired, so "nothing unsettled is ever deleted" holds even against bugs.
+//! - **Encrypted bodies.** The signed intent bytes are sealed with
+//!   XChaCha20-Poly1305 under a key kept in the OS keychain, bound to the
+//!   intent id; the columns needed for queries (parties, amount, nonce, times)
+//!   stay in clear (docs/store.md says what that does and does not protect).
+//! - **Crash-safe.** WAL journal with `synchronous=FULL`: once a write call
+//!   returns, the data survives a crash or power loss.
+
+mod schema;
+
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use solana_program::pubkey::Pubkey;
+use zeroize::Zeroizing;
+
+use crate::intent::{Accepted, Ledger, SignedIntent};
+
+pub use schema::SCHEMA_VERSION;
+
+/// Where an intent came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+/// The life of an intent. `Settled`, `Failed`, `Expired` and `Conflicted`
+/// are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Created,
+    Sent,
+    Received,
+    Verified,
+    Submitted,
+    Settled,
+    Failed,
+    Expired,
+    Conflicted,
+}
+
+impl State {
+    const ALL: [State; 9] = [
+        State::Created,
+        State::Sent,
+        State::Received,
+        State::Verified,
+        State::Submitted,
+        State::Settled,
+        State::Failed,
+        State::Expired,
+        State::Conflicted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Created => "created",
+            State::Sent => "sent",
+            State::Received => "received",
+            State::Verified => "verified",
+            State::Submitted => "submitted",
+            State::Settled => "settled",
+            State::Failed => "failed",
+            State::Expired => "expired",
+            State::Conflicted => "conflicted",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            State::Settled | State::Failed | State::Expired | State::Conflicted
+        )
+    }
+
+    /// The transitions the wallet may record. A submission can be retried
+    /// (`Submitted` again) and a failed attempt that may still succeed later
+    /// is recorded by the engine as a detail, not as `Failed`.
+    fn may_follow(self, prev: State) -> bool {
+        use State::*;
+        match (prev, self) {
+            (_, _) if prev.is_final() => false,
+            (Created, Sent) | (Received, Verified) => true,
+            (Created | Sent | Verified, Submitted) | (Submitted, Submitted) => true,
+            (Submitted, Settled | Failed) => true,
+            (Created | Sent | Verified | Submitted, Expired | Conflicted | Failed) => true,
+            (Created | Sent | Verified, Settled) => true, // settled by the other side
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("the disk is full: the change was not saved, and nothing already saved was lost")]
+    Full,
+    #[error("the store is damaged: {0}")]
+    Corrupt(String),
+    #[error(
+        "the store was written by a newer TOSS (schema {found}, this build knows up to {known}); update TOSS"
+    )]
+    TooNew { found: u32, known: u32 },
+    #[error("this intent is already stored")]
+    Duplicate,
+    #[error("no such intent")]
+    NotFound,
+    #[error("an intent cannot go from {from} to {to}")]
+    BadTransition {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error(
+        "the stored intent does not decrypt with this wallet's store key (wrong key, or the row was altered)"
+    )]
+    Decrypt,
+    #[error("store error: {0}")]
+    Sqlite(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        match e.sqlite_error_code() {
+            Some(C::DiskFull) => StoreError::Full,
+            Some(C::DatabaseCorrupt | C::NotADatabase) => StoreError::Corrupt(e.to_string()),
+            Some(C::ConstraintViolation) if e.to_string().contains("UNIQUE") => {
+                StoreError::Duplicate
+            }
+            _ => StoreError::Sqlite(e.to_string()),
+        }
+    }
+}
+
+/// An intent as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIntent {
+    pub id: [u8; 32],
+    pub direction: Direction,
+    pub signed: SignedIntent,
+    pub state: State,
+    pub history: Vec<Event>,
+}
+
+/// One change of state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub state: State,
+    pub at: i64,
+    pub detail: Option<String>,
+}
+
+/// One line of the activity list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub id: String,
+    pub direction: Direction,
+    pub payer: String,
+    pub payee: String,
+    pub mint: Option<String>,
+    pub amount: u64,
+    pub nonce: u64,
+    pub expires_at: i64,
+    pub state: State,
+}
+
+/// The open store.
+pub struct Store {
+    conn: Connection,
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating and migrating as needed) the store at `path`, sealing
+    /// bodies with `key` (the vault's `store` secret).
+    pub fn open(path: &Path, key: &Zeroizing<[u8; 32]>) -> Result<Self, StoreError> {
+        let open_err = |e: rusqlite::Error| StoreError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn)?;
+        let cipher = XChaCha20Poly1305::new_from_slice(&key[..])
+            .map_err(|_| StoreError::Sqlite("store key length".into()))?;
+        Ok(Self { conn, cipher })
+    }
+
+    /// The raw connection, for tests that need to reach under the API.
+    #[cfg(test)]
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Records an intent this wallet signed (state `created`).
+    pub fn record_sent(&mut self, signed: &SignedIntent, now: i64) -> Result<[u8; 32], StoreError> {
+        let id = signed
+            .id()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.insert(id, Direction::Sent, signed, State::Created, now)?;
+        Ok(id)
+    }
+
+    /// Records an intent that passed the offline checks (`received`, then
+    /// `verified`, in one transaction).
+    pub fn record_received(&mut self, accepted: &Accepted, now: i64) -> Result<(), StoreError> {
+        self.insert(
+            accepted.id,
+            Direction::Received,
+            &accepted.signed,
+            State::Received,
+            now,
+        )?;
+        self.append(&accepted.id, State::Verified, None, now)
+    }
+
+    fn insert(
+        &mut self,
+        id: [u8; 32],
+        direction: Direction,
+        signed: &SignedIntent,
+        first: State,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let wire = Zeroizing::new(
+            signed
+                .to_bytes()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        );
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+        let sealed = self
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &wire,
+                    aad: &id,
+                },
+            )
+            .map_err(|_| StoreError::Sqlite("encryption failed".into()))?;
+        let i = &signed.intent;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO intents (id, direction, payer, payee, mint, amount, nonce, created_at, expires_at, seal_nonce, body, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                &id[..],
+                match direction {
+                    Direction::Sent => "sent",
+                    Direction::Received => "received",
+                },
+                i.payer.as_ref(),
+                i.payee.as_ref(),
+                i.mint.as_ref().map(|m| m.as_ref().to_vec()),
+                i.amount as i64,
+                i.nonce as i64,
+                i64::from(i.created_at),
+                i64::from(i.expires_at),
+                &nonce[..],
+                sealed,
+                now,
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO intent_events (intent_id, state, at, detail) VALUES (?1, ?2, ?3, NULL)",
+            params![&id[..], first.as_str(), now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends a change of state, if the state machine allows it.
+    pub fn append(
+        &mut self,
+        id: &[u8; 32],
+        state: State,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let current = latest_state(&tx, id)?.ok_or(StoreError::NotFound)?;
+        if !state.may_follow(current) {
+            return Err(StoreError::BadTransition {
+                from: current.as_str(),
+                to: state.as_str(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO intent_events (intent_id, state, at, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![&id[..], state.as_str(), now, detail],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One intent, decrypted and checked against its id.
+    pub fn get(&self, id: &[u8; 32]) -> Result<StoredIntent, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT direction, seal_nonce, body FROM intents WHERE id = ?1",
+                params![&id[..]],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        let (direction, nonce, body) = row;
+        if nonce.len() != 24 {
+            return Err(StoreError::Decrypt);
+        }
+        let wire = Zeroizing::new(
+            self.cipher
+                .decrypt(
+                    XNonce::from_slice(&nonce),
+                    Payload {
+                        msg: &body,
+                        aad: &id[..],
+                    },
+                )
+                .map_err(|_| StoreError::Decrypt)?,
+        );
+        let signed =
+            SignedIntent::from_bytes(&wire).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if signed.id().ok() != Some(*id) {
+            return Err(StoreError::Decrypt);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT state, at, detail FROM intent_events WHERE intent_id = ?1 ORDER BY seq",
+        )?;
+        let history = stmt
+            .query_map(params![&id[..]], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?
+            .map(|row| {
+                let (s, at, detail) = row?;
+                let state = State::parse(&s)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown state {s:?}")))?;
+                Ok(Event { state, at, detail })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let state = history
+            .last()
+            .map(|e| e.state)
+            .ok_or(StoreError::Corrupt("an intent without history".into()))?;
+        Ok(StoredIntent {
+            id: *id,
+            direction: if direction == "sent" {
+                Direction::Sent
+            } else {
+                Direction::Received
+            },
+            signed,
+            state,
+            history,
+        })
+    }
+
+    /// All intents, newest first, with their current state.
+    pub fn list(&self) -> Result<Vec<Summary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, i.direction, i.payer, i.payee, i.mint, i.amount, i.nonce, i.expires_at,
+                    (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
+             FROM intents i ORDER BY i.stored_at DESC, i.rowid DESC",
+        )?;
+        let key = |b: Vec<u8>| -> String {
+            <[u8; 32]>::try_from(b.as_slice())
+                .map_or_else(|_| "?".into(), |k| Pubkey::new_from_array(k).to_string())
+        };
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, String>(8)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, dir, payer, payee, mint, amount, nonce, expires_at, state) = row?;
+            Ok(Summary {
+                id: hex::encode(id),
+                direction: if dir == "sent" {
+                    Direction::Sent
+                } else {
+                    Direction::Received
+                },
+                payer: key(payer),
+                payee: key(payee),
+                mint: mint.map(key),
+                amount: amount as u64,
+                nonce: nonce as u64,
+                expires_at,
+                state: State::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown state {state:?}")))?,
+            })
+        })
+        .collect()
+    }
+
+    /// Marks unsettled intents whose time ran out as expired, and deletes
+    /// final intents older than `retention_seconds` past their expiry.
+    /// Returns (marked expired, deleted). Submitted intents are left for the
+    /// settlement engine to resolve: they may have landed on chain.
+    pub fn cleanup(
+        &mut self,
+        now: i64,
+        retention_seconds: i64,
+    ) -> Result<(usize, usize), StoreError> {
+        let tx = self.conn.transaction()?;
+        let expired = tx.execute(
+            "INSERT INTO intent_events (intent_id, state, at, detail)
+             SELECT i.id, 'expired', ?1, NULL FROM intents i
+             WHERE i.expires_at <= ?1
+               AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
+                   IN ('created', 'sent', 'received', 'verified')",
+            params![now],
+        )?;
+        let deleted = tx.execute(
+            "DELETE FROM intents WHERE expires_at + ?2 < ?1
+               AND (SELECT state FROM intent_events e WHERE e.intent_id = intents.id ORDER BY seq DESC LIMIT 1)
+                   IN ('settled', 'failed', 'expired', 'conflicted')",
+            params![now, retention_seconds],
+        )?;
+        tx.commit()?;
+        Ok((expired, deleted))
+    }
+
+    /// Adds to a named counter (the metrics panel reads them).
+    pub fn bump(&mut self, name: &str, by: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO metrics (name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            params![name, by],
+        )?;
+        Ok(())
+    }
+
+    pub fn metrics(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, value FROM metrics ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn latest_state(conn: &Connection, id: &[u8; 32]) -> Result<Option<State>, StoreError> {
+    let s: Option<String> = conn
+        .query_row(
+            "SELECT state FROM intent_events WHERE intent_id = ?1 ORDER BY seq DESC LIMIT 1",
+            params![&id[..]],
+            |r| r.get(0),
+        )
+        .optional()?;
+    s.map(|s| State::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown state {s:?}"))))
+        .transpose()
+}
+
+/// The store is the payee's memory for offline verification: the seen-set
+/// and what each payer still owes.
+impl Ledger for Store {
+    fn seen(&self, id: &[u8; 32]) -> bool {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM intents WHERE id = ?1",
+                params![&id[..]],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            // If the store cannot answer, treat the intent as seen: refusing
+            // a payment is recoverable, accepting a replay is not.
+            .unwrap_or(true)
+    }
+
+    fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64 {
+        let mint = mint.map(|m| m.as_ref().to_vec());
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(amount), 0) FROM intents i
+                 WHERE direction = 'received' AND payer = ?1 AND mint IS ?2
+                   AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
+                       NOT IN ('settled', 'failed', 'expired', 'conflicted')",
+                params![payer.as_ref(), mint],
+                |r| r.get::<_, i64>(0),
+            )
+            // Unknown means "as much as allowed": the limit check then refuses.
+            .map_or(u64::MAX, |v| v as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+//! Versioned schema migrations. The database's `user_version` says which
+//! migrations have run; each runs in its own transaction, so a crash leaves
+//! the store at the previous version, never between two.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration `n` (1-based) takes the store from version `n - 1` to `n`.
+/// Never edit one that has shipped: add a new one.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: intents, their append-only history, counters.
+    "CREATE TABLE intents (
+        id          BLOB PRIMARY KEY CHECK (length(id) = 32),
+        direction   TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+        payer       BLOB NOT NULL,
+        payee       BLOB NOT NULL,
+        mint        BLOB,
+        amount      INTEGER NOT NULL,
+        nonce       INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        seal_nonce  BLOB NOT NULL,
+        body        BLOB NOT NULL,
+        stored_at   INTEGER NOT NULL
+     ) STRICT;
+     CREATE INDEX intents_by_payer ON intents (payer, mint);
+     CREATE TABLE intent_events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        intent_id  BLOB NOT NULL REFERENCES intents (id) ON DELETE CASCADE,
+        state      TEXT NOT NULL CHECK (state IN ('created', 'sent', 'received', 'verified',
+                       'submitted', 'settled', 'failed', 'expired', 'conflicted')),
+        at         INTEGER NOT NULL,
+        detail     TEXT
+     ) STRICT;
+     CREATE INDEX events_by_intent ON intent_events (intent_id, seq);
+     CREATE TABLE metrics (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+     CREATE TRIGGER intents_are_written_once BEFORE UPDATE ON intents
+        BEGIN SELECT RAISE(ABORT, 'intents are append-only'); END;
+     CREATE TRIGGER events_are_written_once BEFORE UPDATE ON intent_events
+        BEGIN SELECT RAISE(ABORT, 'intent history is append-only'); END;
+     CREATE TRIGGER history_is_kept BEFORE DELETE ON intent_events
+        WHEN EXISTS (SELECT 1 FROM intents WHERE id = OLD.intent_id)
+        BEGIN SELECT RAISE(ABORT, 'intent history is append-only'); END;
+     CREATE TRIGGER only_finished_intents_are_deleted BEFORE DELETE ON intents
+        WHEN (SELECT state FROM intent_events WHERE intent_id = OLD.id ORDER BY seq DESC LIMIT 1)
+             NOT IN ('settled', 'failed', 'expired', 'conflicted')
+        BEGIN SELECT RAISE(ABORT, 'an unsettled intent is never deleted'); END;",
+    // 2: receipts of settlement transactions, for the activity view and audits.
+    "CREATE TABLE receipts (
+        intent_id  BLOB PRIMARY KEY REFERENCES intents (id) ON DELETE CASCADE,
+        signature  TEXT NOT NULL,
+        slot       INTEGER NOT NULL,
+        at         INTEGER NOT NULL
+     ) STRICT;",
+];
+
+/// The version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Runs the migrations up to `target` (tests stop early to build old stores).
+pub(super) fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), StoreError> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (n, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(current as usize)
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", n as u32 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = n + 1, "store migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,321 @@
+use ed25519_dalek::SigningKey;
+use solana_program::pubkey::Pubkey;
+
+use super::*;
+use crate::intent::{Intent, MemoryLedger, RiskLimits, Verifier, cluster, sign};
+
+const NOW: i64 = 1_790_000_100;
+const KEY: [u8; 32] = [42; 32];
+
+fn open(dir: &Path) -> Store {
+    Store::open(&dir.join("toss.db"), &Zeroizing::new(KEY)).unwrap()
+}
+
+fn payer() -> SigningKey {
+    SigningKey::from_bytes(&[1; 32])
+}
+
+fn intent(nonce: u64, amount: u64) -> SignedIntent {
+    let key = payer();
+    sign(
+        Intent {
+            cluster: cluster::DEVNET,
+            program_id: Pubkey::new_from_array([3; 32]),
+            payer: Pubkey::new_from_array(key.verifying_key().to_bytes()),
+            payee: Pubkey::new_from_array([2; 32]),
+            mint: None,
+            amount,
+            reference: None,
+            memo: Some("order 7".into()),
+            nonce,
+            created_at: 1_790_000_000,
+            expires_at: 1_790_086_400,
+            durable_nonce: None,
+        },
+        &key,
+    )
+    .unwrap()
+}
+
+fn accepted(nonce: u64, amount: u64) -> Accepted {
+    let s = intent(nonce, amount);
+    let verifier = Verifier {
+        cluster: cluster::DEVNET,
+        program_id: s.intent.program_id,
+        payee: s.intent.payee,
+        limits: RiskLimits::default(),
+    };
+    verifier
+        .verify(
+            &s.to_bytes().unwrap(),
+            None,
+            NOW as u32,
+            &MemoryLedger::default(),
+        )
+        .unwrap()
+}
+
+#[test]
+fn an_intent_is_stored_once_and_its_history_grows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let signed = intent(1, 1_000);
+    let id = store.record_sent(&signed, NOW).unwrap();
+    assert!(matches!(
+        store.record_sent(&signed, NOW),
+        Err(StoreError::Duplicate)
+    ));
+    for (state, at) in [
+        (State::Sent, 1),
+        (State::Submitted, 2),
+        (State::Submitted, 3),
+        (State::Settled, 4),
+    ] {
+        store.append(&id, state, Some("tx 5xyz"), NOW + at).unwrap();
+    }
+    let got = store.get(&id).unwrap();
+    assert_eq!(got.signed, signed);
+    assert_eq!(got.direction, Direction::Sent);
+    assert_eq!(got.state, State::Settled);
+    let states: Vec<_> = got.history.iter().map(|e| e.state).collect();
+    assert_eq!(
+        states,
+        [
+            State::Created,
+            State::Sent,
+            State::Submitted,
+            State::Submitted,
+            State::Settled
+        ]
+    );
+    let list = store.list().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, hex::encode(id));
+    assert_eq!(list[0].state, State::Settled);
+    assert!(matches!(store.get(&[0; 32]), Err(StoreError::NotFound)));
+}
+
+#[test]
+fn the_state_machine_refuses_impossible_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let id = store.record_sent(&intent(1, 1_000), NOW).unwrap();
+    let err = store.append(&id, State::Verified, None, NOW).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "an intent cannot go from created to verified"
+    );
+    store
+        .append(
+            &id,
+            State::Conflicted,
+            Some("nonce lost to another intent"),
+            NOW,
+        )
+        .unwrap();
+    assert!(matches!(
+        store.append(&id, State::Submitted, None, NOW),
+        Err(StoreError::BadTransition {
+            from: "conflicted",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.append(&[9; 32], State::Sent, None, NOW),
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[test]
+fn bodies_are_sealed_and_a_wrong_key_or_altered_row_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let signed = intent(1, 1_000);
+    let id = open(tmp.path()).record_sent(&signed, NOW).unwrap();
+
+    let raw = std::fs::read(tmp.path().join("toss.db")).unwrap();
+    let wire = signed.to_bytes().unwrap();
+    assert!(
+        !raw.windows(64).any(|w| w == signed.signature),
+        "signature in clear"
+    );
+    assert!(!raw.windows(7).any(|w| w == b"order 7"), "memo in clear");
+    assert!(!raw.windows(wire.len()).any(|w| w == wire.as_slice()));
+
+    let other = Store::open(&tmp.path().join("toss.db"), &Zeroizing::new([7; 32])).unwrap();
+    assert!(matches!(other.get(&id), Err(StoreError::Decrypt)));
+
+    let store = open(tmp.path());
+    store
+        .conn()
+        .execute_batch("DROP TRIGGER intents_are_written_once")
+        .unwrap();
+    let mut body: Vec<u8> = store
+        .conn()
+        .query_row("SELECT body FROM intents", [], |r| r.get(0))
+        .unwrap();
+    body[10] ^= 1;
+    store
+        .conn()
+        .execute("UPDATE intents SET body = ?1", [body])
+        .unwrap();
+    assert!(matches!(store.get(&id), Err(StoreError::Decrypt)));
+}
+
+#[test]
+fn the_schema_itself_keeps_history_and_unsettled_intents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let id = store.record_sent(&intent(1, 1_000), NOW).unwrap();
+    let c = store.conn();
+    let err = c.execute("UPDATE intents SET amount = 1", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = c
+        .execute("UPDATE intent_events SET state = 'settled'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = c.execute("DELETE FROM intent_events", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = c.execute("DELETE FROM intents", []).unwrap_err();
+    assert!(err.to_string().contains("never deleted"), "{err}");
+    store.append(&id, State::Failed, None, NOW).unwrap();
+    assert_eq!(store.conn().execute("DELETE FROM intents", []).unwrap(), 1);
+}
+
+#[test]
+fn cleanup_expires_what_ran_out_and_deletes_only_old_finished_intents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let pending = store.record_sent(&intent(1, 1), NOW).unwrap();
+    let submitted = store.record_sent(&intent(2, 1), NOW).unwrap();
+    store
+        .append(&submitted, State::Submitted, None, NOW)
+        .unwrap();
+    let settled = store.record_sent(&intent(3, 1), NOW).unwrap();
+    store.append(&settled, State::Settled, None, NOW).unwrap();
+    let expires = 1_790_086_400;
+
+    assert_eq!(store.cleanup(NOW, 0).unwrap(), (0, 0), "nothing is due yet");
+    assert_eq!(store.cleanup(expires, 86_400).unwrap(), (1, 0));
+    assert_eq!(store.get(&pending).unwrap().state, State::Expired);
+    assert_eq!(
+        store.get(&submitted).unwrap().state,
+        State::Submitted,
+        "may have landed"
+    );
+    // Past retention: the settled and the expired go, the submitted stays.
+    assert_eq!(store.cleanup(expires + 86_401, 86_400).unwrap(), (0, 2));
+    assert_eq!(store.list().unwrap().len(), 1);
+    assert!(store.get(&submitted).is_ok());
+}
+
+#[test]
+fn the_store_is_the_payees_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let a = accepted(1, 700);
+    assert!(!store.seen(&a.id));
+    store.record_received(&a, NOW).unwrap();
+    assert!(store.seen(&a.id));
+    assert_eq!(store.get(&a.id).unwrap().state, State::Verified);
+    let b = accepted(2, 300);
+    store.record_received(&b, NOW).unwrap();
+    let payer = a.signed.intent.payer;
+    assert_eq!(store.unsettled(&payer, None), 1_000);
+    assert_eq!(store.unsettled(&payer, Some(&Pubkey::new_unique())), 0);
+    store.append(&a.id, State::Submitted, None, NOW).unwrap();
+    store.append(&a.id, State::Settled, None, NOW).unwrap();
+    assert_eq!(store.unsettled(&payer, None), 300);
+}
+
+#[test]
+fn counters_add_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    store.bump("intents_created", 1).unwrap();
+    store.bump("intents_created", 2).unwrap();
+    store.bump("network_errors", 1).unwrap();
+    assert_eq!(
+        store.metrics().unwrap(),
+        [
+            ("intents_created".to_owned(), 3),
+            ("network_errors".to_owned(), 1)
+        ]
+    );
+}
+
+#[test]
+fn an_old_store_is_migrated_with_its_data_and_a_newer_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("toss.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+    }
+    // Write data at version 1 with the current code path, then reopen.
+    let id = {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        let mut store = Store {
+            conn,
+            cipher: XChaCha20Poly1305::new_from_slice(&KEY).unwrap(),
+        };
+        store.record_sent(&intent(1, 5), NOW).unwrap()
+    };
+    let store = open(tmp.path());
+    let v: u32 = store
+        .conn()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION);
+    assert_eq!(store.get(&id).unwrap().signed, intent(1, 5));
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM receipts", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+
+    store
+        .conn()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(store);
+    let err = Store::open(&path, &Zeroizing::new(KEY)).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+}
+
+#[test]
+fn a_full_disk_is_reported_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let first = store.record_sent(&intent(0, 1), NOW).unwrap();
+    // SQLite's own limit on the file size: the same error path as a full disk.
+    let pages: i64 = store
+        .conn()
+        .pragma_query_value(None, "page_count", |r| r.get(0))
+        .unwrap();
+    store
+        .conn()
+        .pragma_update(None, "max_page_count", pages + 2)
+        .unwrap();
+    let mut stored = vec![first];
+    let err = loop {
+        match store.record_sent(&intent(stored.len() as u64, 1), NOW) {
+            Ok(id) => stored.push(id),
+            Err(e) => break e,
+        }
+        assert!(stored.len() < 10_000, "the limit never hit");
+    };
+    assert!(matches!(err, StoreError::Full), "{err:?}");
+    assert!(err.to_string().contains("disk is full"));
+    for id in &stored {
+        assert!(store.get(id).is_ok());
+    }
+    assert_eq!(
+        store.list().unwrap().len(),
+        stored.len(),
+        "no half-written intent"
+    );
+}
