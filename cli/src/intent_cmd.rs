@@ -121,6 +121,10 @@ pub struct VerifyArgs {
     /// Unix time to check against (default: this computer's clock).
     #[arg(long)]
     now: Option<u32>,
+    /// Check against the wallet's store (seen intents, unsettled totals) and
+    /// keep the intent there if it is accepted.
+    #[arg(long)]
+    record: bool,
 }
 
 pub fn run(
@@ -132,7 +136,7 @@ pub fn run(
     match cmd {
         IntentCommand::Create(a) => create(a, home, config, json_out),
         IntentCommand::Inspect { file } => inspect(file, json_out),
-        IntentCommand::Verify(a) => verify(a, config, json_out),
+        IntentCommand::Verify(a) => verify(a, home, config, json_out),
     }
 }
 
@@ -186,6 +190,13 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         durable_nonce: None,
     };
     let signed = intent::sign(intent, &key)?;
+    // Intents paid from the wallet are kept in its store; a bare keypair
+    // file has no wallet to keep them in.
+    if a.from.is_some() {
+        let mut store = crate::open_store(home)?;
+        store.record_sent(&signed, i64::from(now))?;
+        store.bump("intents_created", 1)?;
+    }
     let bytes = signed.to_bytes()?;
     let id = hex(&signed.id()?);
     tracing::info!(intent_id = %id, bytes = bytes.len(), "intent created");
@@ -256,7 +267,7 @@ fn inspect(file: &Path, json_out: bool) -> Result<(), Failure> {
     }
 }
 
-fn verify(a: &VerifyArgs, config: &Config, json_out: bool) -> Result<(), Failure> {
+fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
     let wire = read_input(&a.file)?;
     let (mint, decimals) = a.currency.resolve()?;
     let request = a
@@ -285,9 +296,21 @@ fn verify(a: &VerifyArgs, config: &Config, json_out: bool) -> Result<(), Failure
         Some(n) => n,
         None => unix_now()?,
     };
-    let accepted = verifier
-        .verify(&wire, request, now, &MemoryLedger::default())
-        .map_err(|e| Failure::general(format!("refused: {e}")))?;
+    let refused = |e: intent::VerifyError| Failure::general(format!("refused: {e}"));
+    let accepted = if a.record {
+        // The wallet's store is the ledger: seen intents and what each payer
+        // still owes count, and an accepted intent is kept.
+        let mut store = crate::open_store(home)?;
+        let accepted = verifier
+            .verify(&wire, request, now, &store)
+            .map_err(refused)?;
+        store.record_received(&accepted, i64::from(now))?;
+        accepted
+    } else {
+        verifier
+            .verify(&wire, request, now, &MemoryLedger::default())
+            .map_err(refused)?
+    };
     let id = hex(&accepted.id);
     if json_out {
         println!("{}", json!({ "verified": true, "id": id }));

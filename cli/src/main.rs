@@ -41,6 +41,8 @@ enum Command {
         #[command(subcommand)]
         command: wallet_cmd::WalletCommand,
     },
+    /// List the intents this wallet sent and received, with their state.
+    History,
     /// Create, inspect and verify payment intents offline.
     Intent {
         #[command(subcommand)]
@@ -101,7 +103,8 @@ general_failure!(
     toss_core::intent::SignError,
     toss_core::intent::IntentError,
     toss_core::vault::VaultError,
-    toss_core::vault::GateError
+    toss_core::vault::GateError,
+    toss_core::store::StoreError
 );
 
 impl From<toss_core::amount::AmountError> for Failure {
@@ -159,6 +162,29 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let (home, _log) = open_home(cli)?;
             wallet_cmd::run(command, &home, cli.json)?;
         }
+        Command::History => {
+            let (home, _log) = open_home(cli)?;
+            let list = open_store(&home)?.list()?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no intents yet");
+            } else {
+                for s in &list {
+                    let dir = match s.direction {
+                        toss_core::store::Direction::Sent => "sent    ",
+                        toss_core::store::Direction::Received => "received",
+                    };
+                    println!(
+                        "{}  {dir}  {:>10}  {:<10}  {}",
+                        &s.id[..16],
+                        s.amount,
+                        s.state.as_str(),
+                        s.payee
+                    );
+                }
+            }
+        }
         Command::Intent { command } => {
             let (home, _log) = open_home(cli)?;
             let config = Config::load(&home.settings_file())?;
@@ -166,6 +192,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// The wallet's store, unsealed with its key from the OS keychain.
+pub(crate) fn open_store(home: &Home) -> Result<toss_core::store::Store, Failure> {
+    let vault = toss_core::vault::Vault::open(home)?;
+    let key = vault.service_secret("store")?;
+    Ok(toss_core::store::Store::open(&home.store_file(), &key)?)
 }
 
 /// The data directory, created if needed, with logging into it.

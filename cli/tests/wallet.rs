@@ -137,6 +137,46 @@ fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
     assert_eq!(v["payer"], ADDRESS);
     assert_eq!(v["signature_valid"], true);
 
+    // The sent intent is in the wallet's store.
+    let out = toss(&ss, home, &["history", "--json"], "", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h[0]["id"], v["id"]);
+    assert_eq!(h[0]["state"], "created");
+    assert_eq!(h[0]["direction"], "sent");
+
+    // A payee wallet on the same machine (another data directory) records it
+    // once; the second time it is a replay.
+    let merchant = tmp.path().join("merchant");
+    let verify = [
+        "intent",
+        "verify",
+        file.to_str().unwrap(),
+        "--payee",
+        PAYEE,
+        "--record",
+    ];
+    let out = toss(&ss, &merchant, &verify, "", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = toss(&ss, &merchant, &verify, "", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already received"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = toss(&ss, &merchant, &["history"], "", &[]);
+    assert!(
+        text(&out.stdout).contains("received"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("verified"),
+        "{}",
+        text(&out.stdout)
+    );
+
     // Removing the account removes its key; paying from it then fails plainly.
     let out = toss(&ss, home, &["wallet", "remove", ADDRESS], "", &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));

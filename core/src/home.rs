@@ -62,6 +62,11 @@ impl Home {
         self.root.join("settings.toml")
     }
 
+    /// The SQLite store of intents and their history.
+    pub fn store_file(&self) -> PathBuf {
+        self.root.join("toss.db")
+    }
+
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")
     }

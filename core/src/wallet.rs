@@ -193,6 +193,19 @@ impl AccountIndex {
         self.save().inspect_err(|_| self.accounts = before)
     }
 
+    /// Writes the index if it was never written, so the wallet id that names
+    /// keychain items outlives this process even before any account exists.
+    pub fn ensure_saved(&self) -> Result<(), WalletError> {
+        match self.path.try_exists() {
+            Ok(true) => Ok(()),
+            Ok(false) => self.save(),
+            Err(source) => Err(WalletError::Read {
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+
     fn save(&self) -> Result<(), WalletError> {
         let file = IndexFile {
             version: INDEX_VERSION,

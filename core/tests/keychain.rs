@@ -158,6 +158,19 @@ fn child_store() {
         vault.signing_key(&second.pubkey(), &gate, None),
         Err(VaultError::NoSuchAccount(_))
     ));
+    // A wallet with no account yet keeps its store key across openings too.
+    let empty = Home::at(home.root().join("empty"));
+    empty.ensure().unwrap();
+    let first = Vault::open(&empty)
+        .unwrap()
+        .service_secret("store")
+        .unwrap();
+    let again = Vault::open(&empty)
+        .unwrap()
+        .service_secret("store")
+        .unwrap();
+    assert_eq!(*first, *again);
+
     std::fs::write(
         home.root().join("store-key.sha"),
         hex::encode(solana_program::hash::hash(&store_key[..])),

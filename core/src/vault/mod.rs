@@ -198,6 +198,7 @@ impl Vault {
                 Ok(Zeroizing::new(arr))
             }
             Err(VaultError::NotInKeychain(_)) => {
+                self.index.ensure_saved()?;
                 let mut fresh = Zeroizing::new([0u8; 32]);
                 getrandom::fill(&mut fresh[..]).map_err(|e| VaultError::Random(e.to_string()))?;
                 self.keys.put(&name, &fresh[..])?;
