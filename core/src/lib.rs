@@ -12,6 +12,7 @@ pub mod home;
 pub mod intent;
 pub mod keyfile;
 pub mod logging;
+pub mod settle;
 pub mod store;
 pub mod vault;
 pub mod wallet;

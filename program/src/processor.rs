@@ -223,6 +223,11 @@ fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> 
     let instructions = next_checked(it, |a| expect_key(a, &sysvar::instructions::ID))?;
     let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
     let now = Clock::get()?.unix_timestamp;
+    // SOL moves wait until every CPI of the batch is done: a CPI may only
+    // start while the caller's accounts are balanced as the runtime sees
+    // them, and a direct lamport move made earlier is only half visible to
+    // it when the fee payer is also a payee.
+    let mut sol_moves = Vec::new();
 
     for &(check_ix, signature) in items {
         let signed = checked_intent(instructions, check_ix, signature)?;
@@ -249,10 +254,7 @@ fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> 
                 if payee.key != &intent.payee {
                     return Err(TossError::WrongPayee.into());
                 }
-                if intent.amount > spendable_lamports(vault_info)? {
-                    return Err(TossError::InsufficientVaultFunds.into());
-                }
-                move_lamports(vault_info, payee, intent.amount)?;
+                sol_moves.push((vault_info, payee, intent.amount));
             }
             Some(mint) => {
                 let payee_tokens = next_account_info(it)?;
@@ -272,6 +274,12 @@ fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> 
                 )?;
             }
         }
+    }
+    for (vault, payee, amount) in sol_moves {
+        if amount > spendable_lamports(vault)? {
+            return Err(TossError::InsufficientVaultFunds.into());
+        }
+        move_lamports(vault, payee, amount)?;
     }
     Ok(())
 }

@@ -373,6 +373,36 @@ async fn a_batch_settles_as_many_intents_as_fit_in_one_transaction() {
 }
 
 #[tokio::test]
+async fn a_merchant_paying_the_fees_is_also_the_payee() {
+    let mut env = start().await;
+    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let merchant = Keypair::new();
+    env.fund(&merchant.pubkey(), SOL).await;
+    let a = payer.sign(env.intent(&payer, merchant.pubkey(), SOL, 1).await);
+    let b = payer.sign(env.intent(&payer, merchant.pubkey(), SOL, 2).await);
+    let check = ix::ed25519_check(&[&a, &b]).unwrap();
+    let settle = ix::settle(
+        &env.program_id,
+        &merchant.pubkey(),
+        &[(&a, None), (&b, None)],
+        0,
+    );
+    let blockhash = env.ctx.get_new_latest_blockhash().await.unwrap();
+    let tx = Transaction::new_signed_with_payer(
+        &[check, settle],
+        Some(&merchant.pubkey()),
+        &[&merchant],
+        blockhash,
+    );
+    env.ctx.banks_client.process_transaction(tx).await.unwrap();
+    // +2 SOL, less 3 signatures' fees (the transaction's and two checked) and two receipts.
+    assert_eq!(
+        env.lamports(&merchant.pubkey()).await,
+        3 * SOL - 3 * 5_000 - 2 * 1_705_200
+    );
+}
+
+#[tokio::test]
 async fn a_tampered_signature_fails_the_precompile_and_moves_nothing() {
     let mut env = start().await;
     let payer = env.payer_with_vault(1, 5 * SOL).await;

@@ -438,6 +438,55 @@ impl Store {
         .collect()
     }
 
+    /// Received intents still waiting to settle (verified, or submitted and
+    /// not yet resolved), oldest first.
+    pub fn awaiting_settlement(&self) -> Result<Vec<StoredIntent>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id FROM intents i WHERE i.direction = 'received'
+               AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
+                   IN ('verified', 'submitted')
+             ORDER BY i.stored_at, i.rowid",
+        )?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.into_iter()
+            .map(|id| {
+                let id: [u8; 32] = id
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("an intent id is not 32 bytes".into()))?;
+                self.get(&id)
+            })
+            .collect()
+    }
+
+    /// Keeps the transaction that settled an intent (`slot` when known).
+    pub fn record_receipt(
+        &mut self,
+        id: &[u8; 32],
+        signature: &str,
+        slot: Option<u64>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO receipts (intent_id, signature, slot, at) VALUES (?1, ?2, ?3, ?4)",
+            params![&id[..], signature, slot.map(|s| s as i64), at],
+        )?;
+        Ok(())
+    }
+
+    /// The settlement transaction recorded for an intent.
+    pub fn receipt(&self, id: &[u8; 32]) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT signature FROM receipts WHERE intent_id = ?1",
+                params![&id[..]],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Marks unsettled intents whose time ran out as expired, and deletes
     /// final intents older than `retention_seconds` past their expiry.
     /// Returns (marked expired, deleted). Submitted intents are left for the

@@ -50,7 +50,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "CREATE TABLE receipts (
         intent_id  BLOB PRIMARY KEY REFERENCES intents (id) ON DELETE CASCADE,
         signature  TEXT NOT NULL,
-        slot       INTEGER NOT NULL,
+        slot       INTEGER,
         at         INTEGER NOT NULL
      ) STRICT;",
 ];

@@ -1,0 +1,434 @@
+//! The settlement engine against the real Solana runtime (solana-program-test
+//! with the TOSS program as a native processor): batching, outcomes, reruns
+//! after a crash, and retries. The RPC tier (a local validator) is separate.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use ed25519_dalek::{Signer as _, SigningKey};
+use solana_keypair::Keypair;
+use solana_program::clock::Clock;
+use solana_program::hash::Hash;
+use solana_program::pubkey::Pubkey;
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext, processor};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use tokio::sync::Mutex;
+use toss_core::intent::{Intent, MemoryLedger, RiskLimits, SignedIntent, Verifier};
+use toss_core::settle::{Backoff, Chain, ChainError, Engine, Outcome, Progress, SettleError};
+use toss_core::store::{State, Store};
+use toss_program::instruction::{self as ix, Funds};
+use toss_program::intent::cluster;
+use zeroize::Zeroizing;
+
+const SOL: u64 = 1_000_000_000;
+
+/// The test runtime as a `Chain`, with switchable network failures.
+struct TestChain {
+    ctx: Mutex<ProgramTestContext>,
+    /// Calls that fail with a network error before calls succeed again.
+    fail_next: Cell<u32>,
+    submits: Cell<u32>,
+}
+
+impl Chain for TestChain {
+    async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
+        self.network()?;
+        let mut ctx = self.ctx.lock().await;
+        ctx.get_new_latest_blockhash()
+            .await
+            .map_err(|e| ChainError::Network(e.to_string()))
+    }
+
+    async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
+        self.network()?;
+        self.submits.set(self.submits.get() + 1);
+        let ctx = self.ctx.lock().await;
+        match ctx.banks_client.process_transaction(tx).await {
+            Ok(()) => Ok(()),
+            Err(BanksClientError::TransactionError(e)) => Err(ChainError::Rejected(e)),
+            Err(BanksClientError::SimulationError { err, .. }) => Err(ChainError::Rejected(err)),
+            Err(e) => Err(ChainError::Network(e.to_string())),
+        }
+    }
+
+    async fn account_data(&self, key: Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
+        self.network()?;
+        let ctx = self.ctx.lock().await;
+        let account = ctx
+            .banks_client
+            .get_account(key)
+            .await
+            .map_err(|e| ChainError::Network(e.to_string()))?;
+        Ok(account.map(|a| a.data))
+    }
+}
+
+impl TestChain {
+    fn network(&self) -> Result<(), ChainError> {
+        match self.fail_next.get() {
+            0 => Ok(()),
+            n => {
+                self.fail_next.set(n - 1);
+                Err(ChainError::Network("connection refused".into()))
+            }
+        }
+    }
+}
+
+struct World {
+    chain: TestChain,
+    program_id: Pubkey,
+    cluster: [u8; 8],
+}
+
+async fn world() -> World {
+    let program_id = Pubkey::new_unique();
+    let mut pt = ProgramTest::new(
+        "toss_program",
+        program_id,
+        processor!(toss_program::processor::process_instruction),
+    );
+    pt.prefer_bpf(false);
+    let ctx = pt.start_with_context().await;
+    let cluster = cluster::from_genesis_hash(&ctx.genesis_config().hash().to_bytes());
+    World {
+        chain: TestChain {
+            ctx: Mutex::new(ctx),
+            fail_next: Cell::new(0),
+            submits: Cell::new(0),
+        },
+        program_id,
+        cluster,
+    }
+}
+
+impl World {
+    async fn send(&self, ixs: &[solana_program::instruction::Instruction], signers: &[&Keypair]) {
+        let mut ctx = self.chain.ctx.lock().await;
+        let blockhash = ctx.get_new_latest_blockhash().await.unwrap();
+        let mut all: Vec<&Keypair> = vec![&ctx.payer];
+        all.extend_from_slice(signers);
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&ctx.payer.pubkey()), &all, blockhash);
+        ctx.banks_client.process_transaction(tx).await.unwrap();
+    }
+
+    async fn fund(&self, to: &Pubkey, lamports: u64) {
+        let from = self.chain.ctx.lock().await.payer.pubkey();
+        self.send(
+            &[solana_system_interface::instruction::transfer(
+                &from, to, lamports,
+            )],
+            &[],
+        )
+        .await;
+    }
+
+    async fn balance(&self, key: &Pubkey) -> u64 {
+        self.chain
+            .ctx
+            .lock()
+            .await
+            .banks_client
+            .get_balance(*key)
+            .await
+            .unwrap()
+    }
+
+    async fn now(&self) -> u32 {
+        let clock: Clock = self
+            .chain
+            .ctx
+            .lock()
+            .await
+            .banks_client
+            .get_sysvar()
+            .await
+            .unwrap();
+        clock.unix_timestamp as u32
+    }
+
+    /// A payer with a funded SOL vault.
+    async fn payer(&self, seed: u8, deposit: u64) -> SigningKey {
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let kp = Keypair::new_from_array(key.to_bytes());
+        self.fund(&kp.pubkey(), deposit + SOL).await;
+        let open = ix::open_vault(&self.program_id, &kp.pubkey(), None, self.cluster, 3600);
+        let dep = ix::deposit(&self.program_id, &kp.pubkey(), Funds::Sol, deposit);
+        self.send(&[open, dep], &[&kp]).await;
+        key
+    }
+
+    async fn intent(
+        &self,
+        payer: &SigningKey,
+        payee: Pubkey,
+        amount: u64,
+        nonce: u64,
+    ) -> SignedIntent {
+        let now = self.now().await;
+        let intent = Intent {
+            cluster: self.cluster,
+            program_id: self.program_id,
+            payer: Pubkey::new_from_array(payer.verifying_key().to_bytes()),
+            payee,
+            mint: None,
+            amount,
+            reference: None,
+            memo: None,
+            nonce,
+            created_at: now - 10,
+            expires_at: now + 86_400,
+            durable_nonce: None,
+        };
+        let signature = payer.sign(&intent.encode().unwrap()).to_bytes();
+        SignedIntent { intent, signature }
+    }
+
+    /// A merchant's store holding `intents`, verified and recorded as a till would.
+    async fn merchant_store(
+        &self,
+        dir: &std::path::Path,
+        payee: Pubkey,
+        intents: &[&SignedIntent],
+    ) -> Store {
+        let mut store = Store::open(&dir.join("toss.db"), &Zeroizing::new([9; 32])).unwrap();
+        let verifier = Verifier {
+            cluster: self.cluster,
+            program_id: self.program_id,
+            payee,
+            limits: RiskLimits::default(),
+        };
+        let now = self.now().await;
+        for s in intents {
+            let a = verifier
+                .verify(&s.to_bytes().unwrap(), None, now, &MemoryLedger::default())
+                .unwrap();
+            store.record_received(&a, i64::from(now)).unwrap();
+        }
+        store
+    }
+
+    fn engine(&self, merchant: &SigningKey, retries: u32) -> Engine<&TestChain> {
+        let backoff = Backoff {
+            base: Duration::from_millis(1),
+            retries,
+        };
+        Engine::new(&self.chain, self.program_id, merchant, backoff)
+    }
+}
+
+impl Chain for &TestChain {
+    async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
+        (*self).latest_blockhash().await
+    }
+    async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
+        (*self).submit(tx).await
+    }
+    async fn account_data(&self, key: Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
+        (*self).account_data(key).await
+    }
+}
+
+fn merchant_key(seed: u8) -> (SigningKey, Pubkey) {
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let pubkey = Pubkey::new_from_array(key.verifying_key().to_bytes());
+    (key, pubkey)
+}
+
+#[tokio::test]
+async fn intents_settle_in_batches_and_a_rerun_pays_nothing_twice() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await; // the merchant pays fees and receipt rent
+    let (p1, p2) = (w.payer(1, 5 * SOL).await, w.payer(2, 5 * SOL).await);
+    let intents = [
+        w.intent(&p1, me, SOL / 10, 1).await,
+        w.intent(&p2, me, SOL / 10, 1).await,
+        w.intent(&p1, me, SOL / 10, 2).await,
+        w.intent(&p2, me, SOL / 10, 2).await,
+    ];
+    let refs: Vec<&SignedIntent> = intents.iter().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &refs).await;
+    let before = w.balance(&me).await;
+
+    let mut events = Vec::new();
+    let results = w
+        .engine(&merchant, 3)
+        .settle_all(&mut store, 0, &mut |p| events.push(p))
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 4);
+    assert!(
+        results
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Settled { .. })),
+        "{results:?}"
+    );
+    assert_eq!(
+        w.chain.submits.get(),
+        2,
+        "3 intents fit in one transaction, the 4th in a second"
+    );
+    // Paid 4 x 0.1 SOL; paid fees (5,000 lamports per transaction signature and
+    // per precompile signature: 4 + 2) and four receipts' rent.
+    let expected = before + 4 * SOL / 10 - 6 * 5_000 - 4 * 1_705_200;
+    assert_eq!(w.balance(&me).await, expected);
+    for (id, _) in &results {
+        assert_eq!(store.get(id).unwrap().state, State::Settled);
+        assert!(store.receipt(id).unwrap().is_some());
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Progress::Started { intents: 4 }))
+    );
+
+    // Nothing waits any more: a second run does nothing.
+    let again = w
+        .engine(&merchant, 3)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+
+    // A crash before the results were saved: a store that still thinks the
+    // intents wait finds them on chain and submits nothing.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let mut stale = w.merchant_store(tmp2.path(), me, &refs).await;
+    let submits = w.chain.submits.get();
+    let rerun = w
+        .engine(&merchant, 3)
+        .settle_all(&mut stale, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        rerun.iter().all(|(_, o)| *o == Outcome::AlreadySettled),
+        "{rerun:?}"
+    );
+    assert_eq!(w.chain.submits.get(), submits, "no transaction was sent");
+}
+
+#[tokio::test]
+async fn each_intent_of_a_refused_batch_gets_its_own_outcome() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 3 * SOL).await;
+    // Together over the vault: the batch fails, then each is tried alone.
+    let a = w.intent(&payer, me, 2 * SOL, 1).await;
+    let b = w.intent(&payer, me, 2 * SOL, 2).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&a, &b]).await;
+    let results = w
+        .engine(&merchant, 0)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    let outcomes: Vec<_> = results.iter().map(|(_, o)| o.clone()).collect();
+    assert!(
+        matches!(outcomes[0], Outcome::Settled { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1], Outcome::InsufficientFunds);
+    assert_eq!(store.get(&results[1].0).unwrap().state, State::Failed);
+}
+
+#[tokio::test]
+async fn a_nonce_already_used_by_another_intent_is_a_conflict() {
+    let w = world().await;
+    let (m1, me1) = merchant_key(50);
+    let (m2, me2) = merchant_key(51);
+    w.fund(&me1, SOL).await;
+    w.fund(&me2, SOL).await;
+    let payer = w.payer(1, 5 * SOL).await;
+    let first = w.intent(&payer, me1, SOL, 7).await;
+    let second = w.intent(&payer, me2, SOL, 7).await;
+    let (t1, t2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut s1 = w.merchant_store(t1.path(), me1, &[&first]).await;
+    let mut s2 = w.merchant_store(t2.path(), me2, &[&second]).await;
+    w.engine(&m1, 0)
+        .settle_all(&mut s1, 0, &mut |_| {})
+        .await
+        .unwrap();
+    let results = w
+        .engine(&m2, 0)
+        .settle_all(&mut s2, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(results[0].1, Outcome::Conflict);
+    assert_eq!(s2.get(&results[0].0).unwrap().state, State::Conflicted);
+    assert_eq!(
+        w.balance(&me2).await,
+        SOL,
+        "the second merchant got nothing (only its own funding)"
+    );
+}
+
+#[tokio::test]
+async fn network_failures_are_retried_and_an_unreachable_cluster_leaves_work_for_later() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 5 * SOL).await;
+    let a = w.intent(&payer, me, SOL, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&a]).await;
+
+    // Down for longer than the retries: the run fails and the intent waits.
+    w.chain.fail_next.set(100);
+    let err = w
+        .engine(&merchant, 3)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SettleError::Unreachable { attempts: 4, .. }),
+        "{err}"
+    );
+    assert_eq!(store.awaiting_settlement().unwrap().len(), 1);
+
+    // Back after two failures: retried with growing delays, then settled.
+    w.chain.fail_next.set(2);
+    let mut delays = Vec::new();
+    let results = w
+        .engine(&merchant, 3)
+        .settle_all(&mut store, 0, &mut |p| {
+            if let Progress::Retrying { after_ms, .. } = p {
+                delays.push(after_ms);
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(delays, [1, 2]);
+    assert!(matches!(results[0].1, Outcome::Settled { .. }));
+    let history: Vec<State> = store
+        .get(&results[0].0)
+        .unwrap()
+        .history
+        .iter()
+        .map(|e| e.state)
+        .collect();
+    assert_eq!(
+        history,
+        [
+            State::Received,
+            State::Verified,
+            State::Submitted,
+            State::Settled
+        ]
+    );
+}
+
+#[test]
+fn backoff_doubles_from_its_base() {
+    let b = Backoff {
+        base: Duration::from_secs(1),
+        retries: 3,
+    };
+    let delays: Vec<_> = b.delays().map(|d| d.as_secs()).collect();
+    assert_eq!(delays, [1, 2, 4]);
+}
