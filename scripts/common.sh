@@ -5,8 +5,11 @@
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev)
 # What the test suite adds: a virtual X server, WebKit's WebDriver, tools for screenshots,
-# and a real Secret Service (gnome-keyring on a private bus) and kernel keyring for the vault.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick dbus gnome-keyring keyutils)
+# a real Secret Service (gnome-keyring on a private bus) and kernel keyring for the vault,
+# and for the local validator: libclang (RocksDB bindings) and a private network
+# namespace (iproute2, unshare).
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick dbus gnome-keyring keyutils
+  iproute2 util-linux libclang-dev clang)
 
 # One persistent target directory outside the clone keeps warm builds (and CI) fast.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/toss-desktop/target}"

@@ -90,7 +90,7 @@ pub enum ChainError {
     Rejected(TransactionError),
 }
 
-/// What the engine needs from a cluster. `RpcChain` speaks JSON-RPC; tests
+/// What the engine needs from a cluster. [`RpcChain`] speaks JSON-RPC; tests
 /// also drive the engine through the Solana test runtime.
 pub trait Chain {
     fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, ChainError>>;
@@ -100,6 +100,61 @@ pub trait Chain {
         &self,
         key: Pubkey,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, ChainError>>;
+}
+
+/// A cluster reached over JSON-RPC (`SOLANA_RPC_URL`), at `confirmed`
+/// commitment.
+pub struct RpcChain {
+    client: solana_rpc_client::nonblocking::rpc_client::RpcClient,
+}
+
+impl std::fmt::Debug for RpcChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcChain").field("url", &self.client.url()).finish()
+    }
+}
+
+impl RpcChain {
+    pub fn new(url: &str) -> Self {
+        Self {
+            client: solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+                url.to_owned(),
+                solana_commitment_config::CommitmentConfig::confirmed(),
+            ),
+        }
+    }
+}
+
+/// A refusal by the cluster (preflight or execution) is final; anything
+/// else (connection, timeout, server error) may pass on retry.
+fn rpc_error(e: solana_rpc_client_api::client_error::Error) -> ChainError {
+    match e.get_transaction_error() {
+        Some(tx) => ChainError::Rejected(tx),
+        None => ChainError::Network(e.to_string()),
+    }
+}
+
+impl Chain for RpcChain {
+    async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
+        self.client.get_latest_blockhash().await.map_err(rpc_error)
+    }
+
+    async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
+        self.client
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map(|_| ())
+            .map_err(rpc_error)
+    }
+
+    async fn account_data(&self, key: Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
+        let response = self
+            .client
+            .get_account_with_commitment(&key, self.client.commitment())
+            .await
+            .map_err(rpc_error)?;
+        Ok(response.value.map(|a| a.data))
+    }
 }
 
 /// Retries after a network failure: `base`, then doubling (1 s, 2 s, 4 s...).
