@@ -120,12 +120,7 @@ fn open_vault(
 
 fn deposit(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> ProgramResult {
     let it = &mut accounts.iter();
-    let owner = signer(it)?;
-    let vault_info = next_account_info(it)?;
-    let vault = load_vault(program_id, vault_info)?;
-    if vault.owner != *owner.key {
-        return Err(TossError::NotVaultOwner.into());
-    }
+    let (owner, vault_info, vault) = owner_and_vault(program_id, it)?;
     match vault.mint() {
         None => {
             let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
@@ -160,12 +155,7 @@ fn deposit(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> Progra
 
 fn request_withdrawal(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> ProgramResult {
     let it = &mut accounts.iter();
-    let owner = signer(it)?;
-    let vault_info = next_account_info(it)?;
-    let mut vault = load_vault(program_id, vault_info)?;
-    if vault.owner != *owner.key {
-        return Err(TossError::NotVaultOwner.into());
-    }
+    let (_, vault_info, mut vault) = owner_and_vault(program_id, it)?;
     vault.pending_withdrawal = amount;
     vault.requested_at = if amount == 0 {
         0
@@ -178,12 +168,7 @@ fn request_withdrawal(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64
 
 fn withdraw(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
     let it = &mut accounts.iter();
-    let owner = signer(it)?;
-    let vault_info = next_account_info(it)?;
-    let mut vault = load_vault(program_id, vault_info)?;
-    if vault.owner != *owner.key {
-        return Err(TossError::NotVaultOwner.into());
-    }
+    let (owner, vault_info, mut vault) = owner_and_vault(program_id, it)?;
     if vault.pending_withdrawal == 0 {
         return Err(TossError::NoWithdrawalRequested.into());
     }
@@ -547,6 +532,21 @@ fn expect_key(account: &AccountInfo, key: &Pubkey) -> ProgramResult {
         return Err(ProgramError::IncorrectProgramId);
     }
     Ok(())
+}
+
+/// The signing owner and their vault: the first two accounts of the vault
+/// instructions.
+fn owner_and_vault<'a, 'b: 'a>(
+    program_id: &Pubkey,
+    it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
+) -> Result<(&'a AccountInfo<'b>, &'a AccountInfo<'b>, Vault), ProgramError> {
+    let owner = signer(it)?;
+    let vault_info = next_account_info(it)?;
+    let vault = load_vault(program_id, vault_info)?;
+    if vault.owner != *owner.key {
+        return Err(TossError::NotVaultOwner.into());
+    }
+    Ok((owner, vault_info, vault))
 }
 
 fn load_vault(program_id: &Pubkey, info: &AccountInfo) -> Result<Vault, ProgramError> {

@@ -169,6 +169,17 @@ impl Env {
         self.send(&[check, settle], &[]).await
     }
 
+    /// Sends `check` with a settle instruction for `signed` pointing at it.
+    async fn settle_checked(
+        &mut self,
+        check: Instruction,
+        signed: &SignedIntent,
+    ) -> Result<(), BanksClientError> {
+        let fee = self.ctx.payer.pubkey();
+        let settle = ix::settle(&self.program_id, &fee, &[(signed, None)], 0);
+        self.send(&[check, settle], &[]).await
+    }
+
     async fn vault_lamports(&mut self, owner: &Pubkey) -> u64 {
         let vault = vault_address(&self.program_id, owner, None).0;
         self.lamports(&vault).await
@@ -468,14 +479,8 @@ async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
         intent,
         signature: sig,
     };
-    let settle = ix::settle(
-        &env.program_id,
-        &env.ctx.payer.pubkey(),
-        &[(&signed, None)],
-        0,
-    );
     assert_eq!(
-        toss_error(env.send(&[check.clone(), settle.clone()], &[]).await),
+        toss_error(env.settle_checked(check, &signed).await),
         TossError::SignatureCheckMismatch
     );
 
@@ -485,14 +490,8 @@ async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
     let honest = victim.sign(env.intent(&victim, merchant, SOL, 2).await);
     let mut check = ix::ed25519_check(&[&honest]).unwrap();
     check.data[4..6].copy_from_slice(&0u16.to_le_bytes()); // signature_instruction_index
-    let settle = ix::settle(
-        &env.program_id,
-        &env.ctx.payer.pubkey(),
-        &[(&honest, None)],
-        0,
-    );
     assert_eq!(
-        toss_error(env.send(&[check, settle], &[]).await),
+        toss_error(env.settle_checked(check, &honest).await),
         TossError::SignatureCheckMismatch
     );
     assert_eq!(env.lamports(&merchant).await, 0);
@@ -514,14 +513,8 @@ async fn a_signature_check_over_something_that_is_not_an_intent_is_refused() {
         intent,
         signature: sig,
     };
-    let settle = ix::settle(
-        &env.program_id,
-        &env.ctx.payer.pubkey(),
-        &[(&signed, None)],
-        0,
-    );
     assert_eq!(
-        toss_error(env.send(&[check, settle], &[]).await),
+        toss_error(env.settle_checked(check, &signed).await),
         TossError::IntentMalformed
     );
     assert_eq!(env.lamports(&merchant).await, 0);
