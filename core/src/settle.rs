@@ -110,7 +110,9 @@ pub struct RpcChain {
 
 impl std::fmt::Debug for RpcChain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RpcChain").field("url", &self.client.url()).finish()
+        f.debug_struct("RpcChain")
+            .field("url", &self.client.url())
+            .finish()
     }
 }
 
