@@ -367,9 +367,11 @@ impl<C: Chain> Engine<C> {
                 .retrying(
                     || async {
                         let blockhash = self.chain.latest_blockhash().await?;
+                        // `batches` already built this transaction once, so
+                        // it cannot fail here; if it did, retrying would not help.
                         let tx = self
                             .transaction(part, blockhash)
-                            .map_err(|e| ChainError::Network(e.to_string()))?;
+                            .map_err(|_| ChainError::Rejected(TransactionError::SanitizeFailure))?;
                         let signature = tx.signatures[0].to_string();
                         self.chain.submit(tx).await.map(|()| signature)
                     },
