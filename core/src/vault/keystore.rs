@@ -44,14 +44,10 @@ impl Keystore {
     pub fn os_default(wallet_id: &str) -> Result<Self, VaultError> {
         let choice = std::env::var(STORE_VAR).unwrap_or_default();
         let store = platform_store(&choice)?;
-        Ok(Self::with_store(store, wallet_id))
-    }
-
-    pub fn with_store(store: Arc<CredentialStore>, wallet_id: &str) -> Self {
-        Self {
+        Ok(Self {
             store,
             wallet_id: wallet_id.to_owned(),
-        }
+        })
     }
 
     pub fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {

@@ -78,16 +78,6 @@ impl Vault {
         Ok(Self { index, keys })
     }
 
-    /// Opens the wallet with a given keychain (tests, other stores).
-    pub fn with_keystore(
-        home: &Home,
-        store: std::sync::Arc<keyring_core::api::CredentialStore>,
-    ) -> Result<Self, VaultError> {
-        let index = AccountIndex::load(home)?;
-        let keys = Keystore::with_store(store, index.wallet_id());
-        Ok(Self { index, keys })
-    }
-
     pub fn accounts(&self) -> &[Account] {
         self.index.accounts()
     }
