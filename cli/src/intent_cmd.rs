@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
-use ed25519_dalek::SigningKey;
 use serde_json::json;
 use solana_program::pubkey::Pubkey;
 use toss_core::address::Address;
@@ -17,12 +16,14 @@ use toss_core::amount::{self, SOL_DECIMALS};
 use toss_core::config::Config;
 use toss_core::home::Home;
 use toss_core::intent::{
-    self, Intent, Limit, MemoryLedger, Request, RiskLimits, SignedIntent, Verifier,
+    self, Intent, Limit, MemoryLedger, Request, RiskLimits, Verifier, durable,
 };
-use toss_core::keyfile;
-use toss_core::vault::{Gate, Vault};
+use toss_core::nonce;
+use toss_core::store::{Direction, State};
+use toss_core::transport::qr;
 
 use crate::Failure;
+use crate::keys::KeyArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum IntentCommand {
@@ -35,6 +36,15 @@ pub enum IntentCommand {
     },
     /// Run the payee's offline checks on an intent.
     Verify(Box<VerifyArgs>),
+    /// Show an intent as a QR code (terminal, or an SVG file) for the payee
+    /// to scan; a wallet intent shown this way counts as handed over (sent).
+    ExportQr {
+        /// The intent file (binary or hex), or - for stdin.
+        file: PathBuf,
+        /// Write SVG here instead of drawing in the terminal.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
 }
 
 /// What the payee asked for, shared by `create` and `verify`.
@@ -63,15 +73,12 @@ impl Currency {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// Pay from this wallet account (label or address; keys in the OS keychain).
-    #[arg(long, conflicts_with = "keypair", required_unless_present = "keypair")]
-    from: Option<String>,
-    /// Or sign with a Solana CLI keypair file.
-    #[arg(long)]
-    keypair: Option<PathBuf>,
-    /// Read the app passphrase from stdin, when REQUIRE_BIOMETRIC_FOR_INTENT asks for it.
-    #[arg(long)]
-    passphrase_stdin: bool,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Bind the intent to a durable nonce from the wallet's pool and sign
+    /// its settlement transaction too (paid from the payer's own account).
+    #[arg(long, conflicts_with = "keypair")]
+    durable: bool,
     /// The payee's wallet address.
     #[arg(long)]
     to: Address,
@@ -137,43 +144,20 @@ pub fn run(
         IntentCommand::Create(a) => create(a, home, config, json_out),
         IntentCommand::Inspect { file } => inspect(file, json_out),
         IntentCommand::Verify(a) => verify(a, home, config, json_out),
+        IntentCommand::ExportQr { file, svg } => export_qr(file, svg.as_deref(), home),
     }
-}
-
-/// The payer's key: from the keychain through the user-presence gate, or
-/// from a keypair file the user named.
-fn payer_key(a: &CreateArgs, home: &Home, config: &Config) -> Result<SigningKey, Failure> {
-    if let Some(path) = &a.keypair {
-        return Ok(keyfile::read(path)?);
-    }
-    let wanted = a.from.as_deref().unwrap_or_default();
-    let vault = Vault::open(home)?;
-    let account = vault
-        .accounts()
-        .iter()
-        .find(|acc| acc.label == wanted || acc.address.to_string() == wanted)
-        .ok_or_else(|| Failure::general(format!("no account {wanted:?} in this wallet")))?;
-    let gate = Gate::load(home.root(), config.require_biometric_for_intent)?;
-    let passphrase = match a.passphrase_stdin {
-        true => crate::wallet_cmd::read_stdin_lines(1)?.into_iter().next(),
-        false => None,
-    };
-    Ok(vault.signing_key(
-        &account.pubkey(),
-        &gate,
-        passphrase.as_deref().map(String::as_str),
-    )?)
 }
 
 fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
-    let key = payer_key(a, home, config)?;
+    let key = a.key.key(home, config.require_biometric_for_intent)?;
+    let payer = Pubkey::new_from_array(key.verifying_key().to_bytes());
     let (mint, decimals) = a.currency.resolve()?;
     let now = unix_now()?;
     let expires_in = a.expires_in.unwrap_or(config.default_intent_expiry_seconds);
     let intent = Intent {
         cluster: cluster_prefix(config, a.genesis_hash)?,
         program_id: program_id(config)?,
-        payer: Pubkey::new_from_array(key.verifying_key().to_bytes()),
+        payer,
         payee: a.to.into(),
         mint,
         amount: amount::parse(&a.amount, decimals)?,
@@ -189,15 +173,30 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
             .ok_or_else(|| Failure::usage("--expires-in is too large"))?,
         durable_nonce: None,
     };
-    let signed = intent::sign(intent, &key)?;
     // Intents paid from the wallet are kept in its store; a bare keypair
     // file has no wallet to keep them in.
-    if a.from.is_some() {
-        let mut store = crate::open_store(home)?;
-        store.record_sent(&signed, i64::from(now))?;
+    let mut store = match a.key.is_wallet_account() {
+        true => Some(crate::open_store(home)?),
+        false => None,
+    };
+    let (signed, tx_signature) = match (a.durable, &mut store) {
+        (true, Some(store)) => {
+            let mut intent = intent;
+            intent.durable_nonce = Some(nonce::take(store, &payer, i64::from(now))?);
+            let signed = intent::sign(intent, &key)?;
+            let tx_signature = durable::sign(&signed, &key)?;
+            (signed, Some(tx_signature))
+        }
+        _ => (intent::sign(intent, &key)?, None),
+    };
+    if let Some(store) = &mut store {
+        store.record_sent(&signed, tx_signature.as_ref(), i64::from(now))?;
         store.bump("intents_created", 1)?;
     }
-    let bytes = signed.to_bytes()?;
+    let bytes = match &tx_signature {
+        Some(sig) => durable::to_bytes(&signed, sig)?,
+        None => signed.to_bytes()?,
+    };
     let id = hex(&signed.id()?);
     tracing::info!(intent_id = %id, bytes = bytes.len(), "intent created");
     write_output(&a.out, &bytes)?;
@@ -219,8 +218,9 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
 }
 
 fn inspect(file: &Path, json_out: bool) -> Result<(), Failure> {
-    let signed = SignedIntent::from_bytes(&read_input(file)?)?;
-    let signature_ok = intent::verify_signature(&signed).is_ok();
+    let (signed, tx_signature) = durable::split(&read_input(file)?)?;
+    let signature_ok = intent::verify_signature(&signed).is_ok()
+        && tx_signature.is_none_or(|sig| durable::transaction(&signed, &sig).is_ok());
     let i = &signed.intent;
     let decimals = if i.mint.is_none() {
         Some(SOL_DECIMALS)
@@ -247,6 +247,7 @@ fn inspect(file: &Path, json_out: bool) -> Result<(), Failure> {
             "value": hex(&n.value),
         })),
         "signature": hex(&signed.signature),
+        "transaction_signature": tx_signature.map(|sig| hex(&sig)),
     });
     if json_out {
         println!("{}", serde_json::to_string_pretty(&view)?);
@@ -320,7 +321,33 @@ fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Resul
     Ok(())
 }
 
-fn program_id(config: &Config) -> Result<Pubkey, Failure> {
+fn export_qr(file: &Path, svg: Option<&Path>, home: &Home) -> Result<(), Failure> {
+    let wire = read_input(file)?;
+    let (signed, _) = durable::split(&wire)?;
+    match svg {
+        Some(path) => std::fs::write(path, qr::svg(&wire)?)
+            .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))?,
+        None => print!("{}", qr::terminal(&wire)?),
+    }
+    if toss_core::wallet::status(home)?.exists {
+        let mut store = crate::open_store(home)?;
+        let id = signed.id()?;
+        if let Ok(stored) = store.get(&id)
+            && stored.direction == Direction::Sent
+            && stored.state == State::Created
+        {
+            store.append(
+                &id,
+                State::Sent,
+                Some("shown as a QR code"),
+                i64::from(unix_now()?),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn program_id(config: &Config) -> Result<Pubkey, Failure> {
     config.program_id.map(Into::into).ok_or_else(|| Failure {
         code: 78,
         message:
@@ -339,7 +366,7 @@ fn cluster_prefix(config: &Config, genesis: Option<Address>) -> Result<[u8; 8], 
     }
 }
 
-fn unix_now() -> Result<u32, Failure> {
+pub(crate) fn unix_now() -> Result<u32, Failure> {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_err(|_| Failure::general("this computer's clock is before 1970"))?

@@ -5,6 +5,11 @@
 //! 78 bad configuration (sysexits' EX_CONFIG).
 
 mod intent_cmd;
+mod keys;
+mod nonce_cmd;
+mod online;
+mod settle_cmd;
+mod vault_cmd;
 mod wallet_cmd;
 
 use std::process::ExitCode;
@@ -47,6 +52,15 @@ enum Command {
     Intent {
         #[command(subcommand)]
         command: intent_cmd::IntentCommand,
+    },
+    /// Submit waiting intents to the cluster now.
+    Settle(settle_cmd::SettleArgs),
+    /// The on-chain vault offline intents draw on.
+    Vault(vault_cmd::VaultArgs),
+    /// The durable nonce pool (for durable-nonce intents).
+    Nonce {
+        #[command(subcommand)]
+        command: nonce_cmd::NonceCommand,
     },
 }
 
@@ -104,7 +118,9 @@ general_failure!(
     toss_core::intent::IntentError,
     toss_core::vault::VaultError,
     toss_core::vault::GateError,
-    toss_core::store::StoreError
+    toss_core::store::StoreError,
+    toss_core::intent::durable::DurableError,
+    toss_core::transport::qr::QrError
 );
 
 impl From<toss_core::amount::AmountError> for Failure {
@@ -186,9 +202,20 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
         }
         Command::Intent { command } => {
-            let (home, _log) = open_home(cli)?;
-            let config = Config::load(&home.settings_file())?;
+            let (home, config, _log) = open_configured(cli)?;
             intent_cmd::run(command, &home, &config, cli.json)?;
+        }
+        Command::Settle(a) => {
+            let (home, config, _log) = open_configured(cli)?;
+            settle_cmd::run(a, &home, &config, cli.json)?;
+        }
+        Command::Vault(a) => {
+            let (home, config, _log) = open_configured(cli)?;
+            vault_cmd::run(a, &home, &config, cli.json)?;
+        }
+        Command::Nonce { command } => {
+            let (home, config, _log) = open_configured(cli)?;
+            nonce_cmd::run(command, &home, &config, cli.json)?;
         }
     }
     Ok(())
@@ -207,6 +234,13 @@ fn open_home(cli: &Cli) -> Result<(Home, logging::LogGuard), Failure> {
     home.ensure()?;
     let log = logging::init(&home, cli.log_format)?;
     Ok((home, log))
+}
+
+/// The data directory and the settings.
+fn open_configured(cli: &Cli) -> Result<(Home, Config, logging::LogGuard), Failure> {
+    let (home, log) = open_home(cli)?;
+    let config = Config::load(&home.settings_file())?;
+    Ok((home, config, log))
 }
 
 fn print_config(c: &Config) {

@@ -74,6 +74,34 @@ impl Serialize for Address {
     }
 }
 
+/// The associated token account program: where a wallet's tokens live.
+const ATA_PROGRAM: solana_program::pubkey::Pubkey =
+    solana_program::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/// The associated token account of `owner` for `mint` (SPL Token).
+pub fn associated_token_account(
+    owner: &solana_program::pubkey::Pubkey,
+    mint: &solana_program::pubkey::Pubkey,
+) -> solana_program::pubkey::Pubkey {
+    solana_program::pubkey::Pubkey::find_program_address(
+        &[
+            owner.as_ref(),
+            spl_token_interface::ID.as_ref(),
+            mint.as_ref(),
+        ],
+        &ATA_PROGRAM,
+    )
+    .0
+}
+
+/// Serializes a public key as base58, as people and other tools expect it.
+pub fn serialize_pubkey<S: Serializer>(
+    key: &solana_program::pubkey::Pubkey,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&key.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

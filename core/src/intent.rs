@@ -46,6 +46,8 @@ pub fn sign(intent: Intent, key: &SigningKey) -> Result<SignedIntent, SignError>
 pub enum VerifyError {
     #[error("not a valid intent: {0}")]
     Malformed(#[from] IntentError),
+    #[error(transparent)]
+    Durable(durable::DurableError),
     #[error("the signature does not match the payer {0}: the intent was altered or forged")]
     BadSignature(Pubkey),
     #[error(
@@ -86,6 +88,15 @@ pub enum VerifyError {
         amount: u64,
         limit: u64,
     },
+}
+
+impl From<durable::DurableError> for VerifyError {
+    fn from(e: durable::DurableError) -> Self {
+        match e {
+            durable::DurableError::Intent(e) => VerifyError::Malformed(e),
+            other => VerifyError::Durable(other),
+        }
+    }
 }
 
 /// Checks the payer's Ed25519 signature over the canonical body, with the
@@ -186,6 +197,8 @@ impl Ledger for MemoryLedger {
 pub struct Accepted {
     pub signed: SignedIntent,
     pub id: [u8; 32],
+    /// The payer's settlement-transaction signature, for a durable intent.
+    pub tx_signature: Option<[u8; 64]>,
 }
 
 /// The payee's view: who it is and where it settles.
@@ -207,8 +220,11 @@ impl Verifier {
         now: u32,
         ledger: &impl Ledger,
     ) -> Result<Accepted, VerifyError> {
-        let signed = SignedIntent::from_bytes(wire)?;
+        let (signed, tx_signature) = durable::split(wire)?;
         verify_signature(&signed)?;
+        if let Some(sig) = &tx_signature {
+            durable::transaction(&signed, sig)?;
+        }
         let i = &signed.intent;
         if i.cluster != self.cluster {
             return Err(VerifyError::WrongCluster {
@@ -284,7 +300,11 @@ impl Verifier {
                 limit: limit.max_unsettled_per_payer,
             });
         }
-        Ok(Accepted { signed, id })
+        Ok(Accepted {
+            signed,
+            id,
+            tx_signature,
+        })
     }
 }
 
@@ -296,5 +316,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+pub mod durable;
 #[cfg(test)]
 mod tests;

@@ -6,14 +6,18 @@
 
 pub mod address;
 pub mod amount;
+pub mod chain;
 pub mod config;
+pub mod escrow;
 mod fsutil;
 pub mod home;
 pub mod intent;
 pub mod keyfile;
 pub mod logging;
+pub mod nonce;
 pub mod settle;
 pub mod store;
+pub mod transport;
 pub mod vault;
 pub mod wallet;
 

@@ -8,13 +8,9 @@
 //! failures are retried with exponential backoff; a transaction the program
 //! refuses is split until each intent has its own deterministic outcome.
 
-use std::future::Future;
-use std::time::Duration;
-
 use ed25519_dalek::SigningKey;
 use solana_keypair::Keypair;
 use solana_program::hash::Hash;
-use solana_program::instruction::InstructionError;
 use solana_program::pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
@@ -24,12 +20,15 @@ use toss_program::instruction as ix;
 use toss_program::intent::SignedIntent;
 use toss_program::state::{Receipt, receipt_address};
 
+use crate::address::associated_token_account;
+use crate::chain::{
+    Backoff, Chain, Unreachable, program_error, retrying, send_once, submit_presigned,
+};
+use crate::intent::durable;
 use crate::store::{State, Store, StoreError, StoredIntent};
 
 /// A legacy transaction's size limit.
 const MAX_TX_BYTES: u64 = 1232;
-/// The associated token account program: where a wallet's tokens live.
-const ATA_PROGRAM: Pubkey = solana_program::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 /// What happened to one intent, decided by the chain.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -79,106 +78,12 @@ impl Outcome {
     }
 }
 
-/// How a chain call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChainError {
-    /// Could not reach the cluster or get an answer: worth retrying.
-    #[error("network: {0}")]
-    Network(String),
-    /// The cluster executed and refused the transaction: final.
-    #[error("rejected: {0}")]
-    Rejected(TransactionError),
-}
-
-/// What the engine needs from a cluster. [`RpcChain`] speaks JSON-RPC; tests
-/// also drive the engine through the Solana test runtime.
-pub trait Chain {
-    fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, ChainError>>;
-    /// Submits and waits for confirmation.
-    fn submit(&self, tx: Transaction) -> impl Future<Output = Result<(), ChainError>>;
-    fn account_data(
-        &self,
-        key: Pubkey,
-    ) -> impl Future<Output = Result<Option<Vec<u8>>, ChainError>>;
-}
-
-/// A cluster reached over JSON-RPC (`SOLANA_RPC_URL`), at `confirmed`
-/// commitment.
-pub struct RpcChain {
-    client: solana_rpc_client::nonblocking::rpc_client::RpcClient,
-}
-
-impl std::fmt::Debug for RpcChain {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RpcChain")
-            .field("url", &self.client.url())
-            .finish()
-    }
-}
-
-impl RpcChain {
-    pub fn new(url: &str) -> Self {
-        Self {
-            client: solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
-                url.to_owned(),
-                solana_commitment_config::CommitmentConfig::confirmed(),
-            ),
-        }
-    }
-}
-
-/// A refusal by the cluster (preflight or execution) is final; anything
-/// else (connection, timeout, server error) may pass on retry.
-fn rpc_error(e: solana_rpc_client_api::client_error::Error) -> ChainError {
-    match e.get_transaction_error() {
-        Some(tx) => ChainError::Rejected(tx),
-        None => ChainError::Network(e.to_string()),
-    }
-}
-
-impl Chain for RpcChain {
-    async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
-        self.client.get_latest_blockhash().await.map_err(rpc_error)
-    }
-
-    async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
-        self.client
-            .send_and_confirm_transaction(&tx)
-            .await
-            .map(|_| ())
-            .map_err(rpc_error)
-    }
-
-    async fn account_data(&self, key: Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
-        let response = self
-            .client
-            .get_account_with_commitment(&key, self.client.commitment())
-            .await
-            .map_err(rpc_error)?;
-        Ok(response.value.map(|a| a.data))
-    }
-}
-
-/// Retries after a network failure: `base`, then doubling (1 s, 2 s, 4 s...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    pub base: Duration,
-    /// MAX_SETTLEMENT_RETRIES.
-    pub retries: u32,
-}
-
-impl Backoff {
-    pub fn delays(self) -> impl Iterator<Item = Duration> {
-        (0..self.retries).map(move |n| self.base.saturating_mul(1 << n.min(16)))
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SettleError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the cluster could not be reached after {attempts} attempts: {last}")]
-    Unreachable { attempts: u32, last: String },
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
 }
 
 /// Progress reports for the UI.
@@ -191,7 +96,7 @@ pub enum Progress {
     Resolved { id: String, outcome: Outcome },
 }
 
-/// The settlement engine for one merchant wallet.
+/// The settlement engine for one wallet.
 #[derive(Debug)]
 pub struct Engine<C> {
     chain: C,
@@ -211,9 +116,10 @@ impl<C: Chain> Engine<C> {
         }
     }
 
-    /// Settles every intent waiting in the store, recording each outcome.
-    /// Intents left unresolved by an unreachable cluster stay `submitted`
-    /// and are taken up by the next run.
+    /// Settles every intent waiting in the store (received ones, and sent
+    /// ones already handed to the payee: whoever is online first settles),
+    /// recording each outcome. Intents left unresolved by an unreachable
+    /// cluster stay as they were and are taken up by the next run.
     pub async fn settle_all(
         &self,
         store: &mut Store,
@@ -221,17 +127,46 @@ impl<C: Chain> Engine<C> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Vec<([u8; 32], Outcome)>, SettleError> {
         let waiting = store.awaiting_settlement()?;
+        self.settle(store, waiting, now, progress).await
+    }
+
+    /// Settles the waiting intents among `ids`.
+    pub async fn settle_ids(
+        &self,
+        store: &mut Store,
+        ids: &[[u8; 32]],
+        now: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Vec<([u8; 32], Outcome)>, SettleError> {
+        let waiting = store
+            .awaiting_settlement()?
+            .into_iter()
+            .filter(|s| ids.contains(&s.id))
+            .collect();
+        self.settle(store, waiting, now, progress).await
+    }
+
+    async fn settle(
+        &self,
+        store: &mut Store,
+        waiting: Vec<StoredIntent>,
+        now: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Vec<([u8; 32], Outcome)>, SettleError> {
         progress(Progress::Started {
             intents: waiting.len(),
         });
         let mut results = Vec::new();
         let mut to_submit = Vec::new();
         for stored in waiting {
-            match self.already_on_chain(&stored, progress).await? {
-                Some(outcome) => {
-                    results.push(self.resolve(store, &stored, outcome, now, progress)?)
-                }
-                None => to_submit.push(stored),
+            if let Some(outcome) = self.already_on_chain(&stored, progress).await? {
+                results.push(self.resolve(store, &stored, outcome, now, progress)?);
+            } else if stored.signed.intent.durable_nonce.is_some() {
+                store.append(&stored.id, State::Submitted, None, now)?;
+                let outcome = self.submit_durable(&stored, progress).await?;
+                results.push(self.resolve(store, &stored, outcome, now, progress)?);
+            } else {
+                to_submit.push(stored);
             }
         }
         for batch in self.batches(&to_submit)? {
@@ -254,20 +189,25 @@ impl<C: Chain> Engine<C> {
     ) -> Result<Option<Outcome>, SettleError> {
         let i = &stored.signed.intent;
         let receipt = receipt_address(&self.program_id, &i.payer, i.nonce).0;
-        let data = match self
-            .retrying(|| self.chain.account_data(receipt), progress)
-            .await?
+        let account = match retrying(
+            self.backoff,
+            || self.chain.account(receipt),
+            &mut retry_events(progress),
+        )
+        .await?
         {
-            Ok(data) => data,
+            Ok(account) => account,
             Err(e) => return Ok(Some(classify(e))),
         };
-        Ok(data.and_then(|d| Receipt::unpack(&d).ok()).map(|r| {
-            if r.intent_id == stored.id {
-                Outcome::AlreadySettled
-            } else {
-                Outcome::Conflict
-            }
-        }))
+        Ok(account
+            .and_then(|a| Receipt::unpack(&a.data).ok())
+            .map(|r| {
+                if r.intent_id == stored.id {
+                    Outcome::AlreadySettled
+                } else {
+                    Outcome::Conflict
+                }
+            }))
     }
 
     fn resolve(
@@ -287,11 +227,16 @@ impl<C: Chain> Engine<C> {
             _ => None,
         };
         store.append(&stored.id, outcome.state(), detail.as_deref(), now)?;
+        if let Some(nonce) = &stored.signed.intent.durable_nonce {
+            // Its value is spent (or stale); the pool reads a fresh one.
+            store.nonce_used(&nonce.account, now)?;
+        }
         let metric = match outcome.state() {
             State::Settled => "intents_settled",
             _ => "intents_not_settled",
         };
         store.bump(metric, 1)?;
+        tracing::info!(id = %hex::encode(stored.id), ?outcome, "intent resolved");
         progress(Progress::Resolved {
             id: hex::encode(stored.id),
             outcome: outcome.clone(),
@@ -319,15 +264,19 @@ impl<C: Chain> Engine<C> {
     }
 
     fn fits(&self, intents: &[StoredIntent]) -> Result<bool, StoreError> {
-        let tx = self.transaction(intents, Hash::default())?;
+        let tx = Transaction::new_signed_with_payer(
+            &self.instructions(intents)?,
+            Some(&self.fee_payer.pubkey()),
+            &[&self.fee_payer],
+            Hash::default(),
+        );
         Ok(bincode::serialized_size(&tx).is_ok_and(|size| size <= MAX_TX_BYTES))
     }
 
-    fn transaction(
+    fn instructions(
         &self,
         intents: &[StoredIntent],
-        blockhash: Hash,
-    ) -> Result<Transaction, StoreError> {
+    ) -> Result<Vec<solana_program::instruction::Instruction>, StoreError> {
         let signed: Vec<&SignedIntent> = intents.iter().map(|s| &s.signed).collect();
         let check = ix::ed25519_check(&signed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let items: Vec<_> = signed
@@ -342,12 +291,7 @@ impl<C: Chain> Engine<C> {
             })
             .collect();
         let settle = ix::settle(&self.program_id, &self.fee_payer.pubkey(), &items, 0);
-        Ok(Transaction::new_signed_with_payer(
-            &[check, settle],
-            Some(&self.fee_payer.pubkey()),
-            &[&self.fee_payer],
-            blockhash,
-        ))
+        Ok(vec![check, settle])
     }
 
     /// Submits one batch; a refused batch of several is split in halves
@@ -363,21 +307,15 @@ impl<C: Chain> Engine<C> {
             progress(Progress::Submitting {
                 intents: part.len(),
             });
-            let sent = self
-                .retrying(
-                    || async {
-                        let blockhash = self.chain.latest_blockhash().await?;
-                        // `batches` already built this transaction once, so
-                        // it cannot fail here; if it did, retrying would not help.
-                        let tx = self
-                            .transaction(part, blockhash)
-                            .map_err(|_| ChainError::Rejected(TransactionError::SanitizeFailure))?;
-                        let signature = tx.signatures[0].to_string();
-                        self.chain.submit(tx).await.map(|()| signature)
-                    },
-                    progress,
-                )
-                .await?;
+            let ixs = self.instructions(part)?;
+            let sent = send_once(
+                &self.chain,
+                self.backoff,
+                &ixs,
+                &[&self.fee_payer],
+                &mut retry_events(progress),
+            )
+            .await?;
             match sent {
                 Ok(signature) => out.extend(part.iter().map(|s| {
                     let outcome = Outcome::Settled {
@@ -396,63 +334,68 @@ impl<C: Chain> Engine<C> {
         Ok(out)
     }
 
-    /// Runs `call`, retrying network failures with backoff. A refusal by
-    /// the cluster is final and comes back as the inner `Err`.
-    async fn retrying<T, F, Fut>(
+    /// Submits the transaction the payer signed offline. Once its nonce has
+    /// advanced the cluster no longer knows its "blockhash": the receipt then
+    /// says whether this transaction (an earlier attempt) or another one
+    /// used it.
+    async fn submit_durable(
         &self,
-        mut call: F,
+        stored: &StoredIntent,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<Result<T, TransactionError>, SettleError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, ChainError>>,
-    {
-        let mut delays = self.backoff.delays();
-        loop {
-            match call().await {
-                Ok(v) => return Ok(Ok(v)),
-                Err(ChainError::Rejected(e)) => return Ok(Err(e)),
-                Err(ChainError::Network(e)) => match delays.next() {
-                    Some(delay) => {
-                        progress(Progress::Retrying {
-                            after_ms: delay.as_millis() as u64,
-                            error: e,
-                        });
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => {
-                        return Err(SettleError::Unreachable {
-                            attempts: self.backoff.retries + 1,
-                            last: e,
-                        });
-                    }
-                },
+    ) -> Result<Outcome, SettleError> {
+        let Some(tx_signature) = &stored.tx_signature else {
+            return Ok(Outcome::Invalid {
+                reason: durable::DurableError::MissingTransactionSignature.to_string(),
+            });
+        };
+        let tx = match durable::transaction(&stored.signed, tx_signature) {
+            Ok(tx) => tx,
+            Err(e) => {
+                return Ok(Outcome::Invalid {
+                    reason: e.to_string(),
+                });
             }
-        }
+        };
+        progress(Progress::Submitting { intents: 1 });
+        let signature = tx.signatures[0].to_string();
+        let sent = retrying(
+            self.backoff,
+            || submit_presigned(&self.chain, tx.clone(), &signature),
+            &mut retry_events(progress),
+        )
+        .await?;
+        Ok(match sent {
+            Ok(signature) => Outcome::Settled { signature },
+            Err(TransactionError::BlockhashNotFound) => {
+                match self.already_on_chain(stored, progress).await? {
+                    Some(outcome) => outcome,
+                    None => Outcome::Invalid {
+                        reason: "the payer's durable nonce advanced before this intent settled"
+                            .into(),
+                    },
+                }
+            }
+            Err(e) => classify(e),
+        })
+    }
+}
+
+/// Network retries as progress events.
+fn retry_events(progress: &mut dyn FnMut(Progress)) -> impl FnMut(std::time::Duration, &str) + '_ {
+    |delay, error| {
+        progress(Progress::Retrying {
+            after_ms: delay.as_millis() as u64,
+            error: error.to_owned(),
+        })
     }
 }
 
 /// The outcome of a refused transaction holding a single intent.
 fn classify(e: TransactionError) -> Outcome {
-    match e {
-        TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
-            Outcome::from_program(code)
-        }
-        other => Outcome::Invalid {
-            reason: other.to_string(),
+    match program_error(&e) {
+        Some(code) => Outcome::from_program(code),
+        None => Outcome::Invalid {
+            reason: e.to_string(),
         },
     }
-}
-
-/// The associated token account of `owner` for `mint` (SPL Token).
-pub fn associated_token_account(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[
-            owner.as_ref(),
-            spl_token_interface::ID.as_ref(),
-            mint.as_ref(),
-        ],
-        &ATA_PROGRAM,
-    )
-    .0
 }

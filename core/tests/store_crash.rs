@@ -40,7 +40,9 @@ fn child_writer() {
             expires_at: 1_790_086_400,
             durable_nonce: None,
         };
-        let id = store.record_sent(&sign(intent, &key).unwrap(), 1).unwrap();
+        let id = store
+            .record_sent(&sign(intent, &key).unwrap(), None, 1)
+            .unwrap();
         store.append(&id, State::Sent, None, 2).unwrap();
         // Acknowledged only once both writes returned.
         writeln!(out, "ack {}", hex::encode(id)).unwrap();

@@ -12,7 +12,9 @@
 //! - **Crash-safe.** WAL journal with `synchronous=FULL`: once a write call
 //!   returns, the data survives a crash or power loss.
 
+mod nonces;
 mod schema;
+mod vaults;
 
 use std::path::Path;
 
@@ -25,7 +27,9 @@ use zeroize::Zeroizing;
 
 use crate::intent::{Accepted, Ledger, SignedIntent};
 
+pub use nonces::{NonceRecord, NonceState};
 pub use schema::SCHEMA_VERSION;
+pub use vaults::VaultSnapshot;
 
 /// Where an intent came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -155,6 +159,8 @@ pub struct StoredIntent {
     pub id: [u8; 32],
     pub direction: Direction,
     pub signed: SignedIntent,
+    /// The payer's settlement-transaction signature, for a durable intent.
+    pub tx_signature: Option<[u8; 64]>,
     pub state: State,
     pub history: Vec<Event>,
 }
@@ -218,12 +224,25 @@ impl Store {
         &self.conn
     }
 
-    /// Records an intent this wallet signed (state `created`).
-    pub fn record_sent(&mut self, signed: &SignedIntent, now: i64) -> Result<[u8; 32], StoreError> {
+    /// Records an intent this wallet signed (state `created`), with the
+    /// transaction signature of a durable intent, whose pool nonce it binds.
+    pub fn record_sent(
+        &mut self,
+        signed: &SignedIntent,
+        tx_signature: Option<&[u8; 64]>,
+        now: i64,
+    ) -> Result<[u8; 32], StoreError> {
         let id = signed
             .id()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.insert(id, Direction::Sent, signed, State::Created, now)?;
+        self.insert(
+            id,
+            Direction::Sent,
+            signed,
+            tx_signature,
+            State::Created,
+            now,
+        )?;
         Ok(id)
     }
 
@@ -234,6 +253,7 @@ impl Store {
             accepted.id,
             Direction::Received,
             &accepted.signed,
+            accepted.tx_signature.as_ref(),
             State::Received,
             now,
         )?;
@@ -245,6 +265,7 @@ impl Store {
         id: [u8; 32],
         direction: Direction,
         signed: &SignedIntent,
+        tx_signature: Option<&[u8; 64]>,
         first: State,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -292,6 +313,19 @@ impl Store {
             "INSERT INTO intent_events (intent_id, state, at, detail) VALUES (?1, ?2, ?3, NULL)",
             params![&id[..], first.as_str(), now],
         )?;
+        if let Some(sig) = tx_signature {
+            tx.execute(
+                "INSERT INTO durable_signatures (intent_id, signature) VALUES (?1, ?2)",
+                params![&id[..], &sig[..]],
+            )?;
+        }
+        if let (Direction::Sent, Some(n)) = (direction, &i.durable_nonce) {
+            tx.execute(
+                "UPDATE nonce_accounts SET state = 'assigned', intent_id = ?2, updated_at = ?3
+                 WHERE address = ?1 AND state IN ('available', 'assigned') AND intent_id IS NULL",
+                params![n.account.as_ref(), &id[..], now],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -357,6 +391,20 @@ impl Store {
         if signed.id().ok() != Some(*id) {
             return Err(StoreError::Decrypt);
         }
+        let tx_signature = self
+            .conn
+            .query_row(
+                "SELECT signature FROM durable_signatures WHERE intent_id = ?1",
+                params![&id[..]],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .optional()?
+            .map(|sig| {
+                <[u8; 64]>::try_from(sig).map_err(|_| {
+                    StoreError::Corrupt("a transaction signature is not 64 bytes".into())
+                })
+            })
+            .transpose()?;
         let mut stmt = self.conn.prepare(
             "SELECT state, at, detail FROM intent_events WHERE intent_id = ?1 ORDER BY seq",
         )?;
@@ -387,6 +435,7 @@ impl Store {
                 Direction::Received
             },
             signed,
+            tx_signature,
             state,
             history,
         })
@@ -438,14 +487,20 @@ impl Store {
         .collect()
     }
 
-    /// Received intents still waiting to settle (verified, or submitted and
-    /// not yet resolved), oldest first.
+    /// Intents still waiting to settle, oldest first: received ones that
+    /// were verified, sent ones that reached the payee, and any submitted
+    /// and not yet resolved. An intent only created never settles: it may
+    /// never have been handed over.
     pub fn awaiting_settlement(&self) -> Result<Vec<StoredIntent>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id FROM intents i WHERE i.direction = 'received'
-               AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
-                   IN ('verified', 'submitted')
-             ORDER BY i.stored_at, i.rowid",
+            "SELECT id FROM (
+               SELECT i.id, i.direction, i.stored_at, i.rowid AS r,
+                      (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1) AS state
+               FROM intents i)
+             WHERE state = 'submitted'
+                OR (direction = 'received' AND state = 'verified')
+                OR (direction = 'sent' AND state = 'sent')
+             ORDER BY stored_at, r",
         )?;
         let ids = stmt
             .query_map([], |r| r.get::<_, Vec<u8>>(0))?

@@ -53,6 +53,35 @@ pub(super) const MIGRATIONS: &[&str] = &[
         slot       INTEGER,
         at         INTEGER NOT NULL
      ) STRICT;",
+    // 3: what online operations leave for offline use: the payer's
+    // settlement-transaction signature of durable intents, the nonce pool,
+    // and the last seen state of each on-chain vault.
+    "CREATE TABLE durable_signatures (
+        intent_id  BLOB PRIMARY KEY REFERENCES intents (id) ON DELETE CASCADE,
+        signature  BLOB NOT NULL CHECK (length(signature) = 64)
+     ) STRICT;
+     CREATE TRIGGER durable_signatures_are_written_once BEFORE UPDATE ON durable_signatures
+        BEGIN SELECT RAISE(ABORT, 'intents are append-only'); END;
+     CREATE TABLE nonce_accounts (
+        address     BLOB PRIMARY KEY CHECK (length(address) = 32),
+        authority   BLOB NOT NULL,
+        seed        TEXT NOT NULL,
+        lamports    INTEGER NOT NULL,
+        value       BLOB,
+        state       TEXT NOT NULL CHECK (state IN ('available', 'assigned', 'used', 'closed')),
+        intent_id   BLOB,
+        updated_at  INTEGER NOT NULL
+     ) STRICT;
+     CREATE TABLE vault_snapshots (
+        owner           BLOB NOT NULL,
+        mint            BLOB NOT NULL,
+        balance         INTEGER NOT NULL,
+        pending         INTEGER NOT NULL,
+        requested_at    INTEGER NOT NULL,
+        withdraw_delay  INTEGER NOT NULL,
+        at              INTEGER NOT NULL,
+        PRIMARY KEY (owner, mint)
+     ) STRICT;",
 ];
 
 /// The version this build writes.

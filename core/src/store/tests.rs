@@ -60,9 +60,9 @@ fn an_intent_is_stored_once_and_its_history_grows() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open(tmp.path());
     let signed = intent(1, 1_000);
-    let id = store.record_sent(&signed, NOW).unwrap();
+    let id = store.record_sent(&signed, None, NOW).unwrap();
     assert!(matches!(
-        store.record_sent(&signed, NOW),
+        store.record_sent(&signed, None, NOW),
         Err(StoreError::Duplicate)
     ));
     for (state, at) in [
@@ -99,7 +99,7 @@ fn an_intent_is_stored_once_and_its_history_grows() {
 fn the_state_machine_refuses_impossible_steps() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open(tmp.path());
-    let id = store.record_sent(&intent(1, 1_000), NOW).unwrap();
+    let id = store.record_sent(&intent(1, 1_000), None, NOW).unwrap();
     let err = store.append(&id, State::Verified, None, NOW).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -130,7 +130,7 @@ fn the_state_machine_refuses_impossible_steps() {
 fn bodies_are_sealed_and_a_wrong_key_or_altered_row_is_caught() {
     let tmp = tempfile::tempdir().unwrap();
     let signed = intent(1, 1_000);
-    let id = open(tmp.path()).record_sent(&signed, NOW).unwrap();
+    let id = open(tmp.path()).record_sent(&signed, None, NOW).unwrap();
 
     let raw = std::fs::read(tmp.path().join("toss.db")).unwrap();
     let wire = signed.to_bytes().unwrap();
@@ -165,7 +165,7 @@ fn bodies_are_sealed_and_a_wrong_key_or_altered_row_is_caught() {
 fn the_schema_itself_keeps_history_and_unsettled_intents() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open(tmp.path());
-    let id = store.record_sent(&intent(1, 1_000), NOW).unwrap();
+    let id = store.record_sent(&intent(1, 1_000), None, NOW).unwrap();
     let c = store.conn();
     let err = c.execute("UPDATE intents SET amount = 1", []).unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
@@ -185,12 +185,12 @@ fn the_schema_itself_keeps_history_and_unsettled_intents() {
 fn cleanup_expires_what_ran_out_and_deletes_only_old_finished_intents() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open(tmp.path());
-    let pending = store.record_sent(&intent(1, 1), NOW).unwrap();
-    let submitted = store.record_sent(&intent(2, 1), NOW).unwrap();
+    let pending = store.record_sent(&intent(1, 1), None, NOW).unwrap();
+    let submitted = store.record_sent(&intent(2, 1), None, NOW).unwrap();
     store
         .append(&submitted, State::Submitted, None, NOW)
         .unwrap();
-    let settled = store.record_sent(&intent(3, 1), NOW).unwrap();
+    let settled = store.record_sent(&intent(3, 1), None, NOW).unwrap();
     store.append(&settled, State::Settled, None, NOW).unwrap();
     let expires = 1_790_086_400;
 
@@ -263,7 +263,7 @@ fn an_old_store_is_migrated_with_its_data_and_a_newer_one_is_refused() {
             conn,
             cipher: XChaCha20Poly1305::new_from_slice(&KEY).unwrap(),
         };
-        store.record_sent(&intent(1, 5), NOW).unwrap()
+        store.record_sent(&intent(1, 5), None, NOW).unwrap()
     };
     let store = open(tmp.path());
     let v: u32 = store
@@ -290,7 +290,7 @@ fn an_old_store_is_migrated_with_its_data_and_a_newer_one_is_refused() {
 fn a_full_disk_is_reported_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open(tmp.path());
-    let first = store.record_sent(&intent(0, 1), NOW).unwrap();
+    let first = store.record_sent(&intent(0, 1), None, NOW).unwrap();
     // SQLite's own limit on the file size: the same error path as a full disk.
     let pages: i64 = store
         .conn()
@@ -302,7 +302,7 @@ fn a_full_disk_is_reported_and_loses_nothing() {
         .unwrap();
     let mut stored = vec![first];
     let err = loop {
-        match store.record_sent(&intent(stored.len() as u64, 1), NOW) {
+        match store.record_sent(&intent(stored.len() as u64, 1), None, NOW) {
             Ok(id) => stored.push(id),
             Err(e) => break e,
         }

@@ -1,0 +1,343 @@
+//! The cluster, as every online operation sees it: a small trait over the
+//! few JSON-RPC calls the wallet needs, the retry policy for network
+//! failures, and the one way the wallet sends a transaction.
+//!
+//! Keeping the trait this narrow lets the settlement engine, the nonce pool
+//! and vault management run unchanged against a real RPC endpoint
+//! ([`RpcChain`]) and against the Solana test runtime in tests.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::time::Duration;
+
+use solana_keypair::Keypair;
+use solana_program::hash::Hash;
+use solana_program::instruction::{Instruction, InstructionError};
+use solana_program::pubkey::Pubkey;
+use solana_signature::Signature;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use toss_program::error::TossError;
+
+/// How a chain call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    /// Could not reach the cluster or get an answer: worth retrying.
+    #[error("network: {0}")]
+    Network(String),
+    /// The cluster executed and refused the transaction: final.
+    #[error("rejected: {0}")]
+    Rejected(TransactionError),
+}
+
+/// An account as the wallet reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub lamports: u64,
+    pub owner: Pubkey,
+    pub data: Vec<u8>,
+}
+
+/// What the wallet needs from a cluster.
+pub trait Chain {
+    fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, ChainError>>;
+    /// Submits and waits for confirmation.
+    fn submit(&self, tx: Transaction) -> impl Future<Output = Result<(), ChainError>>;
+    fn account(&self, key: Pubkey) -> impl Future<Output = Result<Option<Account>, ChainError>>;
+    /// Lamports an account of `len` data bytes needs to be rent-exempt.
+    fn rent_exemption(&self, len: usize) -> impl Future<Output = Result<u64, ChainError>>;
+    /// Identifies the cluster: intents and vaults carry its first 8 bytes.
+    fn genesis_hash(&self) -> impl Future<Output = Result<Hash, ChainError>>;
+    /// Whether a transaction landed (`Some(Ok)`), failed on chain
+    /// (`Some(Err)`), or is unknown to the cluster (`None`), searching the
+    /// ledger history, not only recent blocks.
+    fn signature_status(
+        &self,
+        signature: &Signature,
+    ) -> impl Future<Output = Result<Option<Result<(), TransactionError>>, ChainError>>;
+}
+
+/// A borrowed chain is a chain: one connection serves the engine, the
+/// nonce pool and vault management at once.
+impl<T: Chain> Chain for &T {
+    async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
+        (**self).latest_blockhash().await
+    }
+    async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
+        (**self).submit(tx).await
+    }
+    async fn account(&self, key: Pubkey) -> Result<Option<Account>, ChainError> {
+        (**self).account(key).await
+    }
+    async fn rent_exemption(&self, len: usize) -> Result<u64, ChainError> {
+        (**self).rent_exemption(len).await
+    }
+    async fn genesis_hash(&self) -> Result<Hash, ChainError> {
+        (**self).genesis_hash().await
+    }
+    async fn signature_status(
+        &self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
+        (**self).signature_status(signature).await
+    }
+}
+
+/// A cluster reached over JSON-RPC (`SOLANA_RPC_URL`), at `confirmed`
+/// commitment.
+pub struct RpcChain {
+    client: solana_rpc_client::nonblocking::rpc_client::RpcClient,
+}
+
+impl std::fmt::Debug for RpcChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcChain")
+            .field("url", &self.client.url())
+            .finish()
+    }
+}
+
+impl RpcChain {
+    pub fn new(url: &str) -> Self {
+        Self {
+            client: solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+                url.to_owned(),
+                solana_commitment_config::CommitmentConfig::confirmed(),
+            ),
+        }
+    }
+}
+
+/// A refusal by the cluster (preflight or execution) is final; anything
+/// else (connection, timeout, server error) may pass on retry.
+fn rpc_error(e: solana_rpc_client_api::client_error::Error) -> ChainError {
+    match e.get_transaction_error() {
+        Some(tx) => ChainError::Rejected(tx),
+        None => ChainError::Network(e.to_string()),
+    }
+}
+
+impl Chain for RpcChain {
+    async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
+        self.client.get_latest_blockhash().await.map_err(rpc_error)
+    }
+
+    async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
+        self.client
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map(|_| ())
+            .map_err(rpc_error)
+    }
+
+    async fn account(&self, key: Pubkey) -> Result<Option<Account>, ChainError> {
+        let response = self
+            .client
+            .get_account_with_commitment(&key, self.client.commitment())
+            .await
+            .map_err(rpc_error)?;
+        Ok(response.value.map(|a| Account {
+            lamports: a.lamports,
+            owner: a.owner,
+            data: a.data,
+        }))
+    }
+
+    async fn rent_exemption(&self, len: usize) -> Result<u64, ChainError> {
+        self.client
+            .get_minimum_balance_for_rent_exemption(len)
+            .await
+            .map_err(rpc_error)
+    }
+
+    async fn genesis_hash(&self) -> Result<Hash, ChainError> {
+        self.client.get_genesis_hash().await.map_err(rpc_error)
+    }
+
+    async fn signature_status(
+        &self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
+        self.client
+            .get_signature_status_with_commitment_and_history(
+                signature,
+                self.client.commitment(),
+                true,
+            )
+            .await
+            .map_err(rpc_error)
+    }
+}
+
+/// Retries after a network failure: `base`, then doubling (1 s, 2 s, 4 s...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    /// MAX_SETTLEMENT_RETRIES.
+    pub retries: u32,
+}
+
+impl Backoff {
+    /// The seed's policy: 1 s, doubling, `retries` times.
+    pub fn seconds(retries: u32) -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            retries,
+        }
+    }
+
+    pub fn delays(self) -> impl Iterator<Item = Duration> {
+        (0..self.retries).map(move |n| self.base.saturating_mul(1 << n.min(16)))
+    }
+}
+
+/// The cluster stayed out of reach through every retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the cluster could not be reached after {attempts} attempts: {last}")]
+pub struct Unreachable {
+    pub attempts: u32,
+    pub last: String,
+}
+
+/// Runs `call`, retrying network failures with `backoff` and telling
+/// `on_retry` about each wait. A refusal by the cluster is final and comes
+/// back as the inner `Err`.
+pub async fn retrying<T, F, Fut>(
+    backoff: Backoff,
+    mut call: F,
+    on_retry: &mut dyn FnMut(Duration, &str),
+) -> Result<Result<T, TransactionError>, Unreachable>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ChainError>>,
+{
+    let mut delays = backoff.delays();
+    loop {
+        match call().await {
+            Ok(v) => return Ok(Ok(v)),
+            Err(ChainError::Rejected(e)) => return Ok(Err(e)),
+            Err(ChainError::Network(e)) => match delays.next() {
+                Some(delay) => {
+                    tracing::warn!(error = %e, after_ms = delay.as_millis() as u64, "cluster unreachable, retrying");
+                    on_retry(delay, &e);
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    return Err(Unreachable {
+                        attempts: backoff.retries + 1,
+                        last: e,
+                    });
+                }
+            },
+        }
+    }
+}
+
+/// Why a wallet transaction (vault, nonce pool) did not go through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
+    /// Refused by the TOSS program, with its reason.
+    #[error("the TOSS program refused: {0}")]
+    Program(TossError),
+    /// Refused by the runtime or another program.
+    #[error("the cluster refused the transaction: {0}")]
+    Refused(TransactionError),
+}
+
+impl From<TransactionError> for SendError {
+    fn from(e: TransactionError) -> Self {
+        match program_error(&e) {
+            Some(code) => match TossError::from_code(code) {
+                Some(toss) => SendError::Program(toss),
+                None => SendError::Refused(e),
+            },
+            None => SendError::Refused(e),
+        }
+    }
+}
+
+/// The custom error code a refused transaction carries, if any.
+pub(crate) fn program_error(e: &TransactionError) -> Option<u32> {
+    match e {
+        TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(*code),
+        _ => None,
+    }
+}
+
+/// Signs `ixs` with a fresh blockhash (`signers[0]` pays the fee), submits
+/// and confirms, retrying network failures, and never lands it twice: after
+/// a failure that may hide a success (a timeout while confirming) it asks
+/// the cluster about the signature it sent, resends that same transaction
+/// while its blockhash lives, and signs a new one only once the old one can
+/// no longer land. Returns the signature, or the cluster's refusal.
+pub async fn send_once<C: Chain>(
+    chain: &C,
+    backoff: Backoff,
+    ixs: &[Instruction],
+    signers: &[&Keypair],
+    on_retry: &mut dyn FnMut(Duration, &str),
+) -> Result<Result<String, TransactionError>, Unreachable> {
+    let payer = signers.first().map(|k| k.pubkey());
+    let last: RefCell<Option<Transaction>> = RefCell::new(None);
+    retrying(
+        backoff,
+        || async {
+            let previous = last.borrow().clone();
+            let tx = match previous {
+                Some(tx) => match chain.signature_status(&tx.signatures[0]).await? {
+                    Some(Ok(())) => return Ok(tx.signatures[0].to_string()),
+                    Some(Err(e)) => return Err(ChainError::Rejected(e)),
+                    None => tx,
+                },
+                None => {
+                    let blockhash = chain.latest_blockhash().await?;
+                    Transaction::new_signed_with_payer(ixs, payer.as_ref(), signers, blockhash)
+                }
+            };
+            let signature = tx.signatures[0].to_string();
+            *last.borrow_mut() = Some(tx.clone());
+            match submit_presigned(chain, tx, &signature).await {
+                // The preflight refused it, so it was never forwarded and
+                // can never land: sign afresh on the next attempt.
+                Err(ChainError::Rejected(TransactionError::BlockhashNotFound)) => {
+                    last.borrow_mut().take();
+                    Err(ChainError::Network(
+                        "the cluster did not know the transaction's blockhash".into(),
+                    ))
+                }
+                other => other,
+            }
+        },
+        on_retry,
+    )
+    .await
+}
+
+/// Submits a signed transaction; "already processed" means an earlier
+/// attempt of the same transaction landed.
+pub async fn submit_presigned<C: Chain>(
+    chain: &C,
+    tx: Transaction,
+    signature: &str,
+) -> Result<String, ChainError> {
+    match chain.submit(tx).await {
+        Ok(()) | Err(ChainError::Rejected(TransactionError::AlreadyProcessed)) => {
+            Ok(signature.to_owned())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// [`send_once`] with the refusal explained.
+pub async fn send<C: Chain>(
+    chain: &C,
+    backoff: Backoff,
+    ixs: &[Instruction],
+    signers: &[&Keypair],
+    on_retry: &mut dyn FnMut(Duration, &str),
+) -> Result<String, SendError> {
+    Ok(send_once(chain, backoff, ixs, signers, on_retry).await??)
+}

@@ -1,0 +1,218 @@
+//! The payer's on-chain vault (the program's `Vault` account): opening it,
+//! moving funds in and out under the withdrawal time lock, and what can
+//! still be promised offline.
+//!
+//! Named `escrow` to keep it apart from `vault`, the keychain that holds
+//! the keys. The amount a payer may still sign for offline is the vault's
+//! balance as last read, less a pending withdrawal, less every intent this
+//! wallet signed that has not ended; the snapshot lives in the store, so
+//! the figure is there with no network.
+
+use solana_keypair::Keypair;
+use solana_program::pubkey::Pubkey;
+use solana_signer::Signer;
+use toss_program::instruction::{self as ix, Funds};
+use toss_program::intent::cluster;
+use toss_program::state::{Vault, vault_address, vault_tokens_address};
+
+use crate::address::associated_token_account;
+use crate::chain::{Backoff, Chain, SendError, Unreachable, retrying, send};
+use crate::store::{Store, StoreError, VaultSnapshot};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EscrowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
+    #[error("the cluster refused a read: {0}")]
+    Read(String),
+    #[error("no vault is open for {owner} in {currency}: open one with `toss vault open`")]
+    NotOpen { owner: Pubkey, currency: String },
+    #[error("the vault account {0} is not a TOSS vault (wrong program id?)")]
+    NotAVault(Pubkey),
+}
+
+/// One wallet's vault for one currency on one deployment.
+#[derive(Debug)]
+pub struct Escrow<'a, C> {
+    pub chain: &'a C,
+    pub backoff: Backoff,
+    pub program_id: Pubkey,
+    /// `None` for SOL.
+    pub mint: Option<Pubkey>,
+}
+
+/// A vault's state, as shown to its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Status {
+    #[serde(serialize_with = "crate::address::serialize_pubkey")]
+    pub address: Pubkey,
+    #[serde(flatten)]
+    pub snapshot: VaultSnapshot,
+    /// When the pending withdrawal may be paid out.
+    pub unlocks_at: Option<i64>,
+    /// Signed offline and not yet ended.
+    pub promised: u64,
+    /// What may still be signed for offline.
+    pub spendable_offline: u64,
+}
+
+impl<C: Chain> Escrow<'_, C> {
+    fn funds(&self, owner: &Pubkey) -> Funds {
+        match self.mint {
+            None => Funds::Sol,
+            Some(mint) => Funds::Spl {
+                mint,
+                owner_tokens: associated_token_account(owner, &mint),
+            },
+        }
+    }
+
+    fn address(&self, owner: &Pubkey) -> Pubkey {
+        vault_address(&self.program_id, owner, self.mint.as_ref()).0
+    }
+
+    /// Opens the vault on the cluster the chain answers for, bound to it
+    /// by its genesis hash. `withdraw_delay` is the time lock in seconds.
+    pub async fn open(&self, owner: &Keypair, withdraw_delay: u32) -> Result<String, EscrowError> {
+        let genesis = retrying(self.backoff, || self.chain.genesis_hash(), &mut |_, _| {})
+            .await?
+            .map_err(|e| EscrowError::Read(e.to_string()))?;
+        let open = ix::open_vault(
+            &self.program_id,
+            &owner.pubkey(),
+            self.mint.as_ref(),
+            cluster::from_genesis_hash(&genesis.to_bytes()),
+            withdraw_delay,
+        );
+        self.send(owner, open).await
+    }
+
+    pub async fn deposit(&self, owner: &Keypair, amount: u64) -> Result<String, EscrowError> {
+        let ix = ix::deposit(
+            &self.program_id,
+            &owner.pubkey(),
+            self.funds(&owner.pubkey()),
+            amount,
+        );
+        self.send(owner, ix).await
+    }
+
+    /// Starts the time lock for `amount`; 0 cancels a pending request.
+    pub async fn request_withdrawal(
+        &self,
+        owner: &Keypair,
+        amount: u64,
+    ) -> Result<String, EscrowError> {
+        let ix = ix::request_withdrawal(
+            &self.program_id,
+            &owner.pubkey(),
+            self.mint.as_ref(),
+            amount,
+        );
+        self.send(owner, ix).await
+    }
+
+    /// Pays out the pending withdrawal once its time lock has passed.
+    pub async fn withdraw(&self, owner: &Keypair) -> Result<String, EscrowError> {
+        let ix = ix::withdraw(
+            &self.program_id,
+            &owner.pubkey(),
+            self.funds(&owner.pubkey()),
+        );
+        self.send(owner, ix).await
+    }
+
+    async fn send(
+        &self,
+        owner: &Keypair,
+        ix: solana_program::instruction::Instruction,
+    ) -> Result<String, EscrowError> {
+        Ok(send(self.chain, self.backoff, &[ix], &[owner], &mut |_, _| {}).await?)
+    }
+
+    /// Reads the vault from chain and keeps the snapshot for offline use.
+    pub async fn refresh(
+        &self,
+        store: &mut Store,
+        owner: &Pubkey,
+        now: i64,
+    ) -> Result<Status, EscrowError> {
+        let address = self.address(owner);
+        let read = |key| async move {
+            retrying(self.backoff, || self.chain.account(key), &mut |_, _| {})
+                .await?
+                .map_err(|e| EscrowError::Read(e.to_string()))
+        };
+        let account = read(address).await?.ok_or_else(|| EscrowError::NotOpen {
+            owner: *owner,
+            currency: self.currency(),
+        })?;
+        if account.owner != self.program_id {
+            return Err(EscrowError::NotAVault(address));
+        }
+        let vault = Vault::unpack(&account.data).map_err(|_| EscrowError::NotAVault(address))?;
+        let balance = match self.mint {
+            None => {
+                let floor = retrying(
+                    self.backoff,
+                    || self.chain.rent_exemption(Vault::LEN),
+                    &mut |_, _| {},
+                )
+                .await?
+                .map_err(|e| EscrowError::Read(e.to_string()))?;
+                account.lamports.saturating_sub(floor)
+            }
+            Some(_) => {
+                let tokens = vault_tokens_address(&self.program_id, &address).0;
+                read(tokens).await?.map_or(0, |a| token_amount(&a.data))
+            }
+        };
+        let snapshot = VaultSnapshot {
+            balance,
+            pending_withdrawal: vault.pending_withdrawal,
+            requested_at: vault.requested_at,
+            withdraw_delay: vault.withdraw_delay,
+            at: now,
+        };
+        store.put_vault_snapshot(owner, self.mint.as_ref(), &snapshot)?;
+        self.status(store, owner)?
+            .ok_or(EscrowError::NotAVault(address))
+    }
+
+    /// The vault as last read, with what may still be signed for offline;
+    /// `None` if it was never read.
+    pub fn status(&self, store: &Store, owner: &Pubkey) -> Result<Option<Status>, StoreError> {
+        let Some(snapshot) = store.vault_snapshot(owner, self.mint.as_ref())? else {
+            return Ok(None);
+        };
+        let promised = store.promised(owner, self.mint.as_ref())?;
+        Ok(Some(Status {
+            address: self.address(owner),
+            snapshot,
+            unlocks_at: (snapshot.pending_withdrawal > 0)
+                .then(|| snapshot.requested_at + i64::from(snapshot.withdraw_delay)),
+            promised,
+            spendable_offline: snapshot
+                .balance
+                .saturating_sub(snapshot.pending_withdrawal)
+                .saturating_sub(promised),
+        }))
+    }
+
+    fn currency(&self) -> String {
+        self.mint
+            .map_or_else(|| "SOL".to_owned(), |m| m.to_string())
+    }
+}
+
+/// The amount field of an SPL token account (bytes 64..72: after the mint
+/// and the owner).
+fn token_amount(data: &[u8]) -> u64 {
+    data.get(64..72)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}

@@ -1,0 +1,116 @@
+//! Durable-nonce intents (the TOSS SDK's settlement path).
+//!
+//! On this path the payer pays from their own account, not a vault, so the
+//! payer must sign, offline, the whole settlement transaction: the three
+//! instructions of `toss_program::instruction::settle_durable`, the payer as
+//! fee payer, and the intent's nonce value as blockhash. That message is a
+//! pure function of the intent, so the payee rebuilds it and only the
+//! payer's 64-byte transaction signature travels with the intent:
+//!
+//! ```text
+//! durable payment = signed intent || transaction signature (64 bytes)
+//! ```
+//!
+//! (docs/intent.md). The flag bit in the intent says which form to expect,
+//! so the two forms cannot be confused.
+
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use solana_program::hash::Hash;
+use solana_program::pubkey::Pubkey;
+use solana_transaction::Transaction;
+use toss_program::instruction::settle_durable;
+use toss_program::intent::{IntentError, SignedIntent};
+
+use crate::address::associated_token_account;
+
+/// Length of the payer's transaction signature appended to a durable intent.
+pub const TX_SIGNATURE_LEN: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurableError {
+    #[error("not a valid intent: {0}")]
+    Intent(#[from] IntentError),
+    #[error("the intent names no durable nonce")]
+    NotDurable,
+    #[error(
+        "the durable-nonce intent came without the payer's transaction signature (64 bytes after the intent)"
+    )]
+    MissingTransactionSignature,
+    #[error(
+        "the payer's transaction signature does not verify: the durable settlement would be refused"
+    )]
+    BadTransactionSignature,
+    #[error("this key ({key}) is not the intent's payer ({payer})")]
+    NotThePayer { key: Pubkey, payer: Pubkey },
+}
+
+/// Splits a payment's wire bytes into the signed intent and, for a durable
+/// intent, the payer's transaction signature.
+pub fn split(wire: &[u8]) -> Result<(SignedIntent, Option<[u8; 64]>), DurableError> {
+    match SignedIntent::from_bytes(wire) {
+        Ok(s) if s.intent.durable_nonce.is_some() => Err(DurableError::MissingTransactionSignature),
+        Ok(s) => Ok((s, None)),
+        Err(IntentError::TrailingBytes(n)) if n >= TX_SIGNATURE_LEN => {
+            let (intent, tail) = wire.split_at(wire.len() - TX_SIGNATURE_LEN);
+            let signed = SignedIntent::from_bytes(intent)?;
+            if signed.intent.durable_nonce.is_none() {
+                return Err(IntentError::TrailingBytes(n).into());
+            }
+            let mut sig = [0u8; 64];
+            sig.copy_from_slice(tail);
+            Ok((signed, Some(sig)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The unsigned settlement transaction for a durable intent.
+fn unsigned(signed: &SignedIntent) -> Result<Transaction, DurableError> {
+    let i = &signed.intent;
+    let nonce = i.durable_nonce.ok_or(DurableError::NotDurable)?;
+    let tokens = i.mint.map(|mint| {
+        (
+            associated_token_account(&i.payer, &mint),
+            associated_token_account(&i.payee, &mint),
+        )
+    });
+    let ixs =
+        settle_durable(&i.program_id, signed, tokens).map_err(|_| DurableError::NotDurable)?;
+    let mut tx = Transaction::new_with_payer(&ixs, Some(&i.payer));
+    tx.message.recent_blockhash = Hash::new_from_array(nonce.value);
+    Ok(tx)
+}
+
+/// The payer's signature over the settlement transaction.
+pub fn sign(signed: &SignedIntent, key: &SigningKey) -> Result<[u8; 64], DurableError> {
+    let signer = Pubkey::new_from_array(key.verifying_key().to_bytes());
+    if signer != signed.intent.payer {
+        return Err(DurableError::NotThePayer {
+            key: signer,
+            payer: signed.intent.payer,
+        });
+    }
+    Ok(key.sign(&unsigned(signed)?.message_data()).to_bytes())
+}
+
+/// The settlement transaction, ready to submit, once the payer's signature
+/// over it has been checked.
+pub fn transaction(
+    signed: &SignedIntent,
+    tx_signature: &[u8; 64],
+) -> Result<Transaction, DurableError> {
+    let mut tx = unsigned(signed)?;
+    let key = VerifyingKey::from_bytes(&signed.intent.payer.to_bytes())
+        .map_err(|_| DurableError::BadTransactionSignature)?;
+    key.verify_strict(&tx.message_data(), &Signature::from_bytes(tx_signature))
+        .map_err(|_| DurableError::BadTransactionSignature)?;
+    tx.signatures = vec![solana_signature::Signature::from(*tx_signature)];
+    Ok(tx)
+}
+
+/// The wire bytes of a durable payment.
+pub fn to_bytes(signed: &SignedIntent, tx_signature: &[u8; 64]) -> Result<Vec<u8>, DurableError> {
+    let mut wire = signed.to_bytes()?;
+    wire.extend_from_slice(tx_signature);
+    Ok(wire)
+}

@@ -1,0 +1,311 @@
+//! The nonce pool: durable nonce accounts this wallet creates while online
+//! so that, offline, each durable-nonce intent gets a nonce value of its own.
+//!
+//! Accounts are derived from the wallet key with a seed (`toss-nonce-N`),
+//! so no extra secret exists and a pool can be found again from the key
+//! alone. Every account cycles `available -> assigned -> used ->
+//! available`: handing one out and binding it to an intent is atomic in the
+//! store; settling the intent advances it on chain; refreshing reads the
+//! new value. An assigned nonce whose intent expired unsettled is advanced
+//! by the wallet before reuse, because its old value could still be burnt
+//! by anyone submitting the payer's stale transaction.
+
+use std::future::Future;
+
+use solana_keypair::Keypair;
+use solana_program::pubkey::Pubkey;
+use solana_signer::Signer;
+use solana_system_interface::instruction as system;
+use toss_program::intent::DurableNonce;
+
+use crate::chain::{Backoff, Chain, ChainError, SendError, Unreachable, retrying, send};
+use crate::store::{NonceRecord, NonceState, Store, StoreError};
+
+/// Size of a nonce account's data.
+pub const ACCOUNT_LEN: usize = 80;
+const SEED_PREFIX: &str = "toss-nonce-";
+/// Accounts created per transaction (two instructions each).
+const PER_TRANSACTION: usize = 4;
+/// A nonce handed out but never bound to an intent (the signing failed or
+/// crashed) is reclaimed after this long.
+const UNBOUND_GRACE_SECONDS: i64 = 600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NonceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
+    #[error("cannot derive a nonce account address: {0}")]
+    Seed(String),
+    #[error("the cluster refused a read: {0}")]
+    Read(String),
+    #[error(
+        "no nonce account is available: create some with `toss nonce create` or refresh the pool when online"
+    )]
+    PoolEmpty,
+    #[error("{0} is not in this wallet's nonce pool")]
+    NotInPool(Pubkey),
+    #[error("{0} is bound to an intent that can still settle; close it after that intent ends")]
+    InUse(Pubkey),
+    #[error("{address} is not a nonce account of this wallet: {reason}")]
+    Foreign { address: Pubkey, reason: String },
+}
+
+/// What creating accounts will cost, shown before the user confirms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CreationCost {
+    pub accounts: usize,
+    /// Rent-exempt deposit per account, returned when it is closed.
+    pub rent_each: u64,
+    pub total: u64,
+}
+
+/// The pool of one wallet key on one cluster.
+#[derive(Debug)]
+pub struct Pool<'a, C> {
+    pub chain: &'a C,
+    pub backoff: Backoff,
+}
+
+impl<C: Chain> Pool<'_, C> {
+    async fn read<T, F, Fut>(&self, call: F) -> Result<T, NonceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ChainError>>,
+    {
+        retrying(self.backoff, call, &mut |_, _| {})
+            .await?
+            .map_err(|e| NonceError::Read(e.to_string()))
+    }
+
+    pub async fn creation_cost(&self, accounts: usize) -> Result<CreationCost, NonceError> {
+        let rent_each = self.read(|| self.chain.rent_exemption(ACCOUNT_LEN)).await?;
+        Ok(CreationCost {
+            accounts,
+            rent_each,
+            total: rent_each.saturating_mul(accounts as u64),
+        })
+    }
+
+    /// Creates `count` new accounts with `authority` as payer and authority,
+    /// then reads their values. An account a crashed earlier run created is
+    /// adopted, not paid for twice.
+    pub async fn create(
+        &self,
+        store: &mut Store,
+        authority: &Keypair,
+        count: usize,
+        now: i64,
+    ) -> Result<Vec<NonceRecord>, NonceError> {
+        let owner = authority.pubkey();
+        let next = store
+            .nonces(&owner)?
+            .iter()
+            .filter_map(|r| r.seed.strip_prefix(SEED_PREFIX)?.parse::<u64>().ok())
+            .max()
+            .map_or(0, |n| n + 1);
+        let rent = self.creation_cost(1).await?.rent_each;
+        let mut created = Vec::new();
+        let mut ixs = Vec::new();
+        for n in next..next + count as u64 {
+            let seed = format!("{SEED_PREFIX}{n}");
+            let address = derive(&owner, &seed)?;
+            if self.read(|| self.chain.account(address)).await?.is_none() {
+                ixs.extend(system::create_nonce_account_with_seed(
+                    &owner, &address, &owner, &seed, &owner, rent,
+                ));
+            }
+            created.push((address, seed));
+        }
+        for chunk in ixs.chunks(2 * PER_TRANSACTION) {
+            send(
+                self.chain,
+                self.backoff,
+                chunk,
+                &[authority],
+                &mut |_, _| {},
+            )
+            .await?;
+        }
+        let mut out = Vec::new();
+        for (address, seed) in created {
+            let mut record = NonceRecord {
+                address,
+                authority: owner,
+                seed,
+                lamports: 0,
+                value: None,
+                state: NonceState::Available,
+                intent_id: None,
+                updated_at: now,
+            };
+            self.read_into(&mut record).await?;
+            store.put_nonce(&record)?;
+            out.push(record);
+        }
+        tracing::info!(accounts = out.len(), "nonce accounts created");
+        Ok(out)
+    }
+
+    /// Reads one account's value and balance into `record`; a vanished
+    /// account is closed.
+    async fn read_into(&self, record: &mut NonceRecord) -> Result<(), NonceError> {
+        match self.read(|| self.chain.account(record.address)).await? {
+            None => record.state = NonceState::Closed,
+            Some(account) => {
+                let (authority, value) =
+                    parse(&account.data).map_err(|reason| NonceError::Foreign {
+                        address: record.address,
+                        reason,
+                    })?;
+                if authority != record.authority {
+                    return Err(NonceError::Foreign {
+                        address: record.address,
+                        reason: format!("its authority is {authority}"),
+                    });
+                }
+                record.lamports = account.lamports;
+                record.value = Some(value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the pool in step with the chain: new values for advanced
+    /// accounts (which become available again), closed accounts dropped, and
+    /// nonces held by intents that expired unsettled advanced and freed.
+    pub async fn refresh(
+        &self,
+        store: &mut Store,
+        authority: &Keypair,
+        now: i64,
+    ) -> Result<Vec<NonceRecord>, NonceError> {
+        let mut stale = Vec::new();
+        for mut record in store.nonces(&authority.pubkey())? {
+            if record.state == NonceState::Closed {
+                continue;
+            }
+            let before = record.value;
+            self.read_into(&mut record).await?;
+            let advanced = record.value != before;
+            record.state = match record.state {
+                NonceState::Closed => NonceState::Closed,
+                _ if record.value.is_none() => NonceState::Closed,
+                NonceState::Assigned | NonceState::Used if advanced => {
+                    record.intent_id = None;
+                    NonceState::Available
+                }
+                NonceState::Assigned | NonceState::Used if abandoned(store, &record, now)? => {
+                    stale.push(system::advance_nonce_account(
+                        &record.address,
+                        &authority.pubkey(),
+                    ));
+                    NonceState::Used
+                }
+                other => other,
+            };
+            record.updated_at = now;
+            store.put_nonce(&record)?;
+        }
+        if !stale.is_empty() {
+            for chunk in stale.chunks(PER_TRANSACTION * 2) {
+                send(
+                    self.chain,
+                    self.backoff,
+                    chunk,
+                    &[authority],
+                    &mut |_, _| {},
+                )
+                .await?;
+            }
+            // Read the advanced values.
+            return Box::pin(self.refresh(store, authority, now)).await;
+        }
+        Ok(store.nonces(&authority.pubkey())?)
+    }
+
+    /// Withdraws everything from `address` to `to`, which closes it.
+    /// Returns the lamports withdrawn.
+    pub async fn close(
+        &self,
+        store: &mut Store,
+        authority: &Keypair,
+        address: &Pubkey,
+        to: &Pubkey,
+        now: i64,
+    ) -> Result<u64, NonceError> {
+        let mut record = store
+            .nonces(&authority.pubkey())?
+            .into_iter()
+            .find(|r| r.address == *address && r.state != NonceState::Closed)
+            .ok_or(NonceError::NotInPool(*address))?;
+        if record.state == NonceState::Assigned && !abandoned(store, &record, now)? {
+            return Err(NonceError::InUse(*address));
+        }
+        self.read_into(&mut record).await?;
+        let lamports = record.lamports;
+        if record.state != NonceState::Closed {
+            let ix = system::withdraw_nonce_account(address, &authority.pubkey(), to, lamports);
+            send(
+                self.chain,
+                self.backoff,
+                &[ix],
+                &[authority],
+                &mut |_, _| {},
+            )
+            .await?;
+        }
+        record.state = NonceState::Closed;
+        record.updated_at = now;
+        store.put_nonce(&record)?;
+        Ok(lamports)
+    }
+}
+
+/// Hands out a nonce for a new durable intent, offline; recording the
+/// signed intent (`Store::record_sent`) binds it.
+pub fn take(store: &mut Store, authority: &Pubkey, now: i64) -> Result<DurableNonce, NonceError> {
+    let record = store
+        .take_nonce(authority, now)?
+        .ok_or(NonceError::PoolEmpty)?;
+    match record.value {
+        Some(value) => Ok(DurableNonce {
+            account: record.address,
+            value,
+        }),
+        None => Err(NonceError::PoolEmpty),
+    }
+}
+
+/// An assigned nonce whose intent can no longer settle (expired), or which
+/// was handed out and never bound.
+fn abandoned(store: &Store, record: &NonceRecord, now: i64) -> Result<bool, StoreError> {
+    match record.intent_id {
+        Some(id) => match store.get(&id) {
+            Ok(s) => Ok(i64::from(s.signed.intent.expires_at) <= now),
+            Err(StoreError::NotFound) => Ok(true),
+            Err(e) => Err(e),
+        },
+        None => Ok(now - record.updated_at > UNBOUND_GRACE_SECONDS),
+    }
+}
+
+/// The pool account for `seed`.
+fn derive(authority: &Pubkey, seed: &str) -> Result<Pubkey, NonceError> {
+    Pubkey::create_with_seed(authority, seed, &solana_system_interface::program::ID)
+        .map_err(|e| NonceError::Seed(e.to_string()))
+}
+
+/// (authority, value) of an initialized nonce account.
+fn parse(data: &[u8]) -> Result<(Pubkey, [u8; 32]), String> {
+    use solana_nonce::state::State;
+    let versions: solana_nonce::versions::Versions =
+        bincode::deserialize(data).map_err(|_| "not a nonce account".to_owned())?;
+    match versions.state() {
+        State::Initialized(d) => Ok((d.authority, d.blockhash().to_bytes())),
+        State::Uninitialized => Err("not initialized".to_owned()),
+    }
+}

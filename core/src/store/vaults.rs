@@ -1,0 +1,86 @@
+//! The last state of each on-chain vault this wallet read, so the offline
+//! spendable amount can be shown with no network.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use solana_program::pubkey::Pubkey;
+
+use super::{Store, StoreError};
+
+/// A vault as last read from chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VaultSnapshot {
+    /// Funds above the rent minimum (lamports, or token base units).
+    pub balance: u64,
+    /// Asked for by a pending withdrawal; 0 when none.
+    pub pending_withdrawal: u64,
+    pub requested_at: i64,
+    pub withdraw_delay: u32,
+    /// When it was read (Unix seconds).
+    pub at: i64,
+}
+
+impl Store {
+    pub fn put_vault_snapshot(
+        &mut self,
+        owner: &Pubkey,
+        mint: Option<&Pubkey>,
+        v: &VaultSnapshot,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO vault_snapshots
+               (owner, mint, balance, pending, requested_at, withdraw_delay, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                owner.as_ref(),
+                mint.copied().unwrap_or_default().as_ref(),
+                v.balance as i64,
+                v.pending_withdrawal as i64,
+                v.requested_at,
+                v.withdraw_delay,
+                v.at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn vault_snapshot(
+        &self,
+        owner: &Pubkey,
+        mint: Option<&Pubkey>,
+    ) -> Result<Option<VaultSnapshot>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT balance, pending, requested_at, withdraw_delay, at FROM vault_snapshots
+                 WHERE owner = ?1 AND mint = ?2",
+                params![owner.as_ref(), mint.copied().unwrap_or_default().as_ref()],
+                |r| {
+                    Ok(VaultSnapshot {
+                        balance: r.get::<_, i64>(0)? as u64,
+                        pending_withdrawal: r.get::<_, i64>(1)? as u64,
+                        requested_at: r.get(2)?,
+                        withdraw_delay: r.get(3)?,
+                        at: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// What this wallet, as payer, has signed and not yet seen settled or
+    /// ended, in `mint`: it is already promised and cannot be spent again.
+    pub fn promised(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> Result<u64, StoreError> {
+        let mint = mint.map(|m| m.as_ref().to_vec());
+        let total: i64 = self.conn.query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM intents i
+             WHERE direction = 'sent' AND payer = ?1 AND mint IS ?2
+               AND NOT EXISTS (SELECT 1 FROM durable_signatures d WHERE d.intent_id = i.id)
+               AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
+                   NOT IN ('settled', 'failed', 'expired', 'conflicted')",
+            params![payer.as_ref(), mint],
+            |r| r.get(0),
+        )?;
+        Ok(total as u64)
+    }
+}

@@ -1,0 +1,4 @@
+//! How payments cross between devices with no network: QR codes (shown on
+//! screen, scanned by a webcam), and later BLE and NFC.
+
+pub mod qr;
