@@ -17,14 +17,14 @@ use crate::Failure;
 pub struct KeyArgs {
     /// Wallet account to sign with (label or address; keys in the OS
     /// keychain). The only account when the wallet has one.
-    #[arg(long, conflicts_with = "keypair")]
+    #[arg(long, global = true, conflicts_with = "keypair")]
     pub from: Option<String>,
     /// Or sign with a Solana CLI keypair file.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub keypair: Option<PathBuf>,
     /// Read the app passphrase from stdin when the gate asks for it
     /// (REQUIRE_BIOMETRIC_FOR_INTENT / _FOR_NONCE).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub passphrase_stdin: bool,
 }
 

@@ -279,6 +279,7 @@ fn print_config(c: &Config) {
             "require_biometric_for_intent",
             c.require_biometric_for_intent.to_string(),
         ),
+        ("retention_days", c.retention_days.to_string()),
     ];
     for (k, v) in rows {
         println!("{k:<30} {v}");

@@ -2,10 +2,12 @@
 
 use clap::Args;
 use serde_json::json;
+use std::time::Duration;
 use toss_core::config::Config;
 use toss_core::home::Home;
 use toss_core::keyfile;
-use toss_core::settle::{Engine, Outcome, Progress};
+
+use toss_core::settle::{Engine, Outcome, Progress, Schedule};
 
 use crate::keys::KeyArgs;
 use crate::{Failure, online};
@@ -15,8 +17,13 @@ pub struct SettleArgs {
     /// Intent ids (hex, as `toss history` shows them; a unique prefix is enough).
     ids: Vec<String>,
     /// Settle every waiting intent.
-    #[arg(long, conflicts_with = "ids", required_unless_present = "ids")]
+    #[arg(long, conflicts_with = "ids", required_unless_present_any = ["ids", "watch"])]
     all: bool,
+    /// Keep running (a till's background settler): settle whatever waits
+    /// whenever the cluster is reachable, every SECONDS, and expire old
+    /// intents; stop with Ctrl-C.
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["ids", "all"])]
+    watch: Option<u64>,
     /// Who pays fees and receipt rent: TOSS_FEE_PAYER when set, else this
     /// wallet account or keypair file.
     #[command(flatten)]
@@ -60,8 +67,21 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
     );
     let now = online::now()?;
     let mut show = |p: Progress| {
-        if !json_out {
+        if json_out && a.watch.is_some() {
+            // A stream of events, one JSON object per line.
+            if let Ok(line) = serde_json::to_string(&p) {
+                println!("{line}");
+            }
+        } else if !json_out {
             match &p {
+                Progress::Connectivity { online: true } => eprintln!("cluster reachable"),
+                Progress::Connectivity { online: false } => {
+                    eprintln!("cluster unreachable; waiting")
+                }
+                Progress::CleanedUp { expired, deleted } if expired + deleted > 0 => {
+                    eprintln!("{expired} intent(s) expired, {deleted} old one(s) removed")
+                }
+                Progress::CleanedUp { .. } => {}
                 Progress::Started { intents } => eprintln!("settling {intents} intent(s)"),
                 Progress::Submitting { intents } => {
                     eprintln!("submitting a transaction with {intents} intent(s)")
@@ -69,10 +89,28 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
                 Progress::Retrying { after_ms, error } => {
                     eprintln!("cluster unreachable ({error}); retrying in {after_ms} ms")
                 }
+                Progress::Resolved { id, outcome } if a.watch.is_some() => {
+                    eprintln!("{}  {}", &id[..16], describe(outcome))
+                }
                 Progress::Resolved { .. } => {}
             }
         }
     };
+    if let Some(seconds) = a.watch {
+        let schedule = Schedule {
+            every: Duration::from_secs(seconds.max(1)),
+            cleanup_every: Duration::from_secs(3600),
+            retention_seconds: i64::from(config.retention_days) * 86_400,
+        };
+        // Nothing else wakes this loop: the sender lives until the process ends.
+        let (_wake, mut woken) = tokio::sync::mpsc::channel(1);
+        let clock = || online::now().unwrap_or(now);
+        return online::block_on(async {
+            Ok(engine
+                .keep_settling(&mut store, schedule, &mut woken, &clock, &mut show)
+                .await?)
+        });
+    }
     let results = online::block_on(async {
         Ok(match &ids {
             None => engine.settle_all(&mut store, now, &mut show).await?,
@@ -88,19 +126,7 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
             println!("nothing waits to settle");
         }
         for (id, outcome) in &results {
-            let text = match outcome {
-                Outcome::Settled { signature } => format!("settled in {signature}"),
-                Outcome::AlreadySettled => "already settled".into(),
-                Outcome::Expired => "expired".into(),
-                Outcome::InsufficientFunds => {
-                    "refused: the payer's vault could not cover it".into()
-                }
-                Outcome::Conflict => {
-                    "conflict: another intent with this nonce settled first".into()
-                }
-                Outcome::Invalid { reason } => format!("refused: {reason}"),
-            };
-            println!("{}  {text}", &hex::encode(id)[..16]);
+            println!("{}  {}", &hex::encode(id)[..16], describe(outcome));
         }
     })?;
     let all_paid = results
@@ -110,5 +136,16 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
         Ok(())
     } else {
         Err(Failure::general("some intents did not settle (see above)"))
+    }
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Settled { signature } => format!("settled in {signature}"),
+        Outcome::AlreadySettled => "already settled".into(),
+        Outcome::Expired => "expired".into(),
+        Outcome::InsufficientFunds => "refused: the payer's vault could not cover it".into(),
+        Outcome::Conflict => "conflict: another intent with this nonce settled first".into(),
+        Outcome::Invalid { reason } => format!("refused: {reason}"),
     }
 }

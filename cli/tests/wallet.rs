@@ -177,6 +177,92 @@ fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
         text(&out.stdout)
     );
 
+    // Showing the intent as a QR code hands it over: it becomes `sent`.
+    let svg = home.join("pay.svg");
+    let out = toss(
+        &ss,
+        home,
+        &[
+            "intent",
+            "export-qr",
+            file.to_str().unwrap(),
+            "--svg",
+            svg.to_str().unwrap(),
+        ],
+        "",
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let out = toss(&ss, home, &["history", "--json"], "", &[]);
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h[0]["state"], "sent");
+
+    // Online commands: the vault gate (REQUIRE_BIOMETRIC_FOR_NONCE) refuses
+    // before any network use; past it, an unreachable cluster is exit 75.
+    let offline = [
+        ("SOLANA_RPC_URL", "http://127.0.0.1:9"),
+        ("MAX_SETTLEMENT_RETRIES", "0"),
+        ("REQUIRE_BIOMETRIC_FOR_NONCE", "true"),
+    ];
+    let deposit = [
+        "vault",
+        "deposit",
+        "1",
+        "--from",
+        "Till",
+        "--passphrase-stdin",
+    ];
+    let out = toss(&ss, home, &deposit, "wrong passphrase\n", &offline);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("wrong passphrase"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = toss(&ss, home, &deposit, "till passphrase\n", &offline);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("could not be reached"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = toss(
+        &ss,
+        &merchant,
+        &["settle", "--all", "--keypair", file.to_str().unwrap()],
+        "",
+        &offline,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "not a keypair file: {}",
+        text(&out.stderr)
+    );
+    // The pool is empty until created online: a durable intent is refused.
+    let out = toss(
+        &ss,
+        home,
+        &["nonce", "list", "--from", "Till"],
+        "",
+        &offline,
+    );
+    assert!(
+        text(&out.stdout).contains("no nonce accounts"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut durable = create.to_vec();
+    durable.push("--durable");
+    let out = toss(&ss, home, &durable, "till passphrase\n", &gate);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no nonce account is available"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // Removing the account removes its key; paying from it then fails plainly.
     let out = toss(&ss, home, &["wallet", "remove", ADDRESS], "", &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));

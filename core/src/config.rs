@@ -98,6 +98,9 @@ pub struct Config {
     pub default_intent_expiry_seconds: u32,
     pub require_biometric_for_nonce: bool,
     pub require_biometric_for_intent: bool,
+    /// Days a finished intent is kept after it expires; unsettled ones are
+    /// never deleted.
+    pub retention_days: u32,
 }
 
 /// One setting: its environment variable, its key in the settings file, and
@@ -120,7 +123,7 @@ macro_rules! settings {
 /// The settings TOSS understands.
 pub mod setting {
     use super::{Cluster, Setting};
-    use super::{EXPIRY_RANGE, RETRIES_RANGE};
+    use super::{EXPIRY_RANGE, RETENTION_RANGE, RETRIES_RANGE};
 
     settings! {
         CLUSTER = ("SOLANA_CLUSTER", "cluster", Cluster::ALLOWED);
@@ -132,6 +135,7 @@ pub mod setting {
         DEFAULT_INTENT_EXPIRY_SECONDS = ("DEFAULT_INTENT_EXPIRY_SECONDS", "default_intent_expiry_seconds", EXPIRY_RANGE.2);
         REQUIRE_BIOMETRIC_FOR_NONCE = ("REQUIRE_BIOMETRIC_FOR_NONCE", "require_biometric_for_nonce", BOOL_ALLOWED);
         REQUIRE_BIOMETRIC_FOR_INTENT = ("REQUIRE_BIOMETRIC_FOR_INTENT", "require_biometric_for_intent", BOOL_ALLOWED);
+        RETENTION_DAYS = ("TOSS_RETENTION_DAYS", "retention_days", RETENTION_RANGE.2);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -140,6 +144,8 @@ pub mod setting {
 /// Inclusive bounds and the sentence that states them.
 type Range = (u32, u32, &'static str);
 const RETRIES_RANGE: Range = (0, 10, "a whole number from 0 to 10");
+/// A day to ten years of finished intents kept for the activity view.
+const RETENTION_RANGE: Range = (1, 3650, "a whole number of days from 1 to 3650");
 /// One minute to thirty days: shorter cannot cross a queue at a till, longer
 /// leaves a merchant exposed to a payer's other spending for too long.
 const EXPIRY_RANGE: Range = (
@@ -265,6 +271,7 @@ impl Config {
             )?,
             require_biometric_for_nonce: boolean(&REQUIRE_BIOMETRIC_FOR_NONCE, true)?,
             require_biometric_for_intent: boolean(&REQUIRE_BIOMETRIC_FOR_INTENT, false)?,
+            retention_days: number(&RETENTION_DAYS, RETENTION_RANGE, 30)?,
         })
     }
 }

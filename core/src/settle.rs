@@ -8,6 +8,8 @@
 //! failures are retried with exponential backoff; a transaction the program
 //! refuses is split until each intent has its own deterministic outcome.
 
+use std::time::Duration;
+
 use ed25519_dalek::SigningKey;
 use solana_keypair::Keypair;
 use solana_program::hash::Hash;
@@ -90,10 +92,29 @@ pub enum SettleError {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Progress {
-    Started { intents: usize },
-    Submitting { intents: usize },
-    Retrying { after_ms: u64, error: String },
-    Resolved { id: String, outcome: Outcome },
+    /// The background loop found the cluster reachable (`true`) or not.
+    Connectivity {
+        online: bool,
+    },
+    /// Expired intents marked, old finished ones deleted.
+    CleanedUp {
+        expired: usize,
+        deleted: usize,
+    },
+    Started {
+        intents: usize,
+    },
+    Submitting {
+        intents: usize,
+    },
+    Retrying {
+        after_ms: u64,
+        error: String,
+    },
+    Resolved {
+        id: String,
+        outcome: Outcome,
+    },
 }
 
 /// The settlement engine for one wallet.
@@ -380,8 +401,74 @@ impl<C: Chain> Engine<C> {
     }
 }
 
+/// When the background loop runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// How often to look for waiting intents and a reachable cluster.
+    pub every: Duration,
+    /// How often to run the store's expiry cleanup (also run at start).
+    pub cleanup_every: Duration,
+    /// How long finished intents are kept after they expire.
+    pub retention_seconds: i64,
+}
+
+impl<C: Chain> Engine<C> {
+    /// One cheap call, no retries: is the cluster there?
+    pub async fn reachable(&self) -> bool {
+        self.chain.latest_blockhash().await.is_ok()
+    }
+
+    /// Settles in the background until `wake` is closed: at start, then
+    /// every `schedule.every` while intents wait and the cluster answers
+    /// (so settlement follows connectivity's return within one period), and
+    /// at once whenever `wake` receives (the UI's "Settle now", a network
+    /// change). Cleanup runs at start and every `cleanup_every`. An
+    /// unreachable cluster is not an error here: the loop waits and tries
+    /// again; a store failure ends it.
+    pub async fn keep_settling(
+        &self,
+        store: &mut Store,
+        schedule: Schedule,
+        wake: &mut tokio::sync::mpsc::Receiver<()>,
+        clock: &dyn Fn() -> i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), StoreError> {
+        let mut online = None;
+        let mut next_cleanup = clock();
+        loop {
+            let now = clock();
+            if now >= next_cleanup {
+                let (expired, deleted) = store.cleanup(now, schedule.retention_seconds)?;
+                progress(Progress::CleanedUp { expired, deleted });
+                next_cleanup = now.saturating_add(schedule.cleanup_every.as_secs() as i64);
+            }
+            if !store.awaiting_settlement()?.is_empty() {
+                let reachable = self.reachable().await;
+                if online != Some(reachable) {
+                    online = Some(reachable);
+                    progress(Progress::Connectivity { online: reachable });
+                }
+                if reachable {
+                    match self.settle_all(store, now, progress).await {
+                        Ok(_) => {}
+                        Err(SettleError::Store(e)) => return Err(e),
+                        Err(SettleError::Unreachable(_)) => {
+                            online = Some(false);
+                            progress(Progress::Connectivity { online: false });
+                        }
+                    }
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(schedule.every) => {}
+                woken = wake.recv() => if woken.is_none() { return Ok(()) },
+            }
+        }
+    }
+}
+
 /// Network retries as progress events.
-fn retry_events(progress: &mut dyn FnMut(Progress)) -> impl FnMut(std::time::Duration, &str) + '_ {
+fn retry_events(progress: &mut dyn FnMut(Progress)) -> impl FnMut(Duration, &str) + '_ {
     |delay, error| {
         progress(Progress::Retrying {
             after_ms: delay.as_millis() as u64,

@@ -208,3 +208,83 @@ fn backoff_doubles_from_its_base() {
     let delays: Vec<_> = b.delays().map(|d| d.as_secs()).collect();
     assert_eq!(delays, [1, 2, 4]);
 }
+
+#[tokio::test]
+async fn the_background_loop_cleans_up_and_settles_when_the_cluster_returns() {
+    use std::cell::{Cell, RefCell};
+    use toss_core::settle::Schedule;
+
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 5 * SOL).await;
+    let live = w.intent(&payer, me, SOL / 10, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&live]).await;
+    // An intent of this wallet's own that ran out of time unsent.
+    let now = i64::from(w.now().await);
+    let mut old = w.unsigned(&payer, me, 1, 2).await;
+    (old.created_at, old.expires_at) = (now as u32 - 100, now as u32 - 1);
+    let old_id = store
+        .record_sent(&toss_core::intent::sign(old, &payer).unwrap(), None, now)
+        .unwrap();
+
+    w.chain.fail_next.set(u32::MAX); // offline at first
+    let events = RefCell::new(Vec::new());
+    let (wake, mut woken) = tokio::sync::mpsc::channel(1);
+    let engine = w.engine(&merchant, 0);
+    let schedule = Schedule {
+        every: Duration::from_millis(20),
+        cleanup_every: Duration::from_secs(3600),
+        retention_seconds: 86_400,
+    };
+    let clock = || now;
+    let ticks = Cell::new(0);
+    let driver = async {
+        // Offline for a few periods: nothing settles.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !events
+                .borrow()
+                .iter()
+                .any(|e| matches!(e, Progress::Resolved { .. }))
+        );
+        ticks.set(1);
+        w.chain.fail_next.set(0); // the network is back
+        for _ in 0..200 {
+            if events
+                .borrow()
+                .iter()
+                .any(|e| matches!(e, Progress::Resolved { .. }))
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(wake); // stop the loop
+    };
+    let mut record = |p| events.borrow_mut().push(p);
+    let run = engine.keep_settling(&mut store, schedule, &mut woken, &clock, &mut record);
+    let (result, ()) = tokio::join!(run, driver);
+    result.unwrap();
+    assert_eq!(ticks.get(), 1);
+
+    let events = events.into_inner();
+    assert!(
+        matches!(events[0], Progress::CleanedUp { expired: 1, .. }),
+        "{events:?}"
+    );
+    let online: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            Progress::Connectivity { online } => Some(*online),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(online, [false, true], "offline, then back: {events:?}");
+    assert_eq!(store.get(&old_id).unwrap().state, State::Expired);
+    assert_eq!(
+        store.get(&live.id().unwrap()).unwrap().state,
+        State::Settled
+    );
+}

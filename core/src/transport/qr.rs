@@ -12,6 +12,25 @@ use qrcode::{EcLevel, QrCode};
 pub enum QrError {
     #[error("{0} bytes do not fit in one QR code (at most 2,331 at this error correction)")]
     TooLong(usize),
+    #[error("no QR code found in the image")]
+    NotFound,
+    #[error("a QR code was found but could not be read ({0}); hold it steadier or closer")]
+    Unreadable(String),
+    #[error("the image is {width}x{height} but holds {len} bytes of pixels")]
+    BadFrame {
+        width: usize,
+        height: usize,
+        len: usize,
+    },
+}
+
+/// An 8-bit grayscale image, row after row: what cameras and image files
+/// are turned into before decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Luma {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
 }
 
 fn code(payload: &[u8]) -> Result<QrCode, QrError> {
@@ -40,6 +59,57 @@ pub fn terminal(payload: &[u8]) -> Result<String, QrError> {
         .build())
 }
 
+/// The code as a bitmap, `scale` pixels per module, quiet zone included:
+/// what a screen shows and a camera sees.
+pub fn bitmap(payload: &[u8], scale: usize) -> Result<Luma, QrError> {
+    let code = code(payload)?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let quiet = 4;
+    let side = (modules + 2 * quiet) * scale;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (mx, my) = (i % modules + quiet, i / modules + quiet);
+            for y in my * scale..(my + 1) * scale {
+                pixels[y * side + mx * scale..y * side + (mx + 1) * scale].fill(0);
+            }
+        }
+    }
+    Ok(Luma {
+        width: side,
+        height: side,
+        pixels,
+    })
+}
+
+/// The payload of the first readable QR code in `image`.
+pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
+    let Luma {
+        width,
+        height,
+        pixels,
+    } = image;
+    if width.checked_mul(*height) != Some(pixels.len()) {
+        return Err(QrError::BadFrame {
+            width: *width,
+            height: *height,
+            len: pixels.len(),
+        });
+    }
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(*width, *height, |x, y| pixels[y * width + x]);
+    let mut last = QrError::NotFound;
+    for grid in prepared.detect_grids() {
+        let mut out = Vec::new();
+        match grid.decode_to(&mut out) {
+            Ok(_) => return Ok(out),
+            Err(e) => last = QrError::Unreadable(e.to_string()),
+        }
+    }
+    Err(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +121,37 @@ mod tests {
         let text = terminal(&[0xA5; 199]).unwrap();
         assert!(text.lines().count() > 20);
         assert_eq!(super::svg(&[0; 3000]), Err(QrError::TooLong(3000)));
+    }
+
+    #[test]
+    fn a_binary_payload_survives_the_bitmap_and_bad_images_are_refused() {
+        let payload: Vec<u8> = (0..=255u8).cycle().take(392).collect();
+        let image = bitmap(&payload, 3).unwrap();
+        assert_eq!(decode(&image).unwrap(), payload);
+
+        let blank = Luma {
+            width: 64,
+            height: 64,
+            pixels: vec![255; 64 * 64],
+        };
+        assert_eq!(decode(&blank), Err(QrError::NotFound));
+        let short = Luma {
+            width: 64,
+            height: 64,
+            pixels: vec![0; 10],
+        };
+        assert!(matches!(decode(&short), Err(QrError::BadFrame { .. })));
+        // Damage beyond what error correction repairs: found, not readable.
+        let mut damaged = image.clone();
+        let w = damaged.width;
+        for y in w / 3..w / 3 + w / 4 {
+            for x in 0..w {
+                damaged.pixels[y * w + x] = if (x / 3 + y / 3) % 2 == 0 { 0 } else { 255 };
+            }
+        }
+        assert!(matches!(
+            decode(&damaged),
+            Err(QrError::Unreadable(_)) | Err(QrError::NotFound)
+        ));
     }
 }

@@ -3,6 +3,7 @@
 //! the helpers the engine tests and the examples share: funded payers with
 //! vaults, signed intents, merchant stores.
 #![allow(dead_code)] // each test file or example uses its own part of this
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test harness: fail loudly
 
 use std::cell::Cell;
 use std::time::Duration;

@@ -134,3 +134,77 @@ fn register_builtin(validator: &TestValidator, program_id: Pubkey) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A TCP relay in front of the validator's RPC port that can be cut and
+/// restored: the engine sees the endpoint go away (connections refused
+/// and reset, as when a node is restarted) and come back at the same URL.
+///
+/// Why not restart the validator itself: our program is registered as a
+/// builtin after the validator has loaded its ledger, so a restarted
+/// validator would replay earlier TOSS transactions without the program
+/// and diverge from the first run. The relay changes nothing but the
+/// reachability the engine sees.
+pub struct Relay {
+    url: String,
+    up: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Relay {
+    /// Relays 127.0.0.1:<random port> to the validator's RPC.
+    pub async fn start(target: &str) -> Self {
+        let target = target
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("cannot bind the relay: {e}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("the relay has no address: {e}"))
+            .port();
+        let (up, _) = tokio::sync::watch::channel(true);
+        let up = std::sync::Arc::new(up);
+        let shared = up.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut state = shared.subscribe();
+                if !*state.borrow() {
+                    continue; // dropped: the client sees a reset
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = state.wait_for(|up| !*up) => {} // cut: both ends close
+                    }
+                });
+            }
+        });
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            up,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Cuts (`false`) or restores (`true`) the endpoint.
+    pub fn set_up(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+
+    /// Restores the endpoint after `delay`, while the caller goes on.
+    pub fn restore_after(&self, delay: Duration) {
+        let up = self.up.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            up.send_replace(true);
+        });
+    }
+}

@@ -8,11 +8,15 @@ use solana_program::instruction::Instruction;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
+use toss_core::chain::{Backoff, RpcChain};
+use toss_core::intent::durable;
 use toss_core::intent::{Intent, MemoryLedger, RiskLimits, SignedIntent, Verifier};
-use toss_core::settle::{Backoff, Engine, Outcome, RpcChain};
+use toss_core::nonce::{self, Pool};
+use toss_core::settle::{Engine, Outcome, Progress, SettleError};
+use toss_core::store::NonceState;
 use toss_core::store::{State, Store};
 use toss_program::instruction::{self as ix, Funds};
-use toss_validator_tests::{Keypair, LocalValidator, Pubkey};
+use toss_validator_tests::{Keypair, LocalValidator, Pubkey, Relay};
 use zeroize::Zeroizing;
 
 const SOL: u64 = 1_000_000_000;
@@ -91,16 +95,21 @@ impl World {
         intents: &[&SignedIntent],
         now: u32,
     ) -> Store {
-        let mut store = Store::open(&dir.join("toss.db"), &Zeroizing::new([9; 32])).unwrap();
+        let wires: Vec<Vec<u8>> = intents.iter().map(|s| s.to_bytes().unwrap()).collect();
+        self.receive(open_store(dir), payee, &wires, now)
+    }
+
+    /// Verifies payments (wire bytes) as a till would and stores them.
+    fn receive(&self, mut store: Store, payee: Pubkey, wires: &[Vec<u8>], now: u32) -> Store {
         let verifier = Verifier {
             cluster: self.cluster,
             program_id: self.v.program_id,
             payee,
             limits: RiskLimits::default(),
         };
-        for s in intents {
+        for wire in wires {
             let a = verifier
-                .verify(&s.to_bytes().unwrap(), None, now, &MemoryLedger::default())
+                .verify(wire, None, now, &MemoryLedger::default())
                 .unwrap();
             store.record_received(&a, i64::from(now)).unwrap();
         }
@@ -108,17 +117,21 @@ impl World {
     }
 
     fn engine(&self, merchant: &SigningKey) -> Engine<RpcChain> {
-        let backoff = Backoff {
-            base: Duration::from_millis(200),
-            retries: 3,
-        };
-        Engine::new(
-            RpcChain::new(&self.v.rpc_url()),
-            self.v.program_id,
-            merchant,
-            backoff,
-        )
+        self.engine_at(merchant, &self.v.rpc_url(), BACKOFF)
     }
+
+    fn engine_at(&self, merchant: &SigningKey, url: &str, backoff: Backoff) -> Engine<RpcChain> {
+        Engine::new(RpcChain::new(url), self.v.program_id, merchant, backoff)
+    }
+}
+
+const BACKOFF: Backoff = Backoff {
+    base: Duration::from_millis(200),
+    retries: 3,
+};
+
+fn open_store(dir: &std::path::Path) -> Store {
+    Store::open(&dir.join("toss.db"), &Zeroizing::new([9; 32])).unwrap()
 }
 
 fn unix_now() -> u32 {
@@ -224,4 +237,365 @@ async fn the_program_keeps_working_across_many_slots() {
         );
     }
     assert!(nonce >= 3, "only {nonce} settlements in 40 slots");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nonce_pool_and_a_durable_intent_work_over_json_rpc() {
+    let w = World::start().await;
+    let chain = RpcChain::new(&w.v.rpc_url());
+    let pool = Pool {
+        chain: &chain,
+        backoff: BACKOFF,
+    };
+    let payer = SigningKey::from_bytes(&[1; 32]);
+    let payer_kp = Keypair::new_from_array(payer.to_bytes());
+    let payer_addr = payer_kp.pubkey();
+    let merchant = SigningKey::from_bytes(&[50; 32]);
+    let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
+    w.fund(&payer_addr, 3 * SOL).await;
+    w.fund(&me, SOL).await;
+    let (pt, mt) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut payer_store = open_store(pt.path());
+    let now = unix_now();
+
+    // Create: the rent shown first is what each account holds.
+    let cost = pool.creation_cost(2).await.unwrap();
+    let created = pool
+        .create(&mut payer_store, &payer_kp, 2, i64::from(now))
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 2);
+    for r in &created {
+        assert_eq!(
+            w.client.get_balance(&r.address).await.unwrap(),
+            cost.rent_each
+        );
+        assert_eq!(r.state, NonceState::Available);
+    }
+
+    // Offline: a durable intent takes one nonce; the payer signs the
+    // settlement transaction too.
+    let mut intent = w.intent(&payer, me, SOL / 2, 1, now).intent;
+    intent.durable_nonce =
+        Some(nonce::take(&mut payer_store, &payer_addr, i64::from(now)).unwrap());
+    let signed = toss_core::intent::sign(intent, &payer).unwrap();
+    let tx_sig = durable::sign(&signed, &payer).unwrap();
+    payer_store
+        .record_sent(&signed, Some(&tx_sig), i64::from(now))
+        .unwrap();
+    let wire = durable::to_bytes(&signed, &tx_sig).unwrap();
+
+    // The merchant settles it through RPC; the payer pays.
+    let mut merchant_store = w.receive(open_store(mt.path()), me, &[wire], now);
+    let (payer_before, me_before) = (
+        w.client.get_balance(&payer_addr).await.unwrap(),
+        w.client.get_balance(&me).await.unwrap(),
+    );
+    let r = w
+        .engine(&merchant)
+        .settle_all(&mut merchant_store, i64::from(now), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(matches!(r[0].1, Outcome::Settled { .. }), "{r:?}");
+    assert_eq!(
+        w.client.get_balance(&me).await.unwrap(),
+        me_before + SOL / 2
+    );
+    assert_eq!(
+        w.client.get_balance(&payer_addr).await.unwrap(),
+        payer_before - SOL / 2 - 2 * 5_000 - 1_705_200
+    );
+
+    // Refresh: the used nonce holds a new value and is free again.
+    let refreshed = pool
+        .refresh(&mut payer_store, &payer_kp, i64::from(now))
+        .await
+        .unwrap();
+    let used = refreshed
+        .iter()
+        .find(|r| Some(r.address) == signed.intent.durable_nonce.map(|n| n.account))
+        .unwrap();
+    assert_eq!(used.state, NonceState::Available);
+    assert_ne!(used.value, Some(signed.intent.durable_nonce.unwrap().value));
+
+    // Close both: the rent comes back.
+    let before = w.client.get_balance(&payer_addr).await.unwrap();
+    let mut returned = 0;
+    for r in &created {
+        returned += pool
+            .close(
+                &mut payer_store,
+                &payer_kp,
+                &r.address,
+                &payer_addr,
+                i64::from(now),
+            )
+            .await
+            .unwrap();
+        assert!(w.client.get_account(&r.address).await.is_err(), "closed");
+    }
+    assert_eq!(returned, 2 * cost.rent_each);
+    assert_eq!(
+        w.client.get_balance(&payer_addr).await.unwrap(),
+        before + returned - 2 * 5_000
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_rides_out_an_rpc_outage() {
+    let w = World::start().await;
+    let relay = Relay::start(&w.v.rpc_url()).await;
+    let merchant = SigningKey::from_bytes(&[50; 32]);
+    let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 5 * SOL).await;
+    let now = unix_now();
+    let s = w.intent(&payer, me, SOL / 10, 1, now);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.store(tmp.path(), me, &[&s], now);
+    let backoff = Backoff {
+        base: Duration::from_millis(500),
+        retries: 4,
+    };
+
+    // Down for longer than every retry: a clear error, the intent waits.
+    relay.set_up(false);
+    let err = w
+        .engine_at(&merchant, relay.url(), backoff)
+        .settle_all(&mut store, i64::from(now), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SettleError::Unreachable(u) if u.attempts == 5),
+        "{err}"
+    );
+    assert_eq!(store.awaiting_settlement().unwrap().len(), 1);
+
+    // Down, and back 2 s later: retried with growing delays, then settled.
+    relay.restore_after(Duration::from_secs(2));
+    let mut delays = Vec::new();
+    let r = w
+        .engine_at(&merchant, relay.url(), backoff)
+        .settle_all(&mut store, i64::from(now), &mut |p| {
+            if let Progress::Retrying { after_ms, .. } = p {
+                delays.push(after_ms);
+            }
+        })
+        .await
+        .unwrap();
+    assert!(matches!(r[0].1, Outcome::Settled { .. }), "{r:?}");
+    assert!(delays.starts_with(&[500, 1000]), "{delays:?}");
+    assert!(store.awaiting_settlement().unwrap().is_empty());
+}
+
+/// Runs the `toss` CLI built by the main workspace (`TOSS_BIN`, or
+/// `$CARGO_TARGET_DIR/debug/toss`), keys in the kernel keyring.
+struct Cli {
+    bin: std::path::PathBuf,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Cli {
+    fn new(w: &World) -> Self {
+        let bin = std::env::var_os("TOSS_BIN")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("CARGO_TARGET_DIR")
+                    .map(|d| std::path::Path::new(&d).join("debug/toss"))
+            })
+            .filter(|p| p.exists())
+            .expect("build the CLI first and set TOSS_BIN (scripts/test does)");
+        let env = vec![
+            ("TOSS_KEYSTORE", "keyutils".to_owned()),
+            ("SOLANA_CLUSTER", "localnet".to_owned()),
+            ("SOLANA_RPC_URL", w.v.rpc_url()),
+            ("TOSS_PROGRAM_ID", w.v.program_id.to_string()),
+            ("MAX_SETTLEMENT_RETRIES", "2".to_owned()),
+        ];
+        Self { bin, env }
+    }
+
+    /// Runs `toss --json <args>` in `home`; (success, stdout, stderr).
+    fn run(&self, home: &std::path::Path, args: &[&str]) -> (bool, serde_json::Value, String) {
+        let out = std::process::Command::new(&self.bin)
+            .arg("--json")
+            .args(args)
+            .env("TOSS_HOME", home)
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("TOSS_FEE_PAYER")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::String(stdout));
+        (out.status.success(), json, stderr)
+    }
+
+    fn ok(&self, home: &std::path::Path, args: &[&str]) -> serde_json::Value {
+        let (ok, json, stderr) = self.run(home, args);
+        assert!(ok, "toss {args:?} failed: {stderr}\n{json}");
+        json
+    }
+}
+
+/// A Solana CLI keypair file for `key`.
+fn keypair_file(dir: &std::path::Path, name: &str, key: &SigningKey) -> String {
+    let mut bytes = key.to_bytes().to_vec();
+    bytes.extend_from_slice(&key.verifying_key().to_bytes());
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(&bytes).unwrap()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
+    let w = World::start().await;
+    let cli = Cli::new(&w);
+    let (payer_home, merchant_home, files) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (p, m) = (payer_home.path(), merchant_home.path());
+    let payer = SigningKey::from_bytes(&[1; 32]);
+    let merchant = SigningKey::from_bytes(&[50; 32]);
+    let payer_addr = Pubkey::new_from_array(payer.verifying_key().to_bytes());
+    let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
+    w.fund(&payer_addr, 5 * SOL).await;
+    w.fund(&me, SOL).await;
+    let genesis = w.client.get_genesis_hash().await.unwrap().to_string();
+    let payer_file = keypair_file(files.path(), "payer.json", &payer);
+    let merchant_file = keypair_file(files.path(), "merchant.json", &merchant);
+    cli.ok(
+        p,
+        &[
+            "wallet",
+            "import",
+            "--label",
+            "payer",
+            "--keypair",
+            &payer_file,
+        ],
+    );
+    cli.ok(
+        m,
+        &[
+            "wallet",
+            "import",
+            "--label",
+            "till",
+            "--keypair",
+            &merchant_file,
+        ],
+    );
+
+    // The payer's vault: open, deposit, and what can be spent offline.
+    cli.ok(p, &["vault", "open", "--withdraw-delay", "3600"]);
+    let status = cli.ok(p, &["vault", "deposit", "2"]);
+    assert_eq!(status["balance"], 2 * SOL, "{status}");
+    assert_eq!(status["spendable_offline"], 2 * SOL, "{status}");
+
+    // The nonce pool: two accounts.
+    let pool = cli.ok(p, &["nonce", "create", "2", "--yes"]);
+    assert_eq!(pool.as_array().unwrap().len(), 2, "{pool}");
+
+    // Offline: one vault intent, one durable intent.
+    let (vault_file, durable_file) = (
+        files.path().join("vault.bin"),
+        files.path().join("durable.bin"),
+    );
+    let me_s = me.to_string();
+    for (file, extra) in [(&vault_file, None), (&durable_file, Some("--durable"))] {
+        let mut args = vec![
+            "intent",
+            "create",
+            "--to",
+            &me_s,
+            "--amount",
+            "0.25",
+            "--genesis-hash",
+            &genesis,
+            "--out",
+        ];
+        let f = file.to_string_lossy().into_owned();
+        args.push(&f);
+        args.extend(extra);
+        cli.ok(p, &args);
+    }
+    let status = cli.ok(p, &["vault", "status", "--offline"]);
+    // A signed vault intent is promised as soon as it exists (it could be
+    // handed over at any time); the durable one pays from the account.
+    assert_eq!(status["promised"], SOL / 4, "{status}");
+    assert_eq!(status["spendable_offline"], 2 * SOL - SOL / 4, "{status}");
+
+    // The merchant verifies both offline and settles them online.
+    for file in [&vault_file, &durable_file] {
+        let f = file.to_string_lossy().into_owned();
+        cli.ok(
+            m,
+            &[
+                "intent",
+                "verify",
+                &f,
+                "--payee",
+                &me_s,
+                "--genesis-hash",
+                &genesis,
+                "--record",
+            ],
+        );
+    }
+    let before = w.client.get_balance(&me).await.unwrap();
+    let results = cli.ok(m, &["settle", "--all"]);
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert_eq!(r["result"]["outcome"], "settled", "{r}");
+    }
+    // 0.25 from the vault (the merchant paid fee + receipt rent), 0.25
+    // durable (the payer paid everything).
+    assert_eq!(
+        w.client.get_balance(&me).await.unwrap(),
+        before + SOL / 2 - 2 * 5_000 - 1_705_200
+    );
+
+    // The payer sees the vault drawn down and the used nonce refreshed.
+    let status = cli.ok(p, &["vault", "status"]);
+    assert_eq!(status["balance"], 2 * SOL - SOL / 4, "{status}");
+    let pool = cli.ok(p, &["nonce", "list", "--refresh"]);
+    assert!(
+        pool.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["state"] == "available"),
+        "{pool}"
+    );
+    let first = pool[0]["address"].as_str().unwrap().to_owned();
+    let closed = cli.ok(p, &["nonce", "close", &first]);
+    assert!(
+        closed["returned_lamports"].as_u64().unwrap() > 0,
+        "{closed}"
+    );
+
+    // Nothing waits; a merchant with nothing to do exits 0.
+    assert_eq!(cli.ok(m, &["settle", "--all"]), serde_json::json!([]));
+
+    // Unreachable cluster: exit 75 with a clear message.
+    let mut offline = Cli::new(&w);
+    offline
+        .env
+        .retain(|(k, _)| *k != "SOLANA_RPC_URL" && *k != "MAX_SETTLEMENT_RETRIES");
+    offline
+        .env
+        .push(("SOLANA_RPC_URL", "http://127.0.0.1:9".to_owned()));
+    offline.env.push(("MAX_SETTLEMENT_RETRIES", "0".to_owned()));
+    let out = std::process::Command::new(&offline.bin)
+        .args(["vault", "status"])
+        .env("TOSS_HOME", p)
+        .envs(offline.env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(75));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not be reached"));
 }
