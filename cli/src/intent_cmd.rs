@@ -182,7 +182,8 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
     let (signed, tx_signature) = match (a.durable, &mut store) {
         (true, Some(store)) => {
             let mut intent = intent;
-            intent.durable_nonce = Some(nonce::take(store, &payer, i64::from(now))?);
+            intent.durable_nonce =
+                Some(nonce::take(store, &payer, &intent.cluster, i64::from(now))?);
             let signed = intent::sign(intent, &key)?;
             let tx_signature = durable::sign(&signed, &key)?;
             (signed, Some(tx_signature))

@@ -2,7 +2,8 @@
 //!
 //! Output meant for scripts goes to stdout (JSON with `--json`); logs and
 //! errors go to stderr. Exit codes: 0 success, 1 failure, 2 bad usage,
-//! 78 bad configuration (sysexits' EX_CONFIG).
+//! 75 cluster unreachable, try later (EX_TEMPFAIL), 78 bad configuration
+//! (EX_CONFIG).
 
 mod intent_cmd;
 mod keys;

@@ -63,7 +63,9 @@ pub fn run(
             refresh: false,
             key,
         } => {
-            let records = store.nonces(&key.address(home)?)?;
+            // Offline the cluster is known only by name; localnet's is not.
+            let cluster = config.cluster.genesis_prefix();
+            let records = store.nonces(&key.address(home)?, cluster.as_ref())?;
             online::print(json_out, &records, |r| print_pool(r))
         }
         NonceCommand::List { refresh: true, key } => {

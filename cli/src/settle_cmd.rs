@@ -64,7 +64,8 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
         program_id,
         &fee_payer,
         online::backoff(config),
-    );
+    )
+    .with_mxe(config.arcium_mxe_program_id.map(Into::into));
     let now = online::now()?;
     let mut show = |p: Progress| {
         if json_out && a.watch.is_some() {
@@ -82,6 +83,9 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
                     eprintln!("{expired} intent(s) expired, {deleted} old one(s) removed")
                 }
                 Progress::CleanedUp { .. } => {}
+                Progress::Downgraded { reason } => {
+                    eprintln!("settling without confidentiality: {reason}")
+                }
                 Progress::Started { intents } => eprintln!("settling {intents} intent(s)"),
                 Progress::Submitting { intents } => {
                     eprintln!("submitting a transaction with {intents} intent(s)")

@@ -178,7 +178,7 @@ impl<C: Chain> Escrow<'_, C> {
             withdraw_delay: vault.withdraw_delay,
             at: now,
         };
-        store.put_vault_snapshot(owner, self.mint.as_ref(), &snapshot)?;
+        store.put_vault_snapshot(owner, self.mint.as_ref(), &self.program_id, &snapshot)?;
         self.status(store, owner)?
             .ok_or(EscrowError::NotAVault(address))
     }
@@ -186,7 +186,8 @@ impl<C: Chain> Escrow<'_, C> {
     /// The vault as last read, with what may still be signed for offline;
     /// `None` if it was never read.
     pub fn status(&self, store: &Store, owner: &Pubkey) -> Result<Option<Status>, StoreError> {
-        let Some(snapshot) = store.vault_snapshot(owner, self.mint.as_ref())? else {
+        let Some(snapshot) = store.vault_snapshot(owner, self.mint.as_ref(), &self.program_id)?
+        else {
             return Ok(None);
         };
         let promised = store.promised(owner, self.mint.as_ref())?;

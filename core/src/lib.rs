@@ -7,6 +7,7 @@
 pub mod address;
 pub mod amount;
 pub mod chain;
+pub mod confidential;
 pub mod config;
 pub mod escrow;
 mod fsutil;

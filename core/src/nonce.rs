@@ -29,6 +29,8 @@ const PER_TRANSACTION: usize = 4;
 /// A nonce handed out but never bound to an intent (the signing failed or
 /// crashed) is reclaimed after this long.
 const UNBOUND_GRACE_SECONDS: i64 = 600;
+/// Occupied addresses skipped before `create` gives up.
+const MAX_SKIPPED: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NonceError {
@@ -90,9 +92,19 @@ impl<C: Chain> Pool<'_, C> {
         })
     }
 
+    /// The genesis prefix of the cluster the chain answers for: pool
+    /// records are kept per cluster.
+    async fn cluster(&self) -> Result<[u8; 8], NonceError> {
+        let genesis = self.read(|| self.chain.genesis_hash()).await?;
+        Ok(toss_program::intent::cluster::from_genesis_hash(
+            &genesis.to_bytes(),
+        ))
+    }
+
     /// Creates `count` new accounts with `authority` as payer and authority,
     /// then reads their values. An account a crashed earlier run created is
-    /// adopted, not paid for twice.
+    /// adopted, not paid for twice; an address someone else occupied (by
+    /// sending lamports to it) is skipped.
     pub async fn create(
         &self,
         store: &mut Store,
@@ -101,24 +113,39 @@ impl<C: Chain> Pool<'_, C> {
         now: i64,
     ) -> Result<Vec<NonceRecord>, NonceError> {
         let owner = authority.pubkey();
-        let next = store
-            .nonces(&owner)?
+        let cluster = self.cluster().await?;
+        let mut next = store
+            .nonces(&owner, Some(&cluster))?
             .iter()
             .filter_map(|r| r.seed.strip_prefix(SEED_PREFIX)?.parse::<u64>().ok())
             .max()
             .map_or(0, |n| n + 1);
         let rent = self.creation_cost(1).await?.rent_each;
-        let mut created = Vec::new();
+        let mut chosen = Vec::new();
         let mut ixs = Vec::new();
-        for n in next..next + count as u64 {
-            let seed = format!("{SEED_PREFIX}{n}");
+        let mut skipped = 0;
+        while chosen.len() < count {
+            let seed = format!("{SEED_PREFIX}{next}");
+            next += 1;
             let address = derive(&owner, &seed)?;
-            if self.read(|| self.chain.account(address)).await?.is_none() {
-                ixs.extend(system::create_nonce_account_with_seed(
+            match self.read(|| self.chain.account(address)).await? {
+                None => ixs.extend(system::create_nonce_account_with_seed(
                     &owner, &address, &owner, &seed, &owner, rent,
-                ));
+                )),
+                Some(a) if parse(&a.data).is_ok_and(|(auth, _)| auth == owner) => {}
+                Some(_) => {
+                    skipped += 1;
+                    tracing::warn!(%address, "nonce address occupied by someone else; skipped");
+                    if skipped > MAX_SKIPPED {
+                        return Err(NonceError::Foreign {
+                            address,
+                            reason: "too many pool addresses are occupied".into(),
+                        });
+                    }
+                    continue;
+                }
             }
-            created.push((address, seed));
+            chosen.push((address, seed));
         }
         for chunk in ixs.chunks(2 * PER_TRANSACTION) {
             send(
@@ -131,10 +158,11 @@ impl<C: Chain> Pool<'_, C> {
             .await?;
         }
         let mut out = Vec::new();
-        for (address, seed) in created {
+        for (address, seed) in chosen {
             let mut record = NonceRecord {
                 address,
                 authority: owner,
+                cluster,
                 seed,
                 lamports: 0,
                 value: None,
@@ -183,14 +211,15 @@ impl<C: Chain> Pool<'_, C> {
         authority: &Keypair,
         now: i64,
     ) -> Result<Vec<NonceRecord>, NonceError> {
+        let cluster = self.cluster().await?;
         let mut stale = Vec::new();
-        for mut record in store.nonces(&authority.pubkey())? {
+        for mut record in store.nonces(&authority.pubkey(), Some(&cluster))? {
             if record.state == NonceState::Closed {
                 continue;
             }
-            let before = record.value;
+            let before = (record.value, record.state, record.lamports);
             self.read_into(&mut record).await?;
-            let advanced = record.value != before;
+            let advanced = record.value != before.0;
             record.state = match record.state {
                 NonceState::Closed => NonceState::Closed,
                 _ if record.value.is_none() => NonceState::Closed,
@@ -207,8 +236,12 @@ impl<C: Chain> Pool<'_, C> {
                 }
                 other => other,
             };
-            record.updated_at = now;
-            store.put_nonce(&record)?;
+            // The time of the last change: a nonce handed out and never
+            // bound is reclaimed a grace period after it was handed out.
+            if (record.value, record.state, record.lamports) != before {
+                record.updated_at = now;
+                store.put_nonce(&record)?;
+            }
         }
         if !stale.is_empty() {
             for chunk in stale.chunks(PER_TRANSACTION * 2) {
@@ -224,7 +257,7 @@ impl<C: Chain> Pool<'_, C> {
             // Read the advanced values.
             return Box::pin(self.refresh(store, authority, now)).await;
         }
-        Ok(store.nonces(&authority.pubkey())?)
+        Ok(store.nonces(&authority.pubkey(), Some(&cluster))?)
     }
 
     /// Withdraws everything from `address` to `to`, which closes it.
@@ -237,8 +270,9 @@ impl<C: Chain> Pool<'_, C> {
         to: &Pubkey,
         now: i64,
     ) -> Result<u64, NonceError> {
+        let cluster = self.cluster().await?;
         let mut record = store
-            .nonces(&authority.pubkey())?
+            .nonces(&authority.pubkey(), Some(&cluster))?
             .into_iter()
             .find(|r| r.address == *address && r.state != NonceState::Closed)
             .ok_or(NonceError::NotInPool(*address))?;
@@ -265,11 +299,16 @@ impl<C: Chain> Pool<'_, C> {
     }
 }
 
-/// Hands out a nonce for a new durable intent, offline; recording the
-/// signed intent (`Store::record_sent`) binds it.
-pub fn take(store: &mut Store, authority: &Pubkey, now: i64) -> Result<DurableNonce, NonceError> {
+/// Hands out a nonce on `cluster` (the intent's) for a new durable intent,
+/// offline; recording the signed intent (`Store::record_sent`) binds it.
+pub fn take(
+    store: &mut Store,
+    authority: &Pubkey,
+    cluster: &[u8; 8],
+    now: i64,
+) -> Result<DurableNonce, NonceError> {
     let record = store
-        .take_nonce(authority, now)?
+        .take_nonce(authority, cluster, now)?
         .ok_or(NonceError::PoolEmpty)?;
     match record.value {
         Some(value) => Ok(DurableNonce {

@@ -86,6 +86,9 @@ pub enum SettleError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
+    /// The cluster answered a read with a refusal: the intent stays waiting.
+    #[error("the cluster refused to read {what}: {reason}")]
+    Read { what: String, reason: String },
 }
 
 /// Progress reports for the UI.
@@ -100,6 +103,11 @@ pub enum Progress {
     CleanedUp {
         expired: usize,
         deleted: usize,
+    },
+    /// Confidential submission was asked for but these intents are settled
+    /// directly, for this reason.
+    Downgraded {
+        reason: String,
     },
     Started {
         intents: usize,
@@ -124,6 +132,8 @@ pub struct Engine<C> {
     program_id: Pubkey,
     fee_payer: Keypair,
     backoff: Backoff,
+    /// ARCIUM_MXE_PROGRAM_ID: confidential submission asked for.
+    mxe: Option<Pubkey>,
 }
 
 impl<C: Chain> Engine<C> {
@@ -134,7 +144,44 @@ impl<C: Chain> Engine<C> {
             program_id,
             fee_payer: Keypair::new_from_array(fee_payer.to_bytes()),
             backoff,
+            mxe: None,
         }
+    }
+
+    /// Asks for confidential submission through the Arcium MXE of
+    /// `mxe_program_id` (module `confidential`). Until a TOSS computation
+    /// exists on an MXE every such settlement is a recorded downgrade.
+    pub fn with_mxe(mut self, mxe_program_id: Option<Pubkey>) -> Self {
+        self.mxe = mxe_program_id;
+        self
+    }
+
+    /// Why these intents go out without confidentiality, recorded as the
+    /// seed asks ("log confidentiality level downgrade, alert monitoring").
+    async fn downgrade(
+        &self,
+        mxe: &Pubkey,
+        intents: usize,
+        store: &mut Store,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), StoreError> {
+        use crate::confidential::{ARCIUM_PROGRAM_ID, mxe_account, parse_mxe_key};
+        let reason = match self.chain.account(mxe_account(mxe)).await {
+            Err(e) => format!("the MXE could not be read ({e})"),
+            Ok(None) => "the MXE has no account on this cluster".to_owned(),
+            Ok(Some(a)) if a.owner != ARCIUM_PROGRAM_ID => {
+                "the MXE account is not owned by Arcium's program".to_owned()
+            }
+            Ok(Some(a)) => match parse_mxe_key(&a.data) {
+                Err(e) => e.to_string(),
+                Ok(_) => "the MXE is ready, but no TOSS computation is deployed on it to submit to"
+                    .to_owned(),
+            },
+        };
+        tracing::warn!(%mxe, intents, %reason, "confidentiality downgraded: settling directly");
+        store.bump("confidentiality_downgrades", intents as i64)?;
+        progress(Progress::Downgraded { reason });
+        Ok(())
     }
 
     /// Settles every intent waiting in the store (received ones, and sent
@@ -178,17 +225,26 @@ impl<C: Chain> Engine<C> {
             intents: waiting.len(),
         });
         let mut results = Vec::new();
-        let mut to_submit = Vec::new();
+        let (mut to_submit, mut durable) = (Vec::new(), Vec::new());
         for stored in waiting {
             if let Some(outcome) = self.already_on_chain(&stored, progress).await? {
                 results.push(self.resolve(store, &stored, outcome, now, progress)?);
             } else if stored.signed.intent.durable_nonce.is_some() {
-                store.append(&stored.id, State::Submitted, None, now)?;
-                let outcome = self.submit_durable(&stored, progress).await?;
-                results.push(self.resolve(store, &stored, outcome, now, progress)?);
+                durable.push(stored);
             } else {
                 to_submit.push(stored);
             }
+        }
+        if let Some(mxe) = &self.mxe
+            && !(to_submit.is_empty() && durable.is_empty())
+        {
+            self.downgrade(mxe, to_submit.len() + durable.len(), store, progress)
+                .await?;
+        }
+        for stored in durable {
+            store.append(&stored.id, State::Submitted, None, now)?;
+            let outcome = self.submit_durable(&stored, progress).await?;
+            results.push(self.resolve(store, &stored, outcome, now, progress)?);
         }
         for batch in self.batches(&to_submit)? {
             for s in batch {
@@ -218,7 +274,12 @@ impl<C: Chain> Engine<C> {
         .await?
         {
             Ok(account) => account,
-            Err(e) => return Ok(Some(classify(e))),
+            Err(e) => {
+                return Err(SettleError::Read {
+                    what: format!("the receipt {receipt}"),
+                    reason: e.to_string(),
+                });
+            }
         };
         Ok(account
             .and_then(|a| Receipt::unpack(&a.data).ok())
@@ -390,9 +451,14 @@ impl<C: Chain> Engine<C> {
             Err(TransactionError::BlockhashNotFound) => {
                 match self.already_on_chain(stored, progress).await? {
                     Some(outcome) => outcome,
-                    None => Outcome::Invalid {
-                        reason: "the payer's durable nonce advanced before this intent settled"
-                            .into(),
+                    // An earlier attempt may have run and failed (its answer
+                    // lost): its own error is the outcome.
+                    None => match self.chain.signature_status(&tx.signatures[0]).await {
+                        Ok(Some(Err(e))) => classify(e),
+                        _ => Outcome::Invalid {
+                            reason: "the payer's durable nonce advanced before this intent settled"
+                                .into(),
+                        },
                     },
                 }
             }
@@ -452,7 +518,7 @@ impl<C: Chain> Engine<C> {
                     match self.settle_all(store, now, progress).await {
                         Ok(_) => {}
                         Err(SettleError::Store(e)) => return Err(e),
-                        Err(SettleError::Unreachable(_)) => {
+                        Err(SettleError::Unreachable(_) | SettleError::Read { .. }) => {
                             online = Some(false);
                             progress(Progress::Connectivity { online: false });
                         }

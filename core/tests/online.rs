@@ -64,18 +64,22 @@ async fn the_nonce_pool_is_created_handed_out_refreshed_and_closed() {
     // Creating more continues the numbering; nothing is created twice.
     let more = pool(&w).create(&mut store, &kp, 1, now).await.unwrap();
     assert_eq!(more[0].seed, "toss-nonce-3");
-    assert_eq!(store.nonces(&me).unwrap().len(), 4);
+    assert_eq!(store.nonces(&me, Some(&w.cluster)).unwrap().len(), 4);
 
     // Handing out: each intent gets its own nonce, until none is left.
     let mut taken = Vec::new();
     for _ in 0..4 {
-        taken.push(nonce::take(&mut store, &me, now).unwrap().account);
+        taken.push(
+            nonce::take(&mut store, &me, &w.cluster, now)
+                .unwrap()
+                .account,
+        );
     }
     taken.sort();
     taken.dedup();
     assert_eq!(taken.len(), 4, "no nonce handed out twice");
     assert!(matches!(
-        nonce::take(&mut store, &me, now),
+        nonce::take(&mut store, &me, &w.cluster, now),
         Err(NonceError::PoolEmpty)
     ));
 
@@ -127,7 +131,7 @@ async fn durable_payment(
     let me = solana_program::pubkey::Pubkey::new_from_array(payer.verifying_key().to_bytes());
     let now = w.now().await;
     let mut intent = w.unsigned(payer, payee, amount, nonce_n).await;
-    intent.durable_nonce = Some(nonce::take(store, &me, i64::from(now)).unwrap());
+    intent.durable_nonce = Some(nonce::take(store, &me, &w.cluster, i64::from(now)).unwrap());
     let signed = sign(intent, payer).unwrap();
     let tx_sig = durable::sign(&signed, payer).unwrap();
     store
@@ -153,7 +157,7 @@ async fn a_durable_intent_settles_from_the_payers_account_once() {
         .unwrap();
 
     let (signed, _, wire) = durable_payment(&w, &mut payer_store, &payer, me, SOL / 2, 1).await;
-    let bound = &payer_store.nonces(&payer_addr).unwrap()[0];
+    let bound = &payer_store.nonces(&payer_addr, Some(&w.cluster)).unwrap()[0];
     assert_eq!(bound.state, NonceState::Assigned);
     assert_eq!(bound.intent_id, Some(signed.id().unwrap()));
 
@@ -223,7 +227,7 @@ async fn a_durable_intent_settles_from_the_payers_account_once() {
     assert_eq!(w.balance(&me).await, merchant_before + SOL / 2);
     // Its nonce was marked used, and a refresh makes it available again.
     assert_eq!(
-        payer_store.nonces(&payer_addr).unwrap()[0].state,
+        payer_store.nonces(&payer_addr, Some(&w.cluster)).unwrap()[0].state,
         NonceState::Used
     );
     let now = i64::from(w.now().await);
@@ -236,7 +240,7 @@ async fn a_durable_intent_settles_from_the_payers_account_once() {
 
     // A durable intent whose nonce was spent elsewhere can never settle.
     let (_, _, wire2) = durable_payment(&w, &mut payer_store, &payer, me, SOL / 4, 2).await;
-    let nonce_account = payer_store.nonces(&payer_addr).unwrap()[0].address;
+    let nonce_account = payer_store.nonces(&payer_addr, Some(&w.cluster)).unwrap()[0].address;
     w.send(
         &[solana_system_interface::instruction::advance_nonce_account(
             &nonce_account,

@@ -288,3 +288,68 @@ async fn the_background_loop_cleans_up_and_settles_when_the_cluster_returns() {
         State::Settled
     );
 }
+
+#[tokio::test]
+async fn asked_for_confidentiality_the_engine_settles_directly_and_records_why() {
+    use solana_account::{Account, AccountSharedData};
+    use toss_core::confidential::{ARCIUM_PROGRAM_ID, mxe_account};
+
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 5 * SOL).await;
+    let mxe = solana_program::pubkey::Pubkey::new_unique();
+    let mut reasons = Vec::new();
+
+    // No MXE on this cluster.
+    let a = w.intent(&payer, me, SOL / 10, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&a]).await;
+    let engine = w.engine(&merchant, 0).with_mxe(Some(mxe));
+    let r = engine
+        .settle_all(&mut store, 0, &mut |p| {
+            if let Progress::Downgraded { reason } = p {
+                reasons.push(reason)
+            }
+        })
+        .await
+        .unwrap();
+    assert!(matches!(r[0].1, Outcome::Settled { .. }), "{r:?}");
+
+    // An MXE whose keys are published (Arcium's layout, owned by Arcium).
+    let mut data = vec![103, 26, 85, 250, 179, 159, 17, 117];
+    data.extend([0u8; 1 + 4 + 8 + 8 + 32 + 1]);
+    data.push(0); // keys set
+    data.extend([0x42u8; 160]);
+    data.extend([0u8; 40]);
+    w.chain.ctx.lock().await.set_account(
+        &mxe_account(&mxe),
+        &AccountSharedData::from(Account {
+            lamports: 10_000_000,
+            data,
+            owner: ARCIUM_PROGRAM_ID,
+            executable: false,
+            rent_epoch: 0,
+        }),
+    );
+    let b = w.intent(&payer, me, SOL / 10, 2).await;
+    w.receive(&mut store, me, &[b.to_bytes().unwrap()]).await;
+    let r = engine
+        .settle_all(&mut store, 0, &mut |p| {
+            if let Progress::Downgraded { reason } = p {
+                reasons.push(reason)
+            }
+        })
+        .await
+        .unwrap();
+    assert!(matches!(r[0].1, Outcome::Settled { .. }), "{r:?}");
+
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons[0].contains("no account"), "{reasons:?}");
+    assert!(reasons[1].contains("no TOSS computation"), "{reasons:?}");
+    let metrics = store.metrics().unwrap();
+    assert!(
+        metrics.contains(&("confidentiality_downgrades".to_owned(), 2)),
+        "{metrics:?}"
+    );
+}

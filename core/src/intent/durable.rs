@@ -114,3 +114,91 @@ pub fn to_bytes(signed: &SignedIntent, tx_signature: &[u8; 64]) -> Result<Vec<u8
     wire.extend_from_slice(tx_signature);
     Ok(wire)
 }
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use toss_program::intent::{DurableNonce, Intent, cluster};
+
+    use super::*;
+
+    fn payer() -> SigningKey {
+        SigningKey::from_bytes(&[1; 32])
+    }
+
+    fn intent(durable: bool) -> SignedIntent {
+        let key = payer();
+        let intent = Intent {
+            cluster: cluster::DEVNET,
+            program_id: Pubkey::new_from_array([3; 32]),
+            payer: Pubkey::new_from_array(key.verifying_key().to_bytes()),
+            payee: Pubkey::new_from_array([2; 32]),
+            mint: None,
+            amount: 5,
+            reference: None,
+            memo: None,
+            nonce: 1,
+            created_at: 1_790_000_000,
+            expires_at: 1_790_086_400,
+            durable_nonce: durable.then_some(DurableNonce {
+                account: Pubkey::new_from_array([4; 32]),
+                value: [9; 32],
+            }),
+        };
+        crate::intent::sign(intent, &key).unwrap()
+    }
+
+    #[test]
+    fn the_two_wire_forms_cannot_be_confused() {
+        let plain = intent(false);
+        let durable = intent(true);
+        let sig = sign(&durable, &payer()).unwrap();
+        let wire = to_bytes(&durable, &sig).unwrap();
+        assert_eq!(wire.len(), 199 + 64 + 64, "body + both signatures");
+        assert_eq!(split(&wire).unwrap(), (durable.clone(), Some(sig)));
+        assert_eq!(
+            split(&plain.to_bytes().unwrap()).unwrap(),
+            (plain.clone(), None)
+        );
+        // A durable intent without its transaction signature.
+        assert_eq!(
+            split(&durable.to_bytes().unwrap()),
+            Err(DurableError::MissingTransactionSignature)
+        );
+        // 64 bytes after an intent that names no durable nonce.
+        let mut padded = plain.to_bytes().unwrap();
+        padded.extend_from_slice(&[0; 64]);
+        assert_eq!(split(&padded), Err(IntentError::TrailingBytes(64).into()));
+        // Neither form: a few stray bytes.
+        let mut odd = wire.clone();
+        odd.push(0);
+        assert!(split(&odd).is_err());
+    }
+
+    #[test]
+    fn only_the_payer_signs_and_only_its_signature_builds_a_transaction() {
+        let durable = intent(true);
+        let sig = sign(&durable, &payer()).unwrap();
+        let tx = transaction(&durable, &sig).unwrap();
+        assert_eq!(tx.message.recent_blockhash.to_bytes(), [9; 32]);
+        assert_eq!(tx.message.account_keys[0], durable.intent.payer);
+        assert_eq!(tx.message.instructions.len(), 3);
+        assert!(tx.verify().is_ok());
+
+        let mut forged = sig;
+        forged[0] ^= 1;
+        assert_eq!(
+            transaction(&durable, &forged).unwrap_err(),
+            DurableError::BadTransactionSignature
+        );
+        let other = SigningKey::from_bytes(&[8; 32]);
+        assert!(matches!(
+            sign(&durable, &other),
+            Err(DurableError::NotThePayer { .. })
+        ));
+        assert_eq!(
+            sign(&intent(false), &payer()),
+            Err(DurableError::NotDurable)
+        );
+    }
+}

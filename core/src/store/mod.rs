@@ -126,6 +126,10 @@ pub enum StoreError {
     Duplicate,
     #[error("no such intent")]
     NotFound,
+    #[error(
+        "the durable nonce {0} was not handed out to this intent by the pool (or was reclaimed): sign again with a fresh one"
+    )]
+    NonceNotHandedOut(String),
     #[error("an intent cannot go from {from} to {to}")]
     BadTransition {
         from: &'static str,
@@ -320,11 +324,14 @@ impl Store {
             )?;
         }
         if let (Direction::Sent, Some(n)) = (direction, &i.durable_nonce) {
-            tx.execute(
-                "UPDATE nonce_accounts SET state = 'assigned', intent_id = ?2, updated_at = ?3
-                 WHERE address = ?1 AND state IN ('available', 'assigned') AND intent_id IS NULL",
-                params![n.account.as_ref(), &id[..], now],
+            let bound = tx.execute(
+                "UPDATE nonce_accounts SET intent_id = ?2
+                 WHERE address = ?1 AND state = 'assigned' AND intent_id IS NULL AND value = ?3",
+                params![n.account.as_ref(), &id[..], &n.value[..]],
             )?;
+            if bound != 1 {
+                return Err(StoreError::NonceNotHandedOut(n.account.to_string()));
+            }
         }
         tx.commit()?;
         Ok(())

@@ -46,6 +46,9 @@ pub struct NonceRecord {
     pub address: Pubkey,
     #[serde(serialize_with = "crate::address::serialize_pubkey")]
     pub authority: Pubkey,
+    /// Genesis prefix of the cluster the account lives on.
+    #[serde(serialize_with = "serialize_cluster")]
+    pub cluster: [u8; 8],
     /// The seed the address is derived with from the authority.
     pub seed: String,
     pub lamports: u64,
@@ -65,6 +68,10 @@ fn serialize_value<S: serde::Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S
     }
 }
 
+fn serialize_cluster<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(v))
+}
+
 fn serialize_id<S: serde::Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(v) => s.serialize_some(&hex::encode(v)),
@@ -79,6 +86,7 @@ fn fixed<const N: usize>(bytes: Vec<u8>) -> Result<[u8; N], StoreError> {
 }
 
 type RawRow = (
+    Vec<u8>,
     Vec<u8>,
     Vec<u8>,
     String,
@@ -99,14 +107,16 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
     ))
 }
 
 fn record(row: RawRow) -> Result<NonceRecord, StoreError> {
-    let (address, authority, seed, lamports, value, state, intent_id, updated_at) = row;
+    let (address, authority, cluster, seed, lamports, value, state, intent_id, updated_at) = row;
     Ok(NonceRecord {
         address: Pubkey::new_from_array(fixed(address)?),
         authority: Pubkey::new_from_array(fixed(authority)?),
+        cluster: fixed(cluster)?,
         seed,
         lamports: lamports as u64,
         value: value.map(fixed).transpose()?,
@@ -118,15 +128,16 @@ fn record(row: RawRow) -> Result<NonceRecord, StoreError> {
 }
 
 const COLUMNS: &str =
-    "address, authority, seed, lamports, value, state, intent_id, updated_at FROM nonce_accounts";
+    "address, authority, cluster, seed, lamports, value, state, intent_id, updated_at
+     FROM nonce_accounts";
 
 impl Store {
     /// Adds or replaces a pool account's record.
     pub fn put_nonce(&mut self, r: &NonceRecord) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT OR REPLACE INTO nonce_accounts
-               (address, authority, seed, lamports, value, state, intent_id, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+               (address, authority, seed, lamports, value, state, intent_id, updated_at, cluster)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 r.address.as_ref(),
                 r.authority.as_ref(),
@@ -136,18 +147,27 @@ impl Store {
                 r.state.as_str(),
                 r.intent_id.as_ref().map(|v| v.to_vec()),
                 r.updated_at,
+                &r.cluster[..],
             ],
         )?;
         Ok(())
     }
 
-    /// The pool of `authority`, in creation order, closed accounts included.
-    pub fn nonces(&self, authority: &Pubkey) -> Result<Vec<NonceRecord>, StoreError> {
+    /// The pool of `authority` on `cluster` (on every cluster when `None`),
+    /// in creation order, closed accounts included.
+    pub fn nonces(
+        &self,
+        authority: &Pubkey,
+        cluster: Option<&[u8; 8]>,
+    ) -> Result<Vec<NonceRecord>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} WHERE authority = ?1 ORDER BY rowid"
+            "SELECT {COLUMNS} WHERE authority = ?1 AND (?2 IS NULL OR cluster = ?2) ORDER BY rowid"
         ))?;
         let rows = stmt
-            .query_map(params![authority.as_ref()], raw)?
+            .query_map(
+                params![authority.as_ref(), cluster.map(|c| c.to_vec())],
+                raw,
+            )?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(record).collect()
     }
@@ -158,16 +178,18 @@ impl Store {
     pub fn take_nonce(
         &mut self,
         authority: &Pubkey,
+        cluster: &[u8; 8],
         now: i64,
     ) -> Result<Option<NonceRecord>, StoreError> {
         let tx = self.conn.transaction()?;
         let found = tx
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} WHERE authority = ?1 AND state = 'available' AND value IS NOT NULL
+                    "SELECT {COLUMNS} WHERE authority = ?1 AND cluster = ?2 AND state = 'available'
+                       AND value IS NOT NULL
                      ORDER BY rowid LIMIT 1"
                 ),
-                params![authority.as_ref()],
+                params![authority.as_ref(), &cluster[..]],
                 raw,
             )
             .optional()?;

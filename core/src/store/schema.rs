@@ -61,10 +61,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         signature  BLOB NOT NULL CHECK (length(signature) = 64)
      ) STRICT;
      CREATE TRIGGER durable_signatures_are_written_once BEFORE UPDATE ON durable_signatures
-        BEGIN SELECT RAISE(ABORT, 'intents are append-only'); END;
+        BEGIN SELECT RAISE(ABORT, 'durable signatures are append-only'); END;
      CREATE TABLE nonce_accounts (
         address     BLOB PRIMARY KEY CHECK (length(address) = 32),
         authority   BLOB NOT NULL,
+        cluster     BLOB NOT NULL CHECK (length(cluster) = 8),
         seed        TEXT NOT NULL,
         lamports    INTEGER NOT NULL,
         value       BLOB,
@@ -75,12 +76,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
      CREATE TABLE vault_snapshots (
         owner           BLOB NOT NULL,
         mint            BLOB NOT NULL,
+        program_id      BLOB NOT NULL,
         balance         INTEGER NOT NULL,
         pending         INTEGER NOT NULL,
         requested_at    INTEGER NOT NULL,
         withdraw_delay  INTEGER NOT NULL,
         at              INTEGER NOT NULL,
-        PRIMARY KEY (owner, mint)
+        PRIMARY KEY (owner, mint, program_id)
      ) STRICT;",
 ];
 

@@ -319,3 +319,76 @@ fn a_full_disk_is_reported_and_loses_nothing() {
         "no half-written intent"
     );
 }
+
+fn pool_record(address: [u8; 32], cluster: [u8; 8]) -> NonceRecord {
+    NonceRecord {
+        address: Pubkey::new_from_array(address),
+        authority: Pubkey::new_from_array(payer().verifying_key().to_bytes()),
+        cluster,
+        seed: "toss-nonce-0".into(),
+        lamports: 1_447_680,
+        value: Some([7; 32]),
+        state: NonceState::Available,
+        intent_id: None,
+        updated_at: NOW,
+    }
+}
+
+#[test]
+fn a_durable_intent_binds_the_nonce_it_was_handed_and_keeps_its_signature() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let me = Pubkey::new_from_array(payer().verifying_key().to_bytes());
+    store
+        .put_nonce(&pool_record([5; 32], cluster::DEVNET))
+        .unwrap();
+    store
+        .put_nonce(&pool_record([6; 32], cluster::TESTNET))
+        .unwrap();
+    assert_eq!(store.nonces(&me, None).unwrap().len(), 2);
+    assert_eq!(store.nonces(&me, Some(&cluster::TESTNET)).unwrap().len(), 1);
+
+    // A durable intent whose nonce the pool never handed out is refused.
+    let durable = |account: [u8; 32]| {
+        let mut i = intent(9, 1_000).intent;
+        i.durable_nonce = Some(crate::intent::DurableNonce {
+            account: Pubkey::new_from_array(account),
+            value: [7; 32],
+        });
+        sign(i, &payer()).unwrap()
+    };
+    let signed = durable([5; 32]);
+    assert!(matches!(
+        store.record_sent(&signed, Some(&[1; 64]), NOW),
+        Err(StoreError::NonceNotHandedOut(_))
+    ));
+    assert!(store.list().unwrap().is_empty(), "nothing half-stored");
+
+    // Handed out (devnet's only: the testnet one stays), then bound.
+    let taken = store
+        .take_nonce(&me, &cluster::DEVNET, NOW)
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.address, Pubkey::new_from_array([5; 32]));
+    assert!(
+        store
+            .take_nonce(&me, &cluster::DEVNET, NOW)
+            .unwrap()
+            .is_none()
+    );
+    let id = store.record_sent(&signed, Some(&[1; 64]), NOW).unwrap();
+    let pool = store.nonces(&me, Some(&cluster::DEVNET)).unwrap();
+    assert_eq!(pool[0].state, NonceState::Assigned);
+    assert_eq!(pool[0].intent_id, Some(id));
+    assert_eq!(store.get(&id).unwrap().tx_signature, Some([1; 64]));
+    // The signature is written once.
+    let err = store
+        .conn()
+        .execute("UPDATE durable_signatures SET signature = zeroblob(64)", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    // A used nonce is marked for a refresh.
+    store.nonce_used(&taken.address, NOW + 1).unwrap();
+    let pool = store.nonces(&me, Some(&cluster::DEVNET)).unwrap();
+    assert_eq!(pool[0].state, NonceState::Used);
+}

@@ -21,16 +21,19 @@ pub struct VaultSnapshot {
 }
 
 impl Store {
+    /// Keeps the snapshot of `owner`'s vault for `mint` under `program_id`
+    /// (one deployment's vault never overwrites another's).
     pub fn put_vault_snapshot(
         &mut self,
         owner: &Pubkey,
         mint: Option<&Pubkey>,
+        program_id: &Pubkey,
         v: &VaultSnapshot,
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT OR REPLACE INTO vault_snapshots
-               (owner, mint, balance, pending, requested_at, withdraw_delay, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+               (owner, mint, program_id, balance, pending, requested_at, withdraw_delay, at)
+             VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7)",
             params![
                 owner.as_ref(),
                 mint.copied().unwrap_or_default().as_ref(),
@@ -39,6 +42,7 @@ impl Store {
                 v.requested_at,
                 v.withdraw_delay,
                 v.at,
+                program_id.as_ref(),
             ],
         )?;
         Ok(())
@@ -48,13 +52,18 @@ impl Store {
         &self,
         owner: &Pubkey,
         mint: Option<&Pubkey>,
+        program_id: &Pubkey,
     ) -> Result<Option<VaultSnapshot>, StoreError> {
         Ok(self
             .conn
             .query_row(
                 "SELECT balance, pending, requested_at, withdraw_delay, at FROM vault_snapshots
-                 WHERE owner = ?1 AND mint = ?2",
-                params![owner.as_ref(), mint.copied().unwrap_or_default().as_ref()],
+                 WHERE owner = ?1 AND mint = ?2 AND program_id = ?3",
+                params![
+                    owner.as_ref(),
+                    mint.copied().unwrap_or_default().as_ref(),
+                    program_id.as_ref()
+                ],
                 |r| {
                     Ok(VaultSnapshot {
                         balance: r.get::<_, i64>(0)? as u64,

@@ -277,7 +277,7 @@ async fn the_nonce_pool_and_a_durable_intent_work_over_json_rpc() {
     // settlement transaction too.
     let mut intent = w.intent(&payer, me, SOL / 2, 1, now).intent;
     intent.durable_nonce =
-        Some(nonce::take(&mut payer_store, &payer_addr, i64::from(now)).unwrap());
+        Some(nonce::take(&mut payer_store, &payer_addr, &w.cluster, i64::from(now)).unwrap());
     let signed = toss_core::intent::sign(intent, &payer).unwrap();
     let tx_sig = durable::sign(&signed, &payer).unwrap();
     payer_store
@@ -415,17 +415,28 @@ impl Cli {
         Self { bin, env }
     }
 
-    /// Runs `toss --json <args>` in `home`; (success, stdout, stderr).
+    /// Runs `toss --json <args>` in `home` with `PASSPHRASE` on stdin (for
+    /// the commands that read it); (success, stdout, stderr).
     fn run(&self, home: &std::path::Path, args: &[&str]) -> (bool, serde_json::Value, String) {
-        let out = std::process::Command::new(&self.bin)
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(&self.bin)
             .arg("--json")
             .args(args)
             .env("TOSS_HOME", home)
             .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
             .env_remove("TOSS_FEE_PAYER")
-            .stdin(std::process::Stdio::null())
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        // A command that does not read stdin may have exited already.
+        let _ = child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{PASSPHRASE}\n").as_bytes());
+        let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::String(stdout));
@@ -438,6 +449,10 @@ impl Cli {
         json
     }
 }
+
+/// The app passphrase the CLI test sets: vault and nonce commands pass the
+/// gate (REQUIRE_BIOMETRIC_FOR_NONCE is on by default).
+const PASSPHRASE: &str = "correct horse battery staple";
 
 /// A Solana CLI keypair file for `key`.
 fn keypair_file(dir: &std::path::Path, name: &str, key: &SigningKey) -> String {
@@ -491,13 +506,22 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
     );
 
     // The payer's vault: open, deposit, and what can be spent offline.
-    cli.ok(p, &["vault", "open", "--withdraw-delay", "3600"]);
-    let status = cli.ok(p, &["vault", "deposit", "2"]);
+    cli.ok(p, &["wallet", "passphrase"]);
+    // The gate: without the passphrase the vault cannot be touched.
+    let (ok, _, stderr) = cli.run(p, &["vault", "open"]);
+    assert!(!ok && stderr.contains("passphrase"), "{stderr}");
+    let gated = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.push("--passphrase-stdin");
+        cli.ok(p, &all)
+    };
+    gated(&["vault", "open", "--withdraw-delay", "3600"]);
+    let status = gated(&["vault", "deposit", "2"]);
     assert_eq!(status["balance"], 2 * SOL, "{status}");
     assert_eq!(status["spendable_offline"], 2 * SOL, "{status}");
 
     // The nonce pool: two accounts.
-    let pool = cli.ok(p, &["nonce", "create", "2", "--yes"]);
+    let pool = gated(&["nonce", "create", "2", "--yes"]);
     assert_eq!(pool.as_array().unwrap().len(), 2, "{pool}");
 
     // Offline: one vault intent, one durable intent.
@@ -563,7 +587,7 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
     // The payer sees the vault drawn down and the used nonce refreshed.
     let status = cli.ok(p, &["vault", "status"]);
     assert_eq!(status["balance"], 2 * SOL - SOL / 4, "{status}");
-    let pool = cli.ok(p, &["nonce", "list", "--refresh"]);
+    let pool = gated(&["nonce", "list", "--refresh"]);
     assert!(
         pool.as_array()
             .unwrap()
@@ -572,7 +596,7 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
         "{pool}"
     );
     let first = pool[0]["address"].as_str().unwrap().to_owned();
-    let closed = cli.ok(p, &["nonce", "close", &first]);
+    let closed = gated(&["nonce", "close", &first]);
     assert!(
         closed["returned_lamports"].as_u64().unwrap() > 0,
         "{closed}"
