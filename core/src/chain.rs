@@ -286,34 +286,71 @@ pub async fn send_once<C: Chain>(
         backoff,
         || async {
             let previous = last.borrow().clone();
-            let tx = match previous {
-                Some(tx) => match chain.signature_status(&tx.signatures[0]).await? {
-                    Some(Ok(())) => return Ok(tx.signatures[0].to_string()),
-                    Some(Err(e)) => return Err(ChainError::Rejected(e)),
-                    None => tx,
-                },
-                None => {
-                    let blockhash = chain.latest_blockhash().await?;
-                    Transaction::new_signed_with_payer(ixs, payer.as_ref(), signers, blockhash)
+            if let Some(tx) = previous {
+                let signature = tx.signatures[0].to_string();
+                return match chain.signature_status(&tx.signatures[0]).await? {
+                    Some(Ok(())) => Ok(signature),
+                    Some(Err(e)) => Err(ChainError::Rejected(e)),
+                    None => match chain.submit(tx).await {
+                        Ok(()) | Err(ChainError::Rejected(TransactionError::AlreadyProcessed)) => {
+                            Ok(signature)
+                        }
+                        Err(ChainError::Rejected(TransactionError::BlockhashNotFound)) => {
+                            // It can no longer land: sign afresh next time.
+                            last.borrow_mut().take();
+                            Err(ChainError::Network(
+                                "the transaction expired before it landed".into(),
+                            ))
+                        }
+                        Err(e) => Err(e),
+                    },
+                };
+            }
+            let mut spent = None;
+            loop {
+                let blockhash = fresh_blockhash(chain, spent).await?;
+                let tx =
+                    Transaction::new_signed_with_payer(ixs, payer.as_ref(), signers, blockhash);
+                let signature = tx.signatures[0].to_string();
+                *last.borrow_mut() = Some(tx.clone());
+                match chain.submit(tx).await {
+                    Ok(()) => return Ok(signature),
+                    // A new transaction identical to one already processed
+                    // (the same request made twice within one blockhash):
+                    // this request must still happen, with another blockhash.
+                    Err(ChainError::Rejected(TransactionError::AlreadyProcessed)) => {
+                        last.borrow_mut().take();
+                        spent = Some(blockhash);
+                    }
+                    // Refused by the preflight, so never forwarded.
+                    Err(ChainError::Rejected(TransactionError::BlockhashNotFound)) => {
+                        last.borrow_mut().take();
+                        return Err(ChainError::Network(
+                            "the cluster did not know the transaction's blockhash".into(),
+                        ));
+                    }
+                    Err(e) => return Err(e),
                 }
-            };
-            let signature = tx.signatures[0].to_string();
-            *last.borrow_mut() = Some(tx.clone());
-            match submit_presigned(chain, tx, &signature).await {
-                // The preflight refused it, so it was never forwarded and
-                // can never land: sign afresh on the next attempt.
-                Err(ChainError::Rejected(TransactionError::BlockhashNotFound)) => {
-                    last.borrow_mut().take();
-                    Err(ChainError::Network(
-                        "the cluster did not know the transaction's blockhash".into(),
-                    ))
-                }
-                other => other,
             }
         },
         on_retry,
     )
     .await
+}
+
+/// The latest blockhash, once it differs from `spent` (polled for up to
+/// about 20 s: a cluster makes a new one every slot).
+async fn fresh_blockhash<C: Chain>(chain: &C, spent: Option<Hash>) -> Result<Hash, ChainError> {
+    for _ in 0..100 {
+        let blockhash = chain.latest_blockhash().await?;
+        if Some(blockhash) != spent {
+            return Ok(blockhash);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(ChainError::Network(
+        "the cluster's blockhash does not advance".into(),
+    ))
 }
 
 /// Submits a signed transaction; "already processed" means an earlier

@@ -360,6 +360,13 @@ async fn a_lost_confirmation_never_sends_twice() {
     assert_eq!(w.chain.submits.get(), submits + 1, "sent once");
     assert!(sig.len() > 80, "a base58 signature: {sig}");
 
+    // The same deposit asked for twice in a row (same blockhash, so the
+    // same bytes): both happen, the second with a new blockhash.
+    e.deposit(&kp, SOL).await.unwrap();
+    e.deposit(&kp, SOL).await.unwrap();
+    assert_eq!(w.balance(&vault).await, before + 3 * SOL, "two more deposits");
+    let before = before + 2 * SOL;
+
     // Unreachable throughout: a clear error, nothing sent.
     w.chain.fail_next.set(100);
     let err = e.deposit(&kp, SOL).await.unwrap_err();

@@ -46,8 +46,13 @@ fn network(e: impl std::fmt::Display) -> ChainError {
 impl Chain for TestChain {
     async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
         self.network()?;
-        let mut ctx = self.ctx.lock().await;
-        ctx.get_new_latest_blockhash().await.map_err(network)
+        // The current blockhash, as an RPC node answers; waiting for a new
+        // one each time would make every call wait for a slot.
+        let ctx = self.ctx.lock().await;
+        ctx.banks_client
+            .get_latest_blockhash()
+            .await
+            .map_err(network)
     }
 
     async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
