@@ -364,7 +364,11 @@ async fn a_lost_confirmation_never_sends_twice() {
     // same bytes): both happen, the second with a new blockhash.
     e.deposit(&kp, SOL).await.unwrap();
     e.deposit(&kp, SOL).await.unwrap();
-    assert_eq!(w.balance(&vault).await, before + 3 * SOL, "two more deposits");
+    assert_eq!(
+        w.balance(&vault).await,
+        before + 3 * SOL,
+        "two more deposits"
+    );
     let before = before + 2 * SOL;
 
     // Unreachable throughout: a clear error, nothing sent.
