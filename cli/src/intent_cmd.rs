@@ -144,7 +144,7 @@ pub fn run(
         IntentCommand::Create(a) => create(a, home, config, json_out),
         IntentCommand::Inspect { file } => inspect(file, json_out),
         IntentCommand::Verify(a) => verify(a, home, config, json_out),
-        IntentCommand::ExportQr { file, svg } => export_qr(file, svg.as_deref(), home),
+        IntentCommand::ExportQr { file, svg } => export_qr(file, svg.as_deref(), home, config),
     }
 }
 
@@ -176,7 +176,7 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
     // Intents paid from the wallet are kept in its store; a bare keypair
     // file has no wallet to keep them in.
     let mut store = match a.key.is_wallet_account() {
-        true => Some(crate::open_store(home)?),
+        true => Some(crate::open_store(home, config)?),
         false => None,
     };
     let (signed, tx_signature) = match (a.durable, &mut store) {
@@ -302,7 +302,7 @@ fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Resul
     let accepted = if a.record {
         // The wallet's store is the ledger: seen intents and what each payer
         // still owes count, and an accepted intent is kept.
-        let mut store = crate::open_store(home)?;
+        let mut store = crate::open_store(home, config)?;
         let accepted = verifier
             .verify(&wire, request, now, &store)
             .map_err(refused)?;
@@ -322,7 +322,7 @@ fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Resul
     Ok(())
 }
 
-fn export_qr(file: &Path, svg: Option<&Path>, home: &Home) -> Result<(), Failure> {
+fn export_qr(file: &Path, svg: Option<&Path>, home: &Home, config: &Config) -> Result<(), Failure> {
     let wire = read_input(file)?;
     let (signed, _) = durable::split(&wire)?;
     match svg {
@@ -331,7 +331,7 @@ fn export_qr(file: &Path, svg: Option<&Path>, home: &Home) -> Result<(), Failure
         None => print!("{}", qr::terminal(&wire)?),
     }
     if toss_core::wallet::status(home)?.exists {
-        let mut store = crate::open_store(home)?;
+        let mut store = crate::open_store(home, config)?;
         let id = signed.id()?;
         if let Ok(stored) = store.get(&id)
             && stored.direction == Direction::Sent

@@ -180,8 +180,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             wallet_cmd::run(command, &home, cli.json)?;
         }
         Command::History => {
-            let (home, _log) = open_home(cli)?;
-            let list = open_store(&home)?.list()?;
+            let (home, config, _log) = open_configured(cli)?;
+            let list = open_store(&home, &config)?.list()?;
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if list.is_empty() {
@@ -222,11 +222,18 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The wallet's store, unsealed with its key from the OS keychain.
-pub(crate) fn open_store(home: &Home) -> Result<toss_core::store::Store, Failure> {
+/// The wallet's store, unsealed with its key from the OS keychain. The
+/// expiry cleanup runs here, at the start of every command that opens it.
+pub(crate) fn open_store(home: &Home, config: &Config) -> Result<toss_core::store::Store, Failure> {
     let vault = toss_core::vault::Vault::open(home)?;
     let key = vault.service_secret("store")?;
-    Ok(toss_core::store::Store::open(&home.store_file(), &key)?)
+    let mut store = toss_core::store::Store::open(&home.store_file(), &key)?;
+    let retention = i64::from(config.retention_days) * 86_400;
+    let (expired, deleted) = store.cleanup(online::now()?, retention)?;
+    if expired + deleted > 0 {
+        tracing::info!(expired, deleted, "store cleanup");
+    }
+    Ok(store)
 }
 
 /// The data directory, created if needed, with logging into it.

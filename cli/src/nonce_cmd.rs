@@ -55,7 +55,7 @@ pub fn run(
         chain: &chain,
         backoff: online::backoff(config),
     };
-    let mut store = crate::open_store(home)?;
+    let mut store = crate::open_store(home, config)?;
     let now = online::now()?;
     let sol = |v: u64| amount::format(v, SOL_DECIMALS);
     match cmd {

@@ -36,7 +36,7 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
         (Some(path), None, None) => keyfile::read(path)?,
         _ => a.key.key(home, config.require_biometric_for_intent)?,
     };
-    let mut store = crate::open_store(home)?;
+    let mut store = crate::open_store(home, config)?;
     let ids = if a.all {
         None
     } else {

@@ -66,7 +66,7 @@ pub fn run(a: &VaultArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         program_id: crate::intent_cmd::program_id(config)?,
         mint: a.mint.map(Into::into),
     };
-    let mut store = crate::open_store(home)?;
+    let mut store = crate::open_store(home, config)?;
     let now = online::now()?;
     let show =
         |status: Status| online::print(json_out, &status, |s| print_status(s, decimals, now));

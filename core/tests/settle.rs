@@ -353,3 +353,36 @@ async fn asked_for_confidentiality_the_engine_settles_directly_and_records_why()
         "{metrics:?}"
     );
 }
+
+#[tokio::test]
+async fn an_intent_without_a_vault_and_an_expired_one_get_their_own_outcomes() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 5 * SOL).await;
+    let (no_vault, _) = merchant_key(7); // a payer who never opened a vault
+    let engine = w.engine(&merchant, 0);
+
+    let b = w.intent(&no_vault, me, SOL / 10, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&b]).await;
+    let results = engine.settle_all(&mut store, 0, &mut |_| {}).await.unwrap();
+    assert!(
+        matches!(&results[0].1, Outcome::Invalid { reason } if reason.contains("not a TOSS account")),
+        "{results:?}"
+    );
+    assert_eq!(store.get(&results[0].0).unwrap().state, State::Failed);
+
+    // A day and more passes before the merchant is online: the intent expired.
+    let a = w.intent(&payer, me, SOL / 10, 1).await;
+    w.receive(&mut store, me, &[a.to_bytes().unwrap()]).await;
+    {
+        let ctx = w.chain.ctx.lock().await;
+        let mut clock: solana_program::clock::Clock = ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp += 86_401;
+        ctx.set_sysvar(&clock);
+    }
+    let results = engine.settle_all(&mut store, 0, &mut |_| {}).await.unwrap();
+    assert_eq!(results[0].1, Outcome::Expired);
+    assert_eq!(store.get(&a.id().unwrap()).unwrap().state, State::Expired);
+}

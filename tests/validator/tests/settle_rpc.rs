@@ -623,3 +623,94 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
     assert_eq!(out.status.code(), Some(75));
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not be reached"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflict_expiry_and_a_missing_vault_each_get_their_outcome_over_json_rpc() {
+    let w = World::start().await;
+    let (m1, m2) = (
+        SigningKey::from_bytes(&[50; 32]),
+        SigningKey::from_bytes(&[51; 32]),
+    );
+    let (me1, me2) = (
+        Pubkey::new_from_array(m1.verifying_key().to_bytes()),
+        Pubkey::new_from_array(m2.verifying_key().to_bytes()),
+    );
+    w.fund(&me1, SOL).await;
+    w.fund(&me2, SOL).await;
+    let payer = w.payer(1, 5 * SOL).await;
+    let now = unix_now();
+
+    // The same nonce to two merchants: the second is a conflict.
+    let (t1, t2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = w.intent(&payer, me1, SOL / 10, 9, now);
+    let second = w.intent(&payer, me2, SOL / 10, 9, now);
+    let mut s1 = w.store(t1.path(), me1, &[&first], now);
+    let mut s2 = w.store(t2.path(), me2, &[&second], now);
+    let r1 = w
+        .engine(&m1)
+        .settle_all(&mut s1, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(matches!(r1[0].1, Outcome::Settled { .. }), "{r1:?}");
+    let r2 = w
+        .engine(&m2)
+        .settle_all(&mut s2, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r2[0].1, Outcome::Conflict);
+
+    // A payer who never opened a vault: refused, with the program's reason.
+    let stranger = SigningKey::from_bytes(&[7; 32]);
+    let t3 = tempfile::tempdir().unwrap();
+    let lost = w.intent(&stranger, me1, SOL / 10, 1, now);
+    let mut s3 = w.store(t3.path(), me1, &[&lost], now);
+    let r3 = w
+        .engine(&m1)
+        .settle_all(&mut s3, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(&r3[0].1, Outcome::Invalid { reason } if reason.contains("not a TOSS account")),
+        "{r3:?}"
+    );
+
+    // An intent that runs out of time before the merchant is online.
+    let mut short = w.intent(&payer, me1, SOL / 10, 10, now).intent;
+    short.expires_at = now + 3;
+    let short = toss_core::intent::sign(short, &payer).unwrap();
+    let t4 = tempfile::tempdir().unwrap();
+    let verifier = Verifier {
+        cluster: w.cluster,
+        program_id: w.v.program_id,
+        payee: me1,
+        limits: RiskLimits {
+            min_remaining_seconds: 0,
+            ..RiskLimits::default()
+        },
+    };
+    let accepted = verifier
+        .verify(
+            &short.to_bytes().unwrap(),
+            None,
+            now,
+            &MemoryLedger::default(),
+        )
+        .unwrap();
+    let mut s4 = open_store(t4.path());
+    s4.record_received(&accepted, i64::from(now)).unwrap();
+    // Wait until the cluster's own clock has passed the expiry.
+    for _ in 0..60 {
+        let slot = w.client.get_slot().await.unwrap();
+        if w.client.get_block_time(slot).await.unwrap_or(0) > i64::from(now) + 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let r4 = w
+        .engine(&m1)
+        .settle_all(&mut s4, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r4[0].1, Outcome::Expired);
+    assert_eq!(s4.get(&r4[0].0).unwrap().state, State::Expired);
+}
