@@ -15,6 +15,7 @@ pub mod home;
 pub mod intent;
 pub mod keyfile;
 pub mod logging;
+pub mod noise;
 pub mod nonce;
 pub mod settle;
 pub mod store;
