@@ -17,6 +17,7 @@ pub mod keyfile;
 pub mod logging;
 pub mod noise;
 pub mod nonce;
+pub mod request;
 pub mod settle;
 pub mod store;
 pub mod transport;
