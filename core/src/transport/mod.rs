@@ -1,4 +1,5 @@
 //! How payments cross between devices with no network: QR codes (shown on
 //! screen, scanned by a webcam), and later BLE and NFC.
 
+pub mod animated;
 pub mod qr;
