@@ -2,4 +2,5 @@
 //! screen, scanned by a webcam), and later BLE and NFC.
 
 pub mod animated;
+pub mod camera;
 pub mod qr;

@@ -107,7 +107,30 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
             Err(e) => last = QrError::Unreadable(e.to_string()),
         }
     }
-    Err(last)
+    // rqrr misses many noisy or unevenly lit codes that ZXing's detector
+    // (rxing) finds: the fallback.
+    match rxing::helpers::detect_in_luma(
+        pixels.clone(),
+        *width as u32,
+        *height as u32,
+        Some(rxing::BarcodeFormat::QR_CODE),
+    ) {
+        Ok(found) => Ok(payload_bytes(&found)),
+        Err(_) => Err(last),
+    }
+}
+
+/// The bytes a code carries: its byte-mode segments when it has them (a
+/// binary payload), else its text.
+fn payload_bytes(found: &rxing::RXingResult) -> Vec<u8> {
+    use rxing::{RXingResultMetadataType, RXingResultMetadataValue};
+    match found
+        .getRXingResultMetadata()
+        .get(&RXingResultMetadataType::BYTE_SEGMENTS)
+    {
+        Some(RXingResultMetadataValue::ByteSegments(segments)) => segments.concat(),
+        _ => found.getText().as_bytes().to_vec(),
+    }
 }
 
 #[cfg(test)]

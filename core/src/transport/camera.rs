@@ -1,0 +1,294 @@
+//! Scanning QR codes with a webcam (nokhwa), off the UI thread.
+//!
+//! Capture sits behind [`Capture`]; whatever yields frames (a real camera,
+//! or a test pushing synthetic frames) goes through the same path: the
+//! frame's format (YUYV, NV12, MJPEG, grey, RGB/BGR) is turned into
+//! 8-bit luma here, optionally mirrored (front cameras), then decoded
+//! ([`super::qr::decode`]). The scanner runs on its own thread and stops,
+//! releasing the camera, when its handle is dropped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+pub use nokhwa::Buffer;
+use nokhwa::utils::{CameraFormat, CameraIndex, RequestedFormat, RequestedFormatType};
+pub use nokhwa::utils::{FrameFormat, Resolution};
+
+use super::qr::{self, Luma, QrError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CameraError {
+    #[error("no camera was found; connect one, or scan from an image file")]
+    NoCamera,
+    #[error("the camera cannot be opened: permission denied (on Linux, join the video group)")]
+    PermissionDenied,
+    #[error("the camera is in use by another application; close it and try again")]
+    Busy,
+    #[error("the camera failed: {0}")]
+    Failed(String),
+    #[error("a {format} frame of {width}x{height} holds {len} bytes, which does not fit")]
+    BadFrame {
+        format: String,
+        width: u32,
+        height: u32,
+        len: usize,
+    },
+}
+
+impl From<nokhwa::NokhwaError> for CameraError {
+    fn from(e: nokhwa::NokhwaError) -> Self {
+        let text = e.to_string();
+        let lower = text.to_lowercase();
+        if lower.contains("permission denied") {
+            CameraError::PermissionDenied
+        } else if lower.contains("busy") {
+            CameraError::Busy
+        } else if lower.contains("no such file") || lower.contains("not found") {
+            CameraError::NoCamera
+        } else {
+            CameraError::Failed(text)
+        }
+    }
+}
+
+/// Something that yields camera frames.
+pub trait Capture {
+    fn frame(&mut self) -> Result<Buffer, CameraError>;
+}
+
+/// A camera the system offers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CameraInfo {
+    pub index: u32,
+    pub name: String,
+}
+
+/// The cameras present.
+pub fn cameras() -> Result<Vec<CameraInfo>, CameraError> {
+    let found = nokhwa::query(nokhwa::utils::ApiBackend::Auto)?;
+    Ok(found
+        .iter()
+        .filter_map(|c| match c.index() {
+            CameraIndex::Index(i) => Some(CameraInfo {
+                index: *i,
+                name: c.human_name(),
+            }),
+            CameraIndex::String(_) => None,
+        })
+        .collect())
+}
+
+/// An open webcam; closing happens on drop.
+pub struct Webcam(nokhwa::Camera);
+
+impl std::fmt::Debug for Webcam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webcam")
+            .field("name", &self.0.info().human_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Webcam {
+    /// Opens camera `index` near `resolution` (the highest frame rate at
+    /// the closest size), or at the highest resolution it offers.
+    pub fn open(index: u32, resolution: Option<Resolution>) -> Result<Self, CameraError> {
+        if cameras()?.is_empty() {
+            return Err(CameraError::NoCamera);
+        }
+        let request = match resolution {
+            Some(r) => RequestedFormatType::Closest(CameraFormat::new(r, FrameFormat::MJPEG, 30)),
+            None => RequestedFormatType::AbsoluteHighestResolution,
+        };
+        let mut camera = nokhwa::Camera::new(
+            CameraIndex::Index(index),
+            RequestedFormat::new::<nokhwa::pixel_format::LumaFormat>(request),
+        )?;
+        camera.open_stream()?;
+        Ok(Self(camera))
+    }
+}
+
+impl Capture for Webcam {
+    fn frame(&mut self) -> Result<Buffer, CameraError> {
+        Ok(self.0.frame()?)
+    }
+}
+
+impl Drop for Webcam {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.stop_stream() {
+            tracing::warn!(error = %e, "the camera did not stop cleanly");
+        }
+    }
+}
+
+/// A frame as 8-bit luma, mirrored left-right when `mirror`.
+pub fn luma(frame: &Buffer, mirror: bool) -> Result<Luma, CameraError> {
+    let Resolution {
+        width_x: w,
+        height_y: h,
+    } = frame.resolution();
+    let (width, height) = (w as usize, h as usize);
+    let data = frame.buffer();
+    let format = frame.source_frame_format();
+    let bad = || CameraError::BadFrame {
+        format: format.to_string(),
+        width: w,
+        height: h,
+        len: data.len(),
+    };
+    let pixels = width.checked_mul(height).ok_or_else(bad)?;
+    let mut out: Vec<u8> = match format {
+        FrameFormat::GRAY => data.get(..pixels).ok_or_else(bad)?.to_vec(),
+        // Y U Y V: every other byte is a luma sample.
+        FrameFormat::YUYV => data
+            .get(..pixels * 2)
+            .ok_or_else(bad)?
+            .iter()
+            .step_by(2)
+            .copied()
+            .collect(),
+        // The Y plane comes first.
+        FrameFormat::NV12 => data.get(..pixels).ok_or_else(bad)?.to_vec(),
+        FrameFormat::RAWRGB | FrameFormat::RAWBGR => {
+            let (r, b) = match format {
+                FrameFormat::RAWRGB => (0, 2),
+                _ => (2, 0),
+            };
+            data.get(..pixels * 3)
+                .ok_or_else(bad)?
+                .chunks_exact(3)
+                .map(|p| {
+                    let y = 299 * u32::from(p[r]) + 587 * u32::from(p[1]) + 114 * u32::from(p[b]);
+                    (y / 1000) as u8
+                })
+                .collect()
+        }
+        FrameFormat::MJPEG => {
+            use zune_jpeg::zune_core::bytestream::ZCursor;
+            use zune_jpeg::zune_core::colorspace::ColorSpace;
+            use zune_jpeg::zune_core::options::DecoderOptions;
+            let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::Luma);
+            let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(data), options);
+            let decoded = decoder
+                .decode()
+                .map_err(|e| CameraError::Failed(format!("a camera JPEG frame: {e}")))?;
+            if decoded.len() != pixels {
+                return Err(bad());
+            }
+            decoded
+        }
+    };
+    if mirror {
+        for row in out.chunks_exact_mut(width) {
+            row.reverse();
+        }
+    }
+    Ok(Luma {
+        width,
+        height,
+        pixels: out,
+    })
+}
+
+/// What the scanner reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scan {
+    /// A code's content.
+    Code(Vec<u8>),
+    /// A frame was read and nothing decoded in it (the UI's preview tick).
+    Frame { width: usize, height: usize },
+    /// The camera failed; the scanner has stopped.
+    Failed(CameraError),
+}
+
+/// A scanner running on its own thread.
+#[derive(Debug)]
+pub struct Scanner {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    events: mpsc::Receiver<Scan>,
+}
+
+impl Scanner {
+    /// Opens the capture with `open` on the scanner's own thread (a
+    /// camera handle cannot move between threads), then reads and decodes
+    /// frames until the scanner is dropped.
+    pub fn start<C, F>(open: F, mirror: bool) -> Self
+    where
+        C: Capture,
+        F: FnOnce() -> Result<C, CameraError> + Send + 'static,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, events) = mpsc::sync_channel(16);
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut capture = match open() {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Scan::Failed(e));
+                    return;
+                }
+            };
+            while !flag.load(Ordering::Relaxed) {
+                let event = match capture.frame().and_then(|f| luma(&f, mirror)) {
+                    Err(e) => {
+                        let _ = tx.send(Scan::Failed(e));
+                        return;
+                    }
+                    Ok(image) => match qr::decode(&image) {
+                        Ok(code) => Scan::Code(code),
+                        Err(_) => Scan::Frame {
+                            width: image.width,
+                            height: image.height,
+                        },
+                    },
+                };
+                if tx.send(event).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+            events,
+        }
+    }
+
+    /// The next report, waiting for it.
+    pub fn next(&self) -> Option<Scan> {
+        self.events.recv().ok()
+    }
+}
+
+impl Drop for Scanner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Unblock a sender waiting on a full channel, then wait: the
+        // capture (and the camera) is released when the thread ends.
+        while self.events.try_recv().is_ok() {}
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Decodes a code from an image file (PNG, JPEG...).
+pub fn scan_file(path: &std::path::Path) -> Result<Vec<u8>, QrError> {
+    let image = image::open(path)
+        .map_err(|e| QrError::Unreadable(format!("{}: {e}", path.display())))?
+        .into_luma8();
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    qr::decode(&Luma {
+        width,
+        height,
+        pixels: image.into_raw(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
