@@ -154,7 +154,13 @@ impl Receiver {
     /// UR part. A bad part is refused without losing the parts before it.
     pub fn receive(&mut self, code: &[u8]) -> Result<Received, AnimatedError> {
         let text = match std::str::from_utf8(code) {
-            Ok(t) if t.len() >= 3 && t[..3].eq_ignore_ascii_case("ur:") => t.to_ascii_lowercase(),
+            Ok(t)
+                if t.as_bytes()
+                    .get(..3)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"ur:")) =>
+            {
+                t.to_ascii_lowercase()
+            }
             _ => {
                 return Ok(Received::Complete {
                     payload: code.to_vec(),
@@ -298,6 +304,24 @@ mod tests {
             Sender::new(&data, 5).unwrap_err(),
             AnimatedError::FragmentSize(5)
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+        ))]
+
+        /// Whatever a camera reads, the receiver answers without panicking.
+        #[test]
+        fn the_receiver_never_panics(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            part in "(ur|UR):(toss-payment|x)/[0-9]{0,4}-?[0-9]{0,5}/[a-z]{0,80}",
+        ) {
+            let mut r = Receiver::default();
+            let _ = r.receive(&bytes);
+            let _ = r.receive(part.as_bytes());
+            let _ = unwrap(&bytes);
+        }
     }
 
     #[test]

@@ -1,0 +1,82 @@
+//! Transport speed targets (issue: Noise and QR): decoding a 1080p camera
+//! frame holding a 1 KB QR code (target: 30 ms median, release), a Noise
+//! IK handshake (1 ms) and Noise transport throughput (500 MiB/s).
+//!
+//! ```text
+//! cargo bench -p toss-core --bench transport
+//! ```
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use toss_core::noise::{Handshake, StaticKey, prologue};
+use toss_core::transport::camera::{self, Buffer, FrameFormat, Resolution};
+use toss_core::transport::qr;
+use zeroize::Zeroizing;
+
+/// A 1920x1080 YUYV frame with a 1 KB code in the middle, on grey.
+fn frame_1080p() -> Buffer {
+    let payload: Vec<u8> = (0..1024u32).map(|i| (i * 31 % 251) as u8).collect();
+    let code = qr::bitmap(&payload, 5).unwrap_or_else(|e| panic!("{e}"));
+    let (w, h) = (1920usize, 1080usize);
+    let mut luma = vec![180u8; w * h];
+    let (x0, y0) = ((w - code.width) / 2, (h - code.height) / 2);
+    for y in 0..code.height {
+        let row = &code.pixels[y * code.width..(y + 1) * code.width];
+        luma[(y0 + y) * w + x0..(y0 + y) * w + x0 + code.width].copy_from_slice(row);
+    }
+    let yuyv: Vec<u8> = luma.iter().flat_map(|y| [*y, 128]).collect();
+    Buffer::new(
+        Resolution::new(w as u32, h as u32),
+        &yuyv,
+        FrameFormat::YUYV,
+    )
+}
+
+fn qr_decode(c: &mut Criterion) {
+    let frame = frame_1080p();
+    c.bench_function("decode a 1080p YUYV frame holding a 1 KB QR code", |b| {
+        b.iter(|| {
+            let l = camera::luma(&frame, false).unwrap_or_else(|e| panic!("{e}"));
+            qr::decode(&l).unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
+}
+
+fn noise(c: &mut Criterion) {
+    let (payer, till) = (
+        StaticKey::from_secret(Zeroizing::new([1; 32])),
+        StaticKey::from_secret(Zeroizing::new([2; 32])),
+    );
+    let p = prologue(&[9; 32]);
+    let handshake = || {
+        let mut a =
+            Handshake::ik_initiator(&payer, &till.public(), &p).unwrap_or_else(|e| panic!("{e}"));
+        let mut b = Handshake::ik_responder(&till, &p).unwrap_or_else(|e| panic!("{e}"));
+        let m1 = a.write(&[]).unwrap_or_else(|e| panic!("{e}"));
+        b.read(&m1).unwrap_or_else(|e| panic!("{e}"));
+        let m2 = b.write(&[]).unwrap_or_else(|e| panic!("{e}"));
+        a.read(&m2).unwrap_or_else(|e| panic!("{e}"));
+        (
+            a.finish().unwrap_or_else(|e| panic!("{e}")),
+            b.finish().unwrap_or_else(|e| panic!("{e}")),
+        )
+    };
+    c.bench_function("Noise IK handshake, both sides", |b| b.iter(handshake));
+
+    let (mut a, mut b) = handshake();
+    let message = vec![0x42u8; 1 << 20];
+    let mut g = c.benchmark_group("Noise transport");
+    g.throughput(Throughput::Bytes(message.len() as u64));
+    g.bench_function("seal and open 1 MiB", |bench| {
+        bench.iter(|| {
+            let mut out = None;
+            for frame in a.seal(&message).unwrap_or_else(|e| panic!("{e}")) {
+                out = b.open(&frame).unwrap_or_else(|e| panic!("{e}"));
+            }
+            out
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, qr_decode, noise);
+criterion_main!(benches);
