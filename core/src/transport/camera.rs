@@ -194,13 +194,38 @@ pub fn luma(frame: &Buffer, mirror: bool) -> Result<Luma, CameraError> {
     })
 }
 
+/// How often the scanner hands the UI a preview frame (5 per second).
+pub const PREVIEW_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// Width of a preview frame.
+const PREVIEW_WIDTH: usize = 320;
+
+/// A copy at most [`PREVIEW_WIDTH`] wide (nearest pixel): enough to aim.
+pub fn preview(image: &Luma) -> Luma {
+    let step = image.width.div_ceil(PREVIEW_WIDTH).max(1);
+    let (width, height) = (image.width / step, image.height / step);
+    let pixels = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .map(|(x, y)| image.pixels[y * step * image.width + x * step])
+        .collect();
+    Luma {
+        width,
+        height,
+        pixels,
+    }
+}
+
 /// What the scanner reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scan {
     /// A code's content.
     Code(Vec<u8>),
-    /// A frame was read and nothing decoded in it (the UI's preview tick).
-    Frame { width: usize, height: usize },
+    /// A frame was read and nothing decoded in it; every
+    /// [`PREVIEW_EVERY`] it carries a small copy for the UI's live preview.
+    Frame {
+        width: usize,
+        height: usize,
+        preview: Option<Luma>,
+    },
     /// The camera failed; the scanner has stopped.
     Failed(CameraError),
 }
@@ -233,6 +258,7 @@ impl Scanner {
                     return;
                 }
             };
+            let mut last_preview: Option<std::time::Instant> = None;
             while !flag.load(Ordering::Relaxed) {
                 let event = match capture.frame().and_then(|f| luma(&f, mirror)) {
                     Err(e) => {
@@ -241,10 +267,17 @@ impl Scanner {
                     }
                     Ok(image) => match qr::decode(&image) {
                         Ok(code) => Scan::Code(code),
-                        Err(_) => Scan::Frame {
-                            width: image.width,
-                            height: image.height,
-                        },
+                        Err(_) => {
+                            let due = last_preview.is_none_or(|t| t.elapsed() >= PREVIEW_EVERY);
+                            if due {
+                                last_preview = Some(std::time::Instant::now());
+                            }
+                            Scan::Frame {
+                                width: image.width,
+                                height: image.height,
+                                preview: due.then(|| preview(&image)),
+                            }
+                        }
                     },
                 };
                 if tx.send(event).is_err() {

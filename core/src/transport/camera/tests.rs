@@ -103,6 +103,20 @@ fn scaled_rotated_noisy_dim_and_mirrored_frames_decode() {
 }
 
 #[test]
+fn previews_are_small_copies() {
+    let big = Luma {
+        width: 1920,
+        height: 1080,
+        pixels: (0..1920 * 1080).map(|i| (i % 251) as u8).collect(),
+    };
+    let p = preview(&big);
+    assert_eq!((p.width, p.height), (320, 180));
+    assert_eq!(p.pixels[0], big.pixels[0]);
+    assert_eq!(p.pixels[1], big.pixels[6]);
+    assert_eq!(p.pixels[320], big.pixels[6 * 1920]);
+}
+
+#[test]
 fn a_frame_shorter_than_its_size_is_refused() {
     let image = code(2);
     let short = Buffer::new(res(&image), &image.pixels[..100], FrameFormat::YUYV);
@@ -166,13 +180,14 @@ fn the_scanner_decodes_off_thread_and_releases_the_camera_when_dropped() {
         },
         false,
     );
-    assert_eq!(
-        scanner.next(),
+    match scanner.next() {
         Some(Scan::Frame {
             width: 64,
-            height: 64
-        })
-    );
+            height: 64,
+            preview: Some(p),
+        }) => assert_eq!((p.width, p.height, p.pixels.len()), (64, 64, 64 * 64)),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(scanner.next(), Some(Scan::Code(payload())));
     drop(scanner);
     assert!(released.load(Ordering::SeqCst), "the capture was released");
