@@ -9,6 +9,7 @@ mod intent_cmd;
 mod keys;
 mod nonce_cmd;
 mod online;
+mod qr_cmd;
 mod settle_cmd;
 mod vault_cmd;
 mod wallet_cmd;
@@ -54,6 +55,10 @@ enum Command {
         #[command(subcommand)]
         command: intent_cmd::IntentCommand,
     },
+    /// Make a payment request (Solana Pay URL and QR code) for a till.
+    Request(qr_cmd::RequestArgs),
+    /// Read a QR code from an image file: a payment request or an intent.
+    Scan { file: std::path::PathBuf },
     /// Submit waiting intents to the cluster now.
     Settle(settle_cmd::SettleArgs),
     /// The on-chain vault offline intents draw on.
@@ -206,6 +211,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let (home, config, _log) = open_configured(cli)?;
             intent_cmd::run(command, &home, &config, cli.json)?;
         }
+        Command::Request(a) => {
+            let (home, _log) = open_home(cli)?;
+            qr_cmd::request(a, &home, cli.json)?;
+        }
+        Command::Scan { file } => qr_cmd::scan(file, cli.json)?,
         Command::Settle(a) => {
             let (home, config, _log) = open_configured(cli)?;
             settle_cmd::run(a, &home, &config, cli.json)?;

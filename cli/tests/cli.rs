@@ -308,3 +308,57 @@ fn intent_errors_have_script_friendly_exit_codes() {
     assert_eq!(missing_key.status.code(), Some(1));
     assert!(text(&missing_key.stderr).contains("cannot read keypair file"));
 }
+
+#[test]
+fn a_payment_request_is_made_as_a_qr_image_and_scanned_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("request.png");
+    let payee = "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN";
+    let out = toss(
+        tmp.path(),
+        &[
+            "--json",
+            "request",
+            "--to",
+            payee,
+            "--amount",
+            "1.5",
+            "--label",
+            "Till 1",
+            "--png",
+            png.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let url = made["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("solana:{payee}?amount=1.5&reference=")),
+        "{url}"
+    );
+    assert!(url.contains("label=Till%201"), "{url}");
+
+    let out = toss(tmp.path(), &["--json", "scan", png.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["kind"], "payment-request");
+    assert_eq!(seen["request"], made["request"]);
+
+    // Bad input: an amount with too many decimals, an image with no code.
+    let out = toss(
+        tmp.path(),
+        &["request", "--to", payee, "--amount", "0.0000000001"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let blank = tmp.path().join("blank.png");
+    std::fs::write(&blank, b"not an image").unwrap();
+    let out = toss(tmp.path(), &["scan", blank.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot read the image"),
+        "{}",
+        text(&out.stderr)
+    );
+}

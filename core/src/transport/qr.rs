@@ -16,6 +16,8 @@ pub enum QrError {
     NotFound,
     #[error("a QR code was found but could not be read ({0}); hold it steadier or closer")]
     Unreadable(String),
+    #[error("cannot read the image {0}")]
+    Image(String),
     #[error("the image is {width}x{height} but holds {len} bytes of pixels")]
     BadFrame {
         width: usize,

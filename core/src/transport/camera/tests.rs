@@ -235,6 +235,6 @@ fn an_image_file_scans() {
     assert_eq!(scan_file(&path).unwrap(), payload());
     assert!(matches!(
         scan_file(&tmp.path().join("missing.png")),
-        Err(QrError::Unreadable(_))
+        Err(QrError::Image(_))
     ));
 }

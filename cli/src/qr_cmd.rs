@@ -1,0 +1,149 @@
+//! `toss request` (a till's payment request as a Solana Pay URL and QR
+//! code) and `toss scan` (read a QR code from an image file).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::json;
+use toss_core::address::Address;
+use toss_core::amount::{self, SOL_DECIMALS};
+use toss_core::home::Home;
+use toss_core::intent::durable;
+use toss_core::request::PaymentRequest;
+use toss_core::transport::{camera, qr};
+
+use crate::Failure;
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Who is paid: a wallet address; this wallet's only account when absent.
+    #[arg(long)]
+    to: Option<Address>,
+    /// Amount in SOL (or in the mint's units); any amount when absent.
+    #[arg(long)]
+    amount: Option<String>,
+    /// Token mint; SOL when absent.
+    #[arg(long)]
+    mint: Option<Address>,
+    /// Decimals of the mint (needed with --mint and --amount).
+    #[arg(long)]
+    decimals: Option<u8>,
+    #[arg(long)]
+    label: Option<String>,
+    #[arg(long)]
+    message: Option<String>,
+    #[arg(long)]
+    memo: Option<String>,
+    /// Solana Pay reference key (a fresh random one when absent).
+    #[arg(long)]
+    reference: Option<Address>,
+    /// Say that this till accepts offline intents (adds this wallet's Noise key).
+    #[arg(long)]
+    offline: bool,
+    /// Also write the QR code as SVG here.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Also write the QR code as a PNG image here.
+    #[arg(long)]
+    png: Option<PathBuf>,
+}
+
+pub fn request(a: &RequestArgs, home: &Home, json_out: bool) -> Result<(), Failure> {
+    let recipient = match a.to {
+        Some(to) => to.into(),
+        None => match toss_core::wallet::AccountIndex::load(home)?.accounts() {
+            [only] => only.pubkey(),
+            _ => return Err(Failure::usage("name who is paid with --to")),
+        },
+    };
+    let mut r = PaymentRequest::new(recipient);
+    if let Some(value) = &a.amount {
+        let decimals = match (a.mint, a.decimals) {
+            (None, _) => SOL_DECIMALS,
+            (Some(_), Some(d)) => d,
+            (Some(_), None) => return Err(Failure::usage("--mint needs --decimals")),
+        };
+        amount::parse(value, decimals)?;
+        r.amount = Some(value.clone());
+    }
+    r.spl_token = a.mint.map(Into::into);
+    r.references = vec![match a.reference {
+        Some(k) => k.into(),
+        None => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| Failure::general(format!("no randomness for a reference: {e}")))?;
+            solana_program::pubkey::Pubkey::new_from_array(bytes)
+        }
+    }];
+    r.label = a.label.clone();
+    r.message = a.message.clone();
+    r.memo = a.memo.clone();
+    if a.offline {
+        let vault = toss_core::vault::Vault::open(home)?;
+        let noise = toss_core::noise::StaticKey::from_secret(vault.service_secret("noise")?);
+        r.noise_key = Some(noise.public());
+        r.offline = true;
+    }
+    let url = r.to_url();
+    if let Some(path) = &a.svg {
+        write(path, qr::svg(url.as_bytes())?.as_bytes())?;
+    }
+    if let Some(path) = &a.png {
+        let image = qr::bitmap(url.as_bytes(), 8)?;
+        image::GrayImage::from_raw(image.width as u32, image.height as u32, image.pixels)
+            .ok_or_else(|| Failure::general("cannot build the image"))?
+            .save(path)
+            .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if json_out {
+        println!("{}", json!({ "url": url, "request": r }));
+    } else {
+        print!("{}", qr::terminal(url.as_bytes())?);
+        println!("{url}");
+    }
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Reads the QR code in an image and says what it is.
+pub fn scan(file: &Path, json_out: bool) -> Result<(), Failure> {
+    let code = camera::scan_file(file)?;
+    let text = std::str::from_utf8(&code).ok();
+    let view = if let Some(r) = text.and_then(|t| PaymentRequest::parse(t).ok()) {
+        json!({ "kind": "payment-request", "request": r })
+    } else if let Ok((signed, tx)) = durable::split(&code) {
+        json!({
+            "kind": "intent",
+            "id": hex::encode(signed.id()?),
+            "payer": signed.intent.payer.to_string(),
+            "payee": signed.intent.payee.to_string(),
+            "amount": signed.intent.amount,
+            "durable": tx.is_some(),
+            "hex": hex::encode(&code),
+        })
+    } else if let Some(t) = text.filter(|t| t.starts_with("solana:")) {
+        // A Solana URL that breaks a rule: say which.
+        return Err(Failure::general(format!(
+            "{t}: {}",
+            PaymentRequest::parse(t)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        )));
+    } else {
+        json!({ "kind": "unknown", "text": text, "hex": hex::encode(&code) })
+    };
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else if let Some(map) = view.as_object() {
+        for (k, v) in map {
+            println!("{k:<8} {v}");
+        }
+    }
+    Ok(())
+}
