@@ -2,14 +2,15 @@
 # Sourced, not run.
 
 # What building the app needs on Debian 12 / Ubuntu 22.04+ (Tauri 2 on WebKitGTK 4.1).
+# libclang-dev/clang: bindgen, for the camera's V4L2 bindings (nokhwa).
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev)
+  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev libclang-dev clang)
 # What the test suite adds: a virtual X server, WebKit's WebDriver, tools for screenshots,
 # a real Secret Service (gnome-keyring on a private bus) and kernel keyring for the vault,
 # and for the local validator: libclang (RocksDB bindings) and a private network
 # namespace (iproute2, unshare).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick dbus gnome-keyring keyutils
-  iproute2 util-linux libclang-dev clang)
+  iproute2 util-linux)
 
 # One persistent target directory outside the clone keeps warm builds (and CI) fast.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/toss-desktop/target}"
