@@ -247,23 +247,32 @@ pub enum SendError {
     Refused(TransactionError),
 }
 
-impl From<TransactionError> for SendError {
-    fn from(e: TransactionError) -> Self {
-        match program_error(&e) {
-            Some(code) => match TossError::from_code(code) {
-                Some(toss) => SendError::Program(toss),
-                None => SendError::Refused(e),
-            },
-            None => SendError::Refused(e),
+/// The TOSS program's error code, when instruction `toss_ix` (the one
+/// that calls it) is the one that failed: a custom code from any other
+/// program (the system program, the signature precompile) means something
+/// else entirely.
+pub(crate) fn program_error(e: &TransactionError, toss_ix: usize) -> Option<u32> {
+    match e {
+        TransactionError::InstructionError(i, InstructionError::Custom(code))
+            if usize::from(*i) == toss_ix =>
+        {
+            Some(*code)
         }
+        _ => None,
     }
 }
 
-/// The custom error code a refused transaction carries, if any.
-pub(crate) fn program_error(e: &TransactionError) -> Option<u32> {
-    match e {
-        TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(*code),
-        _ => None,
+/// A refusal explained: the TOSS program's reason when `ixs[i]` called
+/// `toss_program` and failed.
+fn refusal(e: TransactionError, ixs: &[Instruction], toss_program: Option<&Pubkey>) -> SendError {
+    let toss = ixs
+        .iter()
+        .position(|ix| Some(&ix.program_id) == toss_program)
+        .and_then(|i| program_error(&e, i))
+        .and_then(TossError::from_code);
+    match toss {
+        Some(code) => SendError::Program(code),
+        None => SendError::Refused(e),
     }
 }
 
@@ -368,13 +377,16 @@ pub async fn submit_presigned<C: Chain>(
     }
 }
 
-/// [`send_once`] with the refusal explained.
+/// [`send_once`] with the refusal explained (in the TOSS program's terms
+/// when `toss_program`'s instruction failed).
 pub async fn send<C: Chain>(
     chain: &C,
     backoff: Backoff,
     ixs: &[Instruction],
     signers: &[&Keypair],
-    on_retry: &mut dyn FnMut(Duration, &str),
+    toss_program: Option<&Pubkey>,
 ) -> Result<String, SendError> {
-    Ok(send_once(chain, backoff, ixs, signers, on_retry).await??)
+    send_once(chain, backoff, ixs, signers, &mut |_, _| {})
+        .await?
+        .map_err(|e| refusal(e, ixs, toss_program))
 }

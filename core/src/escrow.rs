@@ -131,7 +131,14 @@ impl<C: Chain> Escrow<'_, C> {
         owner: &Keypair,
         ix: solana_program::instruction::Instruction,
     ) -> Result<String, EscrowError> {
-        Ok(send(self.chain, self.backoff, &[ix], &[owner], &mut |_, _| {}).await?)
+        Ok(send(
+            self.chain,
+            self.backoff,
+            &[ix],
+            &[owner],
+            Some(&self.program_id),
+        )
+        .await?)
     }
 
     /// Reads the vault from chain and keeps the snapshot for offline use.

@@ -148,14 +148,7 @@ impl<C: Chain> Pool<'_, C> {
             chosen.push((address, seed));
         }
         for chunk in ixs.chunks(2 * PER_TRANSACTION) {
-            send(
-                self.chain,
-                self.backoff,
-                chunk,
-                &[authority],
-                &mut |_, _| {},
-            )
-            .await?;
+            send(self.chain, self.backoff, chunk, &[authority], None).await?;
         }
         let mut out = Vec::new();
         for (address, seed) in chosen {
@@ -244,18 +237,22 @@ impl<C: Chain> Pool<'_, C> {
             }
         }
         if !stale.is_empty() {
+            let mut advanced = false;
             for chunk in stale.chunks(PER_TRANSACTION * 2) {
-                send(
-                    self.chain,
-                    self.backoff,
-                    chunk,
-                    &[authority],
-                    &mut |_, _| {},
-                )
-                .await?;
+                match send(self.chain, self.backoff, chunk, &[authority], None).await {
+                    Ok(_) => advanced = true,
+                    // A nonce cannot advance twice within one blockhash:
+                    // these stay `used` until a later refresh advances them.
+                    Err(SendError::Refused(e)) => {
+                        tracing::warn!(error = %e, "nonce accounts not advanced yet")
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
-            // Read the advanced values.
-            return Box::pin(self.refresh(store, authority, now)).await;
+            if advanced {
+                // Read the advanced values.
+                return Box::pin(self.refresh(store, authority, now)).await;
+            }
         }
         Ok(store.nonces(&authority.pubkey(), Some(&cluster))?)
     }
@@ -283,14 +280,7 @@ impl<C: Chain> Pool<'_, C> {
         let lamports = record.lamports;
         if record.state != NonceState::Closed {
             let ix = system::withdraw_nonce_account(address, &authority.pubkey(), to, lamports);
-            send(
-                self.chain,
-                self.backoff,
-                &[ix],
-                &[authority],
-                &mut |_, _| {},
-            )
-            .await?;
+            send(self.chain, self.backoff, &[ix], &[authority], None).await?;
         }
         record.state = NonceState::Closed;
         record.updated_at = now;

@@ -90,6 +90,8 @@ pub enum RequestError {
     BadNoiseKey(String),
     #[error("toss-offline must be 0 or 1, not {0:?}")]
     BadOffline(String),
+    #[error("toss-key needs a reference: the secure session is bound to it")]
+    NoReference,
 }
 
 fn address(field: &'static str, value: &str) -> Result<Pubkey, RequestError> {
@@ -116,6 +118,9 @@ fn decode(field: &str, raw: &str) -> Result<String, RequestError> {
         match bytes[i] {
             b'%' => {
                 let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return Err(bad());
+                }
                 let text = std::str::from_utf8(hex).map_err(|_| bad())?;
                 out.push(u8::from_str_radix(text, 16).map_err(|_| bad())?);
                 i += 3;
@@ -233,6 +238,9 @@ impl PaymentRequest {
                 }
                 _ => {} // other parameters are for other wallets
             }
+        }
+        if r.noise_key.is_some() && r.references.is_empty() {
+            return Err(RequestError::NoReference);
         }
         Ok(r)
     }

@@ -410,7 +410,7 @@ impl<C: Chain> Engine<C> {
                     queue.push(b);
                     queue.push(a);
                 }
-                Err(e) => out.push((&part[0], classify(e))),
+                Err(e) => out.push((&part[0], classify(e, SETTLE_IX))),
             }
         }
         Ok(out)
@@ -454,7 +454,7 @@ impl<C: Chain> Engine<C> {
                     // An earlier attempt may have run and failed (its answer
                     // lost): its own error is the outcome.
                     None => match self.chain.signature_status(&tx.signatures[0]).await {
-                        Ok(Some(Err(e))) => classify(e),
+                        Ok(Some(Err(e))) => classify(e, SETTLE_DURABLE_IX),
                         _ => Outcome::Invalid {
                             reason: "the payer's durable nonce advanced before this intent settled"
                                 .into(),
@@ -462,7 +462,7 @@ impl<C: Chain> Engine<C> {
                     },
                 }
             }
-            Err(e) => classify(e),
+            Err(e) => classify(e, SETTLE_DURABLE_IX),
         })
     }
 }
@@ -543,9 +543,14 @@ fn retry_events(progress: &mut dyn FnMut(Progress)) -> impl FnMut(Duration, &str
     }
 }
 
+/// Where the TOSS instruction sits: after the signature check in a vault
+/// settlement, after the nonce advance and the check in a durable one.
+const SETTLE_IX: usize = 1;
+const SETTLE_DURABLE_IX: usize = 2;
+
 /// The outcome of a refused transaction holding a single intent.
-fn classify(e: TransactionError) -> Outcome {
-    match program_error(&e) {
+fn classify(e: TransactionError, toss_ix: usize) -> Outcome {
+    match program_error(&e, toss_ix) {
         Some(code) => Outcome::from_program(code),
         None => Outcome::Invalid {
             reason: e.to_string(),

@@ -119,6 +119,15 @@ fn each_broken_rule_says_which() {
         p(&format!("solana:{WALLET}?toss-offline=yes")),
         Err(E::BadOffline("yes".into()))
     );
+    assert_eq!(
+        p(&format!("solana:{WALLET}?label=%+A")),
+        Err(E::BadEncoding("label".into()))
+    );
+    let key = bs58::encode([7u8; 32]).into_string();
+    assert_eq!(
+        p(&format!("solana:{WALLET}?toss-key={key}")),
+        Err(E::NoReference)
+    );
 }
 
 /// Cases per property: 100,000 unless PROPTEST_CASES says otherwise.
@@ -168,6 +177,9 @@ proptest! {
         r.label = label;
         r.memo = memo;
         r.noise_key = noise;
+        if noise.is_some() && r.references.is_empty() {
+            r.references.push(recipient); // a Noise key needs a reference
+        }
         r.offline = offline;
         prop_assert_eq!(PaymentRequest::parse(&r.to_url()).unwrap(), r);
     }

@@ -16,14 +16,15 @@
 pub const UR_TYPE: &str = "toss-payment";
 /// Fragments a message may be split into.
 pub const MAX_PARTS: usize = 1_000;
-/// Characters in one part, at most what a version-40 QR holds.
-const MAX_PART_CHARS: usize = 4_296;
+/// Characters in one part: at most what a version-40 code holds in
+/// alphanumeric mode at the error correction TOSS uses (M).
+const MAX_PART_CHARS: usize = 3_391;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnimatedError {
     #[error("nothing to send")]
     Empty,
-    #[error("fragment size must be between 10 and 2,000 bytes, not {0}")]
+    #[error("fragment size must be between 10 and 1,500 bytes, not {0}")]
     FragmentSize(usize),
     #[error("this code is not part of a TOSS payment ({0})")]
     NotOurs(String),
@@ -97,7 +98,7 @@ impl Sender {
         if payload.is_empty() {
             return Err(AnimatedError::Empty);
         }
-        if !(10..=2_000).contains(&fragment) {
+        if !(10..=1_500).contains(&fragment) {
             return Err(AnimatedError::FragmentSize(fragment));
         }
         let encoder = ur::Encoder::new(&wrap(payload), fragment, UR_TYPE)

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 pub use nokhwa::Buffer;
-use nokhwa::utils::{CameraFormat, CameraIndex, RequestedFormat, RequestedFormatType};
+use nokhwa::utils::{CameraIndex, RequestedFormat, RequestedFormatType};
 pub use nokhwa::utils::{FrameFormat, Resolution};
 
 use super::qr::{self, Luma, QrError};
@@ -92,14 +92,14 @@ impl std::fmt::Debug for Webcam {
 }
 
 impl Webcam {
-    /// Opens camera `index` near `resolution` (the highest frame rate at
-    /// the closest size), or at the highest resolution it offers.
+    /// Opens camera `index` at `resolution` (its highest frame rate
+    /// there), or at the highest resolution it offers.
     pub fn open(index: u32, resolution: Option<Resolution>) -> Result<Self, CameraError> {
         if cameras()?.is_empty() {
             return Err(CameraError::NoCamera);
         }
         let request = match resolution {
-            Some(r) => RequestedFormatType::Closest(CameraFormat::new(r, FrameFormat::MJPEG, 30)),
+            Some(r) => RequestedFormatType::HighestResolution(r),
             None => RequestedFormatType::AbsoluteHighestResolution,
         };
         let mut camera = nokhwa::Camera::new(
@@ -140,7 +140,10 @@ pub fn luma(frame: &Buffer, mirror: bool) -> Result<Luma, CameraError> {
         height: h,
         len: data.len(),
     };
-    let pixels = width.checked_mul(height).ok_or_else(bad)?;
+    let pixels = width
+        .checked_mul(height)
+        .filter(|n| *n > 0)
+        .ok_or_else(bad)?;
     let mut out: Vec<u8> = match format {
         FrameFormat::GRAY => data.get(..pixels).ok_or_else(bad)?.to_vec(),
         // Y U Y V: every other byte is a luma sample.

@@ -2,5 +2,6 @@
 //! screen, scanned by a webcam), and later BLE and NFC.
 
 pub mod animated;
+#[cfg(feature = "camera")]
 pub mod camera;
 pub mod qr;

@@ -35,9 +35,22 @@ pub struct Luma {
     pub pixels: Vec<u8>,
 }
 
+/// Text (URLs, UR parts) in the densest mix of modes; anything else in
+/// byte mode only, so every decoder hands back exactly the bytes (a
+/// numeric run inside binary data would otherwise become its own segment).
 fn code(payload: &[u8]) -> Result<QrCode, QrError> {
-    QrCode::with_error_correction_level(payload, EcLevel::M)
-        .map_err(|_| QrError::TooLong(payload.len()))
+    let too_long = || QrError::TooLong(payload.len());
+    if payload.is_ascii() {
+        return QrCode::with_error_correction_level(payload, EcLevel::M).map_err(|_| too_long());
+    }
+    (1..=40)
+        .find_map(|v| {
+            let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(v));
+            bits.push_byte_data(payload).ok()?;
+            bits.push_terminator(EcLevel::M).ok()?;
+            QrCode::with_bits(bits, EcLevel::M).ok()
+        })
+        .ok_or_else(too_long)
 }
 
 /// The code as SVG: vector, so it stays crisp at any size.
@@ -50,8 +63,8 @@ pub fn svg(payload: &[u8]) -> Result<String, QrError> {
 }
 
 /// The code drawn with Unicode half blocks, two modules per character
-/// cell vertically, for a terminal (dark text on a light background or the
-/// reverse both scan: the quiet zone is drawn).
+/// cell vertically, for a terminal with light text on a dark background
+/// (the usual terminal look); the quiet zone is drawn.
 pub fn terminal(payload: &[u8]) -> Result<String, QrError> {
     Ok(code(payload)?
         .render::<unicode::Dense1x2>()
@@ -122,16 +135,21 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
     }
 }
 
-/// The bytes a code carries: its byte-mode segments when it has them (a
-/// binary payload), else its text.
+/// The bytes a code carries. Text codes (ASCII, any mix of modes) are
+/// their text; anything else was written in byte mode alone (`code`), so
+/// its byte segment is exactly the payload.
 fn payload_bytes(found: &rxing::RXingResult) -> Vec<u8> {
     use rxing::{RXingResultMetadataType, RXingResultMetadataValue};
+    let text = found.getText();
+    if text.is_ascii() {
+        return text.as_bytes().to_vec();
+    }
     match found
         .getRXingResultMetadata()
         .get(&RXingResultMetadataType::BYTE_SEGMENTS)
     {
         Some(RXingResultMetadataValue::ByteSegments(segments)) => segments.concat(),
-        _ => found.getText().as_bytes().to_vec(),
+        _ => text.as_bytes().to_vec(),
     }
 }
 
