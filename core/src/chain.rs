@@ -317,7 +317,7 @@ pub async fn send_once<C: Chain>(
             }
             let mut spent = None;
             loop {
-                let blockhash = fresh_blockhash(chain, spent).await?;
+                let blockhash = next_blockhash(chain, spent).await?;
                 let tx =
                     Transaction::new_signed_with_payer(ixs, payer.as_ref(), signers, blockhash);
                 let signature = tx.signatures[0].to_string();
@@ -349,7 +349,10 @@ pub async fn send_once<C: Chain>(
 
 /// The latest blockhash, once it differs from `spent` (polled for up to
 /// about 20 s: a cluster makes a new one every slot).
-async fn fresh_blockhash<C: Chain>(chain: &C, spent: Option<Hash>) -> Result<Hash, ChainError> {
+pub(crate) async fn next_blockhash<C: Chain>(
+    chain: &C,
+    spent: Option<Hash>,
+) -> Result<Hash, ChainError> {
     for _ in 0..100 {
         let blockhash = chain.latest_blockhash().await?;
         if Some(blockhash) != spent {

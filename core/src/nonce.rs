@@ -18,7 +18,9 @@ use solana_signer::Signer;
 use solana_system_interface::instruction as system;
 use toss_program::intent::DurableNonce;
 
-use crate::chain::{Backoff, Chain, ChainError, SendError, Unreachable, retrying, send};
+use crate::chain::{
+    Backoff, Chain, ChainError, SendError, Unreachable, next_blockhash, retrying, send,
+};
 use crate::store::{NonceRecord, NonceState, Store, StoreError};
 
 /// Size of a nonce account's data.
@@ -280,7 +282,19 @@ impl<C: Chain> Pool<'_, C> {
         let lamports = record.lamports;
         if record.state != NonceState::Closed {
             let ix = system::withdraw_nonce_account(address, &authority.pubkey(), to, lamports);
-            send(self.chain, self.backoff, &[ix], &[authority], None).await?;
+            let ixs = [ix];
+            if let Err(SendError::Refused(e)) =
+                send(self.chain, self.backoff, &ixs, &[authority], None).await
+            {
+                // A nonce used in the current blockhash cannot be emptied
+                // until the next one: wait for it, once.
+                tracing::info!(error = %e, "nonce in use this slot; closing at the next blockhash");
+                let current = self.read(|| self.chain.latest_blockhash()).await?;
+                next_blockhash(self.chain, Some(current))
+                    .await
+                    .map_err(|e| NonceError::Read(e.to_string()))?;
+                send(self.chain, self.backoff, &ixs, &[authority], None).await?;
+            }
         }
         record.state = NonceState::Closed;
         record.updated_at = now;

@@ -86,15 +86,22 @@ async fn the_nonce_pool_is_created_handed_out_refreshed_and_closed() {
     // Handed out and never bound to an intent: after the grace period a
     // refresh advances them and they are available again, with new values.
     let later = now + 601;
-    // (A nonce advances only once the cluster has a newer blockhash.)
-    w.chain
-        .ctx
-        .lock()
-        .await
-        .get_new_latest_blockhash()
-        .await
-        .unwrap();
-    let refreshed = pool(&w).refresh(&mut store, &kp, later).await.unwrap();
+    // A nonce advances only once the cluster has a newer blockhash; until
+    // then a refresh leaves it `used` and a later one advances it.
+    let mut refreshed = Vec::new();
+    for _ in 0..5 {
+        w.chain
+            .ctx
+            .lock()
+            .await
+            .get_new_latest_blockhash()
+            .await
+            .unwrap();
+        refreshed = pool(&w).refresh(&mut store, &kp, later).await.unwrap();
+        if refreshed.iter().all(|r| r.state == NonceState::Available) {
+            break;
+        }
+    }
     for (old, new) in created.iter().zip(&refreshed) {
         assert_eq!(new.state, NonceState::Available, "{new:?}");
         assert_ne!(new.value, old.value, "the value advanced");
