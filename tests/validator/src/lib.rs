@@ -113,16 +113,24 @@ fn register_builtin(validator: &TestValidator, program_id: Pubkey) {
     let mut done = std::collections::HashSet::new();
     let mut first_pass: Option<u64> = None;
     loop {
-        let highest = {
-            let guard = forks.write().unwrap_or_else(|e| e.into_inner());
-            for (slot, bank) in guard.banks() {
-                if done.insert(*slot) {
-                    bank.clone_without_scheduler()
-                        .add_builtin(program_id, NAME, entry());
-                }
-            }
-            guard.highest_slot()
+        // Take the banks under the fork graph's lock, add outside it:
+        // `add_builtin` takes the program cache's lock, which the replay
+        // stage may hold while it waits for the fork graph (a deadlock
+        // seen here when both were held at once).
+        let (new, highest) = {
+            let guard = forks.read().unwrap_or_else(|e| e.into_inner());
+            let new: Vec<_> = guard
+                .banks()
+                .iter()
+                .filter(|(slot, _)| !done.contains(*slot))
+                .map(|(slot, bank)| (*slot, bank.clone_without_scheduler()))
+                .collect();
+            (new, guard.highest_slot())
         };
+        for (slot, bank) in new {
+            done.insert(slot);
+            bank.add_builtin(program_id, NAME, entry());
+        }
         let since = *first_pass.get_or_insert(highest);
         if highest >= since + 8 {
             return;
