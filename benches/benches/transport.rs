@@ -3,7 +3,7 @@
 //! IK handshake (1 ms) and Noise transport throughput (500 MiB/s).
 //!
 //! ```text
-//! cargo bench -p toss-core --bench transport
+//! cargo bench -p toss-benches --bench transport
 //! ```
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
