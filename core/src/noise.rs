@@ -19,7 +19,7 @@
 //! the order they were written. A frame lost, repeated, reordered or
 //! altered fails to decrypt, and the session closes; the transport starts a
 //! new one. Messages longer than one Noise message (65,519 bytes of
-//! plaintext) are split into frames whose first plaintext byte says whether
+//! plaintext) are split into frames whose last plaintext byte says whether
 //! more follow, and reassembled up to [`MAX_MESSAGE`].
 
 use sha2::{Digest, Sha256};
@@ -35,7 +35,7 @@ pub const MAX_FRAME_PLAINTEXT: usize = MAX_FRAME - 16;
 /// The largest application message a session reassembles: a hostile peer
 /// cannot make it hold more.
 pub const MAX_MESSAGE: usize = 1 << 20;
-/// First plaintext byte of a frame: this frame ends the message.
+/// Last plaintext byte of a frame: this frame ends the message.
 const FINAL: u8 = 1;
 const PROLOGUE_TAG: &[u8] = b"TOSS/noise/1";
 
@@ -283,9 +283,12 @@ impl Session {
             false => message.chunks(MAX_FRAME_PLAINTEXT - 1).collect(),
         };
         let mut frames = Vec::with_capacity(chunks.len());
+        let mut plain = Vec::with_capacity(MAX_FRAME_PLAINTEXT);
         for (i, chunk) in chunks.iter().enumerate() {
             let flag = if i + 1 == chunks.len() { FINAL } else { 0 };
-            let plain = [&[flag][..], chunk].concat();
+            plain.clear();
+            plain.extend_from_slice(chunk);
+            plain.push(flag);
             let mut frame = vec![0u8; plain.len() + 16];
             match self.transport.write_message(&plain, &mut frame) {
                 Ok(n) => frame.truncate(n),
@@ -305,21 +308,26 @@ impl Session {
         if frame.len() > MAX_FRAME || frame.len() < 17 {
             return self.close(NoiseError::BadFrame);
         }
-        let mut plain = vec![0u8; frame.len()];
-        let n = match self.transport.read_message(frame, &mut plain) {
+        // Decrypt straight onto the end of the message being assembled.
+        let start = self.partial.len();
+        if start + frame.len() - 17 > MAX_MESSAGE {
+            let size = start + frame.len() - 17;
+            return self.close(NoiseError::TooLarge(size));
+        }
+        self.partial.resize(start + frame.len(), 0);
+        let n = match self
+            .transport
+            .read_message(frame, &mut self.partial[start..])
+        {
             Ok(n) => n,
             Err(_) => return self.close(NoiseError::Decrypt),
         };
-        let (flag, data) = match plain[..n].split_first() {
-            Some((flag, data)) if *flag <= FINAL => (*flag, data),
-            _ => return self.close(NoiseError::BadFrame),
-        };
-        if self.partial.len() + data.len() > MAX_MESSAGE {
-            let size = self.partial.len() + data.len();
-            return self.close(NoiseError::TooLarge(size));
+        self.partial.truncate(start + n);
+        match self.partial.pop() {
+            Some(FINAL) => Ok(Some(std::mem::take(&mut self.partial))),
+            Some(0) => Ok(None),
+            _ => self.close(NoiseError::BadFrame),
         }
-        self.partial.extend_from_slice(data);
-        Ok((flag == FINAL).then(|| std::mem::take(&mut self.partial)))
     }
 }
 

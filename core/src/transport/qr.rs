@@ -112,15 +112,20 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
             len: pixels.len(),
         });
     }
-    let mut prepared =
-        rqrr::PreparedImage::prepare_from_greyscale(*width, *height, |x, y| pixels[y * width + x]);
+    // A camera frame is mostly background: detection costs grow with the
+    // pixel count, so a large frame is tried at half size first (2x2
+    // averages keep the modules' edges), then at full size.
     let mut last = QrError::NotFound;
-    for grid in prepared.detect_grids() {
-        let mut out = Vec::new();
-        match grid.decode_to(&mut out) {
-            Ok(_) => return Ok(out),
-            Err(e) => last = QrError::Unreadable(e.to_string()),
+    if *width >= HALVE_FROM {
+        match detect(&half(image)) {
+            Ok(out) => return Ok(out),
+            Err(e) => last = e,
         }
+    }
+    match detect(image) {
+        Ok(out) => return Ok(out),
+        Err(QrError::NotFound) => {}
+        Err(e) => last = e,
     }
     // rqrr misses many noisy or unevenly lit codes that ZXing's detector
     // (rxing) finds: the fallback.
@@ -132,6 +137,46 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
     ) {
         Ok(found) => Ok(payload_bytes(&found)),
         Err(_) => Err(last),
+    }
+}
+
+/// Frames at least this wide are tried at half size first.
+const HALVE_FROM: usize = 1280;
+
+/// rqrr over `image`.
+fn detect(image: &Luma) -> Result<Vec<u8>, QrError> {
+    let Luma { width, pixels, .. } = image;
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(*width, image.height, |x, y| {
+        pixels[y * width + x]
+    });
+    let mut last = QrError::NotFound;
+    for grid in prepared.detect_grids() {
+        let mut out = Vec::new();
+        match grid.decode_to(&mut out) {
+            Ok(_) => return Ok(out),
+            Err(e) => last = QrError::Unreadable(e.to_string()),
+        }
+    }
+    Err(last)
+}
+
+/// The image at half size, each pixel the mean of a 2x2 block.
+fn half(image: &Luma) -> Luma {
+    let (width, height) = (image.width / 2, image.height / 2);
+    let p = &image.pixels;
+    let w = image.width;
+    let pixels = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let (i, j) = (2 * y * w + 2 * x, (2 * y + 1) * w + 2 * x);
+            ((u16::from(p[i]) + u16::from(p[i + 1]) + u16::from(p[j]) + u16::from(p[j + 1])) / 4)
+                as u8
+        })
+        .collect();
+    Luma {
+        width,
+        height,
+        pixels,
     }
 }
 
