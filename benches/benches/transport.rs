@@ -6,7 +6,7 @@
 //! cargo bench -p toss-benches --bench transport
 //! ```
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use toss_core::noise::{Handshake, StaticKey, prologue};
 use toss_core::transport::camera::{self, Buffer, FrameFormat, Resolution};
 use toss_core::transport::qr;
@@ -64,9 +64,31 @@ fn noise(c: &mut Criterion) {
 
     let (mut a, mut b) = handshake();
     let message = vec![0x42u8; 1 << 20];
-    let mut g = c.benchmark_group("Noise transport");
+    let mut g = c.benchmark_group("Noise transport, 1 MiB");
     g.throughput(Throughput::Bytes(message.len() as u64));
-    g.bench_function("seal and open 1 MiB", |bench| {
+    g.bench_function("seal", |bench| {
+        bench.iter(|| a.seal(&message).unwrap_or_else(|e| panic!("{e}")))
+    });
+    // Frames must be opened in the order they were sealed: a fresh
+    // session pair per batch, sealing untimed.
+    g.bench_function("open", |bench| {
+        bench.iter_batched(
+            || {
+                let (mut a, b) = handshake();
+                (a.seal(&message).unwrap_or_else(|e| panic!("{e}")), b)
+            },
+            |(frames, mut b)| {
+                let mut out = None;
+                for frame in &frames {
+                    out = b.open(frame).unwrap_or_else(|e| panic!("{e}"));
+                }
+                out
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    let (mut a, mut b) = handshake(); // in step again
+    g.bench_function("seal and open", |bench| {
         bench.iter(|| {
             let mut out = None;
             for frame in a.seal(&message).unwrap_or_else(|e| panic!("{e}")) {

@@ -112,21 +112,10 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
             len: pixels.len(),
         });
     }
-    // A camera frame is mostly background: detection costs grow with the
-    // pixel count, so a large frame is tried at half size first (2x2
-    // averages keep the modules' edges), then at full size.
-    let mut last = QrError::NotFound;
-    if *width >= HALVE_FROM {
-        match detect(&half(image)) {
-            Ok(out) => return Ok(out),
-            Err(e) => last = e,
-        }
-    }
-    match detect(image) {
+    let last = match detect(image) {
         Ok(out) => return Ok(out),
-        Err(QrError::NotFound) => {}
-        Err(e) => last = e,
-    }
+        Err(e) => e,
+    };
     // rqrr misses many noisy or unevenly lit codes that ZXing's detector
     // (rxing) finds: the fallback.
     match rxing::helpers::detect_in_luma(
@@ -139,9 +128,6 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
         Err(_) => Err(last),
     }
 }
-
-/// Frames at least this wide are tried at half size first.
-const HALVE_FROM: usize = 1280;
 
 /// rqrr over `image`.
 fn detect(image: &Luma) -> Result<Vec<u8>, QrError> {
@@ -158,26 +144,6 @@ fn detect(image: &Luma) -> Result<Vec<u8>, QrError> {
         }
     }
     Err(last)
-}
-
-/// The image at half size, each pixel the mean of a 2x2 block.
-fn half(image: &Luma) -> Luma {
-    let (width, height) = (image.width / 2, image.height / 2);
-    let p = &image.pixels;
-    let w = image.width;
-    let pixels = (0..height)
-        .flat_map(|y| (0..width).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let (i, j) = (2 * y * w + 2 * x, (2 * y + 1) * w + 2 * x);
-            ((u16::from(p[i]) + u16::from(p[i + 1]) + u16::from(p[j]) + u16::from(p[j + 1])) / 4)
-                as u8
-        })
-        .collect();
-    Luma {
-        width,
-        height,
-        pixels,
-    }
 }
 
 /// The bytes a code carries. Text codes (ASCII, any mix of modes) are
