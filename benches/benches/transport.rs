@@ -62,7 +62,7 @@ fn noise(c: &mut Criterion) {
     };
     c.bench_function("Noise IK handshake, both sides", |b| b.iter(handshake));
 
-    let (mut a, mut b) = handshake();
+    let (mut a, _) = handshake();
     let message = vec![0x42u8; 1 << 20];
     let mut g = c.benchmark_group("Noise transport, 1 MiB");
     g.throughput(Throughput::Bytes(message.len() as u64));
