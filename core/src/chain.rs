@@ -234,6 +234,18 @@ where
     }
 }
 
+/// A read (`call`) with network failures retried; the inner `Err` is the
+/// cluster's refusal, in its words, for the caller's own error type.
+pub async fn read<T, F, Fut>(backoff: Backoff, call: F) -> Result<Result<T, String>, Unreachable>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ChainError>>,
+{
+    Ok(retrying(backoff, call, &mut |_, _| {})
+        .await?
+        .map_err(|e| e.to_string()))
+}
+
 /// Why a wallet transaction (vault, nonce pool) did not go through.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
@@ -300,10 +312,7 @@ pub async fn send_once<C: Chain>(
                 return match chain.signature_status(&tx.signatures[0]).await? {
                     Some(Ok(())) => Ok(signature),
                     Some(Err(e)) => Err(ChainError::Rejected(e)),
-                    None => match chain.submit(tx).await {
-                        Ok(()) | Err(ChainError::Rejected(TransactionError::AlreadyProcessed)) => {
-                            Ok(signature)
-                        }
+                    None => match submit_presigned(chain, tx, &signature).await {
                         Err(ChainError::Rejected(TransactionError::BlockhashNotFound)) => {
                             // It can no longer land: sign afresh next time.
                             last.borrow_mut().take();
@@ -311,7 +320,7 @@ pub async fn send_once<C: Chain>(
                                 "the transaction expired before it landed".into(),
                             ))
                         }
-                        Err(e) => Err(e),
+                        other => other,
                     },
                 };
             }

@@ -16,7 +16,7 @@ use toss_program::intent::cluster;
 use toss_program::state::{Vault, vault_address, vault_tokens_address};
 
 use crate::address::associated_token_account;
-use crate::chain::{Backoff, Chain, SendError, Unreachable, retrying, send};
+use crate::chain::{Backoff, Chain, SendError, Unreachable, read, send};
 use crate::store::{Store, StoreError, VaultSnapshot};
 
 #[derive(Debug, thiserror::Error)]
@@ -78,9 +78,9 @@ impl<C: Chain> Escrow<'_, C> {
     /// Opens the vault on the cluster the chain answers for, bound to it
     /// by its genesis hash. `withdraw_delay` is the time lock in seconds.
     pub async fn open(&self, owner: &Keypair, withdraw_delay: u32) -> Result<String, EscrowError> {
-        let genesis = retrying(self.backoff, || self.chain.genesis_hash(), &mut |_, _| {})
+        let genesis = read(self.backoff, || self.chain.genesis_hash())
             .await?
-            .map_err(|e| EscrowError::Read(e.to_string()))?;
+            .map_err(EscrowError::Read)?;
         let open = ix::open_vault(
             &self.program_id,
             &owner.pubkey(),
@@ -149,33 +149,33 @@ impl<C: Chain> Escrow<'_, C> {
         now: i64,
     ) -> Result<Status, EscrowError> {
         let address = self.address(owner);
-        let read = |key| async move {
-            retrying(self.backoff, || self.chain.account(key), &mut |_, _| {})
+        let account_at = |key| async move {
+            read(self.backoff, || self.chain.account(key))
                 .await?
-                .map_err(|e| EscrowError::Read(e.to_string()))
+                .map_err(EscrowError::Read)
         };
-        let account = read(address).await?.ok_or_else(|| EscrowError::NotOpen {
-            owner: *owner,
-            currency: self.currency(),
-        })?;
+        let account = account_at(address)
+            .await?
+            .ok_or_else(|| EscrowError::NotOpen {
+                owner: *owner,
+                currency: self.currency(),
+            })?;
         if account.owner != self.program_id {
             return Err(EscrowError::NotAVault(address));
         }
         let vault = Vault::unpack(&account.data).map_err(|_| EscrowError::NotAVault(address))?;
         let balance = match self.mint {
             None => {
-                let floor = retrying(
-                    self.backoff,
-                    || self.chain.rent_exemption(Vault::LEN),
-                    &mut |_, _| {},
-                )
-                .await?
-                .map_err(|e| EscrowError::Read(e.to_string()))?;
+                let floor = read(self.backoff, || self.chain.rent_exemption(Vault::LEN))
+                    .await?
+                    .map_err(EscrowError::Read)?;
                 account.lamports.saturating_sub(floor)
             }
             Some(_) => {
                 let tokens = vault_tokens_address(&self.program_id, &address).0;
-                read(tokens).await?.map_or(0, |a| token_amount(&a.data))
+                account_at(tokens)
+                    .await?
+                    .map_or(0, |a| token_amount(&a.data))
             }
         };
         let snapshot = VaultSnapshot {

@@ -19,7 +19,7 @@ use solana_system_interface::instruction as system;
 use toss_program::intent::DurableNonce;
 
 use crate::chain::{
-    Backoff, Chain, ChainError, SendError, Unreachable, next_blockhash, retrying, send,
+    Backoff, Chain, ChainError, SendError, Unreachable, next_blockhash, read, send,
 };
 use crate::store::{NonceRecord, NonceState, Store, StoreError};
 
@@ -80,9 +80,7 @@ impl<C: Chain> Pool<'_, C> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ChainError>>,
     {
-        retrying(self.backoff, call, &mut |_, _| {})
-            .await?
-            .map_err(|e| NonceError::Read(e.to_string()))
+        read(self.backoff, call).await?.map_err(NonceError::Read)
     }
 
     pub async fn creation_cost(&self, accounts: usize) -> Result<CreationCost, NonceError> {

@@ -508,14 +508,15 @@ impl<C: Chain> Engine<C> {
                 progress(Progress::CleanedUp { expired, deleted });
                 next_cleanup = now.saturating_add(schedule.cleanup_every.as_secs() as i64);
             }
-            if !store.awaiting_settlement()?.is_empty() {
+            let waiting = store.awaiting_settlement()?;
+            if !waiting.is_empty() {
                 let reachable = self.reachable().await;
                 if online != Some(reachable) {
                     online = Some(reachable);
                     progress(Progress::Connectivity { online: reachable });
                 }
                 if reachable {
-                    match self.settle_all(store, now, progress).await {
+                    match self.settle(store, waiting, now, progress).await {
                         Ok(_) => {}
                         Err(SettleError::Store(e)) => return Err(e),
                         Err(SettleError::Unreachable(_) | SettleError::Read { .. }) => {
