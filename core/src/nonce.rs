@@ -330,6 +330,9 @@ fn abandoned(store: &Store, record: &NonceRecord, now: i64) -> Result<bool, Stor
             Err(StoreError::NotFound) => Ok(true),
             Err(e) => Err(e),
         },
+        // Marked used by an advance that the cluster refused (the nonce
+        // had not aged a blockhash yet): nothing holds it, advance it now.
+        None if record.state == NonceState::Used => Ok(true),
         None => Ok(now - record.updated_at > UNBOUND_GRACE_SECONDS),
     }
 }
