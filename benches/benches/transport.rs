@@ -1,6 +1,7 @@
 //! Transport speed targets (issue: Noise and QR): decoding a 1080p camera
-//! frame holding a 1 KB QR code (target: 30 ms median, release), a Noise
-//! IK handshake (1 ms) and Noise transport throughput (500 MiB/s).
+//! frame holding a 1 KB QR code (target: 30 ms median, release) and looking
+//! through one holding none, a Noise IK handshake (1 ms) and Noise transport
+//! throughput (500 MiB/s).
 //!
 //! ```text
 //! cargo bench -p toss-benches --bench transport
@@ -12,10 +13,16 @@ use toss_core::transport::camera::{self, Buffer, FrameFormat, Resolution};
 use toss_core::transport::qr;
 use zeroize::Zeroizing;
 
-/// A 1920x1080 YUYV frame with a 1 KB code in the middle, on grey.
-fn frame_1080p() -> Buffer {
+/// A 1920x1080 YUYV frame with a 1 KB code in the middle, on grey, or
+/// (`code: false`) a frame of the same grey with a dark square where the
+/// code was: what a camera shows most of the time.
+fn frame_1080p(code: bool) -> Buffer {
     let payload: Vec<u8> = (0..1024u32).map(|i| (i * 31 % 251) as u8).collect();
-    let code = qr::bitmap(&payload, 5).unwrap_or_else(|e| panic!("{e}"));
+    let mut code_image = qr::bitmap(&payload, 5).unwrap_or_else(|e| panic!("{e}"));
+    if !code {
+        code_image.pixels.fill(60);
+    }
+    let code = code_image;
     let (w, h) = (1920usize, 1080usize);
     let mut luma = vec![180u8; w * h];
     let (x0, y0) = ((w - code.width) / 2, (h - code.height) / 2);
@@ -32,13 +39,25 @@ fn frame_1080p() -> Buffer {
 }
 
 fn qr_decode(c: &mut Criterion) {
-    let frame = frame_1080p();
+    let frame = frame_1080p(true);
     c.bench_function("decode a 1080p YUYV frame holding a 1 KB QR code", |b| {
         b.iter(|| {
             let l = camera::luma(&frame, false).unwrap_or_else(|e| panic!("{e}"));
             qr::decode(&l).unwrap_or_else(|e| panic!("{e}"))
         })
     });
+    // Both decoders run on a frame without a code: the cost of every
+    // frame a live scan looks at before the code comes into view.
+    let empty = frame_1080p(false);
+    c.bench_function(
+        "look for a QR code in a 1080p YUYV frame without one",
+        |b| {
+            b.iter(|| {
+                let l = camera::luma(&empty, false).unwrap_or_else(|e| panic!("{e}"));
+                qr::decode(&l).expect_err("no code in the frame")
+            })
+        },
+    );
 }
 
 fn noise(c: &mut Criterion) {
