@@ -54,7 +54,9 @@ fn qr_decode(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let l = camera::luma(&empty, false).unwrap_or_else(|e| panic!("{e}"));
-                qr::decode(&l).err().unwrap_or_else(|| panic!("no code in the frame"))
+                qr::decode(&l)
+                    .err()
+                    .unwrap_or_else(|| panic!("no code in the frame"))
             })
         },
     );

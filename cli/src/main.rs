@@ -57,8 +57,17 @@ enum Command {
     },
     /// Make a payment request (Solana Pay URL and QR code) for a till.
     Request(qr_cmd::RequestArgs),
-    /// Read a QR code from an image file: a payment request or an intent.
-    Scan { file: std::path::PathBuf },
+    /// Read a QR code from an image file or the clipboard: a payment
+    /// request or an intent.
+    Scan {
+        /// A PNG or JPEG image holding the code.
+        #[arg(required_unless_present = "clipboard")]
+        file: Option<std::path::PathBuf>,
+        /// Read the clipboard instead: a copied image of a code, or copied
+        /// text such as a payment link.
+        #[arg(long, conflicts_with = "file")]
+        clipboard: bool,
+    },
     /// Submit waiting intents to the cluster now.
     Settle(settle_cmd::SettleArgs),
     /// The on-chain vault offline intents draw on.
@@ -126,7 +135,8 @@ general_failure!(
     toss_core::vault::GateError,
     toss_core::store::StoreError,
     toss_core::intent::durable::DurableError,
-    toss_core::transport::qr::QrError
+    toss_core::transport::qr::QrError,
+    toss_core::transport::clipboard::ClipboardError
 );
 
 impl From<toss_core::amount::AmountError> for Failure {
@@ -215,7 +225,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let (home, _log) = open_home(cli)?;
             qr_cmd::request(a, &home, cli.json)?;
         }
-        Command::Scan { file } => qr_cmd::scan(file, cli.json)?,
+        Command::Scan { file, .. } => qr_cmd::scan(file.as_deref(), cli.json)?,
         Command::Settle(a) => {
             let (home, config, _log) = open_configured(cli)?;
             settle_cmd::run(a, &home, &config, cli.json)?;

@@ -10,7 +10,7 @@ use toss_core::amount::{self, SOL_DECIMALS};
 use toss_core::home::Home;
 use toss_core::intent::durable;
 use toss_core::request::PaymentRequest;
-use toss_core::transport::{camera, qr};
+use toss_core::transport::{camera, clipboard, qr};
 
 use crate::Failure;
 
@@ -110,9 +110,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Reads the QR code in an image and says what it is.
-pub fn scan(file: &Path, json_out: bool) -> Result<(), Failure> {
-    let code = camera::scan_file(file)?;
+/// Reads the QR code in an image file, or what the clipboard holds
+/// (`file` is `None`), and says what it is.
+pub fn scan(file: Option<&Path>, json_out: bool) -> Result<(), Failure> {
+    let code = match file {
+        Some(file) => camera::scan_file(file)?,
+        None => clipboard::scan()?,
+    };
     let text = std::str::from_utf8(&code).ok();
     let view = if let Some(r) = text.and_then(|t| PaymentRequest::parse(t).ok()) {
         json!({ "kind": "payment-request", "request": r })

@@ -361,4 +361,20 @@ fn a_payment_request_is_made_as_a_qr_image_and_scanned_back() {
         "{}",
         text(&out.stderr)
     );
+    // Neither a file nor --clipboard; both; a clipboard with no display.
+    let out = toss(tmp.path(), &["scan"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = toss(tmp.path(), &["scan", "x.png", "--clipboard"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = toss(
+        tmp.path(),
+        &["scan", "--clipboard"],
+        &[("DISPLAY", ":4097"), ("WAYLAND_DISPLAY", "")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the clipboard cannot be read"),
+        "{}",
+        text(&out.stderr)
+    );
 }

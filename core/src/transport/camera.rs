@@ -315,15 +315,9 @@ impl Drop for Scanner {
 
 /// Decodes a code from an image file (PNG, JPEG...).
 pub fn scan_file(path: &std::path::Path) -> Result<Vec<u8>, QrError> {
-    let image = image::open(path)
-        .map_err(|e| QrError::Image(format!("{}: {e}", path.display())))?
-        .into_luma8();
-    let (width, height) = (image.width() as usize, image.height() as usize);
-    qr::decode(&Luma {
-        width,
-        height,
-        pixels: image.into_raw(),
-    })
+    qr::decode_picture(
+        image::open(path).map_err(|e| QrError::Image(format!("{}: {e}", path.display())))?,
+    )
 }
 
 #[cfg(test)]

@@ -4,4 +4,6 @@
 pub mod animated;
 #[cfg(feature = "camera")]
 pub mod camera;
+#[cfg(feature = "clipboard")]
+pub mod clipboard;
 pub mod qr;

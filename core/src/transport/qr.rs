@@ -129,6 +129,17 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
     }
 }
 
+/// The payload of the code in a picture (an image file, a screenshot).
+pub(crate) fn decode_picture(picture: image::DynamicImage) -> Result<Vec<u8>, QrError> {
+    let grey = picture.into_luma8();
+    let (width, height) = (grey.width() as usize, grey.height() as usize);
+    decode(&Luma {
+        width,
+        height,
+        pixels: grey.into_raw(),
+    })
+}
+
 /// rxing (a port of ZXing) over `image`.
 fn zxing(image: &Luma) -> Result<Vec<u8>, QrError> {
     use rxing::Exceptions;
