@@ -2,6 +2,8 @@
 //! screen, scanned by a webcam), and later BLE and NFC.
 
 pub mod animated;
+#[cfg(feature = "ble")]
+pub mod ble;
 #[cfg(feature = "camera")]
 pub mod camera;
 #[cfg(feature = "clipboard")]
