@@ -1,5 +1,5 @@
 //! How payments cross between devices with no network: QR codes (shown on
-//! screen, scanned by a webcam), and later BLE and NFC.
+//! screen, scanned by a webcam), Bluetooth LE and NFC.
 
 pub mod animated;
 #[cfg(feature = "ble")]
@@ -8,4 +8,6 @@ pub mod ble;
 pub mod camera;
 #[cfg(feature = "clipboard")]
 pub mod clipboard;
+#[cfg(feature = "nfc")]
+pub mod nfc;
 pub mod qr;
