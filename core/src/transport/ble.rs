@@ -36,7 +36,9 @@ pub enum BleError {
     NoAdapter,
     #[error("Bluetooth is turned off; turn it on and try again")]
     AdapterOff,
-    #[error("the system refused access to Bluetooth (on Linux: is bluetoothd running, may this user use it?)")]
+    #[error(
+        "the system refused access to Bluetooth (on Linux: is bluetoothd running, may this user use it?)"
+    )]
     PermissionDenied,
     #[error("the device is no longer in range")]
     NotFound,
@@ -180,7 +182,10 @@ mod tests {
     use tokio::sync::mpsc;
 
     /// Two ends of an in-memory link.
-    struct Pipe(mpsc::UnboundedSender<Vec<u8>>, mpsc::UnboundedReceiver<Vec<u8>>);
+    struct Pipe(
+        mpsc::UnboundedSender<Vec<u8>>,
+        mpsc::UnboundedReceiver<Vec<u8>>,
+    );
 
     impl Link for Pipe {
         async fn send(&mut self, frame: Vec<u8>) -> Result<(), BleError> {
@@ -219,7 +224,10 @@ mod tests {
 
     #[test]
     fn control_and_frame_size_follow_the_mtu() {
-        let c = Control { version: VERSION, frame_size: 244 };
+        let c = Control {
+            version: VERSION,
+            frame_size: 244,
+        };
         assert_eq!(Control::parse(&c.to_bytes()), Ok(c));
         assert_eq!(Control::parse(&[2, 0, 20]), Err(BleError::Version(2)));
         assert_eq!(Control::parse(&[]), Err(BleError::NotToss));

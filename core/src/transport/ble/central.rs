@@ -31,7 +31,9 @@ impl From<btleplug::Error> for BleError {
                     BleError::AdapterOff
                 } else if text.contains("AccessDenied") || text.contains("NotPermitted") {
                     BleError::PermissionDenied
-                } else if text.contains("ServiceUnknown") || text.contains("org.bluez was not provided") {
+                } else if text.contains("ServiceUnknown")
+                    || text.contains("org.bluez was not provided")
+                {
                     BleError::NoAdapter
                 } else {
                     BleError::Failed(text)
@@ -58,15 +60,19 @@ pub struct Central {
 }
 
 impl Central {
-    /// The first adapter, refusing one that is off.
-    pub async fn open() -> Result<Self, BleError> {
+    /// The adapter named `name` (Linux: "hci0"...), or the first one,
+    /// refusing one that is off.
+    pub async fn open(name: Option<&str>) -> Result<Self, BleError> {
         let manager = Manager::new().await?;
-        let adapter = manager
-            .adapters()
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(BleError::NoAdapter)?;
+        let mut chosen = None;
+        for adapter in manager.adapters().await? {
+            let info = adapter.adapter_info().await?;
+            if name.is_none_or(|n| info.split_whitespace().next() == Some(n)) {
+                chosen = Some(adapter);
+                break;
+            }
+        }
+        let adapter = chosen.ok_or(BleError::NoAdapter)?;
         if adapter.adapter_state().await? == CentralState::PoweredOff {
             return Err(BleError::AdapterOff);
         }

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use bluer::adv::{Advertisement, AdvertisementHandle};
 use bluer::gatt::local::{
-    Application, ApplicationHandle, Characteristic, CharacteristicNotifier,
-    CharacteristicNotify, CharacteristicNotifyMethod, CharacteristicRead, CharacteristicWrite,
-    CharacteristicWriteMethod, Service,
+    Application, ApplicationHandle, Characteristic, CharacteristicNotifier, CharacteristicNotify,
+    CharacteristicNotifyMethod, CharacteristicRead, CharacteristicWrite, CharacteristicWriteMethod,
+    Service,
 };
 use futures::FutureExt;
 use tokio::sync::mpsc;
@@ -29,8 +29,7 @@ impl From<bluer::Error> for BleError {
             K::NotificationSessionStopped => BleError::Disconnected,
             _ => {
                 let text = e.to_string();
-                if text.contains("ServiceUnknown") || text.contains("org.bluez was not provided")
-                {
+                if text.contains("ServiceUnknown") || text.contains("org.bluez was not provided") {
                     BleError::NoAdapter
                 } else if text.contains("AccessDenied") {
                     BleError::PermissionDenied
@@ -166,11 +165,7 @@ impl Advertiser {
     /// Waits for a central to connect and subscribe, and gives the link
     /// to it. One central at a time: the next `accept` waits for the next.
     pub async fn accept(&mut self) -> Result<PeripheralLink<'_>, BleError> {
-        let notifier = self
-            .subscribed
-            .recv()
-            .await
-            .ok_or(BleError::Disconnected)?;
+        let notifier = self.subscribed.recv().await.ok_or(BleError::Disconnected)?;
         // Frames from an earlier central are not this one's.
         while self.frames.try_recv().is_ok() {}
         let mtu = self.mtu.lock().map(|m| *m).unwrap_or(23);
