@@ -2,15 +2,18 @@
 # Sourced, not run.
 
 # What building the app needs on Debian 12 / Ubuntu 22.04+ (Tauri 2 on WebKitGTK 4.1).
-# libclang-dev/clang: bindgen, for the camera's V4L2 bindings (nokhwa).
+# libclang-dev/clang: bindgen, for the camera's V4L2 bindings (nokhwa); libdbus-1-dev:
+# BlueZ (btleplug, bluer) and the Secret Service; libpcsclite-dev: NFC readers (pcsc).
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev libclang-dev clang)
+  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev libclang-dev clang
+  libpcsclite-dev)
 # What the test suite adds: a virtual X server, WebKit's WebDriver, tools for screenshots,
 # a real Secret Service (gnome-keyring on a private bus) and kernel keyring for the vault,
-# and for the local validator: libclang (RocksDB bindings) and a private network
-# namespace (iproute2, unshare).
+# for the local validator: libclang (RocksDB bindings) and a private network
+# namespace (iproute2, unshare); for NFC a real pcscd with the vpcd virtual reader, for
+# BLE BlueZ played by python3-dbusmock (the tests start both; docs/nfc.md, docs/ble.md).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick dbus gnome-keyring keyutils
-  iproute2 util-linux)
+  iproute2 util-linux pcscd vsmartcard-vpcd python3-dbusmock)
 
 # One persistent target directory outside the clone keeps warm builds (and CI) fast.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/toss-desktop/target}"

@@ -8,7 +8,13 @@
 //! ```
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use std::time::Instant;
+
 use toss_core::noise::{Handshake, StaticKey, prologue};
+use toss_core::transport::ble::{
+    self,
+    frame::{Endpoint, Limits},
+};
 use toss_core::transport::camera::{self, Buffer, FrameFormat, Resolution};
 use toss_core::transport::qr;
 use zeroize::Zeroizing;
@@ -60,6 +66,55 @@ fn qr_decode(c: &mut Criterion) {
             })
         },
     );
+}
+
+/// A message from one framing endpoint to another over a perfect link:
+/// the frames and bytes the sender put on the air.
+fn framed(body: &[u8], mtu: u16) -> (usize, usize) {
+    let size = ble::frame_size(mtu);
+    let mut a = Endpoint::new(size, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut b = Endpoint::new(size, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+    a.send(body.to_vec()).unwrap_or_else(|e| panic!("{e}"));
+    let now = Instant::now();
+    let (mut frames, mut bytes) = (0, 0);
+    while !a.idle() {
+        while let Some(f) = a.transmit(now) {
+            frames += 1;
+            bytes += f.len();
+            b.handle(&f, now);
+        }
+        while let Some(f) = b.transmit(now) {
+            a.handle(&f, now);
+        }
+        let _ = b.event();
+    }
+    (frames, bytes)
+}
+
+/// BLE framing: overhead at the usual ATT MTUs (target 5 % at 185) and
+/// fragments for a 1,232-byte payload, printed; then the time to frame
+/// and reassemble that payload.
+fn ble_framing(c: &mut Criterion) {
+    let payment: Vec<u8> = (0..1_232u32).map(|i| i as u8).collect();
+    let large: Vec<u8> = (0..65_535u32).map(|i| i as u8).collect();
+    eprintln!("ATT MTU | frame | frames for 1,232 B | overhead 1,232 B | overhead 64 KiB");
+    for mtu in [23u16, 185, 247, 517] {
+        let (frames, bytes) = framed(&payment, mtu);
+        let (_, large_bytes) = framed(&large, mtu);
+        let overhead = |sent: usize, body: usize| 100.0 * (sent - body) as f64 / sent as f64;
+        eprintln!(
+            "{mtu:>7} | {:>5} | {frames:>18} | {:>15.1} % | {:>13.1} %",
+            ble::frame_size(mtu),
+            overhead(bytes, payment.len()),
+            overhead(large_bytes, large.len()),
+        );
+    }
+    let mut group = c.benchmark_group("BLE framing");
+    group.throughput(Throughput::Bytes(payment.len() as u64));
+    group.bench_function("frame and reassemble 1,232 B at MTU 185", |b| {
+        b.iter(|| framed(&payment, 185))
+    });
+    group.finish();
 }
 
 fn noise(c: &mut Criterion) {
@@ -121,5 +176,5 @@ fn noise(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, qr_decode, noise);
+criterion_group!(benches, qr_decode, noise, ble_framing);
 criterion_main!(benches);

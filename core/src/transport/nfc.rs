@@ -34,7 +34,8 @@ const INS_GET_RESPONSE: u8 = 0xC0;
 /// Status words (ISO 7816-4) the card answers with.
 pub mod sw {
     pub const OK: u16 = 0x9000;
-    /// `61xx`: xx more bytes (00: 256 or more) wait for GET RESPONSE.
+    /// `61xx`: xx more bytes (the card says at most FF, even when more
+    /// remain) wait for GET RESPONSE.
     pub const MORE: u8 = 0x61;
     pub const WRONG_LENGTH: u16 = 0x6700;
     pub const NOT_SELECTED: u16 = 0x6985;
@@ -209,24 +210,26 @@ impl Readers {
         if readers_changed {
             return Ok(Change::Readers(self.refresh()?));
         }
-        let mut change = Change::Quiet;
+        // One change per call: the first reader whose card came or went.
+        // Others keep their unsynced state, so the next call reports them
+        // at once.
         for s in &mut self.states[1..] {
             let (before, now) = (s.current_state(), s.event_state());
-            if now.contains(pcsc::State::CHANGED) && change == Change::Quiet {
-                let name = s.name().to_string_lossy().into_owned();
-                let (was, is) = (
-                    before.contains(pcsc::State::PRESENT),
-                    now.contains(pcsc::State::PRESENT),
-                );
-                change = match (was, is) {
-                    (false, true) => Change::CardPresent(name),
-                    (true, false) => Change::CardGone(name),
-                    _ => Change::Quiet,
-                };
+            if !now.contains(pcsc::State::CHANGED) {
+                continue;
             }
             s.sync_current_state();
+            let name = s.name().to_string_lossy().into_owned();
+            match (
+                before.contains(pcsc::State::PRESENT),
+                now.contains(pcsc::State::PRESENT),
+            ) {
+                (false, true) => return Ok(Change::CardPresent(name)),
+                (true, false) => return Ok(Change::CardGone(name)),
+                _ => {}
+            }
         }
-        Ok(change)
+        Ok(Change::Quiet)
     }
 
     /// Connects to the card on `reader` and selects TOSS on it.
@@ -320,21 +323,26 @@ impl Connection {
                 apdu.push(0x00); // Le: as much as the card has
             }
             let (data, s) = self.transmit(&apdu)?;
-            if i < last && (s != sw::OK || !data.is_empty()) {
+            if i < last && s != sw::OK {
                 return Err(refusal(s));
+            }
+            if i < last && !data.is_empty() {
+                return Err(NfcError::Protocol(
+                    "the phone answered before the whole message arrived".into(),
+                ));
             }
             answer = data;
             status = s;
         }
         loop {
+            if answer.len() > MAX_MESSAGE {
+                return Err(NfcError::Protocol(format!(
+                    "the answer runs past {MAX_MESSAGE} bytes"
+                )));
+            }
             match status {
                 sw::OK => return Ok(answer),
                 s if s >> 8 == u16::from(sw::MORE) => {
-                    if answer.len() >= MAX_MESSAGE {
-                        return Err(NfcError::Protocol(format!(
-                            "the answer runs past {MAX_MESSAGE} bytes"
-                        )));
-                    }
                     let (data, s) =
                         self.transmit(&[0x00, INS_GET_RESPONSE, 0x00, 0x00, s as u8])?;
                     answer.extend_from_slice(&data);

@@ -14,6 +14,7 @@
 //! DATA   0x10 | id u8 | index u16 BE | payload ...            | CRC32 BE
 //! ACK    0x11 | id u8 | next u16 BE  | bitmap u32 BE           | CRC32 BE
 //! ABORT  0x12 | id u8 | reason u8                              | CRC32 BE
+//! CANCEL 0x13 | id u8                                         | CRC32 BE
 //! message (what the DATA payloads carry, in index order):
 //!        length u32 BE | count u16 BE | SHA-256(body)[..8] | body
 //! ```
@@ -28,6 +29,7 @@ const V1: u8 = 0x10;
 const DATA: u8 = V1;
 const ACK: u8 = V1 | 1;
 const ABORT: u8 = V1 | 2;
+const CANCEL: u8 = V1 | 3;
 const HEADER: usize = 4;
 const CRC: usize = 4;
 /// Bytes every DATA frame spends on framing.
@@ -128,7 +130,10 @@ pub enum Event {
     Received(Vec<u8>),
     /// The other side acknowledged all of message `id`.
     Delivered(u8),
-    /// Message `id` will not arrive; it has been dropped.
+    /// Message `id` was refused, or never acknowledged in full; it has
+    /// been dropped. (When only the final acknowledgement was lost, the
+    /// other side has it: a Noise session over the link stays consistent
+    /// either way, as the next message tells.)
     Failed { id: u8, reason: Failure },
 }
 
@@ -237,7 +242,7 @@ impl Endpoint {
     /// unknown version or kind, or that contradict what came before are
     /// dropped; the sender's retransmission repairs what was lost.
     pub fn handle(&mut self, frame: &[u8], now: Instant) {
-        if frame.len() < HEADER || frame.len() > MAX_FRAME + CRC {
+        if frame.len() < HEADER || frame.len() > MAX_FRAME {
             return;
         }
         let (body, sum) = frame.split_at(frame.len() - CRC);
@@ -255,6 +260,7 @@ impl Endpoint {
                 now,
             ),
             [ABORT, id, reason] => self.on_abort(*id, Failure::from_code(*reason)),
+            [CANCEL, id] => self.partials.retain(|p| p.id != *id),
             _ => {}
         }
     }
@@ -485,6 +491,9 @@ impl Endpoint {
         if s.rounds > RETRIES {
             let id = s.id;
             self.sending = None;
+            // The other side drops what it holds of it, rather than keep
+            // it until its reassembly times out.
+            self.control.push_back(sealed(vec![CANCEL, id]));
             self.events.push_back(Event::Failed {
                 id,
                 reason: Failure::TimedOut,

@@ -156,6 +156,45 @@ fn a_bad_link_delays_messages_but_delivers_them_intact() {
 }
 
 #[test]
+fn a_sender_that_gives_up_makes_the_receiver_drop_the_partial_message() {
+    let mut a = Endpoint::new(100, Limits::default()).unwrap();
+    let mut b = Endpoint::new(100, Limits::default()).unwrap();
+    a.send(message(1_000, 1)).unwrap();
+    let start = Instant::now();
+    // Only the first fragment gets through; acknowledgements are lost.
+    let first = a.transmit(start).unwrap();
+    b.handle(&first, start);
+    while a.transmit(start).is_some() {}
+    let mut now = start;
+    let cancel = loop {
+        now += Duration::from_secs(1);
+        let mut sent = Vec::new();
+        while let Some(f) = a.transmit(now) {
+            sent.push(f);
+        }
+        if let Some(Event::Failed {
+            id: 0,
+            reason: Failure::TimedOut,
+        }) = a.event()
+        {
+            break sent.pop().unwrap();
+        }
+        assert!(
+            now < start + Duration::from_secs(60),
+            "the sender never gave up"
+        );
+    };
+    assert_eq!(
+        b.deadline().map(|d| d > start),
+        Some(true),
+        "b holds a partial message"
+    );
+    b.handle(&cancel, now);
+    while b.transmit(start).is_some() {}
+    assert_eq!(b.deadline(), None, "b dropped it");
+}
+
+#[test]
 fn a_dead_link_fails_the_message_instead_of_waiting_forever() {
     let out = run(
         &[message(1_000, 1)],
