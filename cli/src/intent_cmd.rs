@@ -19,7 +19,6 @@ use toss_core::intent::{
     self, Intent, Limit, MemoryLedger, Request, RiskLimits, Verifier, durable,
 };
 use toss_core::nonce;
-use toss_core::store::{Direction, State};
 use toss_core::transport::qr;
 
 use crate::Failure;
@@ -332,18 +331,7 @@ fn export_qr(file: &Path, svg: Option<&Path>, home: &Home, config: &Config) -> R
     }
     if toss_core::wallet::status(home)?.exists {
         let mut store = crate::open_store(home, config)?;
-        let id = signed.id()?;
-        if let Ok(stored) = store.get(&id)
-            && stored.direction == Direction::Sent
-            && stored.state == State::Created
-        {
-            store.append(
-                &id,
-                State::Sent,
-                Some("shown as a QR code"),
-                i64::from(unix_now()?),
-            )?;
-        }
+        store.mark_handed_over(&signed.id()?, "shown as a QR code", i64::from(unix_now()?))?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod confidential;
 pub mod config;
 pub mod escrow;
 mod fsutil;
+pub mod handover;
 pub mod home;
 pub mod intent;
 pub mod keyfile;

@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
-use toss_core::intent::{Intent, MemoryLedger, RiskLimits, Verifier, cluster, sign};
-use toss_core::noise::{Handshake, StaticKey, prologue};
+use toss_core::handover::{self, Handover, Outcome, Role};
+use toss_core::intent::{Intent, RiskLimits, Verifier, cluster, sign};
+use toss_core::noise::StaticKey;
+use toss_core::store::{State, Store};
 use toss_core::transport::ble::central::Central;
 use toss_core::transport::ble::peripheral::Advertiser;
 use toss_core::transport::ble::{BleError, Channel};
@@ -160,43 +162,33 @@ async fn ble_cases() {
     let payer_key = SigningKey::from_bytes(&[81; 32]);
     let program_id = Pubkey::new_from_array([3; 32]);
     let now: u32 = 1_790_000_000;
-    let reference = [4u8; 32];
 
     // The till advertises (bluer): its application and advertisement are
     // registered with BlueZ.
     let mut advertiser = Advertiser::start(Some("hci1"), "Till 1").await.unwrap();
     let seen = registered("hci1");
     assert!(seen.contains("app /") && seen.contains("adv /"), "{seen}");
+    let db = tempfile::tempdir().unwrap();
+    let store_path = db.path().join("till.db");
     let till_task = tokio::spawn(async move {
         let link = advertiser.accept().await.unwrap();
         let frame_size = link.frame_size();
         let mut channel = Channel::new(link, frame_size).unwrap();
         let noise = StaticKey::from_secret(Zeroizing::new([82; 32]));
-        let mut hs = Handshake::xx(&noise, &prologue(&reference), false, None).unwrap();
-        hs.read(&channel.recv().await.unwrap()).unwrap();
-        channel.send(&hs.write(&[]).unwrap()).await.unwrap();
-        hs.read(&channel.recv().await.unwrap()).unwrap();
-        let mut session = hs.finish().unwrap();
-        let wire = session
-            .open(&channel.recv().await.unwrap())
-            .unwrap()
-            .unwrap();
+        // The till verifies each intent offline and keeps it in its store.
+        let store = Store::open(&store_path, &Zeroizing::new([5; 32])).unwrap();
         let verifier = Verifier {
             cluster: cluster::DEVNET,
             program_id,
             payee: till,
             limits: RiskLimits::default(),
         };
-        let accepted = verifier
-            .verify(&wire, None, now + 5, &MemoryLedger::default())
-            .unwrap();
-        let receipt = format!("received {} lamports", accepted.signed.intent.amount);
-        for frame in session.seal(receipt.as_bytes()).unwrap() {
-            channel.send(&frame).await.unwrap();
-        }
+        let accept = handover::keep_verified(verifier, store, move || now + 5);
+        let payee = Handover::payee(Role::Responder, &noise, accept).unwrap();
+        let outcome = handover::run(&mut channel, payee).await.unwrap();
         // The payer hangs up: the till's link says so.
         let after = channel.recv().await;
-        (frame_size, session.verification_code().to_owned(), after)
+        (frame_size, outcome, after)
     });
 
     // The payer's laptop (btleplug) scans, picks the till, connects.
@@ -218,12 +210,7 @@ async fn ble_cases() {
     assert_eq!(link.frame_size(), 244);
     let mut channel = Channel::new(link, 244).unwrap();
     let noise = StaticKey::from_secret(Zeroizing::new([83; 32]));
-    let mut hs = Handshake::xx(&noise, &prologue(&reference), true, None).unwrap();
-    channel.send(&hs.write(&[]).unwrap()).await.unwrap();
-    hs.read(&channel.recv().await.unwrap()).unwrap();
-    channel.send(&hs.write(&[]).unwrap()).await.unwrap();
-    let mut session = hs.finish().unwrap();
-    let intent = Intent {
+    let intent = |nonce, expires_at| Intent {
         cluster: cluster::DEVNET,
         program_id,
         payer: Pubkey::new_from_array(payer_key.verifying_key().to_bytes()),
@@ -232,29 +219,68 @@ async fn ble_cases() {
         amount: 7_500,
         reference: None,
         memo: Some("coffee".into()),
-        nonce: 9,
+        nonce,
         created_at: now,
-        expires_at: now + 86_400,
+        expires_at,
         durable_nonce: None,
     };
-    let wire = sign(intent, &payer_key).unwrap().to_bytes().unwrap();
-    for frame in session.seal(&wire).unwrap() {
-        channel.send(&frame).await.unwrap();
-    }
-    let receipt = session
-        .open(&channel.recv().await.unwrap())
-        .unwrap()
-        .unwrap();
-    assert_eq!(receipt, b"received 7500 lamports");
+    // One good intent, and one that expires before the till accepts it.
+    let good = sign(intent(9, now + 86_400), &payer_key).unwrap();
+    let stale = sign(intent(10, now + 1), &payer_key).unwrap();
+    let payer = Handover::payer(
+        Role::Initiator,
+        &noise,
+        vec![good.to_bytes().unwrap(), stale.to_bytes().unwrap()],
+    )
+    .unwrap();
+    let Outcome::Paid {
+        receipt,
+        verification_code,
+    } = handover::run(&mut channel, payer).await.unwrap()
+    else {
+        panic!("the payer's outcome")
+    };
+    assert_eq!(receipt.entries[0].refused, None);
+    assert!(receipt.entries[1].refused.is_some(), "{receipt:?}");
+    // The payer's own store: only what the till accepted counts as handed over.
+    let mut wallet = Store::open(&db.path().join("payer.db"), &Zeroizing::new([6; 32])).unwrap();
+    let ids = [good.id().unwrap(), stale.id().unwrap()];
+    wallet.record_sent(&good, None, 1).unwrap();
+    wallet.record_sent(&stale, None, 1).unwrap();
+    let changed =
+        handover::record_receipt(&mut wallet, &ids, &receipt, "handed over by Bluetooth", 2);
+    assert_eq!(changed.unwrap(), 1);
+    assert_eq!(wallet.get(&ids[0]).unwrap().state, State::Sent);
+    assert_eq!(wallet.get(&ids[1]).unwrap().state, State::Created);
     channel.into_link().disconnect().await.unwrap();
 
-    let (till_frame, till_code, after) = tokio::time::timeout(Duration::from_secs(20), till_task)
-        .await
-        .unwrap()
-        .unwrap();
+    let (till_frame, till_outcome, after) =
+        tokio::time::timeout(Duration::from_secs(20), till_task)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(till_frame, 244);
-    assert_eq!(till_code, session.verification_code());
+    let Outcome::Received {
+        verdicts,
+        verification_code: till_code,
+    } = till_outcome
+    else {
+        panic!("the till's outcome")
+    };
+    assert_eq!(till_code, verification_code);
+    assert_eq!(verdicts[0], Ok(good.id().unwrap()));
+    assert!(verdicts[1].is_err());
     assert_eq!(after.err(), Some(BleError::Disconnected));
+    let store = Store::open(&db.path().join("till.db"), &Zeroizing::new([5; 32])).unwrap();
+    assert_eq!(
+        store.get(&good.id().unwrap()).unwrap().state,
+        State::Verified
+    );
+    assert_eq!(
+        store.list().unwrap().len(),
+        1,
+        "the refused intent is not kept"
+    );
 
     // Bluetooth switched off: both roles say so.
     set_powered("hci0", false);

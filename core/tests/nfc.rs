@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
+use toss_core::handover::{Handover, Outcome, Role, Step};
 use toss_core::intent::{Intent, MemoryLedger, RiskLimits, Verifier, cluster, sign};
-use toss_core::noise::{Handshake, StaticKey, prologue};
+use toss_core::noise::StaticKey;
 use toss_core::transport::nfc::card::Applet;
 use toss_core::transport::nfc::{Change, NfcError, Readers, Status, sw};
 use zeroize::Zeroizing;
@@ -226,71 +227,68 @@ fn nfc_cases() {
         Change::Quiet
     );
 
-    // Happy path: the till (reader) and the payer's phone (card) run Noise
-    // XX, the phone hands over a signed intent, the till verifies it and
-    // answers with a receipt.
+    // Happy path: the till (reader) and the payer's phone (card) hand
+    // over: Noise XX, the phone's signed intent, the till's receipt. The
+    // phone runs the card side of the handover inside its applet.
     let till_key = SigningKey::from_bytes(&[60; 32]);
     let till = Pubkey::new_from_array(till_key.verifying_key().to_bytes());
     let program_id = Pubkey::new_from_array([3; 32]);
     let now: u32 = 1_790_000_000;
     let wire = payer_intent(till, program_id, now);
-    let reference = [9u8; 32];
-    let phone_static = StaticKey::from_secret(Zeroizing::new([71; 32]));
-    let till_static = StaticKey::from_secret(Zeroizing::new([72; 32]));
-    let (receipt_tx, receipt_rx) = std::sync::mpsc::channel();
-    let phone_wire = wire.clone();
-    let mut phone_hs =
-        Some(Handshake::xx(&phone_static, &prologue(&reference), false, None).unwrap());
-    let mut phone_session = None;
-    let app = Applet::new(move |m: Vec<u8>| {
-        if let Some(mut hs) = phone_hs.take() {
-            if m.len() > 32 {
-                // Third handshake message: the session starts, the intent goes.
-                hs.read(&m).ok()?;
-                let mut s = hs.finish().ok()?;
-                let sealed = s.seal(&phone_wire).ok()?.remove(0);
-                phone_session = Some(s);
-                return Some(sealed);
-            }
-            hs.read(&m).ok()?;
-            let reply = hs.write(&[]).ok()?;
-            phone_hs = Some(hs);
-            return Some(reply);
+    let (outcome_tx, outcome_rx) = std::sync::mpsc::channel();
+    let mut phone_side = Handover::payer(
+        Role::Responder,
+        &StaticKey::from_secret(Zeroizing::new([71; 32])),
+        vec![wire.clone()],
+    )
+    .unwrap();
+    let mut app = Applet::new(move |m: Vec<u8>| match phone_side.on_message(&m).ok()? {
+        Step::Send(reply) => Some(reply),
+        Step::Finish(reply, outcome) => {
+            outcome_tx.send(outcome).ok()?;
+            reply
         }
-        let s = phone_session.as_mut()?;
-        receipt_tx.send(s.open(&m).ok()??).ok()?;
-        Some(Vec::new())
     });
-    let mut app = app;
     let card = Phone::tap(port, None, move |apdu| app.process(apdu));
     until_present(&mut readers, &reader);
     let link = readers.connect(&reader).unwrap();
-    let mut hs = Handshake::xx(&till_static, &prologue(&reference), true, None).unwrap();
-    let m2 = link.exchange(&hs.write(&[]).unwrap()).unwrap();
-    hs.read(&m2).unwrap();
-    let sealed = link.exchange(&hs.write(&[]).unwrap()).unwrap();
-    let mut session = hs.finish().unwrap();
-    let got = session.open(&sealed).unwrap().unwrap();
-    assert_eq!(got, wire);
     let verifier = Verifier {
         cluster: cluster::DEVNET,
         program_id,
         payee: till,
         limits: RiskLimits::default(),
     };
-    let accepted = verifier
-        .verify(&got, None, now + 10, &MemoryLedger::default())
-        .unwrap();
-    assert_eq!(accepted.signed.intent.amount, 42_000);
-    let receipt = b"receipt: settled later".to_vec();
-    let answer = link
-        .exchange(&session.seal(&receipt).unwrap().remove(0))
-        .unwrap();
-    assert!(answer.is_empty());
-    assert_eq!(
-        receipt_rx.recv_timeout(Duration::from_secs(5)).unwrap(),
-        receipt
-    );
+    let mut ledger = MemoryLedger::default();
+    let till_side = Handover::payee(
+        Role::Initiator,
+        &StaticKey::from_secret(Zeroizing::new([72; 32])),
+        move |w: &[u8]| {
+            let accepted = verifier
+                .verify(w, None, now + 10, &ledger)
+                .map_err(|e| e.to_string())?;
+            ledger.record(&accepted);
+            Ok(accepted.id)
+        },
+    )
+    .unwrap();
+    let Outcome::Received {
+        verdicts,
+        verification_code,
+    } = link.hand_over(till_side).unwrap()
+    else {
+        panic!("the till's outcome")
+    };
+    assert_eq!(verdicts.len(), 1);
+    assert!(verdicts[0].is_ok(), "{verdicts:?}");
+    let Outcome::Paid {
+        receipt,
+        verification_code: phone_code,
+    } = outcome_rx.recv_timeout(Duration::from_secs(5)).unwrap()
+    else {
+        panic!("the phone's outcome")
+    };
+    assert_eq!(receipt.entries[0].refused, None);
+    assert_eq!(phone_code, verification_code);
     drop(link);
     card.leave();
     until_gone(&mut readers, &reader);

@@ -361,6 +361,25 @@ impl Store {
         Ok(())
     }
 
+    /// Marks an intent this wallet paid as handed over to its payee (shown
+    /// as a code, given over BLE or NFC): sent, if it was only created.
+    /// Whether it changed.
+    pub fn mark_handed_over(
+        &mut self,
+        id: &[u8; 32],
+        how: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        match self.get(id) {
+            Ok(stored) if stored.direction == Direction::Sent && stored.state == State::Created => {
+                self.append(id, State::Sent, Some(how), now)?;
+                Ok(true)
+            }
+            Ok(_) | Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// One intent, decrypted and checked against its id.
     pub fn get(&self, id: &[u8; 32]) -> Result<StoredIntent, StoreError> {
         let row = self

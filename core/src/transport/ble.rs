@@ -176,6 +176,21 @@ impl<L: Link> Channel<L> {
     }
 }
 
+/// A handover runs over a channel as over any message link.
+impl<L: Link + Send> crate::handover::Link for Channel<L> {
+    async fn send(&mut self, message: Vec<u8>) -> Result<(), crate::handover::HandoverError> {
+        Channel::send(self, &message).await.map_err(link_error)
+    }
+
+    async fn recv(&mut self) -> Result<Vec<u8>, crate::handover::HandoverError> {
+        Channel::recv(self).await.map_err(link_error)
+    }
+}
+
+fn link_error(e: BleError) -> crate::handover::HandoverError {
+    crate::handover::HandoverError::Link(e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

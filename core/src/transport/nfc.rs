@@ -354,6 +354,23 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Runs `handover` with this reader as the initiator (the phone on it
+    /// answers each message).
+    pub fn hand_over(
+        &self,
+        handover: crate::handover::Handover,
+    ) -> Result<crate::handover::Outcome, crate::handover::HandoverError> {
+        crate::handover::run_exchanges(
+            |m| {
+                self.exchange(m)
+                    .map_err(|e| crate::handover::HandoverError::Link(e.to_string()))
+            },
+            handover,
+        )
+    }
+}
+
 fn refusal(status: u16) -> NfcError {
     match status {
         sw::NOT_SELECTED => NfcError::Protocol("the phone lost the TOSS selection".into()),
