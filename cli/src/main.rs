@@ -136,7 +136,8 @@ general_failure!(
     toss_core::store::StoreError,
     toss_core::intent::durable::DurableError,
     toss_core::transport::qr::QrError,
-    toss_core::transport::clipboard::ClipboardError
+    toss_core::transport::clipboard::ClipboardError,
+    toss_core::scanned::ScannedError
 );
 
 impl From<toss_core::amount::AmountError> for Failure {

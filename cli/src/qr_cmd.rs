@@ -8,8 +8,8 @@ use serde_json::json;
 use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
 use toss_core::home::Home;
-use toss_core::intent::durable;
 use toss_core::request::PaymentRequest;
+use toss_core::scanned;
 use toss_core::transport::{camera, clipboard, qr};
 
 use crate::Failure;
@@ -90,11 +90,7 @@ pub fn request(a: &RequestArgs, home: &Home, json_out: bool) -> Result<(), Failu
         write(path, qr::svg(url.as_bytes())?.as_bytes())?;
     }
     if let Some(path) = &a.png {
-        let image = qr::bitmap(url.as_bytes(), 8)?;
-        image::GrayImage::from_raw(image.width as u32, image.height as u32, image.pixels)
-            .ok_or_else(|| Failure::general("cannot build the image"))?
-            .save(path)
-            .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))?;
+        write(path, &qr::bitmap(url.as_bytes(), 8)?.to_png()?)?;
     }
     if json_out {
         println!("{}", json!({ "url": url, "request": r }));
@@ -117,31 +113,7 @@ pub fn scan(file: Option<&Path>, json_out: bool) -> Result<(), Failure> {
         Some(file) => camera::scan_file(file)?,
         None => clipboard::scan()?,
     };
-    let text = std::str::from_utf8(&code).ok();
-    let view = if let Some(r) = text.and_then(|t| PaymentRequest::parse(t).ok()) {
-        json!({ "kind": "payment-request", "request": r })
-    } else if let Ok((signed, tx)) = durable::split(&code) {
-        json!({
-            "kind": "intent",
-            "id": hex::encode(signed.id()?),
-            "payer": signed.intent.payer.to_string(),
-            "payee": signed.intent.payee.to_string(),
-            "amount": signed.intent.amount,
-            "durable": tx.is_some(),
-            "hex": hex::encode(&code),
-        })
-    } else if let Some(t) = text.filter(|t| t.starts_with("solana:")) {
-        // A Solana URL that breaks a rule: say which.
-        return Err(Failure::general(format!(
-            "{t}: {}",
-            PaymentRequest::parse(t)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default()
-        )));
-    } else {
-        json!({ "kind": "unknown", "text": text, "hex": hex::encode(&code) })
-    };
+    let view = serde_json::to_value(scanned::describe(&code)?)?;
     if json_out {
         println!("{}", serde_json::to_string_pretty(&view)?);
     } else if let Some(map) = view.as_object() {

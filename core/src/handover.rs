@@ -19,7 +19,12 @@
 
 use std::future::Future;
 
-use crate::intent::Verifier;
+use solana_program::pubkey::Pubkey;
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::intent::{RiskLimits, Verifier};
+use crate::vault::{Vault, VaultError};
 use crate::noise::{Handshake, NoiseError, Session, StaticKey, prologue};
 use crate::store::{Store, StoreError};
 
@@ -430,6 +435,63 @@ fn parse(body: &[u8]) -> Result<Message, HandoverError> {
         return Err(protocol("trailing bytes"));
     }
     Ok(message)
+}
+
+/// This wallet's part in handovers: its store and its Noise key (both
+/// unlocked from the vault), and the settings intents are checked against.
+pub struct Local {
+    pub store: Store,
+    pub noise: StaticKey,
+    cluster: Option<[u8; 8]>,
+    program_id: Option<Pubkey>,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through")]
+    NoProgram,
+    #[error("on localnet, intents name the cluster by its genesis hash, which the settings do not give; receive on devnet, testnet or mainnet")]
+    NoCluster,
+}
+
+impl Local {
+    pub fn open(home: &Home, config: &Config) -> Result<Self, SetupError> {
+        let vault = Vault::open(home)?;
+        Ok(Local {
+            noise: StaticKey::from_secret(vault.service_secret("noise")?),
+            store: Store::open(&home.store_file(), &vault.service_secret("store")?)?,
+            cluster: config.cluster.genesis_prefix(),
+            program_id: config.program_id.map(Into::into),
+        })
+    }
+
+    /// What a payee named `payee` checks intents against, with the
+    /// default risk limits.
+    pub fn verifier(&self, payee: Pubkey) -> Result<Verifier, SetupError> {
+        Ok(Verifier {
+            cluster: self.cluster.ok_or(SetupError::NoCluster)?,
+            program_id: self.program_id.ok_or(SetupError::NoProgram)?,
+            payee,
+            limits: RiskLimits::default(),
+        })
+    }
+}
+
+/// Seconds since 1970 by this computer's clock, as intents count time.
+pub fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
 /// The payee's check for [`Handover::payee`]: each intent verified offline

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod noise;
 pub mod nonce;
 pub mod request;
+pub mod scanned;
 pub mod settle;
 pub mod store;
 pub mod transport;

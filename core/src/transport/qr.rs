@@ -35,6 +35,27 @@ pub struct Luma {
     pub pixels: Vec<u8>,
 }
 
+impl Luma {
+    /// The image as a PNG file's bytes: for saving, or for a UI's preview.
+    pub fn to_png(&self) -> Result<Vec<u8>, QrError> {
+        let bad = || QrError::BadFrame {
+            width: self.width,
+            height: self.height,
+            len: self.pixels.len(),
+        };
+        let (w, h) = (
+            u32::try_from(self.width).map_err(|_| bad())?,
+            u32::try_from(self.height).map_err(|_| bad())?,
+        );
+        let image = image::GrayImage::from_raw(w, h, self.pixels.clone()).ok_or_else(bad)?;
+        let mut png = std::io::Cursor::new(Vec::new());
+        image
+            .write_to(&mut png, image::ImageFormat::Png)
+            .map_err(|e| QrError::Image(e.to_string()))?;
+        Ok(png.into_inner())
+    }
+}
+
 /// Text (URLs, UR parts) in the densest mix of modes; anything else in
 /// byte mode only, so every decoder hands back exactly the bytes (a
 /// numeric run inside binary data would otherwise become its own segment).
@@ -239,6 +260,12 @@ mod tests {
             pixels: vec![0; 10],
         };
         assert!(matches!(decode(&short), Err(QrError::BadFrame { .. })));
+        assert!(matches!(short.to_png(), Err(QrError::BadFrame { .. })));
+        let png = image.to_png().unwrap();
+        assert_eq!(
+            super::decode_picture(image::load_from_memory(&png).unwrap()).unwrap(),
+            payload
+        );
         // Damage beyond what error correction repairs: found, not readable.
         let mut damaged = image.clone();
         let w = damaged.width;

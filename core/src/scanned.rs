@@ -1,0 +1,97 @@
+//! What a scanned code (or pasted text) holds, for the person looking at
+//! it: a payment request, a signed intent, or something TOSS does not use.
+
+use serde::Serialize;
+
+use crate::intent::durable;
+use crate::request::{PaymentRequest, RequestError};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Scanned {
+    PaymentRequest {
+        request: PaymentRequest,
+    },
+    Intent {
+        id: String,
+        payer: String,
+        payee: String,
+        amount: u64,
+        mint: Option<String>,
+        durable: bool,
+        hex: String,
+    },
+    Unknown {
+        text: Option<String>,
+        hex: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScannedError {
+    /// A `solana:` link that breaks a rule: which one.
+    #[error("{url}: {reason}")]
+    BadRequest { url: String, reason: RequestError },
+}
+
+/// Describes `bytes` as read from a code.
+pub fn describe(bytes: &[u8]) -> Result<Scanned, ScannedError> {
+    let text = std::str::from_utf8(bytes).ok();
+    if let Some(t) = text.filter(|t| t.starts_with("solana:")) {
+        return match PaymentRequest::parse(t) {
+            Ok(request) => Ok(Scanned::PaymentRequest { request }),
+            Err(reason) => Err(ScannedError::BadRequest {
+                url: t.to_owned(),
+                reason,
+            }),
+        };
+    }
+    if let Ok((signed, tx)) = durable::split(bytes)
+        && let Ok(id) = signed.id()
+    {
+        let i = &signed.intent;
+        return Ok(Scanned::Intent {
+            id: hex::encode(id),
+            payer: i.payer.to_string(),
+            payee: i.payee.to_string(),
+            amount: i.amount,
+            mint: i.mint.map(|m| m.to_string()),
+            durable: tx.is_some(),
+            hex: hex::encode(bytes),
+        });
+    }
+    Ok(Scanned::Unknown {
+        text: text.map(str::to_owned),
+        hex: hex::encode(bytes),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_intents_and_other_codes_are_told_apart() {
+        let url = "solana:mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN?amount=1.5";
+        assert!(matches!(
+            describe(url.as_bytes()),
+            Ok(Scanned::PaymentRequest { .. })
+        ));
+        let bad = "solana:mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN?amount=1.5.0";
+        assert!(matches!(
+            describe(bad.as_bytes()),
+            Err(ScannedError::BadRequest { .. })
+        ));
+        assert_eq!(
+            describe(b"hello"),
+            Ok(Scanned::Unknown {
+                text: Some("hello".into()),
+                hex: "68656c6c6f".into()
+            })
+        );
+        assert!(matches!(
+            describe(&[0xFF, 0x00]),
+            Ok(Scanned::Unknown { text: None, .. })
+        ));
+    }
+}
