@@ -24,9 +24,9 @@ use solana_program::pubkey::Pubkey;
 use crate::config::Config;
 use crate::home::Home;
 use crate::intent::{RiskLimits, Verifier};
-use crate::vault::{Vault, VaultError};
 use crate::noise::{Handshake, NoiseError, Session, StaticKey, prologue};
 use crate::store::{Store, StoreError};
+use crate::vault::{Vault, VaultError};
 
 /// Version of the application messages inside the session.
 const VERSION: u8 = 1;
@@ -460,7 +460,9 @@ pub enum SetupError {
     Store(#[from] StoreError),
     #[error("TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through")]
     NoProgram,
-    #[error("on localnet, intents name the cluster by its genesis hash, which the settings do not give; receive on devnet, testnet or mainnet")]
+    #[error(
+        "on localnet, intents name the cluster by its genesis hash, which the settings do not give; receive on devnet, testnet or mainnet"
+    )]
     NoCluster,
 }
 

@@ -5,9 +5,34 @@
 //! decision lives in the core, where it is tested without a window.
 
 mod commands;
-mod state;
+pub mod radio;
+pub mod scan;
+pub mod state;
 
 use state::AppState;
+
+/// The app's commands and state on `builder`: the real app's, or a test's
+/// mock runtime.
+pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .manage(scan::Scanning::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::wallet_status,
+            scan::cameras,
+            scan::scan_start,
+            scan::scan_stop,
+            scan::scan_image,
+            scan::scan_clipboard,
+            radio::ble_devices,
+            radio::ble_pay,
+            radio::ble_receive,
+            radio::nfc_readers,
+            radio::nfc_pay,
+            radio::nfc_receive,
+        ])
+}
 
 /// Starts the app. Flags: `--log-json` switches logs to JSON lines (also
 /// `TOSS_LOG_FORMAT=json`).
@@ -15,13 +40,7 @@ pub fn run() {
     let json = std::env::args().any(|a| a == "--log-json")
         || std::env::var("TOSS_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let state = AppState::start(json);
-    let result = tauri::Builder::default()
-        .manage(state)
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::wallet_status
-        ])
-        .run(tauri::generate_context!());
+    let result = setup(tauri::Builder::default(), state).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "the app could not start");
         eprintln!("TOSS could not start: {e}");

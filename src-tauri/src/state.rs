@@ -28,12 +28,8 @@ impl AppState {
                 .ok(),
             Err(_) => None,
         };
-        let home = home.map_err(|e| e.to_string());
-        let config = match &home {
-            Ok(h) => Config::load(&h.settings_file()).map_err(|e| e.to_string()),
-            Err(e) => Err(e.clone()),
-        };
-        match (&home, &config) {
+        let state = Self::open(home.map_err(|e| e.to_string()));
+        match (&state.home, &state.config) {
             (Ok(h), Ok(c)) => tracing::info!(
                 version = toss_core::VERSION,
                 data_dir = %h.root().display(),
@@ -47,10 +43,20 @@ impl AppState {
                 tracing::warn!(error = %e, "TOSS Desktop started without a data directory")
             }
         }
+        Self { _log: log, ..state }
+    }
+
+    /// The state for a data directory (or the reason there is none), with
+    /// its settings; no logging set up (tests, or before it can be).
+    pub fn open(home: Result<Home, String>) -> Self {
+        let config = match &home {
+            Ok(h) => Config::load(&h.settings_file()).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
         Self {
             home,
             config,
-            _log: log,
+            _log: None,
         }
     }
 }

@@ -1,0 +1,293 @@
+//! Paying and getting paid face to face over Bluetooth LE and NFC: the
+//! commands the pay and receive screens call. Each opens the wallet's
+//! store and Noise key, runs the core's handover over the transport, and
+//! reports; `handover` events tell the screen what it is waiting for.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime, State};
+use toss_core::handover::{self, Handover, Local, Outcome, Receipt, Role};
+use toss_core::intent::durable;
+use toss_core::transport::ble::Channel;
+use toss_core::transport::ble::central::{Central, Found};
+use toss_core::transport::nfc::{Change, Readers};
+
+use crate::state::AppState;
+
+/// The event the pay and receive screens listen to.
+pub const EVENT: &str = "handover";
+/// How long a receive screen waits for the other device.
+const WAIT: Duration = Duration::from_secs(120);
+
+/// What the screen shows while a handover runs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "stage", rename_all = "kebab-case")]
+pub enum HandoverEvent {
+    /// Waiting for the other device (to connect, or to come onto the reader).
+    Waiting { transport: &'static str },
+    /// The devices are connected; the secure session and the transfer run.
+    Connected { transport: &'static str },
+}
+
+/// The payer's result.
+#[derive(Debug, Serialize)]
+pub struct Paid {
+    pub receipt: Receipt,
+    pub verification_code: String,
+    /// Intents marked as handed over in this wallet (those accepted).
+    pub handed_over: usize,
+}
+
+/// The payee's result: each intent's id, or why it was refused.
+#[derive(Debug, Serialize)]
+pub struct Got {
+    pub verification_code: String,
+    pub intents: Vec<Taken>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Taken {
+    pub id: Option<String>,
+    pub refused: Option<String>,
+}
+
+fn say<R: Runtime>(app: &AppHandle<R>, event: HandoverEvent) {
+    if let Err(e) = app.emit(EVENT, event) {
+        tracing::warn!(error = %e, "a handover event could not reach the window");
+    }
+}
+
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn local(state: &AppState) -> Result<Local, String> {
+    let home = state.home.as_ref().map_err(Clone::clone)?;
+    let config = state.config.as_ref().map_err(Clone::clone)?;
+    Local::open(home, config).map_err(text)
+}
+
+/// Intents as the wire carries them, and their ids, in the same order.
+type Intents = (Vec<Vec<u8>>, Vec<[u8; 32]>);
+
+/// Intents as the screen passes them (hex wire bytes), with their ids.
+fn intents(hex_wires: &[String]) -> Result<Intents, String> {
+    let mut wires = Vec::with_capacity(hex_wires.len());
+    let mut ids = Vec::with_capacity(hex_wires.len());
+    for h in hex_wires {
+        let wire = hex::decode(h).map_err(|_| "an intent is not hex".to_owned())?;
+        let (signed, _) = durable::split(&wire).map_err(text)?;
+        ids.push(signed.id().map_err(text)?);
+        wires.push(wire);
+    }
+    Ok((wires, ids))
+}
+
+fn paid(outcome: Outcome, local: &mut Local, ids: &[[u8; 32]], how: &str) -> Result<Paid, String> {
+    let Outcome::Paid {
+        receipt,
+        verification_code,
+    } = outcome
+    else {
+        return Err("the other device answered as a payer".into());
+    };
+    let handed_over = handover::record_receipt(
+        &mut local.store,
+        ids,
+        &receipt,
+        how,
+        i64::from(handover::unix_now()),
+    )
+    .map_err(text)?;
+    Ok(Paid {
+        receipt,
+        verification_code,
+        handed_over,
+    })
+}
+
+fn got(outcome: Outcome) -> Result<Got, String> {
+    let Outcome::Received {
+        verdicts,
+        verification_code,
+    } = outcome
+    else {
+        return Err("the other device answered as a payee".into());
+    };
+    Ok(Got {
+        verification_code,
+        intents: verdicts
+            .into_iter()
+            .map(|v| match v {
+                Ok(id) => Taken {
+                    id: Some(hex::encode(id)),
+                    refused: None,
+                },
+                Err(reason) => Taken {
+                    id: None,
+                    refused: Some(reason),
+                },
+            })
+            .collect(),
+    })
+}
+
+/// Devices offering TOSS nearby, strongest first, seen within `seconds`.
+#[tauri::command]
+pub async fn ble_devices(seconds: Option<u64>) -> Result<Vec<Found>, String> {
+    let central = Central::open(None).await.map_err(text)?;
+    let window = Duration::from_secs(seconds.unwrap_or(4).clamp(1, 30));
+    central.scan(window).await.map_err(text)
+}
+
+/// Pays the device `device` (from [`ble_devices`]) the intents given.
+#[tauri::command]
+pub async fn ble_pay<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    device: String,
+    intents: Vec<String>,
+) -> Result<Paid, String> {
+    let mut local = local(&state)?;
+    let (wires, ids) = self::intents(&intents)?;
+    let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
+    let central = Central::open(None).await.map_err(text)?;
+    let link = central.connect(&device).await.map_err(text)?;
+    say(&app, HandoverEvent::Connected { transport: "ble" });
+    let frame_size = link.frame_size();
+    let mut channel = Channel::new(link, frame_size).map_err(text)?;
+    let outcome = handover::run(&mut channel, payer).await;
+    if let Err(e) = channel.into_link().disconnect().await {
+        tracing::info!(error = %e, "disconnecting after a handover");
+    }
+    paid(
+        outcome.map_err(text)?,
+        &mut local,
+        &ids,
+        "handed over by Bluetooth",
+    )
+}
+
+/// Advertises as `name` and takes payment from the first payer that
+/// connects, as `payee` (this wallet's address intents must name).
+#[tauri::command]
+pub async fn ble_receive<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    payee: String,
+    name: Option<String>,
+) -> Result<Got, String> {
+    let local = local(&state)?;
+    let verifier = local.verifier(payee.parse().map_err(text)?).map_err(text)?;
+    receive_ble(app, local, verifier, name.unwrap_or_else(|| "TOSS".into())).await
+}
+
+#[cfg(target_os = "linux")]
+async fn receive_ble<R: Runtime>(
+    app: AppHandle<R>,
+    local: Local,
+    verifier: toss_core::intent::Verifier,
+    name: String,
+) -> Result<Got, String> {
+    use toss_core::transport::ble::peripheral::Advertiser;
+    let mut advertiser = Advertiser::start(None, &name).await.map_err(text)?;
+    say(&app, HandoverEvent::Waiting { transport: "ble" });
+    let link = tokio::time::timeout(WAIT, advertiser.accept())
+        .await
+        .map_err(|_| "no payer connected in time".to_owned())?
+        .map_err(text)?;
+    say(&app, HandoverEvent::Connected { transport: "ble" });
+    let frame_size = link.frame_size();
+    let mut channel = Channel::new(link, frame_size).map_err(text)?;
+    let Local { store, noise, .. } = local;
+    let payee = Handover::payee(
+        Role::Responder,
+        &noise,
+        handover::keep_verified(verifier, store, handover::unix_now),
+    )
+    .map_err(text)?;
+    got(handover::run(&mut channel, payee).await.map_err(text)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+async fn receive_ble<R: Runtime>(
+    _app: AppHandle<R>,
+    _local: Local,
+    _verifier: toss_core::intent::Verifier,
+    _name: String,
+) -> Result<Got, String> {
+    Err("receiving over Bluetooth needs Linux (this system cannot advertise to a phone); take the payment by QR code or NFC".into())
+}
+
+/// The NFC readers connected now.
+#[tauri::command]
+pub fn nfc_readers() -> Result<Vec<String>, String> {
+    Readers::open().and_then(|r| r.list()).map_err(text)
+}
+
+/// Waits for a phone on `reader` and connects to TOSS on it.
+fn tap(reader: &str) -> Result<toss_core::transport::nfc::Connection, String> {
+    let mut readers = Readers::open().map_err(text)?;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !readers.card_present(reader) {
+        if std::time::Instant::now() >= deadline {
+            return Err("no phone came onto the reader in time".into());
+        }
+        if let Change::Readers(names) = readers.wait(Duration::from_millis(500)).map_err(text)?
+            && !names.iter().any(|n| n == reader)
+        {
+            return Err("the reader was disconnected".into());
+        }
+    }
+    readers.connect(reader).map_err(text)
+}
+
+/// Takes payment from the phone put on `reader`, as `payee`.
+#[tauri::command]
+pub async fn nfc_receive<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    reader: String,
+    payee: String,
+) -> Result<Got, String> {
+    let local = local(&state)?;
+    let verifier = local.verifier(payee.parse().map_err(text)?).map_err(text)?;
+    say(&app, HandoverEvent::Waiting { transport: "nfc" });
+    tauri::async_runtime::spawn_blocking(move || {
+        let connection = tap(&reader)?;
+        say(&app, HandoverEvent::Connected { transport: "nfc" });
+        let Local { store, noise, .. } = local;
+        let payee = Handover::payee(
+            Role::Initiator,
+            &noise,
+            handover::keep_verified(verifier, store, handover::unix_now),
+        )
+        .map_err(text)?;
+        got(connection.hand_over(payee).map_err(text)?)
+    })
+    .await
+    .map_err(text)?
+}
+
+/// Pays the merchant's phone put on `reader` the intents given.
+#[tauri::command]
+pub async fn nfc_pay<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    reader: String,
+    intents: Vec<String>,
+) -> Result<Paid, String> {
+    let mut local = local(&state)?;
+    let (wires, ids) = self::intents(&intents)?;
+    let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
+    say(&app, HandoverEvent::Waiting { transport: "nfc" });
+    tauri::async_runtime::spawn_blocking(move || {
+        let connection = tap(&reader)?;
+        say(&app, HandoverEvent::Connected { transport: "nfc" });
+        let outcome = connection.hand_over(payer).map_err(text)?;
+        paid(outcome, &mut local, &ids, "handed over by NFC")
+    })
+    .await
+    .map_err(text)?
+}
