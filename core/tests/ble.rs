@@ -9,10 +9,9 @@
 //! scripts/test installs them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
@@ -25,15 +24,10 @@ use toss_core::transport::ble::peripheral::Advertiser;
 use toss_core::transport::ble::{BleError, Channel};
 use zeroize::Zeroizing;
 
-/// A child process killed when dropped.
-struct Running(Child);
+#[path = "support/processes.rs"]
+mod processes;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use processes::{PrivateBus, Running};
 
 /// `dbus-send` to the mock's `org.bluez.Mock` interface on `bus`.
 fn mock(bus: &str, method: &str, args: &[&str]) -> Output {
@@ -55,20 +49,8 @@ fn mock(bus: &str, method: &str, args: &[&str]) -> Output {
 #[test]
 fn ble_roles_against_a_bluez_mock() {
     let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("system_bus_socket");
-    let bus = format!("unix:path={}", socket.display());
-    let mut daemon = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--nosyslog", "--print-address=1"])
-        .arg(format!("--address={bus}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon (package dbus)");
-    let mut ready = String::new();
-    BufReader::new(daemon.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let _daemon = Running(daemon);
+    let system_bus = PrivateBus::start(&dir.path().join("system_bus_socket"));
+    let bus = system_bus.address.clone();
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ble/bluez_radio.py");
     let _bluez = Running(
         Command::new("/usr/bin/python3")
@@ -82,25 +64,7 @@ fn ble_roles_against_a_bluez_mock() {
             .spawn()
             .expect("python3-dbusmock"),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let owned = Command::new("dbus-send")
-            .arg(format!("--bus={bus}"))
-            .args([
-                "--print-reply=literal",
-                "--dest=org.freedesktop.DBus",
-                "/",
-                "org.freedesktop.DBus.NameHasOwner",
-                "string:org.bluez",
-            ])
-            .output()
-            .unwrap();
-        if String::from_utf8_lossy(&owned.stdout).contains("true") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the BlueZ mock did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    system_bus.wait_for("org.bluez", true);
     mock(&bus, "AddAdapter", &["string:hci0", "string:payer-laptop"]);
     mock(&bus, "AddAdapter", &["string:hci1", "string:till"]);
     mock(&bus, "EnablePeripheralRole", &["string:hci1"]);

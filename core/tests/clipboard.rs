@@ -3,44 +3,30 @@
 //! empty clipboard, and no display at all.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use toss_core::transport::clipboard::{ClipboardError, scan};
 use toss_core::transport::qr::{self, QrError};
 
+#[path = "support/processes.rs"]
+mod processes;
+
+use processes::{Running, until_first_line};
+
 /// An X server of its own, on the display number it picks.
-struct Xvfb(Child);
-
-impl Xvfb {
-    fn start() -> (Self, String) {
-        let mut child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "640x480x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is installed (package xvfb; scripts/test installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        (Xvfb(child), format!(":{}", line.trim()))
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn xvfb() -> (Running, String) {
+    let mut cmd = Command::new("Xvfb");
+    cmd.args([
+        "-displayfd",
+        "1",
+        "-screen",
+        "0",
+        "640x480x24",
+        "-nolisten",
+        "tcp",
+    ]);
+    let (server, number) = until_first_line(cmd);
+    (server, format!(":{number}"))
 }
 
 fn rgba(image: &qr::Luma) -> arboard::ImageData<'static> {
@@ -81,7 +67,7 @@ fn on_display(display: &str, case: &str) {
 #[test]
 fn the_clipboard_gives_a_codes_payload_or_copied_text_and_says_what_went_wrong() {
     on_display(":4097", "no server");
-    let (_server, display) = Xvfb::start();
+    let (_server, display) = xvfb();
     on_display(&display, "server");
 }
 

@@ -2,16 +2,20 @@
 //! with `gnome-keyring-daemon` on it, started and stopped by the test, never
 //! the user's own. Shared by the core's and the CLI's keychain tests.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "processes.rs"]
+mod processes;
+
+use processes::PrivateBus;
+
 /// A private session bus with gnome-keyring-daemon as its Secret Service.
 pub struct SecretService {
-    dir: tempfile::TempDir,
-    bus: Child,
-    address: String,
     daemon: Option<Child>,
+    bus: PrivateBus,
+    dir: tempfile::TempDir,
 }
 
 impl SecretService {
@@ -20,22 +24,11 @@ impl SecretService {
         for sub in ["data", "run", "home"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nosyslog", "--print-address=1"])
-            .arg(format!("--address=unix:path={}/bus", dir.path().display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (apt: dbus) must be installed; scripts/test installs it");
-        let mut line = String::new();
-        BufReader::new(bus.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let bus = PrivateBus::start(&dir.path().join("bus"));
         let mut s = Self {
-            dir,
-            bus,
-            address: line.trim().to_owned(),
             daemon: None,
+            bus,
+            dir,
         };
         s.start_daemon(unlock);
         s
@@ -43,7 +36,7 @@ impl SecretService {
 
     pub fn env(&self, cmd: &mut Command) {
         let d = self.dir.path();
-        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
             .env("XDG_DATA_HOME", d.join("data"))
             .env("XDG_RUNTIME_DIR", d.join("run"))
             .env("HOME", d.join("home"))
@@ -72,14 +65,7 @@ impl SecretService {
         }
         drop(stdin);
         self.daemon = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.has_owner("org.freedesktop.secrets") {
-            assert!(
-                Instant::now() < deadline,
-                "the Secret Service did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.bus.wait_for("org.freedesktop.secrets", true);
     }
 
     pub fn stop_daemon(&mut self) {
@@ -87,29 +73,7 @@ impl SecretService {
             d.kill().ok();
             d.wait().ok();
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.has_owner("org.freedesktop.secrets") {
-            assert!(
-                Instant::now() < deadline,
-                "the Secret Service did not go away"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn has_owner(&self, name: &str) -> bool {
-        let out = Command::new("dbus-send")
-            .arg(format!("--bus={}", self.address))
-            .args([
-                "--print-reply",
-                "--dest=org.freedesktop.DBus",
-                "/",
-                "org.freedesktop.DBus.NameHasOwner",
-            ])
-            .arg(format!("string:{name}"))
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains("boolean true")
+        self.bus.wait_for("org.freedesktop.secrets", false);
     }
 }
 
@@ -119,8 +83,6 @@ impl Drop for SecretService {
             d.kill().ok();
             d.wait().ok();
         }
-        self.bus.kill().ok();
-        self.bus.wait().ok();
     }
 }
 
