@@ -1,7 +1,27 @@
 fn main() {
     // Declaring the app's commands makes Tauri generate one permission per
     // command; capabilities/default.json then grants the window exactly these.
-    let manifest = tauri_build::AppManifest::new().commands(&["app_info", "wallet_status"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "wallet_status",
+        "wallet_create",
+        "wallet_import_phrase",
+        "wallet_import_keypair",
+        "home_view",
+        "activity",
+        "request_create",
+        "cameras",
+        "scan_start",
+        "scan_stop",
+        "scan_image",
+        "scan_clipboard",
+        "ble_devices",
+        "ble_pay",
+        "ble_receive",
+        "nfc_readers",
+        "nfc_pay",
+        "nfc_receive",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));
 }

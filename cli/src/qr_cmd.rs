@@ -69,12 +69,8 @@ pub fn request(a: &RequestArgs, home: &Home, json_out: bool) -> Result<(), Failu
     r.spl_token = a.mint.map(Into::into);
     r.references = vec![match a.reference {
         Some(k) => k.into(),
-        None => {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes)
-                .map_err(|e| Failure::general(format!("no randomness for a reference: {e}")))?;
-            solana_program::pubkey::Pubkey::new_from_array(bytes)
-        }
+        None => toss_core::request::new_reference()
+            .map_err(|e| Failure::general(format!("no randomness for a reference: {e}")))?,
     }];
     r.label = a.label.clone();
     r.message = a.message.clone();

@@ -65,6 +65,14 @@ fn serialize_opt_key<S: serde::Serializer>(v: &Option<[u8; 32]>, s: S) -> Result
     }
 }
 
+/// A fresh random reference: the key a till watches for on-chain, and
+/// what a Noise session with the payer is bound to.
+pub fn new_reference() -> Result<Pubkey, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(Pubkey::new_from_array(bytes))
+}
+
 /// Which rule a URL broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {

@@ -8,6 +8,7 @@ mod commands;
 pub mod radio;
 pub mod scan;
 pub mod state;
+pub mod wallet;
 
 use state::AppState;
 
@@ -20,6 +21,12 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::wallet_status,
+            wallet::wallet_create,
+            wallet::wallet_import_phrase,
+            wallet::wallet_import_keypair,
+            wallet::home_view,
+            wallet::activity,
+            wallet::request_create,
             scan::cameras,
             scan::scan_start,
             scan::scan_stop,

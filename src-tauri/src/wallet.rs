@@ -1,0 +1,176 @@
+//! The wallet's own screens: onboarding (create, import), home, activity,
+//! and the till's payment request. Adapters over the core's vault, store
+//! and request builder.
+
+use serde::Serialize;
+use tauri::State;
+use toss_core::amount;
+use toss_core::request::PaymentRequest;
+use toss_core::store::{Store, Summary};
+use toss_core::transport::qr;
+use toss_core::vault::{RecoveryPhrase, Vault, WordCount};
+use toss_core::wallet::Account;
+
+use crate::state::AppState;
+
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn home(state: &AppState) -> Result<&toss_core::home::Home, String> {
+    state.home.as_ref().map_err(Clone::clone)
+}
+
+/// A new account and its recovery phrase, which the screen shows once and
+/// then asks the user to confirm; it is kept nowhere.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub account: Account,
+    pub words: Vec<String>,
+}
+
+#[tauri::command]
+pub fn wallet_create(
+    state: State<'_, AppState>,
+    label: String,
+    words: u8,
+) -> Result<Created, String> {
+    let count = match words {
+        12 => WordCount::Twelve,
+        24 => WordCount::TwentyFour,
+        n => return Err(format!("a recovery phrase has 12 or 24 words, not {n}")),
+    };
+    let mut vault = Vault::open(home(&state)?).map_err(text)?;
+    let (account, phrase) = vault.create(&label, count).map_err(text)?;
+    Ok(Created {
+        account,
+        words: phrase.expose().split(' ').map(str::to_owned).collect(),
+    })
+}
+
+/// Restores an account from a recovery phrase (and its BIP39 passphrase,
+/// usually empty).
+#[tauri::command]
+pub fn wallet_import_phrase(
+    state: State<'_, AppState>,
+    label: String,
+    phrase: String,
+    passphrase: Option<String>,
+) -> Result<Account, String> {
+    let phrase = RecoveryPhrase::parse(&phrase).map_err(text)?;
+    let mut vault = Vault::open(home(&state)?).map_err(text)?;
+    vault
+        .import_phrase(&label, &phrase, passphrase.as_deref().unwrap_or(""))
+        .map_err(text)
+}
+
+/// Imports a Solana CLI keypair file (the file is left where it is).
+#[tauri::command]
+pub fn wallet_import_keypair(
+    state: State<'_, AppState>,
+    label: String,
+    path: std::path::PathBuf,
+) -> Result<Account, String> {
+    let mut vault = Vault::open(home(&state)?).map_err(text)?;
+    vault.import_keypair_file(&label, &path).map_err(text)
+}
+
+/// What the home screen shows for one account.
+#[derive(Debug, Serialize)]
+pub struct HomeAccount {
+    pub account: Account,
+    /// The address as a QR code (SVG), to be scanned by a payer.
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HomeView {
+    pub accounts: Vec<HomeAccount>,
+    /// Intents waiting to be settled on-chain.
+    pub pending: usize,
+    /// Every intent this wallet keeps.
+    pub intents: usize,
+}
+
+fn open_store(state: &AppState) -> Result<Store, String> {
+    let home = home(state)?;
+    let vault = Vault::open(home).map_err(text)?;
+    let key = vault.service_secret("store").map_err(text)?;
+    Store::open(&home.store_file(), &key).map_err(text)
+}
+
+#[tauri::command]
+pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
+    let vault = Vault::open(home(&state)?).map_err(text)?;
+    let accounts = vault
+        .accounts()
+        .iter()
+        .map(|a| {
+            Ok(HomeAccount {
+                account: a.clone(),
+                qr_svg: qr::svg(a.address.to_string().as_bytes()).map_err(text)?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let (pending, intents) = if accounts.is_empty() {
+        (0, 0)
+    } else {
+        let store = open_store(&state)?;
+        (
+            store.awaiting_settlement().map_err(text)?.len(),
+            store.list().map_err(text)?.len(),
+        )
+    };
+    Ok(HomeView {
+        accounts,
+        pending,
+        intents,
+    })
+}
+
+/// Every intent this wallet keeps, newest first.
+#[tauri::command]
+pub fn activity(state: State<'_, AppState>) -> Result<Vec<Summary>, String> {
+    open_store(&state)?.list().map_err(text)
+}
+
+/// The till's request: a Solana Pay URL any wallet can pay and its QR code.
+#[derive(Debug, Serialize)]
+pub struct Request {
+    pub url: String,
+    pub qr_svg: String,
+    pub request: PaymentRequest,
+}
+
+/// A payment request to `to` for `amount` SOL (decimal text), with an
+/// optional label and message; offered for offline payment with this
+/// wallet's Noise key.
+#[tauri::command]
+pub fn request_create(
+    state: State<'_, AppState>,
+    to: String,
+    amount: String,
+    label: Option<String>,
+    message: Option<String>,
+) -> Result<Request, String> {
+    let recipient = to
+        .parse()
+        .map_err(|_| format!("{to} is not a Solana address"))?;
+    amount::parse(&amount, amount::SOL_DECIMALS).map_err(text)?;
+    let vault = Vault::open(home(&state)?).map_err(text)?;
+    let noise =
+        toss_core::noise::StaticKey::from_secret(vault.service_secret("noise").map_err(text)?);
+    let mut request = PaymentRequest::new(recipient);
+    request.amount = Some(amount);
+    request.label = label.filter(|l| !l.is_empty());
+    request.message = message.filter(|m| !m.is_empty());
+    request.references = vec![toss_core::request::new_reference().map_err(text)?];
+    request.noise_key = Some(noise.public());
+    request.offline = true;
+    let url = request.to_url();
+    Ok(Request {
+        qr_svg: qr::svg(url.as_bytes()).map_err(text)?,
+        url,
+        request,
+    })
+}
