@@ -1,12 +1,9 @@
-// TOSS UI: shows what the Rust commands answer. No wallet logic lives here.
-const invoke = window.__TAURI__.core.invoke;
-const $ = (id) => document.getElementById(id);
-
-function showProblem(message) {
-  const p = $("problem");
-  p.textContent = message;
-  p.hidden = false;
-}
+// TOSS UI: screens over the Rust commands. No wallet logic lives here.
+import { $, invoke } from "./ipc.js";
+import { setupOnboarding } from "./onboarding.js";
+import { setupReceive } from "./receive.js";
+import { setupPay } from "./pay.js";
+import { loadActivity } from "./activity.js";
 
 const SETTING_LABELS = [
   ["cluster", "Cluster"],
@@ -19,6 +16,12 @@ const SETTING_LABELS = [
   ["require_biometric_for_nonce", "Confirm presence for nonces"],
   ["require_biometric_for_intent", "Confirm presence for payments"],
 ];
+
+function showProblem(message) {
+  const p = $("problem");
+  p.textContent = message;
+  p.hidden = false;
+}
 
 function renderSettings(config) {
   const dl = $("settings");
@@ -51,39 +54,78 @@ async function loadInfo() {
   }
 }
 
-async function checkWallet() {
-  const button = $("wallet-check");
-  const state = $("wallet-state");
-  const list = $("accounts");
-  button.disabled = true;
-  state.textContent = "Checking…";
+const LOADERS = {
+  home: loadHome,
+  activity: loadActivity,
+};
+
+/** Shows one screen, marks its button, and refreshes what it shows. */
+export function show(screen) {
+  for (const s of document.querySelectorAll(".screen")) {
+    s.hidden = s.id !== `screen-${screen}`;
+  }
+  for (const b of document.querySelectorAll("#nav button")) {
+    if (b.dataset.screen === screen) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
+  $("nav").hidden = screen === "onboarding";
+  LOADERS[screen]?.();
+}
+
+async function loadHome() {
   try {
-    const status = await invoke("wallet_status");
+    const view = await invoke("home_view");
+    $("home-pending").textContent = String(view.pending);
+    $("home-intents").textContent = String(view.intents);
+    const list = $("accounts");
     list.replaceChildren();
-    if (status.exists) {
-      state.textContent = `Wallet found: ${status.accounts.length} account(s).`;
-      for (const account of status.accounts) {
-        const li = document.createElement("li");
-        const name = document.createElement("strong");
-        name.textContent = account.label;
-        const address = document.createElement("code");
-        address.textContent = account.address;
-        li.append(name, " ", address);
-        list.append(li);
-      }
-    } else {
-      state.textContent = "No wallet on this computer yet.";
+    for (const { account, qr_svg } of view.accounts) {
+      const li = document.createElement("li");
+      const name = document.createElement("strong");
+      name.textContent = account.label;
+      const address = document.createElement("code");
+      address.textContent = account.address;
+      address.className = "address";
+      const copy = document.createElement("button");
+      copy.type = "button";
+      copy.textContent = "Copy";
+      copy.setAttribute("aria-label", `Copy the address of ${account.label}`);
+      copy.addEventListener("click", () => navigator.clipboard?.writeText(account.address));
+      const qr = document.createElement("div");
+      qr.className = "qr small";
+      qr.setAttribute("role", "img");
+      qr.setAttribute("aria-label", `QR code of ${account.label}'s address`);
+      qr.innerHTML = qr_svg; // SVG rendered by Rust from the address alone
+      li.append(name, " ", address, " ", copy, qr);
+      list.append(li);
     }
-    state.dataset.exists = String(status.exists);
   } catch (err) {
-    state.textContent = `Could not read the wallet: ${err}`;
-    state.dataset.exists = "error";
-  } finally {
-    button.disabled = false;
+    showProblem(`Could not read the wallet: ${err}`);
   }
 }
 
-$("wallet-check").addEventListener("click", checkWallet);
+/** Onboarding until a wallet exists, then home. */
+async function start() {
+  try {
+    const status = await invoke("wallet_status");
+    if (status.exists) {
+      show("home");
+    } else {
+      $("wallet-state").textContent = "No wallet on this computer yet.";
+      show("onboarding");
+    }
+  } catch (err) {
+    $("wallet-state").textContent = `Could not read the wallet: ${err}`;
+    show("onboarding");
+  }
+}
+
+for (const b of document.querySelectorAll("#nav button")) {
+  b.addEventListener("click", () => show(b.dataset.screen));
+}
+setupOnboarding(() => show("home"));
+setupReceive();
+setupPay();
 loadInfo()
   .catch((err) => showProblem(`The app could not load its information: ${err}`))
-  .finally(checkWallet);
+  .finally(start);

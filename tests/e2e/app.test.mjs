@@ -1,4 +1,6 @@
 // End-to-end: the real toss-desktop binary in its real WebView, driven over WebDriver.
+// Keys go to the kernel keyring (TOSS_KEYSTORE=keyutils): scripts/test runs this suite
+// inside `keyctl session -`, so every run has a keyring of its own.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -12,21 +14,31 @@ const version = readFileSync(new URL("../../Cargo.toml", import.meta.url), "utf8
 )[1];
 
 // The settings variables the app reads; cleared so a developer's shell cannot leak in.
-const CLEAN_ENV = Object.fromEntries(
-  [
-    "SOLANA_CLUSTER",
-    "SOLANA_RPC_URL",
-    "TOSS_PROGRAM_ID",
-    "ARCIUM_MXE_PROGRAM_ID",
-    "TOSS_FEE_PAYER",
-    "MAX_SETTLEMENT_RETRIES",
-    "DEFAULT_INTENT_EXPIRY_SECONDS",
-    "REQUIRE_BIOMETRIC_FOR_NONCE",
-    "REQUIRE_BIOMETRIC_FOR_INTENT",
-  ].map((k) => [k, ""]),
-);
+const CLEAN_ENV = {
+  ...Object.fromEntries(
+    [
+      "SOLANA_CLUSTER",
+      "SOLANA_RPC_URL",
+      "TOSS_PROGRAM_ID",
+      "ARCIUM_MXE_PROGRAM_ID",
+      "TOSS_FEE_PAYER",
+      "MAX_SETTLEMENT_RETRIES",
+      "DEFAULT_INTENT_EXPIRY_SECONDS",
+      "REQUIRE_BIOMETRIC_FOR_NONCE",
+      "REQUIRE_BIOMETRIC_FOR_INTENT",
+    ].map((k) => [k, ""]),
+  ),
+  TOSS_KEYSTORE: "keyutils",
+};
 
 const ADDRESS = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+// BIP39's test phrase and its first Solana account (m/44'/501'/0'/0').
+const PHRASE =
+  "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const PHRASE_ADDRESS = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
+
+/** The `toss` CLI built next to the app. */
+const tossCli = () => join(process.env.TOSS_APP_BIN, "..", "toss");
 
 /** Fails unless the screenshot is a PNG with many colours (ImageMagick counts them). */
 function assertNotBlank({ path, png }) {
@@ -35,33 +47,32 @@ function assertNotBlank({ path, png }) {
   assert.ok(colours > 50, `${path} looks blank: ${colours} colours`);
 }
 
-test("shows what Rust reports and re-checks the wallet on click", async () => {
+test("shows what Rust reports: version, data directory, accounts, settings", async () => {
   const home = freshHome();
+  // A wallet on disk, as the CLI would write it.
+  writeFileSync(
+    join(home, "accounts.json"),
+    JSON.stringify({
+      version: 1,
+      wallet_id: "00112233445566778899aabbccddeeff",
+      accounts: [{ label: "Till 1", address: ADDRESS, source: "phrase" }],
+    }),
+  );
   const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, SOLANA_CLUSTER: "testnet" });
   try {
     assert.equal(await app.title(), "TOSS");
     await app.waitForText("#version", (t) => t === `TOSS Desktop ${version}`);
     assert.equal(await app.text("#cluster"), "testnet");
     assert.equal(await app.text("#data-dir"), home);
-    assert.equal(
-      await app.text('#settings dd[data-key="rpc_url"]'),
-      "https://api.testnet.solana.com/",
+    await app.waitForText("#accounts", (t) => t.includes("Till 1") && t.includes(ADDRESS));
+    assert.equal(await app.text("#home-pending"), "0");
+    assertNotBlank(await app.screenshot("home"));
+    await app.click('#nav button[data-screen="settings"]');
+    await app.waitForText(
+      '#settings dd[data-key="rpc_url"]',
+      (t) => t === "https://api.testnet.solana.com/",
     );
-    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
-
-    // A wallet appears on disk (as the CLI would write it); the click asks Rust again.
-    writeFileSync(
-      join(home, "accounts.json"),
-      JSON.stringify({
-        version: 1,
-        wallet_id: "00112233445566778899aabbccddeeff",
-        accounts: [{ label: "Till 1", address: ADDRESS, source: "phrase" }],
-      }),
-    );
-    await app.click("#wallet-check");
-    await app.waitForText("#wallet-state", (t) => t === "Wallet found: 1 account(s).");
-    assert.match(await app.text("#accounts"), new RegExp(`Till 1\\s+${ADDRESS}`));
-    assertNotBlank(await app.screenshot("home-wallet-found"));
+    assertNotBlank(await app.screenshot("settings"));
   } finally {
     await app.close();
   }
@@ -81,7 +92,7 @@ test("a bad setting is explained in the window instead of crashing the app", asy
   }
 });
 
-test("a damaged account list is reported when the wallet is checked", async () => {
+test("a damaged account list is reported on the set-up screen", async () => {
   const home = freshHome();
   writeFileSync(join(home, "accounts.json"), "{ not json");
   const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home });
@@ -89,8 +100,117 @@ test("a damaged account list is reported when the wallet is checked", async () =
     await app.waitForText("#cluster", (t) => t === "devnet");
     const state = await app.waitForText("#wallet-state", (t) => t.startsWith("Could not read"));
     assert.match(state, /accounts\.json is damaged/);
-    await app.click("#wallet-check");
-    await app.waitForText("#wallet-state", (t) => t.startsWith("Could not read"));
+  } finally {
+    await app.close();
+  }
+});
+
+test("onboarding: a new wallet's phrase is shown once and checked before home", async () => {
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: freshHome() });
+  try {
+    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+    await app.clear("#create-label");
+    await app.type("#create-label", "Shop");
+    await app.click("#create-form button[type=submit]");
+    const created = await app.waitForText("#wallet-state", (t) => t.startsWith("Account created"));
+    const address = created.split(": ")[1];
+    await app.waitForText("#phrase-words", (t) => t.length > 0);
+    const words = await app.run(
+      "return [...document.querySelectorAll('#phrase-words li')].map((li) => li.textContent)",
+    );
+    assert.equal(words.length, 12);
+    assertNotBlank(await app.screenshot("onboarding-phrase"));
+    await app.click("#phrase-written");
+    assert.equal(await app.text("#phrase-words"), "", "the words left the screen");
+
+    // A wrong word is caught; the right ones lead home.
+    const inputs = await app.findAll("#confirm-inputs input");
+    assert.equal(inputs.length, 3);
+    for (const input of inputs) await app.typeInto(input, "wrong");
+    await app.click("#confirm-card button[type=submit]");
+    await app.waitForText("#confirm-problem", (t) => t.includes("does not match"));
+    for (const input of inputs) {
+      await app.cmd("POST", `/element/${input}/clear`, {});
+      const index = Number(await app.attributeOf(input, "data-index"));
+      await app.typeInto(input, words[index]);
+    }
+    await app.click("#confirm-card button[type=submit]");
+    await app.waitForText("#accounts", (t) => t.includes("Shop") && t.includes(address));
+    assertNotBlank(await app.screenshot("onboarding-done-home"));
+  } finally {
+    await app.close();
+  }
+});
+
+test("import a phrase, ask for a payment, see an empty activity", async () => {
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: freshHome() });
+  try {
+    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+    await app.type("#import-phrase", "not a phrase");
+    await app.click("#import-form button[type=submit]");
+    await app.waitForText("#wallet-state", (t) => t.startsWith("Could not import"));
+    await app.clear("#import-phrase");
+    await app.type("#import-phrase", PHRASE);
+    await app.click("#import-form button[type=submit]");
+    await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
+
+    // Receive: the keypad types the amount; the request is a Solana Pay URL and its QR code.
+    await app.click('#nav button[data-screen="receive"]');
+    for (const key of ["1", ".", "2", "5", "9", "back"]) {
+      await app.click(`.keypad button[data-key="${key}"]`);
+    }
+    await app.type("#receive-label", "Till 1");
+    await app.click("#receive-form button[type=submit]");
+    const url = await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
+    assert.match(url, new RegExp(`^solana:${PHRASE_ADDRESS}\\?amount=1\\.25&reference=`));
+    assert.match(url, /label=Till%201/);
+    assert.match(url, /toss-offline=1/);
+    const svg = await app.run("return document.querySelector('#request-qr svg') !== null");
+    assert.equal(svg, true);
+    assertNotBlank(await app.screenshot("receive-request"));
+
+    // A bad amount is refused with the rule it broke.
+    await app.clear("#receive-amount");
+    await app.type("#receive-amount", "0.0000000001");
+    await app.click("#receive-form button[type=submit]");
+    await app.waitForText("#receive-problem", (t) => t.length > 0);
+
+    await app.click('#nav button[data-screen="activity"]');
+    await app.waitForText("#activity-empty", (t) => t === "No payments yet.");
+  } finally {
+    await app.close();
+  }
+});
+
+test("pay: a merchant's request is read from an image file", async () => {
+  const home = freshHome();
+  const png = join(home, "request.png");
+  execFileSync(tossCli(), ["request", "--to", PHRASE_ADDRESS, "--amount", "1.5", "--label", "Cafe", "--png", png], {
+    env: { ...process.env, ...CLEAN_ENV, TOSS_HOME: home },
+  });
+  writeFileSync(
+    join(home, "accounts.json"),
+    JSON.stringify({
+      version: 1,
+      wallet_id: "00112233445566778899aabbccddeeff",
+      accounts: [{ label: "Main", address: ADDRESS, source: "phrase" }],
+    }),
+  );
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home });
+  try {
+    await app.waitForText("#accounts", (t) => t.includes(ADDRESS));
+    await app.click('#nav button[data-screen="pay"]');
+    await app.type("#pay-file", join(home, "missing.png"));
+    await app.click("#pay-file-form button[type=submit]");
+    await app.waitForText("#pay-problem", (t) => t.includes("cannot read the image"));
+    await app.clear("#pay-file");
+    await app.type("#pay-file", png);
+    await app.click("#pay-file-form button[type=submit]");
+    const fields = await app.waitForText("#pay-fields", (t) => t.includes("A payment request"));
+    assert.match(fields, new RegExp(PHRASE_ADDRESS));
+    assert.match(fields, /1\.5 SOL/);
+    assert.match(fields, /Cafe/);
+    assertNotBlank(await app.screenshot("pay-request-read"));
   } finally {
     await app.close();
   }

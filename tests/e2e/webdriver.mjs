@@ -57,6 +57,38 @@ class Session {
     await this.cmd("POST", `/element/${await this.find(css)}/click`, {});
   }
 
+  /** Types `text` into the element `css` (after what it holds). */
+  async type(css, text) {
+    await this.typeInto(await this.find(css), text);
+  }
+
+  async typeInto(element, text) {
+    await this.cmd("POST", `/element/${element}/value`, { text });
+  }
+
+  async clear(css) {
+    await this.cmd("POST", `/element/${await this.find(css)}/clear`, {});
+  }
+
+  /** Every element matching `css`, as WebDriver element ids. */
+  async findAll(css) {
+    const v = await this.cmd("POST", "/elements", { using: "css selector", value: css });
+    return v.map((e) => e[ELEMENT]);
+  }
+
+  attributeOf(element, name) {
+    return this.cmd("GET", `/element/${element}/attribute/${name}`);
+  }
+
+  async attribute(css, name) {
+    return this.attributeOf(await this.find(css), name);
+  }
+
+  /** Runs `script` in the page and returns its result. */
+  run(script, ...args) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
   title() {
     return this.cmd("GET", "/title");
   }

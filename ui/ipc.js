@@ -1,0 +1,29 @@
+// The only way the UI talks to Rust: commands and events. No wallet logic here.
+export const invoke = (cmd, args) => window.__TAURI__.core.invoke(cmd, args);
+export const listen = (event, handler) => window.__TAURI__.event.listen(event, (e) => handler(e.payload));
+export const $ = (id) => document.getElementById(id);
+
+/** Shows `message` in the alert element `id` (hidden when empty). */
+export function say(id, message) {
+  const p = $(id);
+  p.textContent = message ?? "";
+  p.hidden = !message;
+}
+
+/** Runs `work` with `button` disabled, so a click cannot start it twice. */
+export async function busy(button, work) {
+  button.disabled = true;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Lamports (or token units) as decimal text. */
+export function units(amount, decimals = 9) {
+  const s = String(amount).padStart(decimals + 1, "0");
+  const whole = s.slice(0, s.length - decimals);
+  const frac = s.slice(s.length - decimals).replace(/0+$/, "");
+  return frac ? `${whole}.${frac}` : whole;
+}

@@ -1,0 +1,99 @@
+// Onboarding: create a wallet (the phrase shown once, then checked) or import one.
+import { $, busy, invoke, say } from "./ipc.js";
+
+/** Three distinct word positions to ask for, in order. */
+function pick(count) {
+  const chosen = new Set();
+  while (chosen.size < 3) chosen.add(Math.floor(Math.random() * count));
+  return [...chosen].sort((a, b) => a - b);
+}
+
+export function setupOnboarding(done) {
+  let words = [];
+
+  $("create-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(event.submitter ?? $("create-form").querySelector("button"), async () => {
+      try {
+        const created = await invoke("wallet_create", {
+          label: $("create-label").value.trim(),
+          words: Number($("create-words").value),
+        });
+        words = created.words;
+        const list = $("phrase-words");
+        list.replaceChildren(
+          ...words.map((w) => {
+            const li = document.createElement("li");
+            li.textContent = w;
+            return li;
+          }),
+        );
+        $("wallet-state").textContent = `Account created: ${created.account.address}`;
+        $("phrase-card").hidden = false;
+        $("phrase-written").focus();
+      } catch (err) {
+        $("wallet-state").textContent = `Could not create the wallet: ${err}`;
+      }
+    });
+  });
+
+  $("phrase-written").addEventListener("click", () => {
+    // The words leave the screen before the check.
+    $("phrase-words").replaceChildren();
+    $("phrase-card").hidden = true;
+    const inputs = $("confirm-inputs");
+    inputs.replaceChildren(
+      ...pick(words.length).map((i) => {
+        const label = document.createElement("label");
+        label.textContent = `Word ${i + 1} `;
+        const input = document.createElement("input");
+        input.dataset.index = String(i);
+        input.autocomplete = "off";
+        input.spellcheck = false;
+        input.required = true;
+        label.append(input);
+        return label;
+      }),
+    );
+    $("confirm-card").hidden = false;
+    inputs.querySelector("input")?.focus();
+  });
+
+  $("confirm-card").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const wrong = [...$("confirm-inputs").querySelectorAll("input")].filter(
+      (input) => input.value.trim().toLowerCase() !== words[Number(input.dataset.index)],
+    );
+    if (wrong.length) {
+      say("confirm-problem", `Word ${Number(wrong[0].dataset.index) + 1} does not match your phrase. Look at your copy again.`);
+      return;
+    }
+    words = [];
+    say("confirm-problem", "");
+    $("confirm-card").hidden = true;
+    done();
+  });
+
+  $("import-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(event.submitter ?? $("import-form").querySelector("button"), async () => {
+      const label = $("import-label").value.trim();
+      const keypair = $("import-keypair").value.trim();
+      try {
+        const account = keypair
+          ? await invoke("wallet_import_keypair", { label, path: keypair })
+          : await invoke("wallet_import_phrase", {
+              label,
+              phrase: $("import-phrase").value,
+              passphrase: $("import-passphrase").value || null,
+            });
+        $("import-phrase").value = "";
+        $("import-passphrase").value = "";
+        $("wallet-state").textContent = `Account imported: ${account.address}`;
+        done();
+      } catch (err) {
+        $("wallet-state").textContent = `Could not import: ${err}`;
+      }
+    });
+  });
+}

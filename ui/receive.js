@@ -1,0 +1,77 @@
+// Receive (the till): an amount on a keypad, then a Solana Pay request as a QR code,
+// offered over Bluetooth and NFC as well.
+import { $, busy, invoke, listen, say } from "./ipc.js";
+
+let payee = null;
+
+function describe(got) {
+  const taken = got.intents.filter((i) => i.id).length;
+  const refused = got.intents.filter((i) => i.refused).map((i) => i.refused);
+  return `Verified offline: ${taken} payment(s) kept (code ${got.verification_code})` +
+    (refused.length ? `; refused: ${refused.join("; ")}` : "");
+}
+
+export function setupReceive() {
+  const amount = $("receive-amount");
+  for (const key of document.querySelectorAll(".keypad button")) {
+    key.addEventListener("click", () => {
+      const k = key.dataset.key;
+      if (k === "back") amount.value = amount.value.slice(0, -1);
+      else if (!(k === "." && amount.value.includes("."))) amount.value += k;
+      amount.focus();
+    });
+  }
+
+  $("receive-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy($("receive-form").querySelector("button[type=submit]"), async () => {
+      try {
+        const status = await invoke("wallet_status");
+        payee = status.accounts[0]?.address;
+        if (!payee) throw new Error("create or import an account first");
+        const r = await invoke("request_create", {
+          to: payee,
+          amount: amount.value.trim(),
+          label: $("receive-label").value.trim() || null,
+          message: $("receive-message").value.trim() || null,
+        });
+        $("request-qr").innerHTML = r.qr_svg; // SVG rendered by Rust
+        $("request-url").textContent = r.url;
+        $("request-card").hidden = false;
+        say("receive-problem", "");
+      } catch (err) {
+        $("request-card").hidden = true;
+        say("receive-problem", String(err));
+      }
+    });
+  });
+
+  listen("handover", (e) => {
+    const where = e.transport === "ble" ? "Bluetooth" : "the NFC reader";
+    $("receive-status").textContent =
+      e.stage === "waiting" ? `Waiting on ${where}…` : `Connected on ${where}: checking the payment…`;
+  });
+
+  $("receive-ble").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      try {
+        const label = $("receive-label").value.trim() || "TOSS";
+        $("receive-status").textContent = describe(await invoke("ble_receive", { payee, name: label }));
+      } catch (err) {
+        $("receive-status").textContent = `Bluetooth: ${err}`;
+      }
+    }),
+  );
+
+  $("receive-nfc").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      try {
+        const readers = await invoke("nfc_readers");
+        if (!readers.length) throw new Error("no NFC reader is connected");
+        $("receive-status").textContent = describe(await invoke("nfc_receive", { reader: readers[0], payee }));
+      } catch (err) {
+        $("receive-status").textContent = `NFC: ${err}`;
+      }
+    }),
+  );
+}
