@@ -15,10 +15,8 @@ use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
 use toss_core::config::Config;
 use toss_core::home::Home;
-use toss_core::intent::{
-    self, Intent, Limit, MemoryLedger, Request, RiskLimits, Verifier, durable,
-};
-use toss_core::nonce;
+use toss_core::intent::{self, Limit, MemoryLedger, Request, RiskLimits, Verifier, durable};
+use toss_core::payment::{self, Order, Settlement, Signed};
 use toss_core::transport::qr;
 
 use crate::Failure;
@@ -149,28 +147,20 @@ pub fn run(
 
 fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
     let key = a.key.key(home, config.require_biometric_for_intent)?;
-    let payer = Pubkey::new_from_array(key.verifying_key().to_bytes());
     let (mint, decimals) = a.currency.resolve()?;
-    let now = unix_now()?;
-    let expires_in = a.expires_in.unwrap_or(config.default_intent_expiry_seconds);
-    let intent = Intent {
-        cluster: cluster_prefix(config, a.genesis_hash)?,
-        program_id: program_id(config)?,
-        payer,
+    let order = Order {
         payee: a.to.into(),
         mint,
         amount: amount::parse(&a.amount, decimals)?,
         reference: a.reference.map(Into::into),
         memo: a.memo.clone(),
-        nonce: match a.nonce {
-            Some(n) => n,
-            None => random_nonce()?,
-        },
-        created_at: now,
-        expires_at: now
-            .checked_add(expires_in)
-            .ok_or_else(|| Failure::usage("--expires-in is too large"))?,
-        durable_nonce: None,
+        expires_in: a.expires_in.unwrap_or(config.default_intent_expiry_seconds),
+        nonce: a.nonce,
+        durable: a.durable,
+    };
+    let settlement = Settlement {
+        cluster: cluster_prefix(config, a.genesis_hash)?,
+        program_id: program_id(config)?,
     };
     // Intents paid from the wallet are kept in its store; a bare keypair
     // file has no wallet to keep them in.
@@ -178,25 +168,9 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         true => Some(crate::open_store(home, config)?),
         false => None,
     };
-    let (signed, tx_signature) = match (a.durable, &mut store) {
-        (true, Some(store)) => {
-            let mut intent = intent;
-            intent.durable_nonce =
-                Some(nonce::take(store, &payer, &intent.cluster, i64::from(now))?);
-            let signed = intent::sign(intent, &key)?;
-            let tx_signature = durable::sign(&signed, &key)?;
-            (signed, Some(tx_signature))
-        }
-        _ => (intent::sign(intent, &key)?, None),
-    };
-    if let Some(store) = &mut store {
-        store.record_sent(&signed, tx_signature.as_ref(), i64::from(now))?;
-        store.bump("intents_created", 1)?;
-    }
-    let bytes = match &tx_signature {
-        Some(sig) => durable::to_bytes(&signed, sig)?,
-        None => signed.to_bytes()?,
-    };
+    let Signed {
+        signed, wire: bytes, ..
+    } = payment::sign(&order, &key, settlement, store.as_mut(), unix_now()?)?;
     let id = hex(&signed.id()?);
     tracing::info!(intent_id = %id, bytes = bytes.len(), "intent created");
     write_output(&a.out, &bytes)?;
@@ -361,13 +335,6 @@ pub(crate) fn unix_now() -> Result<u32, Failure> {
         .map_err(|_| Failure::general("this computer's clock is before 1970"))?
         .as_secs();
     u32::try_from(secs).map_err(|_| Failure::general("this computer's clock is past 2106"))
-}
-
-fn random_nonce() -> Result<u64, Failure> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Failure::general(format!("no randomness for a nonce: {e}")))?;
-    Ok(u64::from_le_bytes(bytes))
 }
 
 fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {

@@ -137,7 +137,8 @@ general_failure!(
     toss_core::intent::durable::DurableError,
     toss_core::transport::qr::QrError,
     toss_core::transport::clipboard::ClipboardError,
-    toss_core::scanned::ScannedError
+    toss_core::scanned::ScannedError,
+    toss_core::payment::PaymentError
 );
 
 impl From<toss_core::amount::AmountError> for Failure {

@@ -18,6 +18,7 @@ pub mod keyfile;
 pub mod logging;
 pub mod noise;
 pub mod nonce;
+pub mod payment;
 pub mod request;
 pub mod scanned;
 pub mod settle;

@@ -1,0 +1,142 @@
+//! The payer's first step, offline: an order (who, how much) becomes a
+//! signed intent, kept in the wallet's store, ready to hand over. Shared by
+//! `toss intent create` and the app's pay screen.
+
+use ed25519_dalek::SigningKey;
+use solana_program::pubkey::Pubkey;
+
+use crate::intent::{self, Intent, IntentError, SignError, SignedIntent, durable};
+use crate::store::{Store, StoreError};
+
+/// What the payer asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub payee: Pubkey,
+    /// SPL token mint; SOL when `None`.
+    pub mint: Option<Pubkey>,
+    /// In the currency's smallest unit.
+    pub amount: u64,
+    pub reference: Option<Pubkey>,
+    pub memo: Option<String>,
+    /// Seconds the intent stays valid.
+    pub expires_in: u32,
+    /// A random nonce when `None`.
+    pub nonce: Option<u64>,
+    /// Settle through a durable nonce from the wallet's pool (needs a store).
+    pub durable: bool,
+}
+
+/// Where intents settle: the cluster (genesis prefix) and the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    pub cluster: [u8; 8],
+    pub program_id: Pubkey,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("the expiry is too far in the future")]
+    Expiry,
+    #[error("a durable intent takes a nonce from the wallet's pool: pay from a wallet account")]
+    DurableNeedsStore,
+    #[error("no randomness for a nonce: {0}")]
+    Random(String),
+    #[error("{0}")]
+    Sign(#[from] SignError),
+    #[error("{0}")]
+    Intent(#[from] IntentError),
+    #[error("{0}")]
+    Durable(#[from] durable::DurableError),
+    #[error("{0}")]
+    Nonce(#[from] crate::nonce::NonceError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// A signed intent, as kept and as it travels.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub signed: SignedIntent,
+    pub id: [u8; 32],
+    /// What the payee receives: the intent, and for a durable one the
+    /// payer's transaction signature after it.
+    pub wire: Vec<u8>,
+}
+
+/// Signs `order` with `key` (the gate already passed) at `now`, and keeps
+/// it in `store` when there is one (a wallet account; a bare keypair file
+/// has no wallet to keep it in).
+pub fn sign(
+    order: &Order,
+    key: &SigningKey,
+    settlement: Settlement,
+    store: Option<&mut Store>,
+    now: u32,
+) -> Result<Signed, PaymentError> {
+    let payer = Pubkey::new_from_array(key.verifying_key().to_bytes());
+    let nonce = match order.nonce {
+        Some(n) => n,
+        None => {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).map_err(|e| PaymentError::Random(e.to_string()))?;
+            u64::from_le_bytes(bytes)
+        }
+    };
+    let mut intent = Intent {
+        cluster: settlement.cluster,
+        program_id: settlement.program_id,
+        payer,
+        payee: order.payee,
+        mint: order.mint,
+        amount: order.amount,
+        reference: order.reference,
+        memo: order.memo.clone(),
+        nonce,
+        created_at: now,
+        expires_at: now
+            .checked_add(order.expires_in)
+            .ok_or(PaymentError::Expiry)?,
+        durable_nonce: None,
+    };
+    let (signed, tx_signature) = match (order.durable, store) {
+        (true, None) => return Err(PaymentError::DurableNeedsStore),
+        (true, Some(store)) => {
+            intent.durable_nonce = Some(crate::nonce::take(
+                store,
+                &payer,
+                &intent.cluster,
+                i64::from(now),
+            )?);
+            let signed = intent::sign(intent, key)?;
+            let tx_signature = durable::sign(&signed, key)?;
+            keep(store, &signed, Some(&tx_signature), now)?;
+            (signed, Some(tx_signature))
+        }
+        (false, store) => {
+            let signed = intent::sign(intent, key)?;
+            if let Some(store) = store {
+                keep(store, &signed, None, now)?;
+            }
+            (signed, None)
+        }
+    };
+    let wire = match &tx_signature {
+        Some(sig) => durable::to_bytes(&signed, sig)?,
+        None => signed.to_bytes()?,
+    };
+    Ok(Signed {
+        id: signed.id()?,
+        signed,
+        wire,
+    })
+}
+
+fn keep(
+    store: &mut Store,
+    signed: &SignedIntent,
+    tx_signature: Option<&[u8; 64]>,
+    now: u32,
+) -> Result<(), StoreError> {
+    store.record_sent(signed, tx_signature, i64::from(now))?;
+    store.bump("intents_created", 1)
+}
