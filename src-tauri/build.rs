@@ -10,6 +10,8 @@ fn main() {
         "home_view",
         "activity",
         "request_create",
+        "intent_create",
+        "receive_intent",
         "cameras",
         "scan_start",
         "scan_stop",

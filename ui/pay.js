@@ -1,6 +1,21 @@
 // Pay: read the merchant's request from the webcam, an image file or the clipboard.
 import { $, busy, invoke, listen, say, units } from "./ipc.js";
 
+let request = null;
+let frameTimer = null;
+
+/** Shows the intent's codes, cycling through them when there are several. */
+function showFrames(frames) {
+  clearInterval(frameTimer);
+  let at = 0;
+  const draw = () => {
+    $("pay-intent-qr").innerHTML = frames[at % frames.length]; // SVG rendered by Rust
+    at += 1;
+  };
+  draw();
+  if (frames.length > 1) frameTimer = setInterval(draw, 200); // 5 codes a second
+}
+
 function showScanned(scanned) {
   const fields = $("pay-fields");
   fields.replaceChildren();
@@ -29,6 +44,14 @@ function showScanned(scanned) {
     add("Text", scanned.text ?? "(binary)");
   }
   $("pay-result").hidden = false;
+  $("pay-intent").hidden = true;
+  request = scanned.kind === "payment-request" ? scanned.request : null;
+  $("pay-confirm").hidden = !request;
+  if (request) {
+    $("pay-amount").value = request.amount ?? "";
+    $("pay-amount").readOnly = Boolean(request.amount);
+    $("pay-confirm").querySelector("button").focus();
+  }
   say("pay-problem", "");
 }
 
@@ -38,7 +61,88 @@ function stopped() {
   $("pay-preview").hidden = true;
 }
 
+let intent = null;
+
+async function handOver(how) {
+  try {
+    const paid = await how();
+    const kept = paid.receipt.entries.filter((e) => !e.refused).length;
+    $("pay-status").textContent = kept
+      ? `The merchant accepted the payment (code ${paid.verification_code}).`
+      : `The merchant refused it: ${paid.receipt.entries[0]?.refused}`;
+  } catch (err) {
+    $("pay-status").textContent = `Not handed over: ${err}`;
+  }
+}
+
 export function setupPay() {
+  invoke("app_info")
+    .then((info) => {
+      $("pay-passphrase-label").hidden = !info.config?.require_biometric_for_intent;
+    })
+    .catch(() => {});
+
+  $("pay-confirm").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy($("pay-confirm").querySelector("button"), async () => {
+      try {
+        intent = await invoke("intent_create", {
+          to: request.recipient,
+          amount: $("pay-amount").value.trim(),
+          reference: request.references?.[0] ?? null,
+          memo: request.memo ?? null,
+          passphrase: $("pay-passphrase").value || null,
+        });
+        $("pay-passphrase").value = "";
+        showFrames(intent.frames);
+        $("pay-intent").hidden = false;
+        $("pay-intent").scrollIntoView({ block: "nearest" });
+        $("pay-status").textContent = "";
+        say("pay-problem", "");
+      } catch (err) {
+        say("pay-problem", String(err));
+      }
+    });
+  });
+
+  $("pay-ble").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      $("pay-status").textContent = "Looking for the merchant nearby…";
+      try {
+        const devices = await invoke("ble_devices", { seconds: 4 });
+        $("pay-status").textContent = devices.length ? "Choose the merchant:" : "No merchant found nearby.";
+        $("pay-devices").replaceChildren(
+          ...devices.map((d) => {
+            const li = document.createElement("li");
+            const b = document.createElement("button");
+            b.type = "button";
+            b.textContent = `${d.name ?? "Unnamed"} (${d.rssi ?? "?"} dBm)`;
+            b.addEventListener("click", () =>
+              busy(b, () => handOver(() => invoke("ble_pay", { device: d.id, intents: [intent.hex] }))),
+            );
+            li.append(b);
+            return li;
+          }),
+        );
+      } catch (err) {
+        $("pay-status").textContent = `Bluetooth: ${err}`;
+      }
+    }),
+  );
+
+  $("pay-nfc").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      try {
+        const readers = await invoke("nfc_readers");
+        if (!readers.length) throw new Error("no NFC reader is connected");
+        $("pay-status").textContent = "Put the merchant's phone on the reader…";
+        await handOver(() => invoke("nfc_pay", { reader: readers[0], intents: [intent.hex] }));
+      } catch (err) {
+        $("pay-status").textContent = `NFC: ${err}`;
+      }
+    }),
+  );
+
   listen("scan", (e) => {
     if (e.kind === "preview") {
       $("pay-preview").src = e.png;

@@ -1,6 +1,6 @@
 // Receive (the till): an amount on a keypad, then a Solana Pay request as a QR code,
 // offered over Bluetooth and NFC as well.
-import { $, busy, invoke, listen, say } from "./ipc.js";
+import { $, busy, invoke, listen, say, units } from "./ipc.js";
 
 let payee = null;
 
@@ -11,7 +11,41 @@ function describe(got) {
     (refused.length ? `; refused: ${refused.join("; ")}` : "");
 }
 
+function showReceived(checked) {
+  const fields = $("received-fields");
+  fields.replaceChildren();
+  for (const [label, value] of [
+    ["From", checked.payer],
+    ["Amount", `${units(checked.amount)} SOL`],
+    ["Memo", checked.memo ?? "—"],
+    ["Payment id", checked.id],
+  ]) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    fields.append(dt, dd);
+  }
+  $("received-card").hidden = false;
+  $("received-card").scrollIntoView({ block: "nearest" });
+}
+
 export function setupReceive() {
+  $("receive-file-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy($("receive-file-form").querySelector("button"), async () => {
+      try {
+        const scanned = await invoke("scan_image", { path: $("receive-file").value.trim() });
+        if (scanned.kind !== "intent") throw new Error("that code is not a signed payment");
+        showReceived(await invoke("receive_intent", { hex: scanned.hex, payee }));
+        $("receive-status").textContent = "";
+      } catch (err) {
+        $("received-card").hidden = true;
+        $("receive-status").textContent = String(err);
+      }
+    });
+  });
+
   const amount = $("receive-amount");
   for (const key of document.querySelectorAll(".keypad button")) {
     key.addEventListener("click", () => {

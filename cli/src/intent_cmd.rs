@@ -39,8 +39,11 @@ pub enum IntentCommand {
         /// The intent file (binary or hex), or - for stdin.
         file: PathBuf,
         /// Write SVG here instead of drawing in the terminal.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "png")]
         svg: Option<PathBuf>,
+        /// Write a PNG image here instead of drawing in the terminal.
+        #[arg(long)]
+        png: Option<PathBuf>,
     },
 }
 
@@ -141,7 +144,9 @@ pub fn run(
         IntentCommand::Create(a) => create(a, home, config, json_out),
         IntentCommand::Inspect { file } => inspect(file, json_out),
         IntentCommand::Verify(a) => verify(a, home, config, json_out),
-        IntentCommand::ExportQr { file, svg } => export_qr(file, svg.as_deref(), home, config),
+        IntentCommand::ExportQr { file, svg, png } => {
+            export_qr(file, svg.as_deref(), png.as_deref(), home, config)
+        }
     }
 }
 
@@ -295,11 +300,22 @@ fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Resul
     Ok(())
 }
 
-fn export_qr(file: &Path, svg: Option<&Path>, home: &Home, config: &Config) -> Result<(), Failure> {
+fn export_qr(
+    file: &Path,
+    svg: Option<&Path>,
+    png: Option<&Path>,
+    home: &Home,
+    config: &Config,
+) -> Result<(), Failure> {
     let wire = read_input(file)?;
     let (signed, _) = durable::split(&wire)?;
-    match svg {
-        Some(path) => std::fs::write(path, qr::svg(&wire)?)
+    let written = match (svg, png) {
+        (Some(path), _) => Some((path, qr::svg(&wire)?.into_bytes())),
+        (None, Some(path)) => Some((path, qr::bitmap(&wire, 6)?.to_png()?)),
+        (None, None) => None,
+    };
+    match written {
+        Some((path, bytes)) => std::fs::write(path, bytes)
             .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))?,
         None => print!("{}", qr::terminal(&wire)?),
     }

@@ -25,6 +25,7 @@ use crate::config::Config;
 use crate::home::Home;
 use crate::intent::{RiskLimits, Verifier};
 use crate::noise::{Handshake, NoiseError, Session, StaticKey, prologue};
+use crate::payment::{Settlement, SettingsError};
 use crate::store::{Store, StoreError};
 use crate::vault::{Vault, VaultError};
 
@@ -438,12 +439,11 @@ fn parse(body: &[u8]) -> Result<Message, HandoverError> {
 }
 
 /// This wallet's part in handovers: its store and its Noise key (both
-/// unlocked from the vault), and the settings intents are checked against.
+/// unlocked from the vault), and where its settings say intents settle.
 pub struct Local {
     pub store: Store,
     pub noise: StaticKey,
-    cluster: Option<[u8; 8]>,
-    program_id: Option<Pubkey>,
+    settlement: Result<Settlement, SettingsError>,
 }
 
 impl std::fmt::Debug for Local {
@@ -458,12 +458,8 @@ pub enum SetupError {
     Vault(#[from] VaultError),
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through")]
-    NoProgram,
-    #[error(
-        "on localnet, intents name the cluster by its genesis hash, which the settings do not give; receive on devnet, testnet or mainnet"
-    )]
-    NoCluster,
+    #[error("{0}")]
+    Settings(#[from] SettingsError),
 }
 
 impl Local {
@@ -472,17 +468,25 @@ impl Local {
         Ok(Local {
             noise: StaticKey::from_secret(vault.service_secret("noise")?),
             store: Store::open(&home.store_file(), &vault.service_secret("store")?)?,
-            cluster: config.cluster.genesis_prefix(),
-            program_id: config.program_id.map(Into::into),
+            settlement: Settlement::from_config(config),
         })
+    }
+
+    /// Where intents settle, by the settings.
+    pub fn settlement(&self) -> Result<Settlement, SettingsError> {
+        self.settlement.clone()
     }
 
     /// What a payee named `payee` checks intents against, with the
     /// default risk limits.
-    pub fn verifier(&self, payee: Pubkey) -> Result<Verifier, SetupError> {
+    pub fn verifier(&self, payee: Pubkey) -> Result<Verifier, SettingsError> {
+        let Settlement {
+            cluster,
+            program_id,
+        } = self.settlement()?;
         Ok(Verifier {
-            cluster: self.cluster.ok_or(SetupError::NoCluster)?,
-            program_id: self.program_id.ok_or(SetupError::NoProgram)?,
+            cluster,
+            program_id,
             payee,
             limits: RiskLimits::default(),
         })

@@ -5,6 +5,7 @@
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
 
+use crate::config::Config;
 use crate::intent::{self, Intent, IntentError, SignError, SignedIntent, durable};
 use crate::store::{Store, StoreError};
 
@@ -31,6 +32,28 @@ pub struct Order {
 pub struct Settlement {
     pub cluster: [u8; 8],
     pub program_id: Pubkey,
+}
+
+/// What the settings lack for intents to name where they settle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through")]
+    NoProgram,
+    #[error("on localnet, intents name the cluster by its genesis hash, which the settings do not give; use devnet, testnet or mainnet")]
+    NoCluster,
+}
+
+impl Settlement {
+    /// Where this wallet's settings say intents settle.
+    pub fn from_config(config: &Config) -> Result<Self, SettingsError> {
+        Ok(Settlement {
+            cluster: config
+                .cluster
+                .genesis_prefix()
+                .ok_or(SettingsError::NoCluster)?,
+            program_id: config.program_id.map(Into::into).ok_or(SettingsError::NoProgram)?,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

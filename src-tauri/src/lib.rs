@@ -5,6 +5,7 @@
 //! decision lives in the core, where it is tested without a window.
 
 mod commands;
+pub mod payments;
 pub mod radio;
 pub mod scan;
 pub mod state;
@@ -27,6 +28,8 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             wallet::home_view,
             wallet::activity,
             wallet::request_create,
+            payments::intent_create,
+            payments::receive_intent,
             scan::cameras,
             scan::scan_start,
             scan::scan_stop,

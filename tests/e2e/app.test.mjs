@@ -3,6 +3,7 @@
 // inside `keyctl session -`, so every run has a keyring of its own.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -182,23 +183,36 @@ test("import a phrase, ask for a payment, see an empty activity", async () => {
   }
 });
 
-test("pay: a merchant's request is read from an image file", async () => {
+const PROGRAM = "GyGKxMyg1p9SsHfm15MkNUu1u9TN2JtTspcdmrtGUdse";
+const MERCHANT = "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN";
+
+/** Imports the test phrase through the set-up screen. */
+async function importPhrase(app) {
+  await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+  await app.type("#import-phrase", PHRASE);
+  await app.click("#import-form button[type=submit]");
+  await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
+}
+
+/** A Solana CLI keypair file for a new key: its path and address-less bytes. */
+function keypairFile(dir) {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = privateKey.export({ format: "jwk" });
+  const bytes = [...Buffer.from(jwk.d, "base64url"), ...Buffer.from(jwk.x, "base64url")];
+  const path = join(dir, "payer.json");
+  writeFileSync(path, JSON.stringify(bytes));
+  return path;
+}
+
+test("pay: read the merchant's request from an image, sign offline, show the code", async () => {
   const home = freshHome();
   const png = join(home, "request.png");
-  execFileSync(tossCli(), ["request", "--to", PHRASE_ADDRESS, "--amount", "1.5", "--label", "Cafe", "--png", png], {
+  execFileSync(tossCli(), ["request", "--to", MERCHANT, "--amount", "1.5", "--label", "Cafe", "--png", png], {
     env: { ...process.env, ...CLEAN_ENV, TOSS_HOME: home },
   });
-  writeFileSync(
-    join(home, "accounts.json"),
-    JSON.stringify({
-      version: 1,
-      wallet_id: "00112233445566778899aabbccddeeff",
-      accounts: [{ label: "Main", address: ADDRESS, source: "phrase" }],
-    }),
-  );
-  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home });
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, TOSS_PROGRAM_ID: PROGRAM });
   try {
-    await app.waitForText("#accounts", (t) => t.includes(ADDRESS));
+    await importPhrase(app);
     await app.click('#nav button[data-screen="pay"]');
     await app.type("#pay-file", join(home, "missing.png"));
     await app.click("#pay-file-form button[type=submit]");
@@ -207,10 +221,57 @@ test("pay: a merchant's request is read from an image file", async () => {
     await app.type("#pay-file", png);
     await app.click("#pay-file-form button[type=submit]");
     const fields = await app.waitForText("#pay-fields", (t) => t.includes("A payment request"));
-    assert.match(fields, new RegExp(PHRASE_ADDRESS));
+    assert.match(fields, new RegExp(MERCHANT));
     assert.match(fields, /1\.5 SOL/);
     assert.match(fields, /Cafe/);
+    assert.equal(await app.attribute("#pay-amount", "value"), "1.5");
     assertNotBlank(await app.screenshot("pay-request-read"));
+
+    await app.click("#pay-confirm button[type=submit]");
+    await app.waitForText("#pay-intent h2", (t) => t === "Show this to the merchant");
+    assert.equal(await app.run("return document.querySelector('#pay-intent-qr svg') !== null"), true);
+    assertNotBlank(await app.screenshot("pay-intent-shown"));
+
+    await app.click('#nav button[data-screen="activity"]');
+    const rows = await app.waitForText("#activity-rows", (t) => t.length > 0);
+    assert.match(rows, /sent\s*1\.5 SOL\s*mvines9i/);
+    assert.match(rows, /created/);
+  } finally {
+    await app.close();
+  }
+});
+
+test("receive: a payer's code read from an image is verified offline and kept", async () => {
+  const home = freshHome();
+  const cli = freshHome();
+  const env = { ...process.env, ...CLEAN_ENV, TOSS_HOME: cli, TOSS_PROGRAM_ID: PROGRAM };
+  const keypair = keypairFile(cli);
+  const intent = join(cli, "intent.bin");
+  execFileSync(tossCli(), ["intent", "create", "--keypair", keypair, "--to", PHRASE_ADDRESS, "--amount", "0.5", "--memo", "coffee", "--out", intent], { env });
+  const png = join(cli, "intent.png");
+  execFileSync(tossCli(), ["intent", "export-qr", intent, "--png", png], { env });
+
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, TOSS_PROGRAM_ID: PROGRAM });
+  try {
+    await importPhrase(app);
+    await app.click('#nav button[data-screen="receive"]');
+    await app.type("#receive-amount", "0.5");
+    await app.click("#receive-form button[type=submit]");
+    await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
+    await app.type("#receive-file", png);
+    await app.click("#receive-file-form button[type=submit]");
+    const got = await app.waitForText("#received-fields", (t) => t.includes("0.5 SOL"));
+    assert.match(got, /coffee/);
+    assertNotBlank(await app.screenshot("receive-verified"));
+
+    // The same code again: already taken.
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#receive-status", (t) => t.startsWith("refused"));
+
+    await app.click('#nav button[data-screen="activity"]');
+    const rows = await app.waitForText("#activity-rows", (t) => t.length > 0);
+    assert.match(rows, /received\s*0\.5 SOL/);
+    assert.match(rows, /verified/);
   } finally {
     await app.close();
   }

@@ -1,0 +1,138 @@
+//! Paying by QR code and taking a payment shown as one: the payer signs an
+//! intent offline (through the gate) and shows it; the till reads it and
+//! checks it offline.
+
+use serde::Serialize;
+use tauri::State;
+use toss_core::amount;
+use toss_core::handover::{self, Local};
+use toss_core::payment::{self, Order};
+use toss_core::transport::animated::Sender;
+use toss_core::transport::qr;
+use toss_core::vault::{Gate, Vault};
+
+use crate::state::AppState;
+
+/// Bytes per animated part when an intent needs more than one code.
+const FRAGMENT: usize = 300;
+
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// A signed intent ready to hand over.
+#[derive(Debug, Serialize)]
+pub struct PayIntent {
+    pub id: String,
+    /// The wire bytes, for BLE or NFC.
+    pub hex: String,
+    /// The QR codes to show (SVG): one, or an animated sequence to cycle
+    /// through until the merchant has read it.
+    pub frames: Vec<String>,
+}
+
+/// The codes that carry `payload`: one when it fits, else enough animated
+/// parts (fountain-coded) for a reader that misses some.
+fn frames(payload: &[u8]) -> Result<Vec<String>, String> {
+    if let Ok(svg) = qr::svg(payload) {
+        return Ok(vec![svg]);
+    }
+    let mut sender = Sender::new(payload, FRAGMENT).map_err(text)?;
+    let parts = payload.len().div_ceil(FRAGMENT);
+    (0..parts * 3)
+        .map(|_| {
+            let part = sender.next_frame().map_err(text)?;
+            qr::svg(part.as_bytes()).map_err(text)
+        })
+        .collect()
+}
+
+/// Signs a payment of `amount` SOL to `to` from this wallet's first
+/// account, offline, and keeps it; `passphrase` opens the gate when the
+/// settings require it.
+#[tauri::command]
+pub fn intent_create(
+    state: State<'_, AppState>,
+    to: String,
+    amount: String,
+    reference: Option<String>,
+    memo: Option<String>,
+    passphrase: Option<String>,
+) -> Result<PayIntent, String> {
+    let home = state.home.as_ref().map_err(Clone::clone)?;
+    let config = state.config.as_ref().map_err(Clone::clone)?;
+    let vault = Vault::open(home).map_err(text)?;
+    let account = vault
+        .accounts()
+        .first()
+        .ok_or("create or import an account first")?
+        .pubkey();
+    let order = Order {
+        payee: to.parse().map_err(|_| format!("{to} is not a Solana address"))?,
+        mint: None,
+        amount: amount::parse(&amount, amount::SOL_DECIMALS).map_err(text)?,
+        reference: reference
+            .map(|r| r.parse().map_err(|_| format!("{r} is not a reference key")))
+            .transpose()?,
+        memo: memo.filter(|m| !m.is_empty()),
+        expires_in: config.default_intent_expiry_seconds,
+        nonce: None,
+        durable: false,
+    };
+    let mut local = Local::open(home, config).map_err(text)?;
+    let settlement = local.settlement().map_err(text)?;
+    let gate = Gate::load(home.root(), config.require_biometric_for_intent).map_err(text)?;
+    let key = vault
+        .signing_key(&account, &gate, passphrase.as_deref())
+        .map_err(text)?;
+    let signed = payment::sign(
+        &order,
+        &key,
+        settlement,
+        Some(&mut local.store),
+        handover::unix_now(),
+    )
+    .map_err(text)?;
+    Ok(PayIntent {
+        id: hex::encode(signed.id),
+        frames: frames(&signed.wire)?,
+        hex: hex::encode(&signed.wire),
+    })
+}
+
+/// What the till learnt of an intent it read.
+#[derive(Debug, Serialize)]
+pub struct Checked {
+    pub id: String,
+    pub payer: String,
+    pub amount: u64,
+    pub memo: Option<String>,
+}
+
+/// Checks an intent read from the payer's code (hex wire bytes) offline,
+/// as `payee`, and keeps it when it passes; the reason when it does not.
+#[tauri::command]
+pub fn receive_intent(
+    state: State<'_, AppState>,
+    hex: String,
+    payee: String,
+) -> Result<Checked, String> {
+    let home = state.home.as_ref().map_err(Clone::clone)?;
+    let config = state.config.as_ref().map_err(Clone::clone)?;
+    let wire = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
+    let local = Local::open(home, config).map_err(text)?;
+    let verifier = local
+        .verifier(payee.parse().map_err(|_| format!("{payee} is not a Solana address"))?)
+        .map_err(text)?;
+    let mut accept = handover::keep_verified(verifier, local.store, handover::unix_now);
+    accept(&wire).map_err(|reason| format!("refused: {reason}"))?;
+    let (signed, _) = toss_core::intent::durable::split(&wire).map_err(text)?;
+    let id = signed.id().map_err(text)?;
+    let i = signed.intent;
+    Ok(Checked {
+        id: hex::encode(id),
+        payer: i.payer.to_string(),
+        amount: i.amount,
+        memo: i.memo,
+    })
+}
