@@ -174,7 +174,9 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         false => None,
     };
     let Signed {
-        signed, wire: bytes, ..
+        signed,
+        wire: bytes,
+        ..
     } = payment::sign(&order, &key, settlement, store.as_mut(), unix_now()?)?;
     let id = hex(&signed.id()?);
     tracing::info!(intent_id = %id, bytes = bytes.len(), "intent created");

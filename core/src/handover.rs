@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::home::Home;
 use crate::intent::{RiskLimits, Verifier};
 use crate::noise::{Handshake, NoiseError, Session, StaticKey, prologue};
-use crate::payment::{Settlement, SettingsError};
+use crate::payment::{SettingsError, Settlement};
 use crate::store::{Store, StoreError};
 use crate::vault::{Vault, VaultError};
 

@@ -39,7 +39,9 @@ pub struct Settlement {
 pub enum SettingsError {
     #[error("TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through")]
     NoProgram,
-    #[error("on localnet, intents name the cluster by its genesis hash, which the settings do not give; use devnet, testnet or mainnet")]
+    #[error(
+        "on localnet, intents name the cluster by its genesis hash, which the settings do not give; use devnet, testnet or mainnet"
+    )]
     NoCluster,
 }
 
@@ -51,7 +53,10 @@ impl Settlement {
                 .cluster
                 .genesis_prefix()
                 .ok_or(SettingsError::NoCluster)?,
-            program_id: config.program_id.map(Into::into).ok_or(SettingsError::NoProgram)?,
+            program_id: config
+                .program_id
+                .map(Into::into)
+                .ok_or(SettingsError::NoProgram)?,
         })
     }
 }

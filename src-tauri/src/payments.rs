@@ -68,7 +68,9 @@ pub fn intent_create(
         .ok_or("create or import an account first")?
         .pubkey();
     let order = Order {
-        payee: to.parse().map_err(|_| format!("{to} is not a Solana address"))?,
+        payee: to
+            .parse()
+            .map_err(|_| format!("{to} is not a Solana address"))?,
         mint: None,
         amount: amount::parse(&amount, amount::SOL_DECIMALS).map_err(text)?,
         reference: reference
@@ -122,7 +124,11 @@ pub fn receive_intent(
     let wire = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
     let local = Local::open(home, config).map_err(text)?;
     let verifier = local
-        .verifier(payee.parse().map_err(|_| format!("{payee} is not a Solana address"))?)
+        .verifier(
+            payee
+                .parse()
+                .map_err(|_| format!("{payee} is not a Solana address"))?,
+        )
         .map_err(text)?;
     let mut accept = handover::keep_verified(verifier, local.store, handover::unix_now);
     accept(&wire).map_err(|reason| format!("refused: {reason}"))?;
