@@ -4,6 +4,8 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
         "wallet_status",
+        "settings_schema",
+        "settings_save",
         "wallet_create",
         "wallet_import_phrase",
         "wallet_import_keypair",

@@ -4,18 +4,7 @@ import { setupOnboarding } from "./onboarding.js";
 import { setupReceive } from "./receive.js";
 import { setupPay } from "./pay.js";
 import { loadActivity } from "./activity.js";
-
-const SETTING_LABELS = [
-  ["cluster", "Cluster"],
-  ["rpc_url", "RPC URL"],
-  ["program_id", "TOSS program"],
-  ["arcium_mxe_program_id", "Arcium MXE program"],
-  ["fee_payer", "Fee payer keypair"],
-  ["max_settlement_retries", "Settlement retries"],
-  ["default_intent_expiry_seconds", "Intent expiry (s)"],
-  ["require_biometric_for_nonce", "Confirm presence for nonces"],
-  ["require_biometric_for_intent", "Confirm presence for payments"],
-];
+import { renderSettings, setupSettings } from "./settings.js";
 
 function showProblem(message) {
   const p = $("problem");
@@ -23,18 +12,10 @@ function showProblem(message) {
   p.hidden = false;
 }
 
-function renderSettings(config) {
-  const dl = $("settings");
-  dl.replaceChildren();
-  for (const [key, label] of SETTING_LABELS) {
-    const dt = document.createElement("dt");
-    dt.textContent = label;
-    const dd = document.createElement("dd");
-    const value = config[key];
-    dd.textContent = value === null ? "not set" : String(value);
-    dd.dataset.key = key;
-    dl.append(dt, dd);
-  }
+function showConfig(config, schema) {
+  $("cluster").textContent = config.cluster;
+  $("cluster").dataset.cluster = config.cluster;
+  renderSettings(config, schema);
 }
 
 async function loadInfo() {
@@ -42,9 +23,7 @@ async function loadInfo() {
   $("version").textContent = `TOSS Desktop ${info.version}`;
   $("data-dir").textContent = info.data_dir ?? "unavailable";
   if (info.config) {
-    $("cluster").textContent = info.config.cluster;
-    $("cluster").dataset.cluster = info.config.cluster;
-    renderSettings(info.config);
+    showConfig(info.config, await invoke("settings_schema"));
   } else {
     $("cluster").textContent = "not configured";
     $("settings-empty").hidden = false;
@@ -126,6 +105,7 @@ for (const b of document.querySelectorAll("#nav button")) {
 setupOnboarding(() => show("home"));
 setupReceive();
 setupPay();
+setupSettings(async (config) => showConfig(config, await invoke("settings_schema")));
 loadInfo()
   .catch((err) => showProblem(`The app could not load its information: ${err}`))
   .finally(start);

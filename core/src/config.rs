@@ -218,6 +218,50 @@ impl Config {
             Some(path) => FileValues::read(path)?,
             None => FileValues::default(),
         };
+        Self::from_values(env, &file)
+    }
+
+    /// Changes settings in the settings file: each `(key, value)` sets a
+    /// key, `(key, None)` (or an empty value) removes it, back to its
+    /// default. The file is written only if, with the changes, it still
+    /// gives valid settings (checked without the environment, whose
+    /// variables win over the file and are not the file's to fix).
+    /// Returns the settings now in force, environment included.
+    pub fn save(
+        settings_file: &Path,
+        changes: &[(String, Option<String>)],
+    ) -> Result<Self, ConfigError> {
+        let mut file = FileValues::read(settings_file)?;
+        file.path = settings_file.into();
+        for (key, value) in changes {
+            let setting = setting::ALL
+                .iter()
+                .find(|s| s.key == key)
+                .ok_or_else(|| unknown_key(settings_file, key.clone()))?;
+            match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                Some(v) => file.values.insert(setting.key, v.to_owned()),
+                None => file.values.remove(setting.key),
+            };
+        }
+        Self::from_values(|_| None, &file)?;
+        let table: toml::Table = file
+            .values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), toml::Value::String(v.clone())))
+            .collect();
+        crate::fsutil::write_atomic(settings_file, table.to_string().as_bytes()).map_err(
+            |source| ConfigError::Read {
+                path: settings_file.into(),
+                source,
+            },
+        )?;
+        Self::load(settings_file)
+    }
+
+    fn from_values(
+        env: impl Fn(&str) -> Option<String>,
+        file: &FileValues,
+    ) -> Result<Self, ConfigError> {
         let pick = |s: &'static Setting| -> Option<(String, Origin)> {
             match env(s.env) {
                 Some(v) if !v.is_empty() => Some((v, Origin::Env(s.env))),
@@ -273,6 +317,18 @@ impl Config {
             require_biometric_for_intent: boolean(&REQUIRE_BIOMETRIC_FOR_INTENT, false)?,
             retention_days: number(&RETENTION_DAYS, RETENTION_RANGE, 30)?,
         })
+    }
+}
+
+fn unknown_key(path: &Path, key: String) -> ConfigError {
+    ConfigError::UnknownKey {
+        path: path.into(),
+        key,
+        known: setting::ALL
+            .iter()
+            .map(|s| s.key)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -342,15 +398,7 @@ impl FileValues {
         let mut values = BTreeMap::new();
         for (key, value) in table {
             let Some(setting) = setting::ALL.iter().find(|s| s.key == key) else {
-                return Err(ConfigError::UnknownKey {
-                    path: path.into(),
-                    key,
-                    known: setting::ALL
-                        .iter()
-                        .map(|s| s.key)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+                return Err(unknown_key(path, key));
             };
             let text = match value {
                 toml::Value::String(s) => s,

@@ -27,8 +27,8 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             .as_ref()
             .ok()
             .map(|h| h.root().display().to_string()),
-        config: state.config.as_ref().ok().cloned(),
-        problem: state.config.as_ref().err().cloned(),
+        config: state.config().ok(),
+        problem: state.config().err(),
     }
 }
 
@@ -38,4 +38,38 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 pub fn wallet_status(state: State<'_, AppState>) -> Result<WalletStatus, String> {
     let home = state.home.as_ref().map_err(Clone::clone)?;
     wallet::status(home).map_err(|e| e.to_string())
+}
+
+/// A setting as the settings screen edits it: its key, what is allowed,
+/// and the environment variable that overrides it when set.
+#[derive(Debug, Serialize)]
+pub struct SettingInfo {
+    key: &'static str,
+    allowed: &'static str,
+    env: &'static str,
+    /// Set in the environment: the file's value does not count.
+    overridden: bool,
+}
+
+#[tauri::command]
+pub fn settings_schema() -> Vec<SettingInfo> {
+    toss_core::config::setting::ALL
+        .iter()
+        .map(|s| SettingInfo {
+            key: s.key,
+            allowed: s.allowed,
+            env: s.env,
+            overridden: std::env::var(s.env).is_ok_and(|v| !v.is_empty()),
+        })
+        .collect()
+}
+
+/// Saves settings (`value: null` or empty: back to the default); nothing is
+/// written if any is invalid, and the message says which and why.
+#[tauri::command]
+pub fn settings_save(
+    state: State<'_, AppState>,
+    changes: Vec<(String, Option<String>)>,
+) -> Result<Config, String> {
+    state.save_config(&changes)
 }

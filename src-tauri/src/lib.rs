@@ -22,6 +22,8 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::wallet_status,
+            commands::settings_schema,
+            commands::settings_save,
             wallet::wallet_create,
             wallet::wallet_import_phrase,
             wallet::wallet_import_keypair,

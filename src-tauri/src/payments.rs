@@ -60,7 +60,7 @@ pub fn intent_create(
     passphrase: Option<String>,
 ) -> Result<PayIntent, String> {
     let home = state.home.as_ref().map_err(Clone::clone)?;
-    let config = state.config.as_ref().map_err(Clone::clone)?;
+    let config = &state.config()?;
     let vault = Vault::open(home).map_err(text)?;
     let account = vault
         .accounts()
@@ -120,7 +120,7 @@ pub fn receive_intent(
     payee: String,
 ) -> Result<Checked, String> {
     let home = state.home.as_ref().map_err(Clone::clone)?;
-    let config = state.config.as_ref().map_err(Clone::clone)?;
+    let config = &state.config()?;
     let wire = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
     let local = Local::open(home, config).map_err(text)?;
     let verifier = local

@@ -64,7 +64,7 @@ fn text(e: impl std::fmt::Display) -> String {
 
 fn local(state: &AppState) -> Result<Local, String> {
     let home = state.home.as_ref().map_err(Clone::clone)?;
-    let config = state.config.as_ref().map_err(Clone::clone)?;
+    let config = &state.config()?;
     Local::open(home, config).map_err(text)
 }
 

@@ -1,5 +1,7 @@
 //! What the app opens once at start and every command reads.
 
+use std::sync::RwLock;
+
 use toss_core::config::Config;
 use toss_core::home::Home;
 use toss_core::logging::{self, LogFormat, LogGuard};
@@ -10,7 +12,8 @@ use toss_core::logging::{self, LogFormat, LogGuard};
 #[derive(Debug)]
 pub struct AppState {
     pub home: Result<Home, String>,
-    pub config: Result<Config, String>,
+    /// Replaced when the settings screen saves.
+    config: RwLock<Result<Config, String>>,
     _log: Option<LogGuard>,
 }
 
@@ -29,7 +32,7 @@ impl AppState {
             Err(_) => None,
         };
         let state = Self::open(home.map_err(|e| e.to_string()));
-        match (&state.home, &state.config) {
+        match (&state.home, &state.config()) {
             (Ok(h), Ok(c)) => tracing::info!(
                 version = toss_core::VERSION,
                 data_dir = %h.root().display(),
@@ -55,8 +58,27 @@ impl AppState {
         };
         Self {
             home,
-            config,
+            config: RwLock::new(config),
             _log: None,
         }
+    }
+
+    /// The settings in force, or why there are none.
+    pub fn config(&self) -> Result<Config, String> {
+        match self.config.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Saves `changes` to the settings file and puts the result in force.
+    pub fn save_config(&self, changes: &[(String, Option<String>)]) -> Result<Config, String> {
+        let home = self.home.as_ref().map_err(Clone::clone)?;
+        let config = Config::save(&home.settings_file(), changes).map_err(|e| e.to_string())?;
+        match self.config.write() {
+            Ok(mut c) => *c = Ok(config.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Ok(config.clone()),
+        }
+        Ok(config)
     }
 }

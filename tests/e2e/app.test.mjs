@@ -276,3 +276,44 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.close();
   }
 });
+
+test("settings: a bad value is refused with the rule it breaks; a good one is saved", async () => {
+  const home = freshHome();
+  writeFileSync(
+    join(home, "accounts.json"),
+    JSON.stringify({
+      version: 1,
+      wallet_id: "00112233445566778899aabbccddeeff",
+      accounts: [{ label: "Main", address: ADDRESS, source: "phrase" }],
+    }),
+  );
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, SOLANA_CLUSTER: "testnet" });
+  try {
+    await app.waitForText("#accounts", (t) => t.includes(ADDRESS));
+    await app.click('#nav button[data-screen="settings"]');
+    // Set in the environment: shown, not editable here.
+    assert.equal(await app.attribute('#settings-fields [name="cluster"]', "disabled"), "true");
+    await app.waitForText("#settings-fields", (t) => t.includes("Set by the environment variable SOLANA_CLUSTER"));
+
+    await app.clear('#settings-fields [name="rpc_url"]');
+    await app.type('#settings-fields [name="rpc_url"]', "ftp://example.com");
+    await app.clear('#settings-fields [name="default_intent_expiry_seconds"]');
+    await app.type('#settings-fields [name="default_intent_expiry_seconds"]', "3600");
+    await app.click("#settings-form button[type=submit]");
+    const problem = await app.waitForText("#settings-problem", (t) => t.length > 0);
+    assert.match(problem, /rpc_url/);
+    assert.match(problem, /an http:\/\/ or https:\/\/ URL/);
+    assertNotBlank(await app.screenshot("settings-refused"));
+
+    await app.clear('#settings-fields [name="rpc_url"]');
+    await app.type('#settings-fields [name="rpc_url"]', "http://127.0.0.1:8899");
+    await app.click("#settings-form button[type=submit]");
+    await app.waitForText("#settings-saved", (t) => t.startsWith("Saved"));
+    await app.waitForText('#settings dd[data-key="default_intent_expiry_seconds"]', (t) => t === "3600");
+    assert.equal(await app.text('#settings dd[data-key="rpc_url"]'), "http://127.0.0.1:8899/");
+    const saved = readFileSync(join(home, "settings.toml"), "utf8");
+    assert.match(saved, /default_intent_expiry_seconds = "3600"/);
+  } finally {
+    await app.close();
+  }
+});

@@ -214,3 +214,46 @@ fn integers_and_booleans_in_the_file_are_accepted_as_strings_too() {
     assert_eq!(c.max_settlement_retries, 4);
     assert!(!c.require_biometric_for_nonce);
 }
+
+#[test]
+fn saving_writes_valid_changes_and_refuses_bad_ones_leaving_the_file_alone() {
+    let (_dir, path) = file("max_settlement_retries = 4\n");
+    let set = |k: &str, v: Option<&str>| (k.to_owned(), v.map(str::to_owned));
+    Config::save(
+        &path,
+        &[
+            set("default_intent_expiry_seconds", Some(" 3600 ")),
+            set("cluster", Some("testnet")),
+            set("max_settlement_retries", None),
+        ],
+    )
+    .unwrap();
+    let c = Config::resolve(env(&[]), Some(&path)).unwrap();
+    assert_eq!(c.default_intent_expiry_seconds, 3600);
+    assert_eq!(c.cluster, Cluster::Testnet);
+    assert_eq!(c.max_settlement_retries, 3, "removed: back to the default");
+    let before = std::fs::read_to_string(&path).unwrap();
+
+    let err = Config::save(&path, &[set("rpc_url", Some("ftp://example.com"))]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ConfigError::Invalid {
+                origin: Origin::File { key: "rpc_url", .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("an http:// or https:// URL"),
+        "{err}"
+    );
+    let err = Config::save(&path, &[set("colour", Some("blue"))]).unwrap_err();
+    assert!(matches!(err, ConfigError::UnknownKey { .. }), "{err:?}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "nothing written"
+    );
+}

@@ -1,0 +1,86 @@
+// Settings: what is in force, and a form to change the settings file.
+import { $, busy, invoke, say } from "./ipc.js";
+
+export const SETTING_LABELS = {
+  cluster: "Cluster",
+  rpc_url: "RPC URL",
+  program_id: "TOSS program",
+  arcium_mxe_program_id: "Arcium MXE program",
+  fee_payer: "Fee payer keypair",
+  max_settlement_retries: "Settlement retries",
+  default_intent_expiry_seconds: "Intent expiry (s)",
+  require_biometric_for_nonce: "Confirm presence for nonces",
+  require_biometric_for_intent: "Confirm presence for payments",
+  retention_days: "Days finished payments are kept",
+};
+
+const CHOICES = {
+  cluster: ["devnet", "testnet", "mainnet-beta", "localnet"],
+  require_biometric_for_nonce: ["true", "false"],
+  require_biometric_for_intent: ["true", "false"],
+};
+
+/** Shows `config` (the settings in force) in the list and the form. */
+export function renderSettings(config, schema) {
+  const dl = $("settings");
+  dl.replaceChildren();
+  for (const [key, label] of Object.entries(SETTING_LABELS)) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    const value = config[key];
+    dd.textContent = value === null || value === undefined ? "not set" : String(value);
+    dd.dataset.key = key;
+    dl.append(dt, dd);
+  }
+  if (!schema) return;
+  const fields = $("settings-fields");
+  fields.replaceChildren(
+    ...schema.map((s) => {
+      const label = document.createElement("label");
+      label.textContent = SETTING_LABELS[s.key] ?? s.key;
+      const current = config[s.key] === null || config[s.key] === undefined ? "" : String(config[s.key]);
+      let input;
+      if (CHOICES[s.key]) {
+        input = document.createElement("select");
+        for (const c of CHOICES[s.key]) input.append(new Option(c, c, false, c === current));
+      } else {
+        input = document.createElement("input");
+        input.value = current;
+        input.autocomplete = "off";
+      }
+      input.name = s.key;
+      input.dataset.original = current;
+      const hint = document.createElement("small");
+      hint.className = "muted";
+      hint.textContent = s.overridden ? `Set by the environment variable ${s.env}; change it there.` : `Allowed: ${s.allowed}`;
+      input.disabled = s.overridden;
+      label.append(input, hint);
+      return label;
+    }),
+  );
+}
+
+export function setupSettings(onSaved) {
+  $("settings-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy($("settings-form").querySelector("button[type=submit]"), async () => {
+      const changes = [...$("settings-fields").querySelectorAll("input, select")]
+        .filter((i) => !i.disabled && i.value.trim() !== i.dataset.original)
+        .map((i) => [i.name, i.value.trim() || null]);
+      if (!changes.length) {
+        $("settings-saved").textContent = "Nothing to save.";
+        return;
+      }
+      try {
+        const config = await invoke("settings_save", { changes });
+        say("settings-problem", "");
+        $("settings-saved").textContent = `Saved: ${changes.map(([k]) => SETTING_LABELS[k] ?? k).join(", ")}.`;
+        onSaved(config);
+      } catch (err) {
+        $("settings-saved").textContent = "";
+        say("settings-problem", `Not saved: ${err}`);
+      }
+    });
+  });
+}
