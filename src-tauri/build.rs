@@ -11,6 +11,8 @@ fn main() {
         "wallet_import_keypair",
         "home_view",
         "activity",
+        "intent_detail",
+        "activity_export",
         "request_create",
         "intent_create",
         "receive_intent",

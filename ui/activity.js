@@ -1,26 +1,105 @@
-// Activity: every intent this wallet keeps, with its state.
-import { $, invoke, say, units } from "./ipc.js";
+// Activity: every intent this wallet keeps, filtered and searched here (on what Rust
+// listed), a detail view, and a CSV export written by Rust.
+import { $, busy, invoke, say, units } from "./ipc.js";
+
+let rows = [];
+
+function render() {
+  const direction = $("activity-filter").value;
+  const needle = $("activity-search").value.trim().toLowerCase();
+  const shown = rows.filter(
+    (r) =>
+      (!direction || r.direction === direction) &&
+      (!needle || [r.id, r.payer, r.payee, r.state].some((v) => v.toLowerCase().includes(needle))),
+  );
+  $("activity-empty").hidden = rows.length > 0;
+  $("activity-table").hidden = shown.length === 0;
+  $("activity-rows").replaceChildren(
+    ...shown.map((r) => {
+      const tr = document.createElement("tr");
+      const other = r.direction === "sent" ? r.payee : r.payer;
+      for (const text of [r.direction, `${units(r.amount)} ${r.mint ? "tokens" : "SOL"}`, other, r.state]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.append(td);
+      }
+      tr.dataset.id = r.id;
+      tr.tabIndex = 0;
+      tr.setAttribute("role", "button");
+      tr.setAttribute("aria-label", `Details of the payment ${r.id.slice(0, 8)}`);
+      tr.addEventListener("click", () => showDetail(r.id));
+      tr.addEventListener("keydown", (e) => e.key === "Enter" && showDetail(r.id));
+      return tr;
+    }),
+  );
+}
+
+async function showDetail(id) {
+  try {
+    const d = await invoke("intent_detail", { id });
+    const fields = $("detail-fields");
+    fields.replaceChildren();
+    const add = (label, value, href) => {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      if (href) {
+        const a = document.createElement("a");
+        a.href = href;
+        a.target = "_blank";
+        a.rel = "noreferrer";
+        a.textContent = value;
+        dd.append(a);
+      } else {
+        dd.textContent = value;
+      }
+      fields.append(dt, dd);
+    };
+    add("State", d.state);
+    add(d.direction === "sent" ? "Paid to" : "Paid by", d.direction === "sent" ? d.payee : d.payer);
+    add("Amount", `${units(d.amount)} ${d.mint ? "tokens" : "SOL"}`);
+    if (d.memo) add("Memo", d.memo);
+    add("Expires", new Date(d.expires_at * 1000).toLocaleString());
+    add("Payment id", d.id);
+    add("Signature", d.signature);
+    if (d.settlement) add("Settlement", d.settlement, d.explorer);
+    $("detail-history").replaceChildren(
+      ...d.history.map((e) => {
+        const li = document.createElement("li");
+        li.textContent = `${new Date(e.at * 1000).toLocaleString()}: ${e.state}${e.detail ? ` (${e.detail})` : ""}`;
+        return li;
+      }),
+    );
+    $("detail-card").hidden = false;
+    $("detail-card").scrollIntoView({ block: "nearest" });
+  } catch (err) {
+    say("activity-problem", `Could not read the payment: ${err}`);
+  }
+}
 
 export async function loadActivity() {
   try {
-    const rows = await invoke("activity");
-    $("activity-empty").hidden = rows.length > 0;
-    $("activity-table").hidden = rows.length === 0;
-    $("activity-rows").replaceChildren(
-      ...rows.map((r) => {
-        const tr = document.createElement("tr");
-        const other = r.direction === "sent" ? r.payee : r.payer;
-        for (const text of [r.direction, `${units(r.amount)} ${r.mint ? "tokens" : "SOL"}`, other, r.state]) {
-          const td = document.createElement("td");
-          td.textContent = text;
-          tr.append(td);
-        }
-        tr.dataset.id = r.id;
-        return tr;
-      }),
-    );
+    rows = await invoke("activity");
+    render();
     say("activity-problem", "");
   } catch (err) {
     say("activity-problem", `Could not read the activity: ${err}`);
   }
 }
+
+$("activity-filter").addEventListener("change", render);
+$("activity-search").addEventListener("input", render);
+$("activity-export-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await busy($("activity-export-form").querySelector("button"), async () => {
+    const path = $("activity-export").value.trim();
+    try {
+      const n = await invoke("activity_export", { path });
+      $("activity-exported").textContent = `${n} payment(s) written to ${path}.`;
+      say("activity-problem", "");
+    } catch (err) {
+      $("activity-exported").textContent = "";
+      say("activity-problem", String(err));
+    }
+  });
+});

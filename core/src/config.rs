@@ -61,6 +61,20 @@ impl Cluster {
         }
     }
 
+    /// Where a person can look at transaction `signature` on this cluster
+    /// (Solana Explorer; a local validator through its custom-URL mode).
+    pub fn explorer_tx(self, signature: &str, rpc_url: &Url) -> String {
+        let cluster = match self {
+            Cluster::MainnetBeta => String::new(),
+            Cluster::Devnet => "?cluster=devnet".into(),
+            Cluster::Testnet => "?cluster=testnet".into(),
+            Cluster::Localnet => {
+                format!("?cluster=custom&customUrl={}", url_encode(rpc_url.as_str()))
+            }
+        };
+        format!("https://explorer.solana.com/tx/{signature}{cluster}")
+    }
+
     #[allow(clippy::expect_used)] // constant URLs; the tests parse every one
     fn default_rpc(self) -> Url {
         Url::parse(self.default_rpc_url()).expect("built-in RPC URL parses")
@@ -318,6 +332,18 @@ impl Config {
             retention_days: number(&RETENTION_DAYS, RETENTION_RANGE, 30)?,
         })
     }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn url_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn unknown_key(path: &Path, key: String) -> ConfigError {

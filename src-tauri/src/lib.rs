@@ -29,6 +29,8 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             wallet::wallet_import_keypair,
             wallet::home_view,
             wallet::activity,
+            wallet::intent_detail,
+            wallet::activity_export,
             wallet::request_create,
             payments::intent_create,
             payments::receive_intent,

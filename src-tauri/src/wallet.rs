@@ -134,6 +134,76 @@ pub fn activity(state: State<'_, AppState>) -> Result<Vec<Summary>, String> {
     open_store(&state)?.list().map_err(text)
 }
 
+/// Everything kept about one intent, for its detail view.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    pub id: String,
+    pub direction: &'static str,
+    pub state: &'static str,
+    pub payer: String,
+    pub payee: String,
+    pub mint: Option<String>,
+    pub amount: u64,
+    pub memo: Option<String>,
+    pub reference: Option<String>,
+    pub nonce: u64,
+    pub created_at: u32,
+    pub expires_at: u32,
+    pub durable: bool,
+    pub signature: String,
+    pub history: Vec<toss_core::store::Event>,
+    /// The settlement transaction, once there is one, and where to see it.
+    pub settlement: Option<String>,
+    pub explorer: Option<String>,
+}
+
+#[tauri::command]
+pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, String> {
+    let id: [u8; 32] = hex::decode(&id)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or("not a payment id")?;
+    let store = open_store(&state)?;
+    let stored = store.get(&id).map_err(text)?;
+    let settlement = store.receipt(&id).map_err(text)?;
+    let explorer = match (&settlement, state.config()) {
+        (Some(sig), Ok(c)) => Some(c.cluster.explorer_tx(sig, &c.rpc_url)),
+        _ => None,
+    };
+    let i = &stored.signed.intent;
+    Ok(Detail {
+        id: hex::encode(stored.id),
+        direction: stored.direction.as_str(),
+        state: stored.state.as_str(),
+        payer: i.payer.to_string(),
+        payee: i.payee.to_string(),
+        mint: i.mint.map(|m| m.to_string()),
+        amount: i.amount,
+        memo: i.memo.clone(),
+        reference: i.reference.map(|r| r.to_string()),
+        nonce: i.nonce,
+        created_at: i.created_at,
+        expires_at: i.expires_at,
+        durable: stored.tx_signature.is_some(),
+        signature: hex::encode(stored.signed.signature),
+        history: stored.history,
+        settlement,
+        explorer,
+    })
+}
+
+/// Writes the activity as CSV to `path`; how many intents it holds.
+#[tauri::command]
+pub fn activity_export(
+    state: State<'_, AppState>,
+    path: std::path::PathBuf,
+) -> Result<usize, String> {
+    let rows = open_store(&state)?.list().map_err(text)?;
+    std::fs::write(&path, toss_core::store::to_csv(&rows))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(rows.len())
+}
+
 /// The till's request: a Solana Pay URL any wallet can pay and its QR code.
 #[derive(Debug, Serialize)]
 pub struct Request {

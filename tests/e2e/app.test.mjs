@@ -272,6 +272,31 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     const rows = await app.waitForText("#activity-rows", (t) => t.length > 0);
     assert.match(rows, /received\s*0\.5 SOL/);
     assert.match(rows, /verified/);
+
+    // Its details, the list filtered and searched, and the CSV export.
+    await app.click("#activity-rows tr td");
+    const detail = await app.waitForText("#detail-fields", (t) => t.includes("Paid by"));
+    assert.match(detail, /0\.5 SOL/);
+    assert.match(detail, /coffee/);
+    assert.match(await app.text("#detail-history"), /verified/);
+    assertNotBlank(await app.screenshot("activity-detail"));
+    const choose = (value) =>
+      app.run(
+        "const s = document.getElementById('activity-filter'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        value,
+      );
+    await choose("sent");
+    await app.waitForText("#activity-rows", (t) => t === "");
+    await choose("");
+    await app.type("#activity-search", "verif");
+    await app.waitForText("#activity-rows", (t) => t.includes("0.5 SOL"));
+    const csvPath = join(home, "activity.csv");
+    await app.type("#activity-export", csvPath);
+    await app.click("#activity-export-form button");
+    await app.waitForText("#activity-exported", (t) => t.startsWith("1 payment(s) written"));
+    const csv = readFileSync(csvPath, "utf8").split("\r\n");
+    assert.equal(csv[0], "id,direction,payer,payee,mint,amount,nonce,expires_at,state");
+    assert.match(csv[1], new RegExp(`^[0-9a-f]{64},received,\\w+,${PHRASE_ADDRESS},,500000000,\\d+,\\d+,verified$`));
   } finally {
     await app.close();
   }

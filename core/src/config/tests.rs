@@ -257,3 +257,20 @@ fn saving_writes_valid_changes_and_refuses_bad_ones_leaving_the_file_alone() {
         "nothing written"
     );
 }
+
+#[test]
+fn explorer_links_name_the_cluster() {
+    let url = Url::parse("http://127.0.0.1:8899").unwrap();
+    assert_eq!(
+        Cluster::Devnet.explorer_tx("5sig", &url),
+        "https://explorer.solana.com/tx/5sig?cluster=devnet"
+    );
+    assert_eq!(
+        Cluster::MainnetBeta.explorer_tx("5sig", &url),
+        "https://explorer.solana.com/tx/5sig"
+    );
+    assert_eq!(
+        Cluster::Localnet.explorer_tx("5sig", &url),
+        "https://explorer.solana.com/tx/5sig?cluster=custom&customUrl=http%3A%2F%2F127.0.0.1%3A8899%2F"
+    );
+}

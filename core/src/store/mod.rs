@@ -39,6 +39,15 @@ pub enum Direction {
     Received,
 }
 
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Sent => "sent",
+            Direction::Received => "received",
+        }
+    }
+}
+
 /// The life of an intent. `Settled`, `Failed`, `Expired` and `Conflicted`
 /// are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -191,6 +200,39 @@ pub struct Summary {
     pub state: State,
 }
 
+/// The activity as CSV (RFC 4180): a header, then one line per intent,
+/// amounts in the currency's smallest unit.
+pub fn to_csv(rows: &[Summary]) -> String {
+    let field = |v: &str| {
+        if v.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", v.replace('"', "\"\""))
+        } else {
+            v.to_owned()
+        }
+    };
+    let mut out = String::from("id,direction,payer,payee,mint,amount,nonce,expires_at,state\r\n");
+    for r in rows {
+        let line = [
+            r.id.clone(),
+            r.direction.as_str().to_owned(),
+            r.payer.clone(),
+            r.payee.clone(),
+            r.mint.clone().unwrap_or_default(),
+            r.amount.to_string(),
+            r.nonce.to_string(),
+            r.expires_at.to_string(),
+            r.state.as_str().to_owned(),
+        ]
+        .iter()
+        .map(|v| field(v))
+        .collect::<Vec<_>>()
+        .join(",");
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
 /// The open store.
 pub struct Store {
     conn: Connection,
@@ -297,10 +339,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 &id[..],
-                match direction {
-                    Direction::Sent => "sent",
-                    Direction::Received => "received",
-                },
+                direction.as_str(),
                 i.payer.as_ref(),
                 i.payee.as_ref(),
                 i.mint.as_ref().map(|m| m.as_ref().to_vec()),

@@ -392,3 +392,25 @@ fn a_durable_intent_binds_the_nonce_it_was_handed_and_keeps_its_signature() {
     let pool = store.nonces(&me, Some(&cluster::DEVNET)).unwrap();
     assert_eq!(pool[0].state, NonceState::Used);
 }
+
+#[test]
+fn the_activity_exports_as_csv_with_fields_quoted_when_needed() {
+    let row = |id: &str, mint: Option<&str>| Summary {
+        id: id.into(),
+        direction: Direction::Received,
+        payer: "P".into(),
+        payee: "Q".into(),
+        mint: mint.map(Into::into),
+        amount: 1_500,
+        nonce: 7,
+        expires_at: 99,
+        state: State::Verified,
+    };
+    let csv = to_csv(&[row("a", None), row("b,\"c\"", Some("M"))]);
+    assert_eq!(
+        csv,
+        "id,direction,payer,payee,mint,amount,nonce,expires_at,state\r\n\
+         a,received,P,Q,,1500,7,99,verified\r\n\
+         \"b,\"\"c\"\"\",received,P,Q,M,1500,7,99,verified\r\n"
+    );
+}
