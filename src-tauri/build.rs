@@ -9,6 +9,7 @@ fn main() {
         "wallet_create",
         "wallet_import_phrase",
         "wallet_import_keypair",
+        "gate_set_passphrase",
         "home_view",
         "activity",
         "intent_detail",

@@ -21,6 +21,7 @@ function render() {
       for (const text of [r.direction, `${units(r.amount)} ${r.mint ? "tokens" : "SOL"}`, other, r.state]) {
         const td = document.createElement("td");
         td.textContent = text;
+        if (text === other) td.className = "address";
         tr.append(td);
       }
       tr.dataset.id = r.id;

@@ -2,9 +2,9 @@
 import { $, invoke } from "./ipc.js";
 import { setupOnboarding } from "./onboarding.js";
 import { setupReceive } from "./receive.js";
-import { setupPay } from "./pay.js";
+import { loadPay, setupPay } from "./pay.js";
 import { loadActivity } from "./activity.js";
-import { renderSettings, setupSettings } from "./settings.js";
+import { renderSettings, setupPassphrase, setupSettings } from "./settings.js";
 
 function showProblem(message) {
   const p = $("problem");
@@ -35,6 +35,7 @@ async function loadInfo() {
 
 const LOADERS = {
   home: loadHome,
+  pay: loadPay,
   activity: loadActivity,
 };
 
@@ -106,6 +107,7 @@ setupOnboarding(() => show("home"));
 setupReceive();
 setupPay();
 setupSettings(async (config) => showConfig(config, await invoke("settings_schema")));
+setupPassphrase();
 loadInfo()
   .catch((err) => showProblem(`The app could not load its information: ${err}`))
   .finally(start);

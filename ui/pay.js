@@ -75,13 +75,17 @@ async function handOver(how) {
   }
 }
 
-export function setupPay() {
-  invoke("app_info")
-    .then((info) => {
-      $("pay-passphrase-label").hidden = !info.config?.require_biometric_for_intent;
-    })
-    .catch(() => {});
+/** Asks for the passphrase when the settings in force require it. */
+export async function loadPay() {
+  try {
+    const info = await invoke("app_info");
+    $("pay-passphrase-label").hidden = !info.config?.require_biometric_for_intent;
+  } catch {
+    // app_info reports its own problems on start
+  }
+}
 
+export function setupPay() {
   $("pay-confirm").addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy($("pay-confirm").querySelector("button"), async () => {

@@ -84,3 +84,28 @@ export function setupSettings(onSaved) {
     });
   });
 }
+
+export function setupPassphrase() {
+  $("passphrase-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy($("passphrase-form").querySelector("button"), async () => {
+      $("passphrase-saved").textContent = "";
+      try {
+        if ($("passphrase-new").value !== $("passphrase-again").value) {
+          say("passphrase-problem", "The two new passphrases differ.");
+          return;
+        }
+        await invoke("gate_set_passphrase", {
+          current: $("passphrase-current").value || null,
+          passphrase: $("passphrase-new").value,
+        });
+        say("passphrase-problem", "");
+        $("passphrase-saved").textContent = "Passphrase set.";
+      } catch (err) {
+        say("passphrase-problem", String(err));
+      } finally {
+        for (const id of ["passphrase-current", "passphrase-new", "passphrase-again"]) $(id).value = "";
+      }
+    });
+  });
+}

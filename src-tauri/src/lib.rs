@@ -27,6 +27,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             wallet::wallet_create,
             wallet::wallet_import_phrase,
             wallet::wallet_import_keypair,
+            wallet::gate_set_passphrase,
             wallet::home_view,
             wallet::activity,
             wallet::intent_detail,

@@ -8,7 +8,7 @@ use toss_core::amount;
 use toss_core::request::PaymentRequest;
 use toss_core::store::{Store, Summary};
 use toss_core::transport::qr;
-use toss_core::vault::{RecoveryPhrase, Vault, WordCount};
+use toss_core::vault::{Gate, GateError, RecoveryPhrase, Vault, WordCount};
 use toss_core::wallet::Account;
 
 use crate::state::AppState;
@@ -19,6 +19,25 @@ fn text(e: impl std::fmt::Display) -> String {
 
 fn home(state: &AppState) -> Result<&toss_core::home::Home, String> {
     state.home.as_ref().map_err(Clone::clone)
+}
+
+/// Sets the app passphrase that confirms payments (when the settings ask
+/// for it); changing one already set needs it (`current`).
+#[tauri::command]
+pub fn gate_set_passphrase(
+    state: State<'_, AppState>,
+    current: Option<String>,
+    passphrase: String,
+) -> Result<(), String> {
+    let mut gate = Gate::load(home(&state)?.root(), true).map_err(text)?;
+    match gate.check(current.as_deref()) {
+        Ok(()) | Err(GateError::NoPassphraseSet) => {}
+        Err(GateError::PassphraseRequired) => {
+            return Err("enter the current passphrase to change it".into());
+        }
+        Err(e) => return Err(e.to_string()),
+    }
+    gate.set_passphrase(&passphrase).map_err(text)
 }
 
 /// A new account and its recovery phrase, which the screen shows once and

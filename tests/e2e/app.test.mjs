@@ -342,3 +342,50 @@ test("settings: a bad value is refused with the rule it breaks; a good one is sa
     await app.close();
   }
 });
+
+test("the app passphrase is set in settings and asked before a payment is signed", async () => {
+  const home = freshHome();
+  const png = join(home, "request.png");
+  execFileSync(tossCli(), ["request", "--to", MERCHANT, "--amount", "0.2", "--png", png], {
+    env: { ...process.env, ...CLEAN_ENV, TOSS_HOME: home },
+  });
+  const app = await launchApp({
+    ...CLEAN_ENV,
+    TOSS_HOME: home,
+    TOSS_PROGRAM_ID: PROGRAM,
+    REQUIRE_BIOMETRIC_FOR_INTENT: "true",
+  });
+  try {
+    await importPhrase(app);
+    await app.click('#nav button[data-screen="settings"]');
+    const set = async (current, next, again) => {
+      if (current) await app.type("#passphrase-current", current);
+      await app.type("#passphrase-new", next);
+      await app.type("#passphrase-again", again);
+      await app.click("#passphrase-form button");
+    };
+    await set(null, "correct horse", "correct hose");
+    await app.waitForText("#passphrase-problem", (t) => t === "The two new passphrases differ.");
+    await set(null, "short", "short");
+    await app.waitForText("#passphrase-problem", (t) => t.includes("at least 8 characters"));
+    await set(null, "correct horse", "correct horse");
+    await app.waitForText("#passphrase-saved", (t) => t === "Passphrase set.");
+    await set(null, "another one", "another one");
+    await app.waitForText("#passphrase-problem", (t) => t.includes("enter the current passphrase"));
+
+    await app.click('#nav button[data-screen="pay"]');
+    await app.type("#pay-file", png);
+    await app.click("#pay-file-form button[type=submit]");
+    await app.waitForText("#pay-fields", (t) => t.includes("A payment request"));
+    await app.click("#pay-confirm button[type=submit]");
+    await app.waitForText("#pay-problem", (t) => t.includes("needs the app passphrase"));
+    await app.type("#pay-passphrase", "wrong horse");
+    await app.click("#pay-confirm button[type=submit]");
+    await app.waitForText("#pay-problem", (t) => t.includes("wrong passphrase"));
+    await app.type("#pay-passphrase", "correct horse");
+    await app.click("#pay-confirm button[type=submit]");
+    await app.waitForText("#pay-intent h2", (t) => t === "Show this to the merchant");
+  } finally {
+    await app.close();
+  }
+});
