@@ -11,6 +11,7 @@ fn main() {
         "wallet_import_keypair",
         "gate_set_passphrase",
         "home_view",
+        "balances",
         "activity",
         "intent_detail",
         "activity_export",

@@ -1,5 +1,5 @@
 // TOSS UI: screens over the Rust commands. No wallet logic lives here.
-import { $, invoke } from "./ipc.js";
+import { $, invoke, units } from "./ipc.js";
 import { setupOnboarding } from "./onboarding.js";
 import { setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
@@ -59,7 +59,7 @@ async function loadHome() {
     $("home-intents").textContent = String(view.intents);
     const list = $("accounts");
     list.replaceChildren();
-    for (const { account, qr_svg } of view.accounts) {
+    for (const { account, qr_svg, vault: vault_status } of view.accounts) {
       const li = document.createElement("li");
       const name = document.createElement("strong");
       name.textContent = account.label;
@@ -76,11 +76,46 @@ async function loadHome() {
       qr.setAttribute("role", "img");
       qr.setAttribute("aria-label", `QR code of ${account.label}'s address`);
       qr.innerHTML = qr_svg; // SVG rendered by Rust from the address alone
-      li.append(name, " ", address, " ", copy, qr);
+      const balance = document.createElement("p");
+      balance.className = "balance";
+      balance.dataset.address = account.address;
+      balance.textContent = "On-chain balance: asking the cluster…";
+      const vault = document.createElement("p");
+      vault.className = "vault";
+      vault.textContent = vaultText(vault_status);
+      li.append(name, " ", address, " ", copy, balance, vault, qr);
       list.append(li);
     }
+    refreshBalances();
   } catch (err) {
     showProblem(`Could not read the wallet: ${err}`);
+  }
+}
+
+function vaultText(v) {
+  if (!v) return "Vault: not read yet (open or check it online to pay offline from it).";
+  return `Vault: ${units(v.balance)} SOL, ${units(v.spendable_offline)} SOL spendable offline` +
+    (v.pending_withdrawal ? `, ${units(v.pending_withdrawal)} SOL being withdrawn` : "");
+}
+
+/** Online or offline, and the balances when online. */
+async function refreshBalances() {
+  const online = $("online");
+  try {
+    const b = await invoke("balances");
+    online.textContent = b.online ? "Online" : "Offline";
+    online.dataset.online = String(b.online);
+    online.title = b.problem ?? "The cluster answers";
+    const byAddress = new Map(b.lamports);
+    for (const p of document.querySelectorAll(".balance")) {
+      p.textContent = b.online
+        ? `On-chain balance: ${units(byAddress.get(p.dataset.address) ?? 0)} SOL`
+        : "On-chain balance: unknown while offline";
+    }
+  } catch (err) {
+    online.textContent = "Offline";
+    online.dataset.online = "false";
+    online.title = String(err);
   }
 }
 

@@ -29,6 +29,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             wallet::wallet_import_keypair,
             wallet::gate_set_passphrase,
             wallet::home_view,
+            wallet::balances,
             wallet::activity,
             wallet::intent_detail,
             wallet::activity_export,

@@ -2,9 +2,13 @@
 //! and the till's payment request. Adapters over the core's vault, store
 //! and request builder.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use tauri::State;
 use toss_core::amount;
+use toss_core::chain::{Backoff, Chain, RpcChain};
+use toss_core::escrow::{Escrow, Status};
 use toss_core::request::PaymentRequest;
 use toss_core::store::{Store, Summary};
 use toss_core::transport::qr;
@@ -100,6 +104,9 @@ pub struct HomeAccount {
     pub account: Account,
     /// The address as a QR code (SVG), to be scanned by a payer.
     pub qr_svg: String,
+    /// The SOL vault as last read online, with what may still be signed
+    /// for offline; `None` when never read (or no program is set).
+    pub vault: Option<Status>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +128,23 @@ fn open_store(state: &AppState) -> Result<Store, String> {
 #[tauri::command]
 pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
     let vault = Vault::open(home(&state)?).map_err(text)?;
+    if vault.accounts().is_empty() {
+        return Ok(HomeView {
+            accounts: Vec::new(),
+            pending: 0,
+            intents: 0,
+        });
+    }
+    let store = open_store(&state)?;
+    let config = state.config()?;
+    // Read offline: the chain is never asked here.
+    let chain = RpcChain::new(config.rpc_url.as_str());
+    let escrow = config.program_id.map(|program_id| Escrow {
+        chain: &chain,
+        backoff: Backoff::seconds(0),
+        program_id: program_id.into(),
+        mint: None,
+    });
     let accounts = vault
         .accounts()
         .iter()
@@ -128,23 +152,71 @@ pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
             Ok(HomeAccount {
                 account: a.clone(),
                 qr_svg: qr::svg(a.address.to_string().as_bytes()).map_err(text)?,
+                vault: match &escrow {
+                    Some(e) => e.status(&store, &a.pubkey()).map_err(text)?,
+                    None => None,
+                },
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let (pending, intents) = if accounts.is_empty() {
-        (0, 0)
-    } else {
-        let store = open_store(&state)?;
-        (
-            store.awaiting_settlement().map_err(text)?.len(),
-            store.list().map_err(text)?.len(),
-        )
-    };
+    let (pending, intents) = (
+        store.awaiting_settlement().map_err(text)?.len(),
+        store.list().map_err(text)?.len(),
+    );
     Ok(HomeView {
         accounts,
         pending,
         intents,
     })
+}
+
+/// Whether the cluster answered, and each account's balance on it.
+#[derive(Debug, Serialize)]
+pub struct Balances {
+    pub online: bool,
+    /// Lamports per account address, when online.
+    pub lamports: Vec<(String, u64)>,
+    /// Why not, when offline.
+    pub problem: Option<String>,
+}
+
+/// Asks the cluster for each account's balance; a few seconds at most, so
+/// the home screen can say "offline" promptly.
+#[tauri::command]
+pub async fn balances(state: State<'_, AppState>) -> Result<Balances, String> {
+    let config = state.config()?;
+    let accounts = Vault::open(home(&state)?)
+        .map_err(text)?
+        .accounts()
+        .to_vec();
+    let chain = RpcChain::new(config.rpc_url.as_str());
+    let ask = async {
+        let mut lamports = Vec::new();
+        for a in &accounts {
+            let account = chain.account(a.pubkey()).await.map_err(text)?;
+            lamports.push((a.address.to_string(), account.map_or(0, |acc| acc.lamports)));
+        }
+        Ok::<_, String>(lamports)
+    };
+    Ok(
+        match tokio::time::timeout(Duration::from_secs(4), ask).await {
+            Ok(Ok(lamports)) => Balances {
+                online: true,
+                lamports,
+                problem: None,
+            },
+            Ok(Err(e)) => Balances {
+                online: false,
+                lamports: Vec::new(),
+                problem: Some(e),
+            },
+            Err(_) => Balances {
+                online: false,
+                lamports: Vec::new(),
+                problem: Some(format!("{} did not answer in time", config.rpc_url)),
+            },
+        },
+    )
 }
 
 /// Every intent this wallet keeps, newest first.

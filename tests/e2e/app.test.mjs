@@ -144,7 +144,8 @@ test("onboarding: a new wallet's phrase is shown once and checked before home", 
 });
 
 test("import a phrase, ask for a payment, see an empty activity", async () => {
-  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: freshHome() });
+  // An RPC URL nothing listens on: the cluster is unreachable, as on a till with no network.
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: freshHome(), SOLANA_RPC_URL: "http://127.0.0.1:9" });
   try {
     await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
     await app.type("#import-phrase", "not a phrase");
@@ -154,6 +155,11 @@ test("import a phrase, ask for a payment, see an empty activity", async () => {
     await app.type("#import-phrase", PHRASE);
     await app.click("#import-form button[type=submit]");
     await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
+    // The home screen says the cluster does not answer, and what is known offline.
+    await app.waitForText("#online", (t) => t === "Offline");
+    await app.waitForText(".balance", (t) => t === "On-chain balance: unknown while offline");
+    assert.match(await app.text(".vault"), /Vault: not read yet/);
+    assertNotBlank(await app.screenshot("home-offline"));
 
     // Receive: the keypad types the amount; the request is a Solana Pay URL and its QR code.
     await app.click('#nav button[data-screen="receive"]');
