@@ -15,6 +15,7 @@ fn main() {
         "activity",
         "intent_detail",
         "activity_export",
+        "metrics",
         "request_create",
         "intent_create",
         "receive_intent",

@@ -4,7 +4,7 @@ import { setupOnboarding } from "./onboarding.js";
 import { setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
 import { loadActivity } from "./activity.js";
-import { renderSettings, setupPassphrase, setupSettings } from "./settings.js";
+import { loadMetrics, renderSettings, setupPassphrase, setupSettings } from "./settings.js";
 
 function showProblem(message) {
   const p = $("problem");
@@ -37,6 +37,7 @@ const LOADERS = {
   home: loadHome,
   pay: loadPay,
   activity: loadActivity,
+  settings: loadMetrics,
 };
 
 /** Shows one screen, marks its button, and refreshes what it shows. */

@@ -97,7 +97,6 @@ export function setupPay() {
           memo: request.memo ?? null,
           passphrase: $("pay-passphrase").value || null,
         });
-        $("pay-passphrase").value = "";
         showFrames(intent.frames);
         $("pay-intent").hidden = false;
         $("pay-intent").scrollIntoView({ block: "nearest" });
@@ -105,6 +104,8 @@ export function setupPay() {
         say("pay-problem", "");
       } catch (err) {
         say("pay-problem", String(err));
+      } finally {
+        $("pay-passphrase").value = ""; // never kept on screen
       }
     });
   });

@@ -109,3 +109,33 @@ export function setupPassphrase() {
     });
   });
 }
+
+const METRIC_LABELS = [
+  ["intents_created", "Payments signed", (v) => String(v)],
+  ["intents_settled", "Settled on-chain", (v) => String(v)],
+  ["intents_not_settled", "Ended without settling", (v) => String(v)],
+  ["success_rate", "Success rate", (v) => (v === null ? "—" : `${v.toFixed(1)} %`)],
+  ["average_settlement_seconds", "Average time to settle", (v) => (v === null ? "—" : `${Math.round(v)} s`)],
+  ["gate_failures", "Passphrase refusals", (v) => String(v)],
+  ["network_errors", "Times the cluster was unreachable", (v) => String(v)],
+  ["confidentiality_downgrades", "Settled without confidentiality", (v) => String(v)],
+];
+
+export async function loadMetrics() {
+  const dl = $("metrics");
+  try {
+    const m = await invoke("metrics");
+    dl.replaceChildren(
+      ...METRIC_LABELS.flatMap(([key, label, show]) => {
+        const dt = document.createElement("dt");
+        dt.textContent = label;
+        const dd = document.createElement("dd");
+        dd.dataset.key = key;
+        dd.textContent = show(m[key]);
+        return [dt, dd];
+      }),
+    );
+  } catch (err) {
+    dl.replaceChildren(document.createTextNode(`Metrics unavailable: ${err}`));
+  }
+}

@@ -214,7 +214,23 @@ impl<C: Chain> Engine<C> {
         self.settle(store, waiting, now, progress).await
     }
 
+    /// Settles `waiting`, counting a round the cluster could not be
+    /// reached through (after its retries) as a network error.
     async fn settle(
+        &self,
+        store: &mut Store,
+        waiting: Vec<StoredIntent>,
+        now: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Vec<([u8; 32], Outcome)>, SettleError> {
+        let result = self.settle_round(store, waiting, now, progress).await;
+        if let Err(SettleError::Unreachable(_) | SettleError::Read { .. }) = &result {
+            store.bump("network_errors", 1)?;
+        }
+        result
+    }
+
+    async fn settle_round(
         &self,
         store: &mut Store,
         waiting: Vec<StoredIntent>,
@@ -313,11 +329,14 @@ impl<C: Chain> Engine<C> {
             // Its value is spent (or stale); the pool reads a fresh one.
             store.nonce_used(&nonce.account, now)?;
         }
-        let metric = match outcome.state() {
-            State::Settled => "intents_settled",
-            _ => "intents_not_settled",
-        };
-        store.bump(metric, 1)?;
+        match outcome.state() {
+            State::Settled => {
+                store.bump("intents_settled", 1)?;
+                let waited = now - i64::from(stored.signed.intent.created_at);
+                store.bump("settlement_seconds", waited.max(0))?;
+            }
+            _ => store.bump("intents_not_settled", 1)?,
+        }
         tracing::info!(id = %hex::encode(stored.id), ?outcome, "intent resolved");
         progress(Progress::Resolved {
             id: hex::encode(stored.id),

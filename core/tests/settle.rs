@@ -181,6 +181,11 @@ async fn network_failures_are_retried_and_an_unreachable_cluster_leaves_work_for
         .unwrap();
     assert_eq!(delays, [1, 2]);
     assert!(matches!(results[0].1, Outcome::Settled { .. }));
+    // The metrics panel counts the round that could not reach the cluster,
+    // and the settlement.
+    let m = toss_core::store::Metrics::from_counters(&store.metrics().unwrap());
+    assert_eq!((m.network_errors, m.intents_settled), (1, 1), "{m:?}");
+    assert!(m.average_settlement_seconds.is_some());
     let history: Vec<State> = store
         .get(&results[0].0)
         .unwrap()

@@ -33,6 +33,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             wallet::activity,
             wallet::intent_detail,
             wallet::activity_export,
+            wallet::metrics,
             wallet::request_create,
             payments::intent_create,
             payments::receive_intent,

@@ -9,7 +9,7 @@ use toss_core::handover::{self, Local};
 use toss_core::payment::{self, Order};
 use toss_core::transport::animated::Sender;
 use toss_core::transport::qr;
-use toss_core::vault::{Gate, Vault};
+use toss_core::vault::{Gate, Vault, VaultError};
 
 use crate::state::AppState;
 
@@ -84,9 +84,18 @@ pub fn intent_create(
     let mut local = Local::open(home, config).map_err(text)?;
     let settlement = local.settlement().map_err(text)?;
     let gate = Gate::load(home.root(), config.require_biometric_for_intent).map_err(text)?;
-    let key = vault
-        .signing_key(&account, &gate, passphrase.as_deref())
-        .map_err(text)?;
+    let key = match vault.signing_key(&account, &gate, passphrase.as_deref()) {
+        Ok(key) => key,
+        Err(e) => {
+            if matches!(e, VaultError::Gate(_)) {
+                // For the metrics panel; the refusal itself is what the user sees.
+                if let Err(m) = local.store.bump("gate_failures", 1) {
+                    tracing::warn!(error = %m, "a gate failure could not be counted");
+                }
+            }
+            return Err(e.to_string());
+        }
+    };
     let signed = payment::sign(
         &order,
         &key,

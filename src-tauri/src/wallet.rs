@@ -10,7 +10,7 @@ use toss_core::amount;
 use toss_core::chain::{Backoff, Chain, RpcChain};
 use toss_core::escrow::{Escrow, Status};
 use toss_core::request::PaymentRequest;
-use toss_core::store::{Store, Summary};
+use toss_core::store::{Metrics, Store, Summary};
 use toss_core::transport::qr;
 use toss_core::vault::{Gate, GateError, RecoveryPhrase, Vault, WordCount};
 use toss_core::wallet::Account;
@@ -217,6 +217,15 @@ pub async fn balances(state: State<'_, AppState>) -> Result<Balances, String> {
             },
         },
     )
+}
+
+/// The metrics panel: payments created and settled, success rate,
+/// settlement latency, gate failures, network errors.
+#[tauri::command]
+pub fn metrics(state: State<'_, AppState>) -> Result<Metrics, String> {
+    Ok(Metrics::from_counters(
+        &open_store(&state)?.metrics().map_err(text)?,
+    ))
 }
 
 /// Every intent this wallet keeps, newest first.

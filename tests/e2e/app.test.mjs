@@ -235,6 +235,7 @@ test("pay: read the merchant's request from an image, sign offline, show the cod
 
     await app.click("#pay-confirm button[type=submit]");
     await app.waitForText("#pay-intent h2", (t) => t === "Show this to the merchant");
+    assert.equal(await app.run("return document.querySelector('#pay-intent').hidden"), false);
     assert.equal(await app.run("return document.querySelector('#pay-intent-qr svg') !== null"), true);
     assertNotBlank(await app.screenshot("pay-intent-shown"));
 
@@ -391,6 +392,14 @@ test("the app passphrase is set in settings and asked before a payment is signed
     await app.type("#pay-passphrase", "correct horse");
     await app.click("#pay-confirm button[type=submit]");
     await app.waitForText("#pay-intent h2", (t) => t === "Show this to the merchant");
+    assert.equal(await app.run("return document.querySelector('#pay-intent').hidden"), false);
+
+    // The metrics panel counts the payment and the two refusals.
+    await app.click('#nav button[data-screen="settings"]');
+    await app.waitForText('#metrics dd[data-key="intents_created"]', (t) => t === "1");
+    assert.equal(await app.text('#metrics dd[data-key="gate_failures"]'), "2");
+    assert.equal(await app.text('#metrics dd[data-key="success_rate"]'), "—");
+    assertNotBlank(await app.screenshot("metrics"));
   } finally {
     await app.close();
   }

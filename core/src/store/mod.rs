@@ -654,6 +654,45 @@ impl Store {
     }
 }
 
+/// The metrics panel's figures, from the store's counters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub intents_created: i64,
+    pub intents_settled: i64,
+    pub intents_not_settled: i64,
+    /// Settled over resolved, in percent; `None` before any was resolved.
+    pub success_rate: Option<f64>,
+    /// From signing to settlement, on average, in seconds.
+    pub average_settlement_seconds: Option<f64>,
+    pub gate_failures: i64,
+    pub network_errors: i64,
+    pub confidentiality_downgrades: i64,
+}
+
+impl Metrics {
+    pub fn from_counters(counters: &[(String, i64)]) -> Self {
+        let get = |name: &str| {
+            counters
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, v)| *v)
+        };
+        let (settled, not) = (get("intents_settled"), get("intents_not_settled"));
+        Metrics {
+            intents_created: get("intents_created"),
+            intents_settled: settled,
+            intents_not_settled: not,
+            success_rate: (settled + not > 0)
+                .then(|| 100.0 * settled as f64 / (settled + not) as f64),
+            average_settlement_seconds: (settled > 0)
+                .then(|| get("settlement_seconds") as f64 / settled as f64),
+            gate_failures: get("gate_failures"),
+            network_errors: get("network_errors"),
+            confidentiality_downgrades: get("confidentiality_downgrades"),
+        }
+    }
+}
+
 fn latest_state(conn: &Connection, id: &[u8; 32]) -> Result<Option<State>, StoreError> {
     let s: Option<String> = conn
         .query_row(

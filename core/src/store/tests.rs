@@ -414,3 +414,30 @@ fn the_activity_exports_as_csv_with_fields_quoted_when_needed() {
          \"b,\"\"c\"\"\",received,P,Q,M,1500,7,99,verified\r\n"
     );
 }
+
+#[test]
+fn metrics_derive_rates_and_averages_from_the_counters() {
+    let c = |pairs: &[(&str, i64)]| {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), *v))
+            .collect::<Vec<_>>()
+    };
+    let empty = Metrics::from_counters(&[]);
+    assert_eq!(empty.success_rate, None);
+    assert_eq!(empty.average_settlement_seconds, None);
+    let m = Metrics::from_counters(&c(&[
+        ("intents_created", 5),
+        ("intents_settled", 3),
+        ("intents_not_settled", 1),
+        ("settlement_seconds", 90),
+        ("gate_failures", 2),
+        ("network_errors", 4),
+    ]));
+    assert_eq!(m.success_rate, Some(75.0));
+    assert_eq!(m.average_settlement_seconds, Some(30.0));
+    assert_eq!(
+        (m.intents_created, m.gate_failures, m.network_errors),
+        (5, 2, 4)
+    );
+}
