@@ -19,6 +19,7 @@ fn main() {
         "request_create",
         "intent_create",
         "receive_intent",
+        "settle_now",
         "cameras",
         "scan_start",
         "scan_stop",

@@ -1,6 +1,6 @@
 // Activity: every intent this wallet keeps, filtered and searched here (on what Rust
 // listed), a detail view, and a CSV export written by Rust.
-import { $, busy, invoke, say, units } from "./ipc.js";
+import { $, busy, invoke, listen, say, units } from "./ipc.js";
 
 let rows = [];
 
@@ -78,7 +78,51 @@ async function showDetail(id) {
   }
 }
 
+function progressText(p) {
+  switch (p.event) {
+    case "started":
+      return `Settling ${p.intents} payment(s)…`;
+    case "submitting":
+      return `Sending ${p.intents} payment(s) to the cluster…`;
+    case "retrying":
+      return `The cluster did not answer (${p.error}); trying again in ${Math.round(p.after_ms / 1000)} s…`;
+    case "resolved":
+      return `Payment ${p.id.slice(0, 8)}: ${p.outcome.outcome ?? Object.keys(p.outcome)[0] ?? "done"}`;
+    case "downgraded":
+      return `Settling without confidentiality: ${p.reason}`;
+    default:
+      return null;
+  }
+}
+
+listen("settle", (p) => {
+  const text = progressText(p);
+  if (text) $("settle-status").textContent = text;
+});
+
+$("settle-now").addEventListener("click", (event) =>
+  busy(event.currentTarget, async () => {
+    $("settle-status").textContent = "Settling…";
+    try {
+      const done = await invoke("settle_now", { passphrase: $("settle-passphrase").value || null });
+      $("settle-status").textContent = done.resolved
+        ? `Done: ${done.paid} of ${done.resolved} payment(s) paid on-chain.`
+        : "Nothing was waiting to settle.";
+    } catch (err) {
+      $("settle-status").textContent = `Not settled: ${err}`;
+    } finally {
+      $("settle-passphrase").value = "";
+      loadActivity();
+    }
+  }),
+);
+
 export async function loadActivity() {
+  invoke("app_info")
+    .then((info) => {
+      $("settle-passphrase-label").hidden = !(info.config?.require_biometric_for_intent && !info.config?.fee_payer);
+    })
+    .catch(() => {});
   try {
     rows = await invoke("activity");
     render();

@@ -37,6 +37,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             wallet::request_create,
             payments::intent_create,
             payments::receive_intent,
+            payments::settle_now,
             scan::cameras,
             scan::scan_start,
             scan::scan_stop,

@@ -151,3 +151,85 @@ pub fn receive_intent(
         memo: i.memo,
     })
 }
+
+/// The event "Settle now" reports its progress with (the engine's own
+/// progress: started, submitting, retrying, resolved).
+pub const SETTLE_EVENT: &str = "settle";
+
+/// How a "Settle now" ended.
+#[derive(Debug, Serialize)]
+pub struct Settled {
+    /// Intents that reached an outcome, and how many of them were paid.
+    pub resolved: usize,
+    pub paid: usize,
+}
+
+/// Submits every waiting intent now; fees are paid by TOSS_FEE_PAYER when
+/// set, else by this wallet's first account (through the gate).
+#[tauri::command]
+pub async fn settle_now<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    passphrase: Option<String>,
+) -> Result<Settled, String> {
+    use tauri::Emitter;
+    use toss_core::settle::{Engine, Outcome, SettleError};
+
+    let home = state.home.as_ref().map_err(Clone::clone)?;
+    let config = state.config()?;
+    let mut local = Local::open(home, &config).map_err(text)?;
+    let program_id = local.settlement().map_err(text)?.program_id;
+    let fee_payer = match &config.fee_payer {
+        Some(path) => toss_core::keyfile::read(path).map_err(text)?,
+        None => {
+            let vault = Vault::open(home).map_err(text)?;
+            let account = vault
+                .accounts()
+                .first()
+                .ok_or("create or import an account first")?
+                .pubkey();
+            let gate =
+                Gate::load(home.root(), config.require_biometric_for_intent).map_err(text)?;
+            vault
+                .signing_key(&account, &gate, passphrase.as_deref())
+                .map_err(text)?
+        }
+    };
+    // The engine reports progress through a callback that is not Send: it
+    // runs on a thread of its own.
+    tauri::async_runtime::spawn_blocking(move || {
+        let engine = Engine::new(
+            toss_core::chain::RpcChain::new(config.rpc_url.as_str()),
+            program_id,
+            &fee_payer,
+            toss_core::chain::Backoff::seconds(config.max_settlement_retries),
+        )
+        .with_mxe(config.arcium_mxe_program_id.map(Into::into));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(text)?;
+        let now = i64::from(handover::unix_now());
+        let result = runtime.block_on(engine.settle_all(&mut local.store, now, &mut |p| {
+            if let Err(e) = app.emit(SETTLE_EVENT, &p) {
+                tracing::warn!(error = %e, "a settlement event could not reach the window");
+            }
+        }));
+        match result {
+            Ok(results) => Ok(Settled {
+                resolved: results.len(),
+                paid: results
+                    .iter()
+                    .filter(|(_, o)| matches!(o, Outcome::Settled { .. } | Outcome::AlreadySettled))
+                    .count(),
+            }),
+            Err(SettleError::Unreachable(_) | SettleError::Read { .. }) => Err(format!(
+                "the cluster ({}) could not be reached; the payments stay waiting and settle when it can be",
+                config.rpc_url
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    })
+    .await
+    .map_err(text)?
+}

@@ -258,7 +258,14 @@ test("receive: a payer's code read from an image is verified offline and kept", 
   const png = join(cli, "intent.png");
   execFileSync(tossCli(), ["intent", "export-qr", intent, "--png", png], { env });
 
-  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, TOSS_PROGRAM_ID: PROGRAM });
+  // A till with no network: settling has to wait.
+  const app = await launchApp({
+    ...CLEAN_ENV,
+    TOSS_HOME: home,
+    TOSS_PROGRAM_ID: PROGRAM,
+    SOLANA_RPC_URL: "http://127.0.0.1:9",
+    MAX_SETTLEMENT_RETRIES: "1",
+  });
   try {
     await importPhrase(app);
     await app.click('#nav button[data-screen="receive"]');
@@ -301,6 +308,16 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.type("#activity-export", csvPath);
     await app.click("#activity-export-form button");
     await app.waitForText("#activity-exported", (t) => t.startsWith("1 payment(s) written"));
+    // "Settle now" with the cluster unreachable: one retry shown, then a plain refusal;
+    // the payment stays waiting, and the metrics count the round.
+    await app.click("#settle-now");
+    const settled = await app.waitForText("#settle-status", (t) => t.startsWith("Not settled"), 20000);
+    assert.match(settled, /could not be reached; the payments stay waiting/);
+    await app.waitForText("#activity-rows", (t) => t.includes("verified"));
+    await app.click('#nav button[data-screen="settings"]');
+    await app.waitForText('#metrics dd[data-key="network_errors"]', (t) => t === "1");
+    await app.click('#nav button[data-screen="activity"]');
+
     const csv = readFileSync(csvPath, "utf8").split("\r\n");
     assert.equal(csv[0], "id,direction,payer,payee,mint,amount,nonce,expires_at,state");
     assert.match(csv[1], new RegExp(`^[0-9a-f]{64},received,\\w+,${PHRASE_ADDRESS},,500000000,\\d+,\\d+,verified$`));
