@@ -12,6 +12,7 @@ export const SETTING_LABELS = {
   require_biometric_for_nonce: "Confirm presence for nonces",
   require_biometric_for_intent: "Confirm presence for payments",
   retention_days: "Days finished payments are kept",
+  genesis_hash: "Cluster genesis hash",
 };
 
 const CHOICES = {

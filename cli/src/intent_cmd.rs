@@ -338,11 +338,11 @@ pub(crate) fn program_id(config: &Config) -> Result<Pubkey, Failure> {
 }
 
 fn cluster_prefix(config: &Config, genesis: Option<Address>) -> Result<[u8; 8], Failure> {
-    match (genesis, config.cluster.genesis_prefix()) {
+    match (genesis, payment::cluster_prefix(config)) {
         (Some(hash), _) => Ok(intent::cluster::from_genesis_hash(&hash.to_bytes())),
-        (None, Some(prefix)) => Ok(prefix),
-        (None, None) => Err(Failure::usage(
-            "on localnet, pass --genesis-hash (solana genesis-hash, or the getGenesisHash RPC)",
+        (None, Ok(prefix)) => Ok(prefix),
+        (None, Err(_)) => Err(Failure::usage(
+            "on localnet, pass --genesis-hash or set TOSS_GENESIS_HASH (solana genesis-hash, or the getGenesisHash RPC)",
         )),
     }
 }

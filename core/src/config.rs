@@ -115,6 +115,9 @@ pub struct Config {
     /// Days a finished intent is kept after it expires; unsettled ones are
     /// never deleted.
     pub retention_days: u32,
+    /// The cluster's genesis hash, which intents name it by; needed where
+    /// the cluster has no well-known one (localnet).
+    pub genesis_hash: Option<Address>,
 }
 
 /// One setting: its environment variable, its key in the settings file, and
@@ -150,6 +153,7 @@ pub mod setting {
         REQUIRE_BIOMETRIC_FOR_NONCE = ("REQUIRE_BIOMETRIC_FOR_NONCE", "require_biometric_for_nonce", BOOL_ALLOWED);
         REQUIRE_BIOMETRIC_FOR_INTENT = ("REQUIRE_BIOMETRIC_FOR_INTENT", "require_biometric_for_intent", BOOL_ALLOWED);
         RETENTION_DAYS = ("TOSS_RETENTION_DAYS", "retention_days", RETENTION_RANGE.2);
+        GENESIS_HASH = ("TOSS_GENESIS_HASH", "genesis_hash", "the cluster's genesis hash, base58 (solana genesis-hash)");
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -330,6 +334,7 @@ impl Config {
             require_biometric_for_nonce: boolean(&REQUIRE_BIOMETRIC_FOR_NONCE, true)?,
             require_biometric_for_intent: boolean(&REQUIRE_BIOMETRIC_FOR_INTENT, false)?,
             retention_days: number(&RETENTION_DAYS, RETENTION_RANGE, 30)?,
+            genesis_hash: address(&GENESIS_HASH)?,
         })
     }
 }

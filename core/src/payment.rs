@@ -40,19 +40,26 @@ pub enum SettingsError {
     #[error("TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through")]
     NoProgram,
     #[error(
-        "on localnet, intents name the cluster by its genesis hash, which the settings do not give; use devnet, testnet or mainnet"
+        "on localnet, intents name the cluster by its genesis hash: set TOSS_GENESIS_HASH (solana genesis-hash)"
     )]
     NoCluster,
+}
+
+/// The genesis prefix intents on the configured cluster carry: from
+/// TOSS_GENESIS_HASH when set, else the cluster's well-known one.
+pub fn cluster_prefix(config: &Config) -> Result<[u8; 8], SettingsError> {
+    match (config.genesis_hash, config.cluster.genesis_prefix()) {
+        (Some(hash), _) => Ok(crate::intent::cluster::from_genesis_hash(&hash.to_bytes())),
+        (None, Some(prefix)) => Ok(prefix),
+        (None, None) => Err(SettingsError::NoCluster),
+    }
 }
 
 impl Settlement {
     /// Where this wallet's settings say intents settle.
     pub fn from_config(config: &Config) -> Result<Self, SettingsError> {
         Ok(Settlement {
-            cluster: config
-                .cluster
-                .genesis_prefix()
-                .ok_or(SettingsError::NoCluster)?,
+            cluster: cluster_prefix(config)?,
             program_id: config
                 .program_id
                 .map(Into::into)

@@ -2,7 +2,7 @@
 // Keys go to the kernel keyring (TOSS_KEYSTORE=keyutils): scripts/test runs this suite
 // inside `keyctl session -`, so every run has a keyring of its own.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +27,8 @@ const CLEAN_ENV = {
       "DEFAULT_INTENT_EXPIRY_SECONDS",
       "REQUIRE_BIOMETRIC_FOR_NONCE",
       "REQUIRE_BIOMETRIC_FOR_INTENT",
+      "TOSS_RETENTION_DAYS",
+      "TOSS_GENESIS_HASH",
     ].map((k) => [k, ""]),
   ),
   TOSS_KEYSTORE: "keyutils",
@@ -200,14 +202,65 @@ async function importPhrase(app) {
   await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
 }
 
-/** A Solana CLI keypair file for a new key: its path and address-less bytes. */
+const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/** Base58 (Bitcoin alphabet), as Solana writes addresses. */
+function base58(bytes) {
+  let n = BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
+  let out = "";
+  while (n > 0n) {
+    out = BASE58[Number(n % 58n)] + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = `1${out}`;
+  }
+  return out;
+}
+
+/** A Solana CLI keypair file for a new key: its path and its address. */
 function keypairFile(dir) {
   const { privateKey } = generateKeyPairSync("ed25519");
   const jwk = privateKey.export({ format: "jwk" });
-  const bytes = [...Buffer.from(jwk.d, "base64url"), ...Buffer.from(jwk.x, "base64url")];
+  const pub = Buffer.from(jwk.x, "base64url");
+  const bytes = [...Buffer.from(jwk.d, "base64url"), ...pub];
   const path = join(dir, "payer.json");
   writeFileSync(path, JSON.stringify(bytes));
-  return path;
+  return { path, address: base58(pub) };
+}
+
+/**
+ * A local validator with the TOSS program (tests/validator's toss-validator), the
+ * addresses given funded; resolves to its RPC URL, program id and genesis hash.
+ */
+async function localValidator(funds) {
+  const bin = process.env.TOSS_VALIDATOR_BIN;
+  assert.ok(bin, "TOSS_VALIDATOR_BIN must name the toss-validator binary (scripts/test builds it)");
+  const child = spawn(bin, funds.map(([a, l]) => `${a}=${l}`), {
+    stdio: ["pipe", "pipe", "ignore"],
+    env: { ...process.env, RUST_LOG: "error" },
+  });
+  const stop = () => {
+    child.stdin.end();
+    child.kill();
+  };
+  try {
+    // The validator prints progress lines of its own before ours, the JSON one.
+    const line = await new Promise((resolve, reject) => {
+      let buf = "";
+      child.stdout.on("data", (d) => {
+        buf += d;
+        const found = buf.split("\n").find((l) => l.startsWith("{") && l.endsWith("}"));
+        if (found) resolve(found);
+      });
+      child.on("exit", (code) => reject(new Error(`toss-validator exited (${code}): ${buf}`)));
+    });
+    return { ...JSON.parse(line), stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
 }
 
 test("pay: read the merchant's request from an image, sign offline, show the code", async () => {
@@ -252,7 +305,7 @@ test("receive: a payer's code read from an image is verified offline and kept", 
   const home = freshHome();
   const cli = freshHome();
   const env = { ...process.env, ...CLEAN_ENV, TOSS_HOME: cli, TOSS_PROGRAM_ID: PROGRAM };
-  const keypair = keypairFile(cli);
+  const keypair = keypairFile(cli).path;
   const intent = join(cli, "intent.bin");
   execFileSync(tossCli(), ["intent", "create", "--keypair", keypair, "--to", PHRASE_ADDRESS, "--amount", "0.5", "--memo", "coffee", "--out", intent], { env });
   const png = join(cli, "intent.png");
@@ -419,5 +472,60 @@ test("the app passphrase is set in settings and asked before a payment is signed
     assertNotBlank(await app.screenshot("metrics"));
   } finally {
     await app.close();
+  }
+});
+
+test("settle: a payment taken offline settles on a local validator and the activity shows it", async () => {
+  const home = freshHome();
+  const cli = freshHome();
+  const payer = keypairFile(cli);
+  const validator = await localValidator([
+    [PHRASE_ADDRESS, 2_000_000_000],
+    [payer.address, 5_000_000_000],
+  ]);
+  try {
+    const cluster = {
+      SOLANA_CLUSTER: "localnet",
+      SOLANA_RPC_URL: validator.rpc_url,
+      TOSS_PROGRAM_ID: validator.program_id,
+      TOSS_GENESIS_HASH: validator.genesis_hash,
+    };
+    const env = { ...process.env, ...CLEAN_ENV, ...cluster, TOSS_HOME: cli };
+    // The payer's vault, then a payment signed offline and shown as a code.
+    execFileSync(tossCli(), ["vault", "--keypair", payer.path, "open"], { env });
+    execFileSync(tossCli(), ["vault", "--keypair", payer.path, "deposit", "2"], { env });
+    const intent = join(cli, "intent.bin");
+    execFileSync(tossCli(), ["intent", "create", "--keypair", payer.path, "--to", PHRASE_ADDRESS, "--amount", "0.5", "--out", intent], { env });
+    const png = join(cli, "intent.png");
+    execFileSync(tossCli(), ["intent", "export-qr", intent, "--png", png], { env });
+
+    const app = await launchApp({ ...CLEAN_ENV, ...cluster, TOSS_HOME: home });
+    try {
+      await importPhrase(app);
+      await app.waitForText("#online", (t) => t === "Online", 20000);
+      await app.waitForText(".balance", (t) => t === "On-chain balance: 2 SOL");
+      await app.click('#nav button[data-screen="receive"]');
+      await app.type("#receive-amount", "0.5");
+      await app.click("#receive-form button[type=submit]");
+      await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
+      await app.type("#receive-file", png);
+      await app.click("#receive-file-form button[type=submit]");
+      await app.waitForText("#received-fields", (t) => t.includes("0.5 SOL"));
+
+      await app.click('#nav button[data-screen="activity"]');
+      await app.waitForText("#activity-rows", (t) => t.includes("verified"));
+      await app.click("#settle-now");
+      await app.waitForText("#settle-status", (t) => t === "Done: 1 of 1 payment(s) paid on-chain.", 60000);
+      await app.waitForText("#activity-rows", (t) => t.includes("settled"));
+      await app.click("#activity-rows tr td");
+      await app.waitForText("#detail-fields", (t) => t.includes("Settlement"));
+      const link = await app.attribute("#detail-fields a", "href");
+      assert.match(link, /^https:\/\/explorer\.solana\.com\/tx\/\w+\?cluster=custom&customUrl=/);
+      assertNotBlank(await app.screenshot("activity-settled"));
+    } finally {
+      await app.close();
+    }
+  } finally {
+    validator.stop();
   }
 });

@@ -151,6 +151,7 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
 }
 
 /// The payload of the code in a picture (an image file, a screenshot).
+#[cfg(any(feature = "camera", feature = "clipboard"))]
 pub(crate) fn decode_picture(picture: image::DynamicImage) -> Result<Vec<u8>, QrError> {
     let grey = picture.into_luma8();
     let (width, height) = (grey.width() as usize, grey.height() as usize);
