@@ -20,6 +20,33 @@ fn text(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The key of this wallet's first account, through the gate; a refusal
+/// is counted for the metrics panel (the user sees the refusal itself).
+fn account_key(
+    home: &toss_core::home::Home,
+    config: &toss_core::config::Config,
+    store: &mut toss_core::store::Store,
+    passphrase: Option<&str>,
+) -> Result<ed25519_dalek::SigningKey, String> {
+    let vault = Vault::open(home).map_err(text)?;
+    let account = vault
+        .accounts()
+        .first()
+        .ok_or("create or import an account first")?
+        .pubkey();
+    let gate = Gate::load(home.root(), config.require_biometric_for_intent).map_err(text)?;
+    vault
+        .signing_key(&account, &gate, passphrase)
+        .inspect_err(|e| {
+            if matches!(e, VaultError::Gate(_))
+                && let Err(m) = store.bump("gate_failures", 1)
+            {
+                tracing::warn!(error = %m, "a gate failure could not be counted");
+            }
+        })
+        .map_err(text)
+}
+
 /// A signed intent ready to hand over.
 #[derive(Debug, Serialize)]
 pub struct PayIntent {
@@ -61,12 +88,6 @@ pub fn intent_create(
 ) -> Result<PayIntent, String> {
     let home = state.home.as_ref().map_err(Clone::clone)?;
     let config = &state.config()?;
-    let vault = Vault::open(home).map_err(text)?;
-    let account = vault
-        .accounts()
-        .first()
-        .ok_or("create or import an account first")?
-        .pubkey();
     let order = Order {
         payee: to
             .parse()
@@ -83,19 +104,7 @@ pub fn intent_create(
     };
     let mut local = Local::open(home, config).map_err(text)?;
     let settlement = local.settlement().map_err(text)?;
-    let gate = Gate::load(home.root(), config.require_biometric_for_intent).map_err(text)?;
-    let key = match vault.signing_key(&account, &gate, passphrase.as_deref()) {
-        Ok(key) => key,
-        Err(e) => {
-            if matches!(e, VaultError::Gate(_)) {
-                // For the metrics panel; the refusal itself is what the user sees.
-                if let Err(m) = local.store.bump("gate_failures", 1) {
-                    tracing::warn!(error = %m, "a gate failure could not be counted");
-                }
-            }
-            return Err(e.to_string());
-        }
-    };
+    let key = account_key(home, config, &mut local.store, passphrase.as_deref())?;
     let signed = payment::sign(
         &order,
         &key,
@@ -181,19 +190,7 @@ pub async fn settle_now<R: tauri::Runtime>(
     let program_id = local.settlement().map_err(text)?.program_id;
     let fee_payer = match &config.fee_payer {
         Some(path) => toss_core::keyfile::read(path).map_err(text)?,
-        None => {
-            let vault = Vault::open(home).map_err(text)?;
-            let account = vault
-                .accounts()
-                .first()
-                .ok_or("create or import an account first")?
-                .pubkey();
-            let gate =
-                Gate::load(home.root(), config.require_biometric_for_intent).map_err(text)?;
-            vault
-                .signing_key(&account, &gate, passphrase.as_deref())
-                .map_err(text)?
-        }
+        None => account_key(home, &config, &mut local.store, passphrase.as_deref())?,
     };
     // The engine reports progress through a callback that is not Send: it
     // runs on a thread of its own.

@@ -50,17 +50,21 @@ function assertNotBlank({ path, png }) {
   assert.ok(colours > 50, `${path} looks blank: ${colours} colours`);
 }
 
-test("shows what Rust reports: version, data directory, accounts, settings", async () => {
-  const home = freshHome();
-  // A wallet on disk, as the CLI would write it.
+/** A wallet on disk with one account (no key: what the CLI's account list looks like). */
+function writeWallet(home, label) {
   writeFileSync(
     join(home, "accounts.json"),
     JSON.stringify({
       version: 1,
       wallet_id: "00112233445566778899aabbccddeeff",
-      accounts: [{ label: "Till 1", address: ADDRESS, source: "phrase" }],
+      accounts: [{ label, address: ADDRESS, source: "phrase" }],
     }),
   );
+}
+
+test("shows what Rust reports: version, data directory, accounts, settings", async () => {
+  const home = freshHome();
+  writeWallet(home, "Till 1");
   const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, SOLANA_CLUSTER: "testnet" });
   try {
     assert.equal(await app.title(), "TOSS");
@@ -381,14 +385,7 @@ test("receive: a payer's code read from an image is verified offline and kept", 
 
 test("settings: a bad value is refused with the rule it breaks; a good one is saved", async () => {
   const home = freshHome();
-  writeFileSync(
-    join(home, "accounts.json"),
-    JSON.stringify({
-      version: 1,
-      wallet_id: "00112233445566778899aabbccddeeff",
-      accounts: [{ label: "Main", address: ADDRESS, source: "phrase" }],
-    }),
-  );
+  writeWallet(home, "Main");
   const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, SOLANA_CLUSTER: "testnet" });
   try {
     await app.waitForText("#accounts", (t) => t.includes(ADDRESS));
