@@ -138,7 +138,8 @@ general_failure!(
     toss_core::transport::qr::QrError,
     toss_core::transport::clipboard::ClipboardError,
     toss_core::scanned::ScannedError,
-    toss_core::payment::PaymentError
+    toss_core::payment::PaymentError,
+    toss_core::handover::SetupError
 );
 
 impl From<toss_core::amount::AmountError> for Failure {
@@ -247,9 +248,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
 /// The wallet's store, unsealed with its key from the OS keychain. The
 /// expiry cleanup runs here, at the start of every command that opens it.
 pub(crate) fn open_store(home: &Home, config: &Config) -> Result<toss_core::store::Store, Failure> {
-    let vault = toss_core::vault::Vault::open(home)?;
-    let key = vault.service_secret("store")?;
-    let mut store = toss_core::store::Store::open(&home.store_file(), &key)?;
+    let mut store = toss_core::handover::open_store(home, &toss_core::vault::Vault::open(home)?)?;
     let retention = i64::from(config.retention_days) * 86_400;
     let (expired, deleted) = store.cleanup(online::now()?, retention)?;
     if expired + deleted > 0 {

@@ -467,7 +467,7 @@ impl Local {
         let vault = Vault::open(home)?;
         Ok(Local {
             noise: StaticKey::from_secret(vault.service_secret("noise")?),
-            store: Store::open(&home.store_file(), &vault.service_secret("store")?)?,
+            store: open_store(home, &vault)?,
             settlement: Settlement::from_config(config),
         })
     }
@@ -491,6 +491,14 @@ impl Local {
             limits: RiskLimits::default(),
         })
     }
+}
+
+/// The wallet's store in `home`, unlocked with its key from the vault.
+pub fn open_store(home: &Home, vault: &Vault) -> Result<Store, SetupError> {
+    Ok(Store::open(
+        &home.store_file(),
+        &vault.service_secret("store")?,
+    )?)
 }
 
 /// Seconds since 1970 by this computer's clock, as intents count time.

@@ -36,7 +36,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 /// made by the CLI or another window.
 #[tauri::command]
 pub fn wallet_status(state: State<'_, AppState>) -> Result<WalletStatus, String> {
-    let home = state.home.as_ref().map_err(Clone::clone)?;
+    let home = state.home()?;
     wallet::status(home).map_err(|e| e.to_string())
 }
 

@@ -5,20 +5,16 @@
 use serde::Serialize;
 use tauri::State;
 use toss_core::amount;
-use toss_core::handover::{self, Local};
+use toss_core::handover;
 use toss_core::payment::{self, Order};
 use toss_core::transport::animated::Sender;
 use toss_core::transport::qr;
 use toss_core::vault::{Gate, Vault, VaultError};
 
-use crate::state::AppState;
+use crate::state::{AppState, address, text};
 
 /// Bytes per animated part when an intent needs more than one code.
 const FRAGMENT: usize = 300;
-
-fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
 
 /// The key of this wallet's first account, through the gate; a refusal
 /// is counted for the metrics panel (the user sees the refusal itself).
@@ -86,12 +82,9 @@ pub fn intent_create(
     memo: Option<String>,
     passphrase: Option<String>,
 ) -> Result<PayIntent, String> {
-    let home = state.home.as_ref().map_err(Clone::clone)?;
     let config = &state.config()?;
     let order = Order {
-        payee: to
-            .parse()
-            .map_err(|_| format!("{to} is not a Solana address"))?,
+        payee: address(&to)?.into(),
         mint: None,
         amount: amount::parse(&amount, amount::SOL_DECIMALS).map_err(text)?,
         reference: reference
@@ -102,9 +95,14 @@ pub fn intent_create(
         nonce: None,
         durable: false,
     };
-    let mut local = Local::open(home, config).map_err(text)?;
+    let mut local = state.local()?;
     let settlement = local.settlement().map_err(text)?;
-    let key = account_key(home, config, &mut local.store, passphrase.as_deref())?;
+    let key = account_key(
+        state.home()?,
+        config,
+        &mut local.store,
+        passphrase.as_deref(),
+    )?;
     let signed = payment::sign(
         &order,
         &key,
@@ -137,17 +135,9 @@ pub fn receive_intent(
     hex: String,
     payee: String,
 ) -> Result<Checked, String> {
-    let home = state.home.as_ref().map_err(Clone::clone)?;
-    let config = &state.config()?;
     let wire = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
-    let local = Local::open(home, config).map_err(text)?;
-    let verifier = local
-        .verifier(
-            payee
-                .parse()
-                .map_err(|_| format!("{payee} is not a Solana address"))?,
-        )
-        .map_err(text)?;
+    let local = state.local()?;
+    let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
     let mut accept = handover::keep_verified(verifier, local.store, handover::unix_now);
     accept(&wire).map_err(|reason| format!("refused: {reason}"))?;
     let (signed, _) = toss_core::intent::durable::split(&wire).map_err(text)?;
@@ -184,9 +174,9 @@ pub async fn settle_now<R: tauri::Runtime>(
     use tauri::Emitter;
     use toss_core::settle::{Engine, Outcome, SettleError};
 
-    let home = state.home.as_ref().map_err(Clone::clone)?;
+    let home = state.home()?;
     let config = state.config()?;
-    let mut local = Local::open(home, &config).map_err(text)?;
+    let mut local = state.local()?;
     let program_id = local.settlement().map_err(text)?.program_id;
     let fee_payer = match &config.fee_payer {
         Some(path) => toss_core::keyfile::read(path).map_err(text)?,

@@ -13,7 +13,7 @@ use toss_core::transport::ble::Channel;
 use toss_core::transport::ble::central::{Central, Found};
 use toss_core::transport::nfc::{Change, Readers};
 
-use crate::state::AppState;
+use crate::state::{AppState, address, text};
 
 /// The event the pay and receive screens listen to.
 pub const EVENT: &str = "handover";
@@ -56,16 +56,6 @@ fn say<R: Runtime>(app: &AppHandle<R>, event: HandoverEvent) {
     if let Err(e) = app.emit(EVENT, event) {
         tracing::warn!(error = %e, "a handover event could not reach the window");
     }
-}
-
-fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-fn local(state: &AppState) -> Result<Local, String> {
-    let home = state.home.as_ref().map_err(Clone::clone)?;
-    let config = &state.config()?;
-    Local::open(home, config).map_err(text)
 }
 
 /// Intents as the wire carries them, and their ids, in the same order.
@@ -149,7 +139,7 @@ pub async fn ble_pay<R: Runtime>(
     device: String,
     intents: Vec<String>,
 ) -> Result<Paid, String> {
-    let mut local = local(&state)?;
+    let mut local = state.local()?;
     let (wires, ids) = self::intents(&intents)?;
     let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
     let central = Central::open(None).await.map_err(text)?;
@@ -178,8 +168,8 @@ pub async fn ble_receive<R: Runtime>(
     payee: String,
     name: Option<String>,
 ) -> Result<Got, String> {
-    let local = local(&state)?;
-    let verifier = local.verifier(payee.parse().map_err(text)?).map_err(text)?;
+    let local = state.local()?;
+    let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
     receive_ble(app, local, verifier, name.unwrap_or_else(|| "TOSS".into())).await
 }
 
@@ -251,8 +241,8 @@ pub async fn nfc_receive<R: Runtime>(
     reader: String,
     payee: String,
 ) -> Result<Got, String> {
-    let local = local(&state)?;
-    let verifier = local.verifier(payee.parse().map_err(text)?).map_err(text)?;
+    let local = state.local()?;
+    let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
     tauri::async_runtime::spawn_blocking(move || {
         let connection = tap(&reader)?;
@@ -278,7 +268,7 @@ pub async fn nfc_pay<R: Runtime>(
     reader: String,
     intents: Vec<String>,
 ) -> Result<Paid, String> {
-    let mut local = local(&state)?;
+    let mut local = state.local()?;
     let (wires, ids) = self::intents(&intents)?;
     let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });

@@ -3,8 +3,11 @@
 use std::sync::RwLock;
 
 use toss_core::config::Config;
+use toss_core::handover::{self, Local};
 use toss_core::home::Home;
 use toss_core::logging::{self, LogFormat, LogGuard};
+use toss_core::store::Store;
+use toss_core::vault::Vault;
 
 /// The app's state. Start-up problems (no data directory, bad settings) are
 /// kept as messages instead of aborting, so the window can open and tell the
@@ -63,6 +66,23 @@ impl AppState {
         }
     }
 
+    /// The data directory, or why there is none.
+    pub fn home(&self) -> Result<&Home, String> {
+        self.home.as_ref().map_err(Clone::clone)
+    }
+
+    /// The wallet's store, Noise key and settlement settings.
+    pub fn local(&self) -> Result<Local, String> {
+        Local::open(self.home()?, &self.config()?).map_err(text)
+    }
+
+    /// The wallet's store alone.
+    pub fn store(&self) -> Result<Store, String> {
+        let home = self.home()?;
+        let vault = Vault::open(home).map_err(text)?;
+        handover::open_store(home, &vault).map_err(text)
+    }
+
     /// The settings in force, or why there are none.
     pub fn config(&self) -> Result<Config, String> {
         match self.config.read() {
@@ -73,7 +93,7 @@ impl AppState {
 
     /// Saves `changes` to the settings file and puts the result in force.
     pub fn save_config(&self, changes: &[(String, Option<String>)]) -> Result<Config, String> {
-        let home = self.home.as_ref().map_err(Clone::clone)?;
+        let home = self.home()?;
         let config = Config::save(&home.settings_file(), changes).map_err(|e| e.to_string())?;
         match self.config.write() {
             Ok(mut c) => *c = Ok(config.clone()),
@@ -81,4 +101,15 @@ impl AppState {
         }
         Ok(config)
     }
+}
+
+/// An error as the window shows it: its message.
+pub fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// An address typed or scanned by the user, or a message naming it.
+pub fn address(s: &str) -> Result<toss_core::address::Address, String> {
+    s.parse()
+        .map_err(|_| format!("{s} is not a Solana address"))
 }

@@ -10,20 +10,12 @@ use toss_core::amount;
 use toss_core::chain::{Backoff, Chain, RpcChain};
 use toss_core::escrow::{Escrow, Status};
 use toss_core::request::PaymentRequest;
-use toss_core::store::{Metrics, Store, Summary};
+use toss_core::store::{Metrics, Summary};
 use toss_core::transport::qr;
 use toss_core::vault::{Gate, GateError, RecoveryPhrase, Vault, WordCount};
 use toss_core::wallet::Account;
 
-use crate::state::AppState;
-
-fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-fn home(state: &AppState) -> Result<&toss_core::home::Home, String> {
-    state.home.as_ref().map_err(Clone::clone)
-}
+use crate::state::{AppState, address, text};
 
 /// Sets the app passphrase that confirms payments (when the settings ask
 /// for it); changing one already set needs it (`current`).
@@ -33,7 +25,7 @@ pub fn gate_set_passphrase(
     current: Option<String>,
     passphrase: String,
 ) -> Result<(), String> {
-    let mut gate = Gate::load(home(&state)?.root(), true).map_err(text)?;
+    let mut gate = Gate::load(state.home()?.root(), true).map_err(text)?;
     match gate.check(current.as_deref()) {
         Ok(()) | Err(GateError::NoPassphraseSet) => {}
         Err(GateError::PassphraseRequired) => {
@@ -63,7 +55,7 @@ pub fn wallet_create(
         24 => WordCount::TwentyFour,
         n => return Err(format!("a recovery phrase has 12 or 24 words, not {n}")),
     };
-    let mut vault = Vault::open(home(&state)?).map_err(text)?;
+    let mut vault = Vault::open(state.home()?).map_err(text)?;
     let (account, phrase) = vault.create(&label, count).map_err(text)?;
     Ok(Created {
         account,
@@ -81,7 +73,7 @@ pub fn wallet_import_phrase(
     passphrase: Option<String>,
 ) -> Result<Account, String> {
     let phrase = RecoveryPhrase::parse(&phrase).map_err(text)?;
-    let mut vault = Vault::open(home(&state)?).map_err(text)?;
+    let mut vault = Vault::open(state.home()?).map_err(text)?;
     vault
         .import_phrase(&label, &phrase, passphrase.as_deref().unwrap_or(""))
         .map_err(text)
@@ -94,7 +86,7 @@ pub fn wallet_import_keypair(
     label: String,
     path: std::path::PathBuf,
 ) -> Result<Account, String> {
-    let mut vault = Vault::open(home(&state)?).map_err(text)?;
+    let mut vault = Vault::open(state.home()?).map_err(text)?;
     vault.import_keypair_file(&label, &path).map_err(text)
 }
 
@@ -118,16 +110,9 @@ pub struct HomeView {
     pub intents: usize,
 }
 
-fn open_store(state: &AppState) -> Result<Store, String> {
-    let home = home(state)?;
-    let vault = Vault::open(home).map_err(text)?;
-    let key = vault.service_secret("store").map_err(text)?;
-    Store::open(&home.store_file(), &key).map_err(text)
-}
-
 #[tauri::command]
 pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
-    let vault = Vault::open(home(&state)?).map_err(text)?;
+    let vault = Vault::open(state.home()?).map_err(text)?;
     if vault.accounts().is_empty() {
         return Ok(HomeView {
             accounts: Vec::new(),
@@ -135,7 +120,7 @@ pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
             intents: 0,
         });
     }
-    let store = open_store(&state)?;
+    let store = state.store()?;
     let config = state.config()?;
     // Read offline: the chain is never asked here.
     let chain = RpcChain::new(config.rpc_url.as_str());
@@ -185,7 +170,7 @@ pub struct Balances {
 #[tauri::command]
 pub async fn balances(state: State<'_, AppState>) -> Result<Balances, String> {
     let config = state.config()?;
-    let accounts = Vault::open(home(&state)?)
+    let accounts = Vault::open(state.home()?)
         .map_err(text)?
         .accounts()
         .to_vec();
@@ -224,14 +209,14 @@ pub async fn balances(state: State<'_, AppState>) -> Result<Balances, String> {
 #[tauri::command]
 pub fn metrics(state: State<'_, AppState>) -> Result<Metrics, String> {
     Ok(Metrics::from_counters(
-        &open_store(&state)?.metrics().map_err(text)?,
+        &state.store()?.metrics().map_err(text)?,
     ))
 }
 
 /// Every intent this wallet keeps, newest first.
 #[tauri::command]
 pub fn activity(state: State<'_, AppState>) -> Result<Vec<Summary>, String> {
-    open_store(&state)?.list().map_err(text)
+    state.store()?.list().map_err(text)
 }
 
 /// Everything kept about one intent, for its detail view.
@@ -263,7 +248,7 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, S
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("not a payment id")?;
-    let store = open_store(&state)?;
+    let store = state.store()?;
     let stored = store.get(&id).map_err(text)?;
     let settlement = store.receipt(&id).map_err(text)?;
     let explorer = match (&settlement, state.config()) {
@@ -298,7 +283,7 @@ pub fn activity_export(
     state: State<'_, AppState>,
     path: std::path::PathBuf,
 ) -> Result<usize, String> {
-    let rows = open_store(&state)?.list().map_err(text)?;
+    let rows = state.store()?.list().map_err(text)?;
     std::fs::write(&path, toss_core::store::to_csv(&rows))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(rows.len())
@@ -323,11 +308,9 @@ pub fn request_create(
     label: Option<String>,
     message: Option<String>,
 ) -> Result<Request, String> {
-    let recipient = to
-        .parse()
-        .map_err(|_| format!("{to} is not a Solana address"))?;
+    let recipient = address(&to)?.into();
     amount::parse(&amount, amount::SOL_DECIMALS).map_err(text)?;
-    let vault = Vault::open(home(&state)?).map_err(text)?;
+    let vault = Vault::open(state.home()?).map_err(text)?;
     let noise =
         toss_core::noise::StaticKey::from_secret(vault.service_secret("noise").map_err(text)?);
     let mut request = PaymentRequest::new(recipient);

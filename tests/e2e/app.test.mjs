@@ -137,7 +137,7 @@ test("onboarding: a new wallet's phrase is shown once and checked before home", 
     await app.click("#confirm-card button[type=submit]");
     await app.waitForText("#confirm-problem", (t) => t.includes("does not match"));
     for (const input of inputs) {
-      await app.cmd("POST", `/element/${input}/clear`, {});
+      await app.clearElement(input);
       const index = Number(await app.attributeOf(input, "data-index"));
       await app.typeInto(input, words[index]);
     }

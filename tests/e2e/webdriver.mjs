@@ -67,7 +67,11 @@ class Session {
   }
 
   async clear(css) {
-    await this.cmd("POST", `/element/${await this.find(css)}/clear`, {});
+    await this.clearElement(await this.find(css));
+  }
+
+  async clearElement(element) {
+    await this.cmd("POST", `/element/${element}/clear`, {});
   }
 
   /** Every element matching `css`, as WebDriver element ids. */
