@@ -31,6 +31,11 @@ fn main() {
         "nfc_readers",
         "nfc_pay",
         "nfc_receive",
+        "vault_view",
+        "vault_act",
+        "nonce_pool",
+        "nonce_cost",
+        "nonce_act",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

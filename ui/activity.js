@@ -1,6 +1,6 @@
 // Activity: every intent this wallet keeps, filtered and searched here (on what Rust
 // listed), a detail view, and a CSV export written by Rust.
-import { $, busy, invoke, listen, say, units } from "./ipc.js";
+import { $, busy, invoke, listen, say, settings, units } from "./ipc.js";
 
 let rows = [];
 
@@ -118,11 +118,8 @@ $("settle-now").addEventListener("click", (event) =>
 );
 
 export async function loadActivity() {
-  invoke("app_info")
-    .then((info) => {
-      $("settle-passphrase-label").hidden = !(info.config?.require_biometric_for_intent && !info.config?.fee_payer);
-    })
-    .catch(() => {});
+  const c = settings.config;
+  $("settle-passphrase-label").hidden = !(c?.require_biometric_for_intent && !c?.fee_payer);
   try {
     rows = await invoke("activity");
     render();

@@ -1,10 +1,11 @@
 // TOSS UI: screens over the Rust commands. No wallet logic lives here.
-import { $, invoke, units } from "./ipc.js";
+import { $, invoke, settings, units } from "./ipc.js";
 import { setupOnboarding } from "./onboarding.js";
-import { setupReceive } from "./receive.js";
+import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
 import { loadActivity } from "./activity.js";
 import { loadMetrics, renderSettings, setupPassphrase, setupSettings } from "./settings.js";
+import { loadVault, setupVault } from "./vault.js";
 
 function showProblem(message) {
   const p = $("problem");
@@ -13,6 +14,8 @@ function showProblem(message) {
 }
 
 function showConfig(config, schema) {
+  settings.config = config;
+  document.documentElement.dataset.theme = config.theme;
   $("cluster").textContent = config.cluster;
   $("cluster").dataset.cluster = config.cluster;
   renderSettings(config, schema);
@@ -35,8 +38,10 @@ async function loadInfo() {
 
 const LOADERS = {
   home: loadHome,
+  receive: loadReceive,
   pay: loadPay,
   activity: loadActivity,
+  vault: loadVault,
   settings: loadMetrics,
 };
 
@@ -50,6 +55,10 @@ export function show(screen) {
     else b.removeAttribute("aria-current");
   }
   $("nav").hidden = screen === "onboarding";
+  // Focus follows the screen, so keyboard and screen-reader users start at its title.
+  const title = document.querySelector(`#screen-${screen} h2`);
+  title.tabIndex = -1;
+  title.focus({ preventScroll: true });
   LOADERS[screen]?.();
 }
 
@@ -142,6 +151,7 @@ for (const b of document.querySelectorAll("#nav button")) {
 setupOnboarding(() => show("home"));
 setupReceive();
 setupPay();
+setupVault();
 setupSettings(async (config) => showConfig(config, await invoke("settings_schema")));
 setupPassphrase();
 loadInfo()

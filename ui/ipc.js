@@ -20,10 +20,19 @@ export async function busy(button, work) {
   }
 }
 
-/** Lamports (or token units) as decimal text. */
+/** The settings in force: loaded at start, replaced when the settings screen saves. */
+export const settings = { config: null };
+
+/** The decimal separator the settings choose for amounts people read and type. */
+export const separator = () => (settings.config?.decimal_separator === "comma" ? "," : ".");
+
+/** A decimal amount written with a point (as Solana Pay writes it), in the user's separator. */
+export const localAmount = (text) => text.replace(".", separator());
+
+/** Lamports (or token units) as decimal text, in the user's separator. */
 export function units(amount, decimals = 9) {
   const s = String(amount).padStart(decimals + 1, "0");
   const whole = s.slice(0, s.length - decimals);
   const frac = s.slice(s.length - decimals).replace(/0+$/, "");
-  return frac ? `${whole}.${frac}` : whole;
+  return frac ? `${whole}${separator()}${frac}` : whole;
 }

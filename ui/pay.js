@@ -1,5 +1,5 @@
 // Pay: read the merchant's request from the webcam, an image file or the clipboard.
-import { $, busy, invoke, listen, say, units } from "./ipc.js";
+import { $, busy, invoke, listen, localAmount, say, settings, units } from "./ipc.js";
 
 let request = null;
 let frameTimer = null;
@@ -30,7 +30,7 @@ function showScanned(scanned) {
     const r = scanned.request;
     add("What", "A payment request");
     add("Pay to", r.recipient);
-    add("Amount", r.amount ? `${r.amount} ${r.spl_token ? "tokens" : "SOL"}` : "you choose");
+    add("Amount", r.amount ? `${localAmount(r.amount)} ${r.spl_token ? "tokens" : "SOL"}` : "you choose");
     if (r.label) add("Label", r.label);
     if (r.message) add("Message", r.message);
     add("Offline payment", r.offline ? "accepted" : "not offered");
@@ -48,7 +48,7 @@ function showScanned(scanned) {
   request = scanned.kind === "payment-request" ? scanned.request : null;
   $("pay-confirm").hidden = !request;
   if (request) {
-    $("pay-amount").value = request.amount ?? "";
+    $("pay-amount").value = request.amount ? localAmount(request.amount) : "";
     $("pay-amount").readOnly = Boolean(request.amount);
     $("pay-confirm").querySelector("button").focus();
   }
@@ -76,13 +76,14 @@ async function handOver(how) {
 }
 
 /** Asks for the passphrase when the settings in force require it. */
-export async function loadPay() {
-  try {
-    const info = await invoke("app_info");
-    $("pay-passphrase-label").hidden = !info.config?.require_biometric_for_intent;
-  } catch {
-    // app_info reports its own problems on start
-  }
+export function loadPay() {
+  const c = settings.config;
+  $("pay-passphrase-label").hidden = !c?.require_biometric_for_intent;
+  // The settings' camera and mirror, unless the user chose otherwise here.
+  const cameras = $("pay-camera");
+  const named = [...cameras.options].find((o) => o.textContent === c?.camera);
+  if (named && !cameras.dataset.touched) cameras.value = named.value;
+  if (!$("pay-mirror").dataset.touched) $("pay-mirror").checked = Boolean(c?.camera_mirror);
 }
 
 export function setupPay() {
@@ -138,10 +139,8 @@ export function setupPay() {
   $("pay-nfc").addEventListener("click", (event) =>
     busy(event.currentTarget, async () => {
       try {
-        const readers = await invoke("nfc_readers");
-        if (!readers.length) throw new Error("no NFC reader is connected");
         $("pay-status").textContent = "Put the merchant's phone on the reader…";
-        await handOver(() => invoke("nfc_pay", { reader: readers[0], intents: [intent.hex] }));
+        await handOver(() => invoke("nfc_pay", { intents: [intent.hex] }));
       } catch (err) {
         $("pay-status").textContent = `NFC: ${err}`;
       }
@@ -181,18 +180,29 @@ export function setupPay() {
         $("pay-scan").disabled = true;
         cameras.append(new Option("no camera found", ""));
       }
+      loadPay(); // the settings' camera, now that the list is here
     })
     .catch((err) => {
       $("pay-scan").disabled = true;
       cameras.append(new Option(`cameras unavailable: ${err}`, ""));
     });
 
-  $("pay-scan").addEventListener("click", async () => {
-    $("pay-result").hidden = true;
-    await invoke("scan_start", { camera: Number(cameras.value), mirror: $("pay-mirror").checked });
-    $("pay-scan").hidden = true;
-    $("pay-scan-stop").hidden = false;
-  });
+  cameras.addEventListener("change", () => (cameras.dataset.touched = "yes"));
+  $("pay-mirror").addEventListener("change", () => ($("pay-mirror").dataset.touched = "yes"));
+  $("pay-scan").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      $("pay-result").hidden = true;
+      try {
+        await invoke("scan_start", { camera: Number(cameras.value), mirror: $("pay-mirror").checked });
+        $("pay-scan").hidden = true;
+        $("pay-scan-stop").hidden = false;
+        $("pay-scan-stop").focus();
+        say("pay-problem", "");
+      } catch (err) {
+        say("pay-problem", `The camera did not start: ${err}`);
+      }
+    }),
+  );
   $("pay-scan-stop").addEventListener("click", async () => {
     await invoke("scan_stop");
     stopped();

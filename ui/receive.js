@@ -1,6 +1,6 @@
 // Receive (the till): an amount on a keypad, then a Solana Pay request as a QR code,
 // offered over Bluetooth and NFC as well.
-import { $, busy, invoke, listen, say, units } from "./ipc.js";
+import { $, busy, invoke, listen, say, separator, units } from "./ipc.js";
 
 let payee = null;
 
@@ -51,7 +51,8 @@ export function setupReceive() {
     key.addEventListener("click", () => {
       const k = key.dataset.key;
       if (k === "back") amount.value = amount.value.slice(0, -1);
-      else if (!(k === "." && amount.value.includes("."))) amount.value += k;
+      else if (k !== ".") amount.value += k;
+      else if (!amount.value.includes(separator())) amount.value += separator();
       amount.focus();
     });
   }
@@ -100,12 +101,17 @@ export function setupReceive() {
   $("receive-nfc").addEventListener("click", (event) =>
     busy(event.currentTarget, async () => {
       try {
-        const readers = await invoke("nfc_readers");
-        if (!readers.length) throw new Error("no NFC reader is connected");
-        $("receive-status").textContent = describe(await invoke("nfc_receive", { reader: readers[0], payee }));
+        $("receive-status").textContent = describe(await invoke("nfc_receive", { payee }));
       } catch (err) {
         $("receive-status").textContent = `NFC: ${err}`;
       }
     }),
   );
+}
+
+/** The keypad's decimal key shows the separator the settings choose. */
+export function loadReceive() {
+  const key = document.querySelector('.keypad button[data-key="."]');
+  key.textContent = separator();
+  key.setAttribute("aria-label", separator() === "," ? "Decimal comma" : "Decimal point");
 }

@@ -13,13 +13,38 @@ export const SETTING_LABELS = {
   require_biometric_for_intent: "Confirm presence for payments",
   retention_days: "Days finished payments are kept",
   genesis_hash: "Cluster genesis hash",
+  camera: "Camera (empty: the first)",
+  camera_mirror: "Mirror the camera",
+  ble_adapter: "Bluetooth adapter (empty: the first)",
+  nfc_reader: "NFC reader (empty: the first connected)",
+  decimal_separator: "Decimal separator in amounts",
+  theme: "Theme",
 };
 
 const CHOICES = {
   cluster: ["devnet", "testnet", "mainnet-beta", "localnet"],
   require_biometric_for_nonce: ["true", "false"],
   require_biometric_for_intent: ["true", "false"],
+  camera_mirror: ["false", "true"],
+  decimal_separator: ["point", "comma"],
+  theme: ["system", "light", "dark"],
 };
+
+/** Devices Rust finds now, offered as suggestions (any name may still be typed). */
+const DEVICES = {
+  camera: () => invoke("cameras").then((list) => list.map((c) => c.name)),
+  nfc_reader: () => invoke("nfc_readers"),
+};
+
+function suggest(input, key) {
+  const list = document.createElement("datalist");
+  list.id = `settings-${key}-devices`;
+  input.setAttribute("list", list.id);
+  DEVICES[key]()
+    .then((names) => list.replaceChildren(...names.map((n) => new Option(n))))
+    .catch(() => {}); // no devices to suggest; typing still works
+  return list;
+}
 
 /** Shows `config` (the settings in force) in the list and the form. */
 export function renderSettings(config, schema) {
@@ -49,6 +74,7 @@ export function renderSettings(config, schema) {
         input = document.createElement("input");
         input.value = current;
         input.autocomplete = "off";
+        if (DEVICES[s.key]) label.append(suggest(input, s.key));
       }
       input.name = s.key;
       input.dataset.original = current;

@@ -69,17 +69,13 @@ pub fn run(
             online::print(json_out, &records, |r| print_pool(r))
         }
         NonceCommand::List { refresh: true, key } => {
-            let authority = online::keypair(&key.key(home, config.require_biometric_for_nonce)?);
+            let authority =
+                toss_core::chain::signer(&key.key(home, config.require_biometric_for_nonce)?);
             let records =
                 online::block_on(async { Ok(pool.refresh(&mut store, &authority, now).await?) })?;
             online::print(json_out, &records, |r| print_pool(r))
         }
         NonceCommand::Create { count, yes, key } => {
-            if *count == 0 || *count > 100 {
-                return Err(Failure::usage(
-                    "create between 1 and 100 nonce accounts at a time",
-                ));
-            }
             let cost = online::block_on(async { Ok(pool.creation_cost(*count).await?) })?;
             eprintln!(
                 "{count} nonce account(s) lock {} SOL of rent ({} SOL each), returned when closed; plus fees",
@@ -89,14 +85,16 @@ pub fn run(
             if !yes && !confirmed()? {
                 return Err(Failure::general("cancelled: nothing was created"));
             }
-            let authority = online::keypair(&key.key(home, config.require_biometric_for_nonce)?);
+            let authority =
+                toss_core::chain::signer(&key.key(home, config.require_biometric_for_nonce)?);
             let records = online::block_on(async {
                 Ok(pool.create(&mut store, &authority, *count, now).await?)
             })?;
             online::print(json_out, &records, |r| print_pool(r))
         }
         NonceCommand::Close { address, to, key } => {
-            let authority = online::keypair(&key.key(home, config.require_biometric_for_nonce)?);
+            let authority =
+                toss_core::chain::signer(&key.key(home, config.require_biometric_for_nonce)?);
             let to = to.map_or_else(|| authority.pubkey(), Into::into);
             let lamports = online::block_on(async {
                 Ok(pool

@@ -94,11 +94,6 @@ pub fn print<T: serde::Serialize>(
     Ok(())
 }
 
-/// A wallet key as the signer of Solana transactions.
-pub fn keypair(key: &ed25519_dalek::SigningKey) -> solana_keypair::Keypair {
-    solana_keypair::Keypair::new_from_array(key.to_bytes())
-}
-
 /// Unix seconds now.
 pub fn now() -> Result<i64, Failure> {
     Ok(i64::from(crate::intent_cmd::unix_now()?))

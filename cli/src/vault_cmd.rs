@@ -94,7 +94,7 @@ pub fn run(a: &VaultArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         } => Action::Request(amount::parse(amount, decimals)?),
         VaultCommand::Withdraw { amount: None, .. } => Action::Withdraw,
     };
-    let key = online::keypair(&a.key.key(home, config.require_biometric_for_nonce)?);
+    let key = toss_core::chain::signer(&a.key.key(home, config.require_biometric_for_nonce)?);
     let owner = key.pubkey();
     online::block_on(async {
         let signature = match action {

@@ -18,6 +18,63 @@ pub enum AmountError {
     TooLarge(String),
     #[error("a currency cannot have {0} decimals (at most 19)")]
     Decimals(u8),
+    #[error("{0:?} is not an amount: use digits with an optional decimal comma, like 1,5")]
+    NotDecimalComma(String),
+}
+
+/// The decimal separator people type and read amounts with (the settings'
+/// "language of amounts"). Wire formats and Solana Pay URLs always use a
+/// point; only what the user types and sees changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Separator {
+    #[default]
+    Point,
+    Comma,
+}
+
+impl Separator {
+    pub const ALLOWED: &'static str = "point (1.5) or comma (1,5)";
+
+    /// The setting's value as written in the settings file.
+    pub fn from_setting(v: &str) -> Option<Self> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "point" | "." => Some(Separator::Point),
+            "comma" | "," => Some(Separator::Comma),
+            _ => None,
+        }
+    }
+
+    /// Parses an amount the user typed. With a comma, a point is refused
+    /// rather than guessed at: "1.500" means 1500 to some and 1.5 to others.
+    pub fn parse(self, value: &str, decimals: u8) -> Result<u64, AmountError> {
+        match self {
+            Separator::Point => parse(value, decimals),
+            Separator::Comma if value.contains('.') => {
+                Err(AmountError::NotDecimalComma(value.to_owned()))
+            }
+            Separator::Comma => {
+                parse(&value.replacen(',', ".", 1), decimals).map_err(|e| match e {
+                    AmountError::NotDecimal(_) => AmountError::NotDecimalComma(value.to_owned()),
+                    AmountError::TooPrecise { decimals, .. } => AmountError::TooPrecise {
+                        value: value.to_owned(),
+                        decimals,
+                    },
+                    AmountError::TooLarge(_) => AmountError::TooLarge(value.to_owned()),
+                    other => other,
+                })
+            }
+        }
+    }
+
+    /// Formats base units for the user.
+    pub fn format(self, units: u64, decimals: u8) -> String {
+        let text = format(units, decimals);
+        match self {
+            Separator::Point => text,
+            Separator::Comma => text.replacen('.', ",", 1),
+        }
+    }
 }
 
 /// Parses a user amount into base units.
@@ -108,6 +165,37 @@ mod tests {
             Err(AmountError::TooLarge(_))
         ));
         assert_eq!(parse("1", 20), Err(AmountError::Decimals(20)));
+    }
+
+    #[test]
+    fn a_comma_separator_reads_and_writes_commas_and_refuses_points() {
+        let c = Separator::Comma;
+        assert_eq!(c.parse("1,5", 9), Ok(1_500_000_000));
+        assert_eq!(c.parse("2", 9), Ok(2_000_000_000));
+        assert_eq!(c.format(1_500_000_000, 9), "1,5");
+        assert_eq!(c.format(3_000_000_000, 9), "3");
+        for bad in ["1.5", "1,5,0", ",5", "1,", "1.500,25"] {
+            assert_eq!(
+                c.parse(bad, 9),
+                Err(AmountError::NotDecimalComma(bad.into())),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            c.parse("0,0000001", 6),
+            Err(AmountError::TooPrecise {
+                value: "0,0000001".into(),
+                decimals: 6
+            })
+        );
+        assert!(
+            c.parse("1,5", 9)
+                .is_ok_and(|u| Separator::Point.format(u, 9) == "1.5")
+        );
+        assert_eq!(Separator::Point.parse("1,5", 9), parse("1,5", 9));
+        assert_eq!(Separator::from_setting(" Comma "), Some(c));
+        assert_eq!(Separator::from_setting("."), Some(Separator::Point));
+        assert_eq!(Separator::from_setting("semicolon"), None);
     }
 
     #[test]

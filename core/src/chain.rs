@@ -170,6 +170,11 @@ impl Chain for RpcChain {
     }
 }
 
+/// A wallet key as the signer of Solana transactions.
+pub fn signer(key: &ed25519_dalek::SigningKey) -> Keypair {
+    Keypair::new_from_array(key.to_bytes())
+}
+
 /// Retries after a network failure: `base`, then doubling (1 s, 2 s, 4 s...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {

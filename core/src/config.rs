@@ -15,6 +15,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::address::Address;
+use crate::amount::Separator;
 
 /// A Solana cluster. Devnet is the default: real money moves only when the
 /// user names mainnet.
@@ -118,6 +119,39 @@ pub struct Config {
     /// The cluster's genesis hash, which intents name it by; needed where
     /// the cluster has no well-known one (localnet).
     pub genesis_hash: Option<Address>,
+    /// The camera the Pay screen starts with, by name; the first when unset.
+    pub camera: Option<String>,
+    /// Whether the camera preview starts mirrored (a selfie camera).
+    pub camera_mirror: bool,
+    /// The Bluetooth adapter (BlueZ's name, like hci0); the first when unset.
+    pub ble_adapter: Option<String>,
+    /// The PC/SC reader taps are waited for on; the first connected when unset.
+    pub nfc_reader: Option<String>,
+    pub decimal_separator: Separator,
+    pub theme: Theme,
+}
+
+/// The window's colours: the desktop's choice, or one forced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALLOWED: &'static str = "system, light or dark";
+
+    fn parse(v: &str) -> Option<Self> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "system" => Some(Theme::System),
+            "light" => Some(Theme::Light),
+            "dark" => Some(Theme::Dark),
+            _ => None,
+        }
+    }
 }
 
 /// One setting: its environment variable, its key in the settings file, and
@@ -139,7 +173,7 @@ macro_rules! settings {
 
 /// The settings TOSS understands.
 pub mod setting {
-    use super::{Cluster, Setting};
+    use super::{Cluster, Separator, Setting, Theme};
     use super::{EXPIRY_RANGE, RETENTION_RANGE, RETRIES_RANGE};
 
     settings! {
@@ -154,9 +188,17 @@ pub mod setting {
         REQUIRE_BIOMETRIC_FOR_INTENT = ("REQUIRE_BIOMETRIC_FOR_INTENT", "require_biometric_for_intent", BOOL_ALLOWED);
         RETENTION_DAYS = ("TOSS_RETENTION_DAYS", "retention_days", RETENTION_RANGE.2);
         GENESIS_HASH = ("TOSS_GENESIS_HASH", "genesis_hash", "the cluster's genesis hash, base58 (solana genesis-hash)");
+        CAMERA = ("TOSS_CAMERA", "camera", NAME_ALLOWED);
+        CAMERA_MIRROR = ("TOSS_CAMERA_MIRROR", "camera_mirror", BOOL_ALLOWED);
+        BLE_ADAPTER = ("TOSS_BLE_ADAPTER", "ble_adapter", NAME_ALLOWED);
+        NFC_READER = ("TOSS_NFC_READER", "nfc_reader", NAME_ALLOWED);
+        DECIMAL_SEPARATOR = ("TOSS_DECIMAL_SEPARATOR", "decimal_separator", Separator::ALLOWED);
+        THEME = ("TOSS_THEME", "theme", Theme::ALLOWED);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
+    pub(super) const NAME_ALLOWED: &str =
+        "a device name as the app lists it (at most 128 characters, no control characters)";
 }
 
 /// Inclusive bounds and the sentence that states them.
@@ -314,6 +356,21 @@ impl Config {
             Some((v, origin)) => parse_bool(&v).ok_or_else(|| invalid(s, origin, v)),
             None => Ok(default),
         };
+        let name = |s: &'static Setting| {
+            pick(s)
+                .map(|(v, origin)| {
+                    let trimmed = v.trim();
+                    let fine = !trimmed.is_empty()
+                        && trimmed.chars().count() <= 128
+                        && !trimmed.chars().any(char::is_control);
+                    if fine {
+                        Ok(trimmed.to_owned())
+                    } else {
+                        Err(invalid(s, origin, v))
+                    }
+                })
+                .transpose()
+        };
 
         Ok(Config {
             cluster,
@@ -335,6 +392,16 @@ impl Config {
             require_biometric_for_intent: boolean(&REQUIRE_BIOMETRIC_FOR_INTENT, false)?,
             retention_days: number(&RETENTION_DAYS, RETENTION_RANGE, 30)?,
             genesis_hash: address(&GENESIS_HASH)?,
+            camera: name(&CAMERA)?,
+            camera_mirror: boolean(&CAMERA_MIRROR, false)?,
+            ble_adapter: name(&BLE_ADAPTER)?,
+            nfc_reader: name(&NFC_READER)?,
+            decimal_separator: choose(
+                &DECIMAL_SEPARATOR,
+                pick(&DECIMAL_SEPARATOR),
+                Separator::from_setting,
+            )?,
+            theme: choose(&THEME, pick(&THEME), Theme::parse)?,
         })
     }
 }
@@ -360,6 +427,18 @@ fn unknown_key(path: &Path, key: String) -> ConfigError {
             .map(|s| s.key)
             .collect::<Vec<_>>()
             .join(", "),
+    }
+}
+
+/// A setting with named values: the one `picked`, else the default.
+fn choose<T: Default>(
+    s: &Setting,
+    picked: Option<(String, Origin)>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, ConfigError> {
+    match picked {
+        Some((v, origin)) => parse(&v).ok_or_else(|| invalid(s, origin, v)),
+        None => Ok(T::default()),
     }
 }
 

@@ -13,11 +13,16 @@ use solana_program::pubkey::Pubkey;
 use solana_signer::Signer;
 use toss_program::instruction::{self as ix, Funds};
 use toss_program::intent::cluster;
-use toss_program::state::{Vault, vault_address, vault_tokens_address};
+use toss_program::state::{
+    MAX_WITHDRAW_DELAY, MIN_WITHDRAW_DELAY, Vault, vault_address, vault_tokens_address,
+};
 
 use crate::address::associated_token_account;
 use crate::chain::{Backoff, Chain, SendError, Unreachable, read, send};
 use crate::store::{Store, StoreError, VaultSnapshot};
+
+/// The time locks, in seconds, the program accepts for withdrawals.
+pub const WITHDRAW_DELAY: std::ops::RangeInclusive<u32> = MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EscrowError {

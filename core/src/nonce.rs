@@ -56,6 +56,20 @@ pub enum NonceError {
     InUse(Pubkey),
     #[error("{address} is not a nonce account of this wallet: {reason}")]
     Foreign { address: Pubkey, reason: String },
+    #[error("create between 1 and {MAX_CREATE} nonce accounts at a time, not {0}")]
+    Count(usize),
+}
+
+/// Accounts one `create` makes at most: a bound on the rent locked by one
+/// confirmation.
+pub const MAX_CREATE: usize = 100;
+
+/// Refuses a number of accounts to create outside 1..=[`MAX_CREATE`].
+pub fn check_count(accounts: usize) -> Result<(), NonceError> {
+    match accounts {
+        1..=MAX_CREATE => Ok(()),
+        n => Err(NonceError::Count(n)),
+    }
 }
 
 /// What creating accounts will cost, shown before the user confirms.
@@ -84,6 +98,7 @@ impl<C: Chain> Pool<'_, C> {
     }
 
     pub async fn creation_cost(&self, accounts: usize) -> Result<CreationCost, NonceError> {
+        check_count(accounts)?;
         let rent_each = self.read(|| self.chain.rent_exemption(ACCOUNT_LEN)).await?;
         Ok(CreationCost {
             accounts,

@@ -5,6 +5,8 @@
 //! decision lives in the core, where it is tested without a window.
 
 mod commands;
+pub mod escrow;
+pub mod nonces;
 pub mod payments;
 pub mod radio;
 pub mod scan;
@@ -49,6 +51,11 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             radio::nfc_readers,
             radio::nfc_pay,
             radio::nfc_receive,
+            escrow::vault_view,
+            escrow::vault_act,
+            nonces::nonce_pool,
+            nonces::nonce_cost,
+            nonces::nonce_act,
         ])
 }
 

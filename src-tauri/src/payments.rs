@@ -9,39 +9,11 @@ use toss_core::handover;
 use toss_core::payment::{self, Order};
 use toss_core::transport::animated::Sender;
 use toss_core::transport::qr;
-use toss_core::vault::{Gate, Vault, VaultError};
 
-use crate::state::{AppState, address, text};
+use crate::state::{AppState, address, on_own_thread, text};
 
 /// Bytes per animated part when an intent needs more than one code.
 const FRAGMENT: usize = 300;
-
-/// The key of this wallet's first account, through the gate; a refusal
-/// is counted for the metrics panel (the user sees the refusal itself).
-fn account_key(
-    home: &toss_core::home::Home,
-    config: &toss_core::config::Config,
-    store: &mut toss_core::store::Store,
-    passphrase: Option<&str>,
-) -> Result<ed25519_dalek::SigningKey, String> {
-    let vault = Vault::open(home).map_err(text)?;
-    let account = vault
-        .accounts()
-        .first()
-        .ok_or("create or import an account first")?
-        .pubkey();
-    let gate = Gate::load(home.root(), config.require_biometric_for_intent).map_err(text)?;
-    vault
-        .signing_key(&account, &gate, passphrase)
-        .inspect_err(|e| {
-            if matches!(e, VaultError::Gate(_))
-                && let Err(m) = store.bump("gate_failures", 1)
-            {
-                tracing::warn!(error = %m, "a gate failure could not be counted");
-            }
-        })
-        .map_err(text)
-}
 
 /// A signed intent ready to hand over.
 #[derive(Debug, Serialize)]
@@ -86,7 +58,10 @@ pub fn intent_create(
     let order = Order {
         payee: address(&to)?.into(),
         mint: None,
-        amount: amount::parse(&amount, amount::SOL_DECIMALS).map_err(text)?,
+        amount: config
+            .decimal_separator
+            .parse(amount.trim(), amount::SOL_DECIMALS)
+            .map_err(text)?,
         reference: reference
             .map(|r| r.parse().map_err(|_| format!("{r} is not a reference key")))
             .transpose()?,
@@ -97,11 +72,10 @@ pub fn intent_create(
     };
     let mut local = state.local()?;
     let settlement = local.settlement().map_err(text)?;
-    let key = account_key(
-        state.home()?,
-        config,
+    let key = state.account_key(
         &mut local.store,
         passphrase.as_deref(),
+        config.require_biometric_for_intent,
     )?;
     let signed = payment::sign(
         &order,
@@ -174,17 +148,18 @@ pub async fn settle_now<R: tauri::Runtime>(
     use tauri::Emitter;
     use toss_core::settle::{Engine, Outcome, SettleError};
 
-    let home = state.home()?;
     let config = state.config()?;
     let mut local = state.local()?;
     let program_id = local.settlement().map_err(text)?.program_id;
     let fee_payer = match &config.fee_payer {
         Some(path) => toss_core::keyfile::read(path).map_err(text)?,
-        None => account_key(home, &config, &mut local.store, passphrase.as_deref())?,
+        None => state.account_key(
+            &mut local.store,
+            passphrase.as_deref(),
+            config.require_biometric_for_intent,
+        )?,
     };
-    // The engine reports progress through a callback that is not Send: it
-    // runs on a thread of its own.
-    tauri::async_runtime::spawn_blocking(move || {
+    on_own_thread(move || async move {
         let engine = Engine::new(
             toss_core::chain::RpcChain::new(config.rpc_url.as_str()),
             program_id,
@@ -192,16 +167,14 @@ pub async fn settle_now<R: tauri::Runtime>(
             toss_core::chain::Backoff::seconds(config.max_settlement_retries),
         )
         .with_mxe(config.arcium_mxe_program_id.map(Into::into));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(text)?;
         let now = i64::from(handover::unix_now());
-        let result = runtime.block_on(engine.settle_all(&mut local.store, now, &mut |p| {
-            if let Err(e) = app.emit(SETTLE_EVENT, &p) {
-                tracing::warn!(error = %e, "a settlement event could not reach the window");
-            }
-        }));
+        let result = engine
+            .settle_all(&mut local.store, now, &mut |p| {
+                if let Err(e) = app.emit(SETTLE_EVENT, &p) {
+                    tracing::warn!(error = %e, "a settlement event could not reach the window");
+                }
+            })
+            .await;
         match result {
             Ok(results) => Ok(Settled {
                 resolved: results.len(),
@@ -218,5 +191,4 @@ pub async fn settle_now<R: tauri::Runtime>(
         }
     })
     .await
-    .map_err(text)?
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
+use toss_core::config::Config;
 use toss_core::handover::{self, Handover, Local, Outcome, Receipt, Role};
 use toss_core::intent::durable;
 use toss_core::transport::ble::Channel;
@@ -125,8 +126,13 @@ fn got(outcome: Outcome) -> Result<Got, String> {
 
 /// Devices offering TOSS nearby, strongest first, seen within `seconds`.
 #[tauri::command]
-pub async fn ble_devices(seconds: Option<u64>) -> Result<Vec<Found>, String> {
-    let central = Central::open(None).await.map_err(text)?;
+pub async fn ble_devices(
+    state: State<'_, AppState>,
+    seconds: Option<u64>,
+) -> Result<Vec<Found>, String> {
+    let central = Central::open(state.config()?.ble_adapter.as_deref())
+        .await
+        .map_err(text)?;
     let window = Duration::from_secs(seconds.unwrap_or(4).clamp(1, 30));
     central.scan(window).await.map_err(text)
 }
@@ -142,7 +148,9 @@ pub async fn ble_pay<R: Runtime>(
     let mut local = state.local()?;
     let (wires, ids) = self::intents(&intents)?;
     let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
-    let central = Central::open(None).await.map_err(text)?;
+    let central = Central::open(state.config()?.ble_adapter.as_deref())
+        .await
+        .map_err(text)?;
     let link = central.connect(&device).await.map_err(text)?;
     say(&app, HandoverEvent::Connected { transport: "ble" });
     let frame_size = link.frame_size();
@@ -168,9 +176,11 @@ pub async fn ble_receive<R: Runtime>(
     payee: String,
     name: Option<String>,
 ) -> Result<Got, String> {
+    let adapter = state.config()?.ble_adapter;
     let local = state.local()?;
     let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
-    receive_ble(app, local, verifier, name.unwrap_or_else(|| "TOSS".into())).await
+    let name = name.unwrap_or_else(|| "TOSS".into());
+    receive_ble(app, local, verifier, adapter, name).await
 }
 
 #[cfg(target_os = "linux")]
@@ -178,10 +188,13 @@ async fn receive_ble<R: Runtime>(
     app: AppHandle<R>,
     local: Local,
     verifier: toss_core::intent::Verifier,
+    adapter: Option<String>,
     name: String,
 ) -> Result<Got, String> {
     use toss_core::transport::ble::peripheral::Advertiser;
-    let mut advertiser = Advertiser::start(None, &name).await.map_err(text)?;
+    let mut advertiser = Advertiser::start(adapter.as_deref(), &name)
+        .await
+        .map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "ble" });
     let link = tokio::time::timeout(WAIT, advertiser.accept())
         .await
@@ -205,6 +218,7 @@ async fn receive_ble<R: Runtime>(
     _app: AppHandle<R>,
     _local: Local,
     _verifier: toss_core::intent::Verifier,
+    _adapter: Option<String>,
     _name: String,
 ) -> Result<Got, String> {
     Err("receiving over Bluetooth needs Linux (this system cannot advertise to a phone); take the payment by QR code or NFC".into())
@@ -216,9 +230,31 @@ pub fn nfc_readers() -> Result<Vec<String>, String> {
     Readers::open().and_then(|r| r.list()).map_err(text)
 }
 
-/// Waits for a phone on `reader` and connects to TOSS on it.
-fn tap(reader: &str) -> Result<toss_core::transport::nfc::Connection, String> {
+/// Waits for a phone on `reader` (when `None`: the reader Settings name,
+/// else the first connected) and connects to TOSS on it.
+fn tap(
+    reader: Option<String>,
+    config: &Config,
+) -> Result<toss_core::transport::nfc::Connection, String> {
     let mut readers = Readers::open().map_err(text)?;
+    let connected = readers.list().map_err(text)?;
+    let reader = match reader.or_else(|| config.nfc_reader.clone()) {
+        Some(r) if connected.contains(&r) => r,
+        Some(r) => {
+            return Err(format!(
+                "the NFC reader {r:?} is not connected (connected: {}); plug it in or choose another in Settings",
+                match connected.is_empty() {
+                    true => "none".to_owned(),
+                    false => connected.join(", "),
+                }
+            ));
+        }
+        None => connected
+            .into_iter()
+            .next()
+            .ok_or("no NFC reader is connected: plug one in")?,
+    };
+    let reader = reader.as_str();
     let deadline = std::time::Instant::now() + WAIT;
     while !readers.card_present(reader) {
         if std::time::Instant::now() >= deadline {
@@ -238,14 +274,15 @@ fn tap(reader: &str) -> Result<toss_core::transport::nfc::Connection, String> {
 pub async fn nfc_receive<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    reader: String,
+    reader: Option<String>,
     payee: String,
 ) -> Result<Got, String> {
+    let config = state.config()?;
     let local = state.local()?;
     let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
     tauri::async_runtime::spawn_blocking(move || {
-        let connection = tap(&reader)?;
+        let connection = tap(reader, &config)?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
         let Local { store, noise, .. } = local;
         let payee = Handover::payee(
@@ -265,15 +302,16 @@ pub async fn nfc_receive<R: Runtime>(
 pub async fn nfc_pay<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    reader: String,
+    reader: Option<String>,
     intents: Vec<String>,
 ) -> Result<Paid, String> {
+    let config = state.config()?;
     let mut local = state.local()?;
     let (wires, ids) = self::intents(&intents)?;
     let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
     tauri::async_runtime::spawn_blocking(move || {
-        let connection = tap(&reader)?;
+        let connection = tap(reader, &config)?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
         let outcome = connection.hand_over(payer).map_err(text)?;
         paid(outcome, &mut local, &ids, "handed over by NFC")

@@ -7,7 +7,7 @@ use toss_core::handover::{self, Local};
 use toss_core::home::Home;
 use toss_core::logging::{self, LogFormat, LogGuard};
 use toss_core::store::Store;
-use toss_core::vault::Vault;
+use toss_core::vault::{Gate, Vault, VaultError};
 
 /// The app's state. Start-up problems (no data directory, bad settings) are
 /// kept as messages instead of aborting, so the window can open and tell the
@@ -83,6 +83,31 @@ impl AppState {
         handover::open_store(home, &vault).map_err(text)
     }
 
+    /// The key of this wallet's first account, through the gate when
+    /// `gated` (the settings' REQUIRE_BIOMETRIC_FOR_*); a refusal is
+    /// counted for the metrics panel (the user sees the refusal itself).
+    pub fn account_key(
+        &self,
+        store: &mut Store,
+        passphrase: Option<&str>,
+        gated: bool,
+    ) -> Result<ed25519_dalek::SigningKey, String> {
+        let home = self.home()?;
+        let vault = Vault::open(home).map_err(text)?;
+        let account = first_account(&vault)?;
+        let gate = Gate::load(home.root(), gated).map_err(text)?;
+        vault
+            .signing_key(&account.into(), &gate, passphrase)
+            .inspect_err(|e| {
+                if matches!(e, VaultError::Gate(_))
+                    && let Err(m) = store.bump("gate_failures", 1)
+                {
+                    tracing::warn!(error = %m, "a gate failure could not be counted");
+                }
+            })
+            .map_err(text)
+    }
+
     /// The settings in force, or why there are none.
     pub fn config(&self) -> Result<Config, String> {
         match self.config.read() {
@@ -112,4 +137,32 @@ pub fn text(e: impl std::fmt::Display) -> String {
 pub fn address(s: &str) -> Result<toss_core::address::Address, String> {
     s.parse()
         .map_err(|_| format!("{s} is not a Solana address"))
+}
+
+/// The account the app pays and signs with: the wallet's first.
+pub fn first_account(vault: &Vault) -> Result<toss_core::address::Address, String> {
+    vault
+        .accounts()
+        .first()
+        .map(|a| a.address)
+        .ok_or_else(|| "create or import an account first".to_owned())
+}
+
+/// Runs `work` (online work from the core, whose futures are not `Send`)
+/// to completion on a blocking thread with a runtime of its own.
+pub async fn on_own_thread<T, F, Fut>(work: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    tauri::async_runtime::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(text)?
+            .block_on(work())
+    })
+    .await
+    .map_err(text)?
 }

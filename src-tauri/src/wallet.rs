@@ -309,12 +309,17 @@ pub fn request_create(
     message: Option<String>,
 ) -> Result<Request, String> {
     let recipient = address(&to)?.into();
-    amount::parse(&amount, amount::SOL_DECIMALS).map_err(text)?;
+    // Typed with the settings' separator; Solana Pay's URL always has a point.
+    let units = state
+        .config()?
+        .decimal_separator
+        .parse(amount.trim(), amount::SOL_DECIMALS)
+        .map_err(text)?;
     let vault = Vault::open(state.home()?).map_err(text)?;
     let noise =
         toss_core::noise::StaticKey::from_secret(vault.service_secret("noise").map_err(text)?);
     let mut request = PaymentRequest::new(recipient);
-    request.amount = Some(amount);
+    request.amount = Some(amount::format(units, amount::SOL_DECIMALS));
     request.label = label.filter(|l| !l.is_empty());
     request.message = message.filter(|m| !m.is_empty());
     request.references = vec![toss_core::request::new_reference().map_err(text)?];

@@ -260,3 +260,82 @@ fn the_screens_commands_answer_through_ipc_and_say_what_went_wrong() {
         );
     }
 }
+
+/// A data directory with settings and one account (no key: refusals come
+/// before any key is needed).
+fn wallet_home(settings: &str) -> (tempfile::TempDir, AppState) {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = Home::at(tmp.path());
+    home.ensure().unwrap();
+    std::fs::write(home.settings_file(), settings).unwrap();
+    std::fs::write(
+        tmp.path().join("accounts.json"),
+        r#"{"version":1,"wallet_id":"00112233445566778899aabbccddeeff","accounts":[{"label":"Main","address":"mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN","source":"phrase"}]}"#,
+    )
+    .unwrap();
+    (tmp, AppState::open(Ok(home)))
+}
+
+fn refusal(result: Result<Value, Value>) -> String {
+    result.unwrap_err().as_str().unwrap().to_owned()
+}
+
+#[test]
+fn vault_and_nonce_commands_refuse_bad_input_before_asking_for_a_key() {
+    let (_tmp, state) = wallet_home(
+        "program_id = \"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA\"\n\
+         rpc_url = \"http://127.0.0.1:9\"\ndecimal_separator = \"comma\"\n",
+    );
+    let webview = app(state);
+    let vault = |action: Value| invoke(&webview, "vault_act", json!({ "action": action }));
+    assert!(
+        refusal(vault(json!({ "kind": "deposit", "amount": "1.5" }))).contains("decimal comma"),
+        "a point where the settings say comma"
+    );
+    assert_eq!(
+        refusal(vault(json!({ "kind": "request", "amount": "0" }))),
+        "enter an amount above zero"
+    );
+    assert_eq!(
+        refusal(vault(json!({ "kind": "open", "hours": 0 }))),
+        "the time lock is from 1 to 720 hours"
+    );
+    assert_eq!(
+        refusal(vault(json!({ "kind": "open", "hours": 721 }))),
+        "the time lock is from 1 to 720 hours"
+    );
+    assert!(vault(json!({ "kind": "sideways" })).is_err());
+
+    let pool = |action: Value| invoke(&webview, "nonce_act", json!({ "action": action }));
+    assert_eq!(
+        refusal(pool(json!({ "kind": "close", "address": "nope" }))),
+        "nope is not a Solana address"
+    );
+    for count in [0, 101] {
+        assert_eq!(
+            refusal(pool(json!({ "kind": "create", "count": count }))),
+            format!("create between 1 and 100 nonce accounts at a time, not {count}")
+        );
+        assert!(
+            refusal(invoke(&webview, "nonce_cost", json!({ "count": count })))
+                .starts_with("create between 1 and 100")
+        );
+    }
+
+    // No program named: the vault screen says what to set.
+    let (_tmp, state) = wallet_home("");
+    let webview = app(state);
+    for args in [
+        json!({ "refresh": true }),
+        json!({ "action": { "kind": "withdraw" } }),
+    ] {
+        let cmd = match args.get("refresh") {
+            Some(_) => "vault_view",
+            None => "vault_act",
+        };
+        assert_eq!(
+            refusal(invoke(&webview, cmd, args)),
+            "set the TOSS program in Settings first"
+        );
+    }
+}

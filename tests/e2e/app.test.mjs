@@ -526,3 +526,181 @@ test("settle: a payment taken offline settles on a local validator and the activ
     validator.stop();
   }
 });
+
+test("vault and nonces: open, deposit, a withdrawal under its time lock, nonce accounts created and closed", async () => {
+  const home = freshHome();
+  const validator = await localValidator([[PHRASE_ADDRESS, 5_000_000_000]]);
+  try {
+    const app = await launchApp({
+      ...CLEAN_ENV,
+      TOSS_HOME: home,
+      SOLANA_CLUSTER: "localnet",
+      SOLANA_RPC_URL: validator.rpc_url,
+      TOSS_PROGRAM_ID: validator.program_id,
+      TOSS_GENESIS_HASH: validator.genesis_hash,
+      TOSS_DECIMAL_SEPARATOR: "comma",
+    });
+    const field = (key) => `#vault-fields dd[data-key="${key}"]`;
+    try {
+      await importPhrase(app);
+      await app.waitForText(".balance", (t) => t === "On-chain balance: 5 SOL", 20000);
+      await app.click('#nav button[data-screen="vault"]');
+      await app.waitForText("#vault-problem", (t) => t.includes("no vault on this cluster yet: open one below"), 20000);
+      assert.equal(await app.run("return document.querySelector('#vault-actions').hidden"), true);
+
+      // Vault changes need the app passphrase (REQUIRE_BIOMETRIC_FOR_NONCE's default): none set yet.
+      await app.click("#vault-open-form button[type=submit]");
+      await app.waitForText("#vault-problem", (t) => t.includes("none is set; set one in Settings"));
+      await app.click('#nav button[data-screen="settings"]');
+      await app.type("#passphrase-new", "correct horse");
+      await app.type("#passphrase-again", "correct horse");
+      await app.click("#passphrase-form button");
+      await app.waitForText("#passphrase-saved", (t) => t === "Passphrase set.");
+      await app.click('#nav button[data-screen="vault"]');
+
+      const withPassphrase = async (button) => {
+        await app.type("#vault-passphrase", "correct horse");
+        await app.click(button);
+        await app.waitForText("#vault-status", (t) => t.startsWith("Done: transaction"), 30000);
+      };
+      await app.clear("#vault-hours");
+      await app.type("#vault-hours", "48");
+      await withPassphrase("#vault-open-form button[type=submit]");
+      await app.waitForText(field("time-lock"), (t) => t === "2 d");
+      assert.equal(await app.text(field("balance")), "0 SOL");
+
+      // Amounts are typed and shown with the comma the settings chose; a point is refused.
+      await app.type("#vault-deposit", "1.5");
+      await app.type("#vault-passphrase", "correct horse");
+      await app.click("#vault-deposit-form button[type=submit]");
+      await app.waitForText("#vault-problem", (t) => t.includes("decimal comma, like 1,5"));
+      await app.clear("#vault-deposit");
+      await app.type("#vault-deposit", "1,5");
+      await withPassphrase("#vault-deposit-form button[type=submit]");
+      await app.waitForText(field("balance"), (t) => t === "1,5 SOL");
+      assert.equal(await app.text(field("spendable")), "1,5 SOL");
+
+      await app.type("#vault-request", "0,5");
+      await withPassphrase("#vault-request-form button[type=submit]");
+      await app.waitForText(field("withdrawal"), (t) => /^0,5 SOL, unlocks in (1 d 23 h|2 d)/.test(t));
+      assert.equal(await app.text(field("spendable")), "1 SOL");
+      assert.equal(await app.run("return document.querySelector('#vault-withdraw').hidden"), true, "locked: no payout yet");
+      assert.equal(await app.run("return document.querySelector('#vault-cancel').hidden"), false);
+      await app.run("window.scrollTo(0, 0)");
+      assertNotBlank(await app.screenshot("vault"));
+
+      // The nonce pool: the cost first, then the accounts; one closed returns its rent.
+      await app.clear("#nonce-count");
+      await app.type("#nonce-count", "2");
+      await app.click("#nonce-create-form button[type=submit]");
+      await app.waitForText("#nonce-cost", (t) => /^2 account\(s\) lock 0,\d+ SOL of rent/.test(t), 20000);
+      await app.type("#vault-passphrase", "correct horse");
+      await app.click("#nonce-create");
+      await app.waitForText("#nonce-summary", (t) => t === "2 of 2 account(s) ready for offline payments.", 30000);
+      await app.run("document.querySelector('#nonce-title').scrollIntoView()");
+      assertNotBlank(await app.screenshot("nonces"));
+      await app.type("#vault-passphrase", "correct horse");
+      await app.click("#nonce-rows tr button");
+      await app.waitForText("#nonce-summary", (t) => t === "1 of 1 account(s) ready for offline payments.", 30000);
+
+      await app.type("#vault-passphrase", "correct horse");
+      await app.click("#vault-cancel");
+      await app.waitForText(field("withdrawal"), (t) => t === "none pending", 30000);
+      assert.equal(await app.text(field("spendable")), "1,5 SOL");
+    } finally {
+      await app.close();
+    }
+  } finally {
+    validator.stop();
+  }
+});
+
+const TAB = "\uE004";
+const ENTER = "\uE007";
+
+// Visible controls a keyboard reaches that have no accessible name.
+const UNNAMED_CONTROLS = `
+  const name = (el) =>
+    (el.getAttribute("aria-label") ||
+      [...(el.labels ?? [])].map((l) => l.textContent).join(" ") ||
+      (el.tagName === "BUTTON" || el.getAttribute("role") === "button" ? el.textContent : "") ||
+      el.title || "").trim();
+  return [...document.querySelectorAll("button, input, select, textarea, [tabindex]")]
+    .filter((el) => el.tabIndex >= 0 && el.getClientRects().length > 0 && !name(el))
+    .map((el) => el.outerHTML.slice(0, 100));
+`;
+
+// The contrast ratio (WCAG 2) of the first visible element matching each selector
+// against the background it is painted on.
+const CONTRAST = `
+  const rgb = (c) => (c.match(/[\\d.]+/g) ?? []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  return arguments[0].map((css) => {
+    const el = [...document.querySelectorAll(css)].find((e) => e.getClientRects().length > 0);
+    if (!el) return [css, null];
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    return [css, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+`;
+
+test("keyboard and accessibility: the till without a mouse, every control named, contrast in both themes, 800x600", async () => {
+  const home = freshHome();
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, TOSS_PROGRAM_ID: PROGRAM, TOSS_THEME: "dark" });
+  try {
+    await importPhrase(app);
+    assert.equal(await app.run("return document.documentElement.dataset.theme"), "dark", "the theme setting applies");
+
+    // Keyboard only: Tab to Receive, Enter; focus lands on the screen's title, then the amount.
+    await app.run("document.activeElement?.blur()");
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i += 1) {
+      await app.press(TAB);
+      reached = await app.run("return document.activeElement?.dataset?.screen === 'receive'");
+    }
+    assert.ok(reached, "Tab reaches the Receive button");
+    await app.press(ENTER);
+    assert.equal(await app.run("return document.activeElement.id"), "receive-title");
+    await app.press(TAB);
+    assert.equal(await app.run("return document.activeElement.id"), "receive-amount");
+    await app.press("1", "2", ".", "5", ENTER);
+    await app.waitForText("#request-url", (t) => t.startsWith("solana:") && t.includes("amount=12.5"));
+
+    // Every screen: each control a keyboard reaches has a name; nothing scrolls sideways at 800x600.
+    await app.resize(800, 600);
+    for (const screen of ["home", "receive", "pay", "activity", "vault", "settings"]) {
+      await app.click(`#nav button[data-screen="${screen}"]`);
+      assert.equal(await app.run(`return document.querySelector("#screen-${screen}").hidden`), false);
+      assert.deepEqual(await app.run(UNNAMED_CONTROLS), [], `${screen}: unnamed controls`);
+      const [scroll, width] = await app.run(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+      );
+      assert.ok(width <= 800 && scroll <= width, `${screen}: ${scroll}px of content in a ${width}px window`);
+    }
+    await app.click('#nav button[data-screen="receive"]');
+    assertNotBlank(await app.screenshot("receive-800x600-dark"));
+
+    // Text against its background, light and dark: WCAG AA (4.5:1).
+    const texts = ["main p", ".muted", "label", "th", "#nav button", '#nav button[aria-current="page"]', "button", "footer", "#online"];
+    await app.click('#nav button[data-screen="activity"]');
+    for (const theme of ["light", "dark"]) {
+      await app.run(`document.documentElement.dataset.theme = "${theme}"`);
+      const measured = (await app.run(CONTRAST, texts)).filter(([, ratio]) => ratio !== null);
+      assert.ok(measured.length >= texts.length - 1, `${theme}: only ${measured.length} measured`);
+      for (const [css, ratio] of measured) {
+        assert.ok(ratio >= 4.5, `${theme}: ${css} has contrast ${ratio.toFixed(2)}`);
+      }
+    }
+  } finally {
+    await app.close();
+  }
+});

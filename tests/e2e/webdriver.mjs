@@ -88,6 +88,20 @@ class Session {
     return this.attributeOf(await this.find(css), name);
   }
 
+  /** Presses `keys` one after another, as a keyboard would (WebDriver key codes or characters). */
+  async press(...keys) {
+    const actions = keys.flatMap((value) => [
+      { type: "keyDown", value },
+      { type: "keyUp", value },
+    ]);
+    await this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+  }
+
+  /** Resizes the window (its outer size). */
+  async resize(width, height) {
+    await this.cmd("POST", "/window/rect", { width, height });
+  }
+
   /** Runs `script` in the page and returns its result. */
   run(script, ...args) {
     return this.cmd("POST", "/execute/sync", { script, args });

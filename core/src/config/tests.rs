@@ -98,6 +98,34 @@ fn all_variables_are_read() {
 }
 
 #[test]
+fn device_and_display_preferences_are_read_and_default_to_the_first_device() {
+    let c = Config::resolve(env(&[]), None).unwrap();
+    assert_eq!((c.camera, c.ble_adapter, c.nfc_reader), (None, None, None));
+    assert!(!c.camera_mirror);
+    assert_eq!(c.decimal_separator, Separator::Point);
+    assert_eq!(c.theme, Theme::System);
+
+    let (_dir, path) = file(
+        "camera = \" Integrated Camera \"\nnfc_reader = \"ACS ACR122U 00 00\"\ntheme = \"dark\"\n",
+    );
+    let c = Config::resolve(
+        env(&[
+            ("TOSS_BLE_ADAPTER", "hci1"),
+            ("TOSS_CAMERA_MIRROR", "yes"),
+            ("TOSS_DECIMAL_SEPARATOR", "comma"),
+        ]),
+        Some(&path),
+    )
+    .unwrap();
+    assert_eq!(c.camera.as_deref(), Some("Integrated Camera"));
+    assert_eq!(c.ble_adapter.as_deref(), Some("hci1"));
+    assert_eq!(c.nfc_reader.as_deref(), Some("ACS ACR122U 00 00"));
+    assert!(c.camera_mirror);
+    assert_eq!(c.decimal_separator, Separator::Comma);
+    assert_eq!(c.theme, Theme::Dark);
+}
+
+#[test]
 fn every_bad_environment_value_names_the_variable_and_what_is_allowed() {
     let cases: &[(&Setting, &str)] = &[
         (&setting::CLUSTER, "mainnnet"),
@@ -116,6 +144,13 @@ fn every_bad_environment_value_names_the_variable_and_what_is_allowed() {
         (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "1.5"),
         (&setting::REQUIRE_BIOMETRIC_FOR_NONCE, "maybe"),
         (&setting::REQUIRE_BIOMETRIC_FOR_INTENT, "2"),
+        (&setting::CAMERA, "  "),
+        (&setting::CAMERA, "cam\u{7}"),
+        (&setting::BLE_ADAPTER, &"x".repeat(129)),
+        (&setting::NFC_READER, "line\nbreak"),
+        (&setting::CAMERA_MIRROR, "sometimes"),
+        (&setting::DECIMAL_SEPARATOR, "semicolon"),
+        (&setting::THEME, "blue"),
     ];
     for (s, bad) in cases {
         let err = Config::resolve(env(&[(s.env, bad)]), None).unwrap_err();

@@ -1,0 +1,147 @@
+//! The nonce pool screen. Durable nonce accounts let a payment signed
+//! offline outlive a blockhash (about a minute); each locks its rent until
+//! closed. Reading the pool as last seen works offline; creating, refreshing
+//! (which may advance abandoned nonces) and closing go online, signed by the
+//! wallet's first account through the nonce gate
+//! (REQUIRE_BIOMETRIC_FOR_NONCE).
+
+use serde::Serialize;
+use tauri::State;
+use toss_core::chain::{Backoff, RpcChain, signer};
+use toss_core::config::Config;
+use toss_core::handover::unix_now;
+use toss_core::nonce::{CreationCost, NonceError, Pool, check_count};
+use toss_core::payment::cluster_prefix;
+use toss_core::store::NonceRecord;
+use toss_core::vault::Vault;
+
+use crate::state::{AppState, address, first_account, on_own_thread, text};
+
+/// The pool as the screen shows it.
+#[derive(Debug, Serialize)]
+pub struct PoolView {
+    pub records: Vec<NonceRecord>,
+    /// Accounts ready to be handed to a new durable payment.
+    pub available: usize,
+}
+
+fn view(records: Vec<NonceRecord>) -> PoolView {
+    use toss_core::store::NonceState;
+    PoolView {
+        available: records
+            .iter()
+            .filter(|r| r.state == NonceState::Available)
+            .count(),
+        records,
+    }
+}
+
+fn explain(e: NonceError, config: &Config) -> String {
+    match e {
+        NonceError::Unreachable(_) => format!(
+            "the cluster ({}) could not be reached; try again when online",
+            config.rpc_url
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The pool on the configured cluster, as last read (offline).
+#[tauri::command]
+pub fn nonce_pool(state: State<'_, AppState>) -> Result<PoolView, String> {
+    let config = state.config()?;
+    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?.into();
+    // A localnet without TOSS_GENESIS_HASH is known by no prefix: every
+    // record of this key is shown.
+    let cluster = cluster_prefix(&config).ok();
+    let records = state
+        .store()?
+        .nonces(&owner, cluster.as_ref())
+        .map_err(text)?;
+    Ok(view(records))
+}
+
+/// The rent `count` new accounts lock (returned when they are closed).
+#[tauri::command]
+pub async fn nonce_cost(state: State<'_, AppState>, count: usize) -> Result<CreationCost, String> {
+    let config = state.config()?;
+    check_count(count).map_err(text)?;
+    on_own_thread(move || async move {
+        let chain = RpcChain::new(config.rpc_url.as_str());
+        pool(&config, &chain)
+            .creation_cost(count)
+            .await
+            .map_err(|e| explain(e, &config))
+    })
+    .await
+}
+
+fn pool<'a>(config: &Config, chain: &'a RpcChain) -> Pool<'a, RpcChain> {
+    Pool {
+        chain,
+        backoff: Backoff::seconds(config.max_settlement_retries),
+    }
+}
+
+/// What the user asks of the pool.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum PoolAction {
+    /// Creates `count` accounts (after the screen showed their cost).
+    Create { count: usize },
+    /// Reads every account again, freeing advanced and abandoned ones.
+    Refresh,
+    /// Withdraws an account's rent to the wallet, closing it.
+    Close { address: String },
+}
+
+/// Does `action` on the pool and returns it as it now stands.
+#[tauri::command]
+pub async fn nonce_act(
+    state: State<'_, AppState>,
+    action: PoolAction,
+    passphrase: Option<String>,
+) -> Result<PoolView, String> {
+    let config = state.config()?;
+    // Checked before the gate is asked: a typing mistake costs no passphrase.
+    let target = match &action {
+        PoolAction::Create { count } => {
+            check_count(*count).map_err(text)?;
+            None
+        }
+        PoolAction::Close { address: a } => Some(address(a)?),
+        PoolAction::Refresh => None,
+    };
+    let mut store = state.store()?;
+    let authority = signer(&state.account_key(
+        &mut store,
+        passphrase.as_deref(),
+        config.require_biometric_for_nonce,
+    )?);
+    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?.into();
+    on_own_thread(move || async move {
+        let chain = RpcChain::new(config.rpc_url.as_str());
+        let pool = pool(&config, &chain);
+        let now = i64::from(unix_now());
+        let records = match (action, target) {
+            (PoolAction::Create { count }, _) => {
+                pool.create(&mut store, &authority, count, now).await
+            }
+            (PoolAction::Close { .. }, Some(target)) => {
+                match pool
+                    .close(&mut store, &authority, &target.into(), &owner, now)
+                    .await
+                {
+                    Ok(_) => pool.refresh(&mut store, &authority, now).await,
+                    Err(e) => Err(e),
+                }
+            }
+            (PoolAction::Refresh | PoolAction::Close { .. }, _) => {
+                pool.refresh(&mut store, &authority, now).await
+            }
+        }
+        .map_err(|e| explain(e, &config))?;
+        Ok(view(records))
+    })
+    .await
+}

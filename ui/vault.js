@@ -1,0 +1,196 @@
+// Vault and nonces: the on-chain vault offline payments draw on, and the durable nonce pool.
+// Rust reads, signs and sends; this screen shows what it reports and passes what is typed.
+import { $, busy, invoke, say, settings, units } from "./ipc.js";
+
+/** Seconds as people read a wait: "2 d 3 h", "23 h 5 min", "4 min", "under a minute". */
+function span(seconds) {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  if (d) return h ? `${d} d ${h} h` : `${d} d`;
+  if (h) return m ? `${h} h ${m} min` : `${h} h`;
+  return m ? `${m} min` : "under a minute";
+}
+
+const when = (unix) => new Date(unix * 1000).toLocaleString();
+
+function fields(dl, pairs) {
+  dl.replaceChildren(
+    ...pairs.flatMap(([label, value, key]) => {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      if (key) dd.dataset.key = key;
+      return [dt, dd];
+    }),
+  );
+}
+
+function renderVault(view) {
+  const s = view.status;
+  $("vault-open-form").hidden = Boolean(s);
+  $("vault-actions").hidden = !s;
+  if (!s) {
+    fields($("vault-fields"), [["Vault", "not open on this cluster, or not read yet", "state"]]);
+    return;
+  }
+  let withdrawal = "none pending";
+  const unlocked = s.unlocks_at !== null && s.unlocks_at <= view.now;
+  if (s.unlocks_at !== null) {
+    withdrawal = unlocked
+      ? `${units(s.pending_withdrawal)} SOL, ready to withdraw`
+      : `${units(s.pending_withdrawal)} SOL, unlocks in ${span(s.unlocks_at - view.now)} (${when(s.unlocks_at)})`;
+  }
+  fields($("vault-fields"), [
+    ["Vault account", s.address, "address"],
+    ["Balance", `${units(s.balance)} SOL`, "balance"],
+    ["Signed offline, not yet settled", `${units(s.promised)} SOL`, "promised"],
+    ["Spendable offline", `${units(s.spendable_offline)} SOL`, "spendable"],
+    ["Time lock", span(s.withdraw_delay), "time-lock"],
+    ["Withdrawal", withdrawal, "withdrawal"],
+    ["Last read", when(s.at), "read-at"],
+  ]);
+  $("vault-withdraw").hidden = !unlocked;
+  $("vault-cancel").hidden = s.unlocks_at === null;
+}
+
+function passphrase() {
+  const value = $("vault-passphrase").value || null;
+  $("vault-passphrase").value = ""; // never kept on screen
+  return value;
+}
+
+/** Runs a vault action from `button`, with progress and its outcome in words. */
+function act(button, action, doing) {
+  return busy(button, async () => {
+    $("vault-status").textContent = `${doing}…`;
+    say("vault-problem", "");
+    try {
+      const view = await invoke("vault_act", { action: action(), passphrase: passphrase() });
+      renderVault(view);
+      $("vault-status").textContent = `Done: transaction ${view.signature} confirmed.`;
+      say("vault-problem", view.problem);
+      return true;
+    } catch (err) {
+      $("vault-status").textContent = "";
+      say("vault-problem", String(err));
+      return false;
+    }
+  });
+}
+
+const STATES = { available: "ready", assigned: "held by a payment", used: "used, to refresh", closed: "closed" };
+
+function renderPool(pool) {
+  const open = pool.records.filter((r) => r.state !== "closed");
+  $("nonce-summary").textContent = open.length
+    ? `${pool.available} of ${open.length} account(s) ready for offline payments.`
+    : "No nonce accounts yet.";
+  $("nonce-table").hidden = !open.length;
+  $("nonce-rows").replaceChildren(
+    ...open.map((r) => {
+      const tr = document.createElement("tr");
+      const address = document.createElement("td");
+      address.className = "address";
+      address.textContent = r.address;
+      const state = document.createElement("td");
+      state.textContent = STATES[r.state] ?? r.state;
+      const rent = document.createElement("td");
+      rent.textContent = `${units(r.lamports)} SOL`;
+      const close = document.createElement("td");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = "Close";
+      b.setAttribute("aria-label", `Close ${r.address} and return its rent`);
+      b.disabled = r.state === "assigned";
+      b.addEventListener("click", () => poolAct(b, { kind: "close", address: r.address }, "Closing the account"));
+      close.append(b);
+      tr.append(address, state, rent, close);
+      return tr;
+    }),
+  );
+}
+
+async function poolAct(button, action, doing) {
+  await busy(button, async () => {
+    $("nonce-status").textContent = `${doing}…`;
+    say("nonce-problem", "");
+    try {
+      renderPool(await invoke("nonce_act", { action, passphrase: passphrase() }));
+      $("nonce-status").textContent = "Done.";
+    } catch (err) {
+      $("nonce-status").textContent = "";
+      say("nonce-problem", String(err));
+    }
+  });
+}
+
+export async function loadVault() {
+  $("vault-passphrase-label").hidden = !settings.config?.require_biometric_for_nonce;
+  try {
+    renderVault(await invoke("vault_view", { refresh: false }));
+    renderPool(await invoke("nonce_pool"));
+  } catch (err) {
+    say("vault-problem", String(err));
+    return;
+  }
+  await refreshVault($("vault-refresh"));
+}
+
+function refreshVault(button) {
+  return busy(button, async () => {
+    $("vault-status").textContent = "Reading the vault from the cluster…";
+    try {
+      const view = await invoke("vault_view", { refresh: true });
+      renderVault(view);
+      say("vault-problem", view.problem);
+      $("vault-status").textContent = "";
+    } catch (err) {
+      $("vault-status").textContent = "";
+      say("vault-problem", String(err));
+    }
+  });
+}
+
+export function setupVault() {
+  $("vault-refresh").addEventListener("click", (e) => refreshVault(e.currentTarget));
+  $("vault-open-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(e.submitter, () => ({ kind: "open", hours: Number($("vault-hours").value) }), "Opening the vault");
+  });
+  $("vault-deposit-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const amount = $("vault-deposit").value.trim();
+    if (await act(e.submitter, () => ({ kind: "deposit", amount }), "Depositing")) $("vault-deposit").value = "";
+  });
+  $("vault-request-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const amount = $("vault-request").value.trim();
+    if (await act(e.submitter, () => ({ kind: "request", amount }), "Starting the time lock")) $("vault-request").value = "";
+  });
+  $("vault-withdraw").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "withdraw" }), "Withdrawing"));
+  $("vault-cancel").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "cancel" }), "Cancelling the withdrawal"));
+
+  $("nonce-create-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(e.submitter, async () => {
+      say("nonce-problem", "");
+      $("nonce-confirm").hidden = true;
+      try {
+        const cost = await invoke("nonce_cost", { count: Number($("nonce-count").value) });
+        $("nonce-cost").textContent =
+          `${cost.accounts} account(s) lock ${units(cost.total)} SOL of rent (${units(cost.rent_each)} SOL each), returned when closed; plus fees.`;
+        $("nonce-confirm").hidden = false;
+        $("nonce-create").focus();
+      } catch (err) {
+        say("nonce-problem", String(err));
+      }
+    });
+  });
+  $("nonce-create").addEventListener("click", async (e) => {
+    await poolAct(e.currentTarget, { kind: "create", count: Number($("nonce-count").value) }, "Creating the accounts");
+    $("nonce-confirm").hidden = true;
+  });
+  $("nonce-refresh").addEventListener("click", (e) => poolAct(e.currentTarget, { kind: "refresh" }, "Reading the pool"));
+}
