@@ -50,6 +50,13 @@ function assertNotBlank({ path, png }) {
   assert.ok(colours > 50, `${path} looks blank: ${colours} colours`);
 }
 
+// Cards whose content is wider than they are (it would spill over the next card).
+const OVERFLOWING_CARDS = `
+  return [...document.querySelectorAll(".card")]
+    .filter((c) => c.getClientRects().length > 0 && c.scrollWidth > c.clientWidth + 1)
+    .map((c) => c.id || c.querySelector("h2")?.textContent);
+`;
+
 /** A wallet on disk with one account (no key: what the CLI's account list looks like). */
 function writeWallet(home, label) {
   writeFileSync(
@@ -412,6 +419,16 @@ test("settings: a bad value is refused with the rule it breaks; a good one is sa
     assert.equal(await app.text('#settings dd[data-key="rpc_url"]'), "http://127.0.0.1:8899/");
     const saved = readFileSync(join(home, "settings.toml"), "utf8");
     assert.match(saved, /default_intent_expiry_seconds = "3600"/);
+
+    // Display settings apply at once: the theme, and the separator on the till's keypad.
+    await app.click('#settings-fields [name="theme"] option[value="dark"]');
+    await app.click('#settings-fields [name="decimal_separator"] option[value="comma"]');
+    await app.click("#settings-form button[type=submit]");
+    await app.waitForText("#settings-saved", (t) => t === "Saved: Decimal separator in amounts, Theme.");
+    assert.equal(await app.run("return document.documentElement.dataset.theme"), "dark");
+    await app.click('#nav button[data-screen="receive"]');
+    assert.equal(await app.text('.keypad button[data-key="."]'), ",");
+    assert.match(readFileSync(join(home, "settings.toml"), "utf8"), /theme = "dark"/);
   } finally {
     await app.close();
   }
@@ -586,6 +603,7 @@ test("vault and nonces: open, deposit, a withdrawal under its time lock, nonce a
       assert.equal(await app.text(field("spendable")), "1 SOL");
       assert.equal(await app.run("return document.querySelector('#vault-withdraw').hidden"), true, "locked: no payout yet");
       assert.equal(await app.run("return document.querySelector('#vault-cancel').hidden"), false);
+      assert.deepEqual(await app.run(OVERFLOWING_CARDS), [], "content wider than its card");
       await app.run("window.scrollTo(0, 0)");
       assertNotBlank(await app.screenshot("vault"));
 
@@ -681,6 +699,7 @@ test("keyboard and accessibility: the till without a mouse, every control named,
       await app.click(`#nav button[data-screen="${screen}"]`);
       assert.equal(await app.run(`return document.querySelector("#screen-${screen}").hidden`), false);
       assert.deepEqual(await app.run(UNNAMED_CONTROLS), [], `${screen}: unnamed controls`);
+      assert.deepEqual(await app.run(OVERFLOWING_CARDS), [], `${screen}: content wider than its card`);
       const [scroll, width] = await app.run(
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
       );
