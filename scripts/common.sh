@@ -11,9 +11,10 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev 
 # a real Secret Service (gnome-keyring on a private bus) and kernel keyring for the vault,
 # for the local validator: libclang (RocksDB bindings) and a private network
 # namespace (iproute2, unshare); for NFC a real pcscd with the vpcd virtual reader, for
-# BLE BlueZ played by python3-dbusmock (the tests start both; docs/nfc.md, docs/ble.md).
+# BLE BlueZ played by python3-dbusmock (the tests start both; docs/nfc.md, docs/ble.md);
+# Chromium for the screens' component tests (tests/ui, driven by playwright-core).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick dbus gnome-keyring keyutils
-  iproute2 util-linux pcscd vsmartcard-vpcd python3-dbusmock)
+  iproute2 util-linux pcscd vsmartcard-vpcd python3-dbusmock chromium)
 
 # One persistent target directory outside the clone keeps warm builds (and CI) fast.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/toss-desktop/target}"
@@ -40,6 +41,18 @@ ensure_packages() {
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# npm packages the scripts use (the Tauri CLI, playwright-core), pinned, outside the clone.
+NPM_DIR="$TOOLS_DIR/npm"
+
+# Installs name@version into $NPM_DIR unless that version is already there.
+ensure_npm_package() {
+  local name="${1%@*}" version="${1##*@}" have
+  have=$(node -p "require('$NPM_DIR/node_modules/$name/package.json').version" 2>/dev/null || true)
+  [ "$have" = "$version" ] && return 0
+  say "installing $1 into $NPM_DIR"
+  npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error "$1"
 }
 
 ensure_rust() {

@@ -1,0 +1,240 @@
+// What the screens do with the answers and events of commands the end-to-end tests cannot
+// drive on this machine (no radio, no webcam, no 48-hour wait). See harness.mjs.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { ADDRESS, MERCHANT, openApp, start, stop } from "./harness.mjs";
+
+before(start);
+after(stop);
+
+const SVG = (n) => `<svg xmlns="http://www.w3.org/2000/svg" data-frame="${n}" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>`;
+const REQUEST = {
+  kind: "payment-request",
+  request: { recipient: MERCHANT, amount: "1.5", label: "Till 1", references: [ADDRESS], offline: true },
+};
+const INTENT = { id: "ab".repeat(32), hex: "0102", frames: [SVG(0), SVG(1), SVG(2)] };
+
+/** Reads a merchant's request from an image and signs the payment (the path the e2e tests cover). */
+async function signedPayment(app) {
+  await app.answer("scan_image", { ok: REQUEST });
+  await app.answer("intent_create", { ok: INTENT });
+  await app.show("pay");
+  await app.page.fill("#pay-file", "/tmp/request.png");
+  await app.page.click("#pay-file-form button[type=submit]");
+  await app.page.click("#pay-confirm button[type=submit]");
+  await app.page.locator("#pay-intent").waitFor();
+}
+
+test("pay over Bluetooth: nearby merchants listed, the chosen one paid, its acknowledgement shown", async () => {
+  const app = await openApp({
+    answers: {
+      ble_devices: { ok: [{ id: "hci0/dev_AA", name: "Till 1", rssi: -48 }, { id: "hci0/dev_BB", name: null, rssi: null }] },
+      ble_pay: { ok: { receipt: { entries: [{ index: 0, refused: null }] }, verification_code: "493027", handed_over: 1 } },
+    },
+  });
+  try {
+    await signedPayment(app);
+    // Three animated parts, cycled.
+    const seen = new Set();
+    for (let i = 0; i < 20 && seen.size < 3; i += 1) {
+      seen.add(await app.page.getAttribute("#pay-intent-qr svg", "data-frame"));
+      await app.page.waitForTimeout(60);
+    }
+    assert.deepEqual([...seen].sort(), ["0", "1", "2"]);
+
+    await app.page.click("#pay-ble");
+    await app.page.getByText("Choose the merchant:").waitFor();
+    assert.deepEqual(await app.page.locator("#pay-devices button").allTextContents(), ["Till 1 (-48 dBm)", "Unnamed (? dBm)"]);
+    await app.page.click("#pay-devices button >> nth=0");
+    await app.page.getByText("The merchant accepted the payment (code 493027).").waitFor();
+    const pay = (await app.calls()).find(([cmd]) => cmd === "ble_pay");
+    assert.deepEqual(pay[1], { device: "hci0/dev_AA", intents: [INTENT.hex] });
+
+    // A merchant that refuses says why.
+    await app.answer("ble_pay", { ok: { receipt: { entries: [{ index: 0, refused: "expired" }] }, verification_code: "1", handed_over: 0 } });
+    await app.page.click("#pay-devices button >> nth=0");
+    await app.page.getByText("The merchant refused it: expired").waitFor();
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("pay over NFC: the reader is left to the settings, and a missing reader is said plainly", async () => {
+  const app = await openApp({ answers: { nfc_pay: { err: "no NFC reader is connected: plug one in" } } });
+  try {
+    await signedPayment(app);
+    await app.page.click("#pay-nfc");
+    await app.page.getByText("Not handed over: no NFC reader is connected: plug one in").waitFor();
+    const pay = (await app.calls()).find(([cmd]) => cmd === "nfc_pay");
+    assert.deepEqual(pay[1], { intents: [INTENT.hex] }, "no reader named: Rust uses the one in Settings");
+    assert.equal(await app.page.isDisabled("#pay-nfc"), false, "the button comes back after a failure");
+  } finally {
+    await app.close();
+  }
+});
+
+test("receive over Bluetooth: waiting, connected, then what was kept and refused", async () => {
+  const app = await openApp({ answers: { request_create: { ok: { url: `solana:${ADDRESS}?amount=2`, qr_svg: SVG(0), request: {} } } } });
+  try {
+    await app.show("receive");
+    await app.page.fill("#receive-amount", "2");
+    await app.page.click("#receive-form button[type=submit]");
+    await app.page.locator("#request-card").waitFor();
+    await app.hold("ble_receive");
+    await app.page.click("#receive-ble");
+    assert.equal(await app.page.isDisabled("#receive-ble"), true, "one wait at a time");
+    await app.emit("handover", { stage: "waiting", transport: "ble" });
+    await app.page.getByText("Waiting on Bluetooth…").waitFor();
+    await app.emit("handover", { stage: "connected", transport: "ble" });
+    await app.page.getByText("Connected on Bluetooth: checking the payment…").waitFor();
+    await app.settle("ble_receive", {
+      ok: { verification_code: "200417", intents: [{ id: "cd".repeat(32), refused: null }, { id: null, refused: "already seen" }] },
+    });
+    await app.page.getByText("Verified offline: 1 payment(s) kept (code 200417); refused: already seen").waitFor();
+    const call = (await app.calls()).find(([cmd]) => cmd === "ble_receive");
+    assert.deepEqual(call[1], { payee: ADDRESS, name: "TOSS" });
+  } finally {
+    await app.close();
+  }
+});
+
+test("the live camera: preview, animated-code progress, the code read; a camera that fails is reported", async () => {
+  const app = await openApp({
+    config: { camera: "Integrated Camera", camera_mirror: true },
+    answers: {
+      cameras: { ok: [{ index: 0, name: "USB Camera" }, { index: 1, name: "Integrated Camera" }] },
+      scan_start: { ok: null },
+    },
+  });
+  try {
+    await app.show("pay");
+    // The settings' camera and mirror are the defaults.
+    assert.equal(await app.page.inputValue("#pay-camera"), "1");
+    assert.equal(await app.page.isChecked("#pay-mirror"), true);
+    await app.page.click("#pay-scan");
+    await app.page.locator("#pay-scan-stop").waitFor();
+    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "scan_start")[1], { camera: 1, mirror: true });
+
+    const png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    await app.emit("scan", { kind: "preview", png });
+    await app.page.locator("#pay-preview").waitFor();
+    await app.emit("scan", { kind: "progress", seen: 3, total: 7 });
+    await app.page.getByText("Reading an animated code: 3 parts seen, about 7 needed").waitFor();
+    await app.emit("scan", { kind: "unreadable", message: "not a TOSS code" });
+    await app.page.getByText("That code cannot be used: not a TOSS code").waitFor();
+    await app.emit("scan", { kind: "code", scanned: REQUEST });
+    await app.page.locator("#pay-fields").getByText("A payment request").waitFor();
+    assert.equal(await app.page.isHidden("#pay-preview"), true, "the preview goes when the code is read");
+    assert.equal(await app.page.inputValue("#pay-amount"), "1.5");
+
+    await app.answer("scan_start", { err: "the camera is busy (another app uses it)" });
+    await app.page.click("#pay-scan");
+    await app.page.getByText("The camera did not start: the camera is busy (another app uses it)").waitFor();
+    assert.equal(await app.page.isVisible("#pay-scan"), true, "Start stays offered");
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("settle now: the engine's progress as it comes, then the outcome", async () => {
+  const app = await openApp();
+  try {
+    await app.show("activity");
+    await app.hold("settle_now");
+    await app.page.click("#settle-now");
+    await app.emit("settle", { event: "started", intents: 3 });
+    await app.page.getByText("Settling 3 payment(s)…").waitFor();
+    await app.emit("settle", { event: "retrying", after_ms: 2000, error: "connection refused" });
+    await app.page.getByText("The cluster did not answer (connection refused); trying again in 2 s…").waitFor();
+    await app.emit("settle", { event: "submitting", intents: 3 });
+    await app.page.getByText("Sending 3 payment(s) to the cluster…").waitFor();
+    await app.settle("settle_now", { ok: { resolved: 3, paid: 2 } });
+    await app.page.getByText("Done: 2 of 3 payment(s) paid on-chain.").waitFor();
+  } finally {
+    await app.close();
+  }
+});
+
+const VAULT = (now, unlocksAt) => ({
+  status: {
+    address: "E8dYWVDB9s6QJrbt6i7tzb8BkBP5KXfA89Df6d9CB23W",
+    balance: 2_000_000_000,
+    pending_withdrawal: unlocksAt === null ? 0 : 500_000_000,
+    requested_at: now - 90_000,
+    withdraw_delay: 86_400,
+    at: now - 60,
+    unlocks_at: unlocksAt,
+    promised: 250_000_000,
+    spendable_offline: 1_250_000_000,
+  },
+  now,
+  problem: null,
+  signature: null,
+});
+
+test("vault: a withdrawal whose time lock ran out is paid out; amounts in the chosen separator", async () => {
+  const now = 1_790_000_000;
+  const app = await openApp({
+    config: { decimal_separator: "comma" },
+    answers: {
+      vault_view: { ok: VAULT(now, now - 3600) },
+      nonce_pool: { ok: { records: [], available: 0 } },
+      vault_act: { ok: { ...VAULT(now, null), signature: "5ig" } },
+    },
+  });
+  try {
+    await app.show("vault");
+    const field = (key) => app.page.textContent(`#vault-fields dd[data-key="${key}"]`);
+    await app.page.locator('#vault-fields dd[data-key="withdrawal"]').getByText("0,5 SOL, ready to withdraw").waitFor();
+    assert.equal(await field("spendable"), "1,25 SOL");
+    assert.equal(await field("time-lock"), "1 d");
+    assert.equal(await app.page.textContent("#nonce-summary"), "No nonce accounts yet.");
+    await app.page.click("#vault-withdraw");
+    await app.page.getByText("Done: transaction 5ig confirmed.").waitFor();
+    const act = (await app.calls()).find(([cmd]) => cmd === "vault_act");
+    assert.deepEqual(act[1], { action: { kind: "withdraw" }, passphrase: null });
+    assert.equal(await field("withdrawal"), "none pending");
+    assert.equal(await app.page.isHidden("#vault-withdraw"), true);
+    assert.equal(await app.page.isHidden("#vault-cancel"), true);
+
+    // Still locked: the time left, and no payout offered.
+    await app.answer("vault_view", { ok: VAULT(now, now + 5 * 3600 + 120) });
+    await app.page.click("#vault-refresh");
+    await app.page.locator('#vault-fields dd[data-key="withdrawal"]').getByText(/^0,5 SOL, unlocks in 5 h 2 min/).waitFor();
+    assert.equal(await app.page.isHidden("#vault-withdraw"), true);
+    assert.equal(await app.page.isVisible("#vault-cancel"), true);
+  } finally {
+    await app.close();
+  }
+});
+
+test("vault: offline, the last snapshot stays and the reason is shown; a nonce held by a payment cannot be closed", async () => {
+  const now = 1_790_000_000;
+  const records = [
+    { address: "6rR8ZPd1KrSjjbegbTqWrHQhh6sZCqydHvvnqPmsAHPB", state: "available", lamports: 1_447_680 },
+    { address: "E6p3fa3SnCP16T87Vqo1PQPuR6bW4cKrR27RE7vSQRmq", state: "assigned", lamports: 1_447_680 },
+    { address: "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", state: "closed", lamports: 0 },
+  ];
+  const app = await openApp({
+    answers: {
+      vault_view: { ok: { ...VAULT(now, null), problem: "the cluster (https://api.devnet.solana.com/) could not be reached; try again when online" } },
+      nonce_pool: { ok: { records, available: 1 } },
+    },
+  });
+  try {
+    await app.show("vault");
+    await app.page.getByText("could not be reached; try again when online").waitFor();
+    assert.equal(await app.page.textContent('#vault-fields dd[data-key="balance"]'), "2 SOL");
+    assert.equal(await app.page.textContent("#nonce-summary"), "1 of 2 account(s) ready for offline payments.");
+    const rows = app.page.locator("#nonce-rows tr");
+    assert.equal(await rows.count(), 2, "closed accounts are not listed");
+    assert.equal(await rows.nth(1).locator("td").nth(1).textContent(), "held by a payment");
+    assert.equal(await rows.nth(1).locator("button").isDisabled(), true);
+    assert.equal(await rows.nth(0).locator("button").isDisabled(), false);
+  } finally {
+    await app.close();
+  }
+});
