@@ -10,7 +10,8 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::time::Duration;
 
-use solana_keypair::Keypair;
+/// The signer of wallet transactions, for callers that do not depend on Solana's crates.
+pub use solana_keypair::Keypair;
 use solana_program::hash::Hash;
 use solana_program::instruction::{Instruction, InstructionError};
 use solana_program::pubkey::Pubkey;

@@ -7,13 +7,13 @@
 use serde::{Deserialize, Serialize};
 use tauri::State;
 use toss_core::address::Address;
-use toss_core::chain::{Backoff, RpcChain, signer};
+use toss_core::chain::{Backoff, RpcChain};
 use toss_core::config::Config;
 use toss_core::escrow::{Escrow, EscrowError, Status, WITHDRAW_DELAY};
 use toss_core::handover::unix_now;
 use toss_core::vault::Vault;
 
-use crate::state::{AppState, first_account, on_own_thread, text};
+use crate::state::{AppState, Owner, first_account, on_own_thread, text, unreachable};
 
 /// The vault as the screen shows it.
 #[derive(Debug, Serialize)]
@@ -70,10 +70,7 @@ fn escrow<'a>(config: &Config, chain: &'a RpcChain, program_id: Address) -> Escr
 /// What went wrong online, said so the user knows what to do.
 fn explain(e: EscrowError, config: &Config) -> String {
     match e {
-        EscrowError::Unreachable(_) => format!(
-            "the cluster ({}) could not be reached; try again when online",
-            config.rpc_url
-        ),
+        EscrowError::Unreachable(_) => unreachable(config),
         EscrowError::NotOpen { .. } => {
             "this wallet has no vault on this cluster yet: open one below".into()
         }
@@ -144,13 +141,12 @@ pub async fn vault_act(
         }
         _ => 0,
     };
-    let mut store = state.store()?;
-    let key = signer(&state.account_key(
-        &mut store,
-        passphrase.as_deref(),
-        config.require_biometric_for_nonce,
-    )?);
-    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?.into();
+    let Owner {
+        mut store,
+        key,
+        address,
+    } = state.owner(&config, passphrase.as_deref())?;
+    let owner = address.into();
     on_own_thread(move || async move {
         let chain = RpcChain::new(config.rpc_url.as_str());
         let escrow = escrow(&config, &chain, program_id);

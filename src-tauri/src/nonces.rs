@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use tauri::State;
-use toss_core::chain::{Backoff, RpcChain, signer};
+use toss_core::chain::{Backoff, RpcChain};
 use toss_core::config::Config;
 use toss_core::handover::unix_now;
 use toss_core::nonce::{CreationCost, NonceError, Pool, check_count};
@@ -15,7 +15,7 @@ use toss_core::payment::cluster_prefix;
 use toss_core::store::NonceRecord;
 use toss_core::vault::Vault;
 
-use crate::state::{AppState, address, first_account, on_own_thread, text};
+use crate::state::{AppState, Owner, address, first_account, on_own_thread, text, unreachable};
 
 /// The pool as the screen shows it.
 #[derive(Debug, Serialize)]
@@ -38,10 +38,7 @@ fn view(records: Vec<NonceRecord>) -> PoolView {
 
 fn explain(e: NonceError, config: &Config) -> String {
     match e {
-        NonceError::Unreachable(_) => format!(
-            "the cluster ({}) could not be reached; try again when online",
-            config.rpc_url
-        ),
+        NonceError::Unreachable(_) => unreachable(config),
         other => other.to_string(),
     }
 }
@@ -112,13 +109,12 @@ pub async fn nonce_act(
         PoolAction::Close { address: a } => Some(address(a)?),
         PoolAction::Refresh => None,
     };
-    let mut store = state.store()?;
-    let authority = signer(&state.account_key(
-        &mut store,
-        passphrase.as_deref(),
-        config.require_biometric_for_nonce,
-    )?);
-    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?.into();
+    let Owner {
+        mut store,
+        key: authority,
+        address,
+    } = state.owner(&config, passphrase.as_deref())?;
+    let owner = address.into();
     on_own_thread(move || async move {
         let chain = RpcChain::new(config.rpc_url.as_str());
         let pool = pool(&config, &chain);

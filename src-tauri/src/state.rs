@@ -139,6 +139,45 @@ pub fn address(s: &str) -> Result<toss_core::address::Address, String> {
         .map_err(|_| format!("{s} is not a Solana address"))
 }
 
+/// What an online change to this wallet's vault or nonce pool needs: its
+/// store, its first account's key as a transaction signer (through the
+/// gate the settings ask for nonces and vaults, REQUIRE_BIOMETRIC_FOR_NONCE,
+/// as the CLI does), and that account's address.
+pub struct Owner {
+    pub store: Store,
+    pub key: toss_core::chain::Keypair,
+    pub address: toss_core::address::Address,
+}
+
+/// Names the account, never the key.
+impl std::fmt::Debug for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Owner")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn owner(&self, config: &Config, passphrase: Option<&str>) -> Result<Owner, String> {
+        let mut store = self.store()?;
+        let key = self.account_key(&mut store, passphrase, config.require_biometric_for_nonce)?;
+        Ok(Owner {
+            store,
+            address: toss_core::address::Address::new(key.verifying_key().to_bytes()),
+            key: toss_core::chain::signer(&key),
+        })
+    }
+}
+
+/// What the user is told when the cluster cannot be reached.
+pub fn unreachable(config: &Config) -> String {
+    format!(
+        "the cluster ({}) could not be reached; try again when online",
+        config.rpc_url
+    )
+}
+
 /// The account the app pays and signs with: the wallet's first.
 pub fn first_account(vault: &Vault) -> Result<toss_core::address::Address, String> {
     vault

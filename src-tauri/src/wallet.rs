@@ -120,7 +120,7 @@ pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
             intents: 0,
         });
     }
-    let store = state.store()?;
+    let store = toss_core::handover::open_store(state.home()?, &vault).map_err(text)?;
     let config = state.config()?;
     // Read offline: the chain is never asked here.
     let chain = RpcChain::new(config.rpc_url.as_str());
