@@ -30,11 +30,26 @@ function pids(pattern) {
   }
 }
 
+// Kibibytes resident in mappings of Mesa's software renderer (llvmpipe and the LLVM it
+// links), which GTK loads at start when the display offers GL and there is no GPU driver.
+function softwareGlKiB(pid) {
+  let name = "";
+  let kib = 0;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) name = line.split(/\s+/)[5] ?? "";
+    else if (line.startsWith("Rss:") && /libLLVM|\/dri\/|libGLX_mesa|libEGL_mesa|libgallium/.test(name)) {
+      kib += Number(line.match(/(\d+) kB/)[1]);
+    }
+  }
+  return kib;
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const starts = [];
 const apps = [];
 const anons = [];
+const gls = [];
 const totals = [];
 for (let i = 0; i < RUNS; i++) {
   const t0 = performance.now();
@@ -53,6 +68,7 @@ for (let i = 0; i < RUNS; i++) {
     const app_kib = own.reduce((s, p) => s + rssKiB(p), 0);
     apps.push(app_kib);
     anons.push(own.reduce((s, p) => s + rssKiB(p, "RssAnon"), 0));
+    gls.push(own.reduce((s, p) => s + softwareGlKiB(p), 0));
     totals.push(app_kib + webkit.reduce((s, p) => s + rssKiB(p), 0));
   } finally {
     await app.close();
@@ -63,4 +79,5 @@ const mb = (kib) => (kib / 1024).toFixed(0);
 console.log(`runs: ${RUNS}`);
 console.log(`start to interactive, median: ${median(starts).toFixed(0)} ms (all: ${starts.map((s) => s.toFixed(0)).join(", ")})`);
 console.log(`idle RSS, app process, median: ${mb(median(apps))} MB (of which private, not file-backed: ${mb(median(anons))} MB)`);
+console.log(`  of which Mesa's software renderer (llvmpipe, LLVM), median: ${mb(median(gls))} MB`);
 console.log(`idle RSS, app + WebKit processes, median: ${mb(median(totals))} MB`);
