@@ -148,11 +148,12 @@ async function start() {
 for (const b of document.querySelectorAll("#nav button")) {
   b.addEventListener("click", () => show(b.dataset.screen));
 }
-setupOnboarding(() => show("home"));
+const applyConfig = async (config) => showConfig(config, await invoke("settings_schema"));
+setupOnboarding(() => show("home"), applyConfig);
 setupReceive();
 setupPay();
 setupVault();
-setupSettings(async (config) => showConfig(config, await invoke("settings_schema")));
+setupSettings(applyConfig);
 setupPassphrase();
 loadInfo()
   .catch((err) => showProblem(`The app could not load its information: ${err}`))

@@ -1,5 +1,6 @@
-// Onboarding: create a wallet (the phrase shown once, then checked) or import one.
-import { $, busy, invoke, say } from "./ipc.js";
+// Onboarding: create a wallet (the phrase shown once, then checked) or import one; then
+// choose the cluster and, if wanted, the passphrase asked before each payment.
+import { $, busy, invoke, say, settings } from "./ipc.js";
 
 /** Three distinct word positions to ask for, in order. */
 function pick(count) {
@@ -8,8 +9,54 @@ function pick(count) {
   return [...chosen].sort((a, b) => a - b);
 }
 
-export function setupOnboarding(done) {
+/** The last step: the cluster (unless the environment sets it) and the payment passphrase. */
+async function showSetup() {
+  for (const id of ["create-form", "import-form"]) $(id).hidden = true;
+  const cluster = $("setup-cluster");
+  cluster.value = settings.config?.cluster ?? "devnet";
+  try {
+    const fixed = (await invoke("settings_schema")).find((s) => s.key === "cluster" && s.overridden);
+    cluster.disabled = Boolean(fixed);
+    $("setup-cluster-note").textContent = fixed ? `Set by the environment variable ${fixed.env}.` : "";
+    $("setup-cluster-note").hidden = !fixed;
+  } catch {
+    // the settings problem is already shown at the top
+  }
+  $("setup-card").hidden = false;
+  cluster.focus();
+}
+
+export function setupOnboarding(done, onSaved) {
   let words = [];
+
+  $("setup-gate").addEventListener("change", () => {
+    $("setup-passphrase").hidden = !$("setup-gate").checked;
+  });
+  $("setup-card").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(event.submitter, async () => {
+      const changes = [];
+      const cluster = $("setup-cluster");
+      if (!cluster.disabled && cluster.value !== settings.config?.cluster) changes.push(["cluster", cluster.value]);
+      try {
+        if ($("setup-gate").checked) {
+          if ($("setup-passphrase-new").value !== $("setup-passphrase-again").value) {
+            throw new Error("The two passphrases differ.");
+          }
+          await invoke("gate_set_passphrase", { current: null, passphrase: $("setup-passphrase-new").value });
+          changes.push(["require_biometric_for_intent", "true"]);
+        }
+        if (changes.length) onSaved(await invoke("settings_save", { changes }));
+        say("setup-problem", "");
+        $("setup-card").hidden = true;
+        done();
+      } catch (err) {
+        say("setup-problem", err instanceof Error ? err.message : String(err));
+      } finally {
+        for (const id of ["setup-passphrase-new", "setup-passphrase-again"]) $(id).value = "";
+      }
+    });
+  });
 
   $("create-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -71,7 +118,7 @@ export function setupOnboarding(done) {
     words = [];
     say("confirm-problem", "");
     $("confirm-card").hidden = true;
-    done();
+    showSetup();
   });
 
   $("import-form").addEventListener("submit", async (event) => {
@@ -90,7 +137,7 @@ export function setupOnboarding(done) {
         $("import-phrase").value = "";
         $("import-passphrase").value = "";
         $("wallet-state").textContent = `Account imported: ${account.address}`;
-        done();
+        showSetup();
       } catch (err) {
         $("wallet-state").textContent = `Could not import: ${err}`;
       }

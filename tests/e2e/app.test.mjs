@@ -119,8 +119,9 @@ test("a damaged account list is reported on the set-up screen", async () => {
   }
 });
 
-test("onboarding: a new wallet's phrase is shown once and checked before home", async () => {
-  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: freshHome() });
+test("onboarding: a new wallet's phrase is shown once and checked, then the cluster and passphrase", async () => {
+  const home = freshHome();
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home });
   try {
     await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
     await app.clear("#create-label");
@@ -149,7 +150,25 @@ test("onboarding: a new wallet's phrase is shown once and checked before home", 
       await app.typeInto(input, words[index]);
     }
     await app.click("#confirm-card button[type=submit]");
+
+    // Then the cluster and, if wanted, the passphrase asked before each payment.
+    await app.waitForText("#setup-title", (t) => t === "Network and protection");
+    assert.equal(await app.run("return document.querySelector('#setup-cluster').value"), "devnet");
+    await app.click('#setup-cluster option[value="testnet"]');
+    await app.click("#setup-gate");
+    await app.type("#setup-passphrase-new", "correct horse");
+    await app.type("#setup-passphrase-again", "correct hose");
+    await app.click("#setup-card button[type=submit]");
+    await app.waitForText("#setup-problem", (t) => t === "The two passphrases differ.");
+    await app.type("#setup-passphrase-new", "correct horse");
+    await app.type("#setup-passphrase-again", "correct horse");
+    assertNotBlank(await app.screenshot("onboarding-setup"));
+    await app.click("#setup-card button[type=submit]");
     await app.waitForText("#accounts", (t) => t.includes("Shop") && t.includes(address));
+    assert.equal(await app.text("#cluster"), "testnet");
+    const saved = readFileSync(join(home, "settings.toml"), "utf8");
+    assert.match(saved, /cluster = "testnet"/);
+    assert.match(saved, /require_biometric_for_intent = "true"/);
     assertNotBlank(await app.screenshot("onboarding-done-home"));
   } finally {
     await app.close();
@@ -167,6 +186,7 @@ test("import a phrase, ask for a payment, see an empty activity", async () => {
     await app.clear("#import-phrase");
     await app.type("#import-phrase", PHRASE);
     await app.click("#import-form button[type=submit]");
+    await app.click("#setup-card button[type=submit]");
     await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
     // The home screen says the cluster does not answer, and what is known offline.
     await app.waitForText("#online", (t) => t === "Offline");
@@ -205,11 +225,12 @@ test("import a phrase, ask for a payment, see an empty activity", async () => {
 const PROGRAM = "GyGKxMyg1p9SsHfm15MkNUu1u9TN2JtTspcdmrtGUdse";
 const MERCHANT = "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN";
 
-/** Imports the test phrase through the set-up screen. */
+/** Imports the test phrase through the set-up screen, keeping the cluster and no passphrase. */
 async function importPhrase(app) {
   await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
   await app.type("#import-phrase", PHRASE);
   await app.click("#import-form button[type=submit]");
+  await app.click("#setup-card button[type=submit]");
   await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
 }
 
