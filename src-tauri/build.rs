@@ -36,6 +36,7 @@ fn main() {
         "nonce_pool",
         "nonce_cost",
         "nonce_act",
+        "currencies",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

@@ -1,6 +1,6 @@
 // Activity: every intent this wallet keeps, filtered and searched here (on what Rust
 // listed), a detail view, and a CSV export written by Rust.
-import { $, busy, invoke, listen, say, settings, units } from "./ipc.js";
+import { $, busy, invoke, listen, money, say, settings } from "./ipc.js";
 
 let rows = [];
 
@@ -18,7 +18,7 @@ function render() {
     ...shown.map((r) => {
       const tr = document.createElement("tr");
       const other = r.direction === "sent" ? r.payee : r.payer;
-      for (const text of [r.direction, `${units(r.amount)} ${r.mint ? "tokens" : "SOL"}`, other, r.state]) {
+      for (const text of [r.direction, money(r.amount, r.mint), other, r.state]) {
         const td = document.createElement("td");
         td.textContent = text;
         if (text === other) td.className = "address";
@@ -58,7 +58,7 @@ async function showDetail(id) {
     };
     add("State", d.state);
     add(d.direction === "sent" ? "Paid to" : "Paid by", d.direction === "sent" ? d.payee : d.payer);
-    add("Amount", `${units(d.amount)} ${d.mint ? "tokens" : "SOL"}`);
+    add("Amount", money(d.amount, d.mint));
     if (d.memo) add("Memo", d.memo);
     add("Expires", new Date(d.expires_at * 1000).toLocaleString());
     add("Payment id", d.id);

@@ -13,8 +13,9 @@ function showProblem(message) {
   p.hidden = false;
 }
 
-function showConfig(config, schema) {
+async function showConfig(config, schema) {
   settings.config = config;
+  settings.currencies = await invoke("currencies").catch(() => []);
   document.documentElement.dataset.theme = config.theme;
   $("cluster").textContent = config.cluster;
   $("cluster").dataset.cluster = config.cluster;
@@ -26,7 +27,7 @@ async function loadInfo() {
   $("version").textContent = `TOSS Desktop ${info.version}`;
   $("data-dir").textContent = info.data_dir ?? "unavailable";
   if (info.config) {
-    showConfig(info.config, await invoke("settings_schema"));
+    await showConfig(info.config, await invoke("settings_schema"));
   } else {
     $("cluster").textContent = "not configured";
     $("settings-empty").hidden = false;

@@ -20,8 +20,25 @@ export async function busy(button, work) {
   }
 }
 
-/** The settings in force: loaded at start, replaced when the settings screen saves. */
-export const settings = { config: null };
+/**
+ * The settings in force and the currencies their cluster offers (Rust's `currencies`):
+ * loaded at start, replaced when the settings are saved.
+ */
+export const settings = { config: null, currencies: [] };
+
+/** The currency of `mint` (null: SOL) as Rust listed it; a token it did not list, in base units. */
+export function currencyOf(mint) {
+  return (
+    settings.currencies.find((c) => c.mint === (mint ?? null)) ??
+    (mint ? { symbol: `base units of ${mint}`, mint, decimals: 0 } : { symbol: "SOL", mint: null, decimals: 9 })
+  );
+}
+
+/** An amount in base units of `mint`'s currency, with its symbol. */
+export function money(amount, mint) {
+  const c = currencyOf(mint);
+  return `${units(amount, c.decimals)} ${c.symbol}`;
+}
 
 /** The decimal separator the settings choose for amounts people read and type. */
 export const separator = () => (settings.config?.decimal_separator === "comma" ? "," : ".");
@@ -35,4 +52,10 @@ export function units(amount, decimals = 9) {
   const whole = s.slice(0, s.length - decimals);
   const frac = s.slice(s.length - decimals).replace(/0+$/, "");
   return frac ? `${whole}${separator()}${frac}` : whole;
+}
+
+/** Offers the cluster's currencies in `select`, keeping the choice when it is still offered. */
+export function fillCurrencies(select) {
+  const chosen = select.value;
+  select.replaceChildren(...settings.currencies.map((c) => new Option(c.symbol, c.symbol, false, c.symbol === chosen)));
 }

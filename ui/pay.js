@@ -1,5 +1,5 @@
 // Pay: read the merchant's request from the webcam, an image file or the clipboard.
-import { $, busy, invoke, listen, localAmount, say, settings, units } from "./ipc.js";
+import { $, busy, currencyOf, invoke, listen, localAmount, money, say, settings } from "./ipc.js";
 
 let request = null;
 let frameTimer = null;
@@ -30,7 +30,7 @@ function showScanned(scanned) {
     const r = scanned.request;
     add("What", "A payment request");
     add("Pay to", r.recipient);
-    add("Amount", r.amount ? `${localAmount(r.amount)} ${r.spl_token ? "tokens" : "SOL"}` : "you choose");
+    add("Amount", r.amount ? `${localAmount(r.amount)} ${currencyOf(r.spl_token).symbol}` : "you choose");
     if (r.label) add("Label", r.label);
     if (r.message) add("Message", r.message);
     add("Offline payment", r.offline ? "accepted" : "not offered");
@@ -38,7 +38,7 @@ function showScanned(scanned) {
     add("What", "A signed payment");
     add("From", scanned.payer);
     add("To", scanned.payee);
-    add("Amount", `${units(scanned.amount)} ${scanned.mint ? "tokens" : "SOL"}`);
+    add("Amount", money(scanned.amount, scanned.mint));
   } else {
     add("What", "A code TOSS does not use");
     add("Text", scanned.text ?? "(binary)");
@@ -49,6 +49,7 @@ function showScanned(scanned) {
   $("pay-confirm").hidden = !request;
   if (request) {
     $("pay-amount").value = request.amount ? localAmount(request.amount) : "";
+    $("pay-amount-unit").textContent = currencyOf(request.spl_token).symbol;
     $("pay-amount").readOnly = Boolean(request.amount);
     $("pay-confirm").querySelector("button").focus();
   }
@@ -94,6 +95,7 @@ export function setupPay() {
         intent = await invoke("intent_create", {
           to: request.recipient,
           amount: $("pay-amount").value.trim(),
+          mint: request.spl_token ?? null,
           reference: request.references?.[0] ?? null,
           memo: request.memo ?? null,
           passphrase: $("pay-passphrase").value || null,

@@ -1,6 +1,6 @@
 // Receive (the till): an amount on a keypad, then a Solana Pay request as a QR code,
 // offered over Bluetooth and NFC as well.
-import { $, busy, invoke, listen, say, separator, units } from "./ipc.js";
+import { $, busy, fillCurrencies, invoke, listen, money, say, separator } from "./ipc.js";
 
 let payee = null;
 
@@ -16,7 +16,7 @@ function showReceived(checked) {
   fields.replaceChildren();
   for (const [label, value] of [
     ["From", checked.payer],
-    ["Amount", `${units(checked.amount)} SOL`],
+    ["Amount", money(checked.amount, checked.mint)],
     ["Memo", checked.memo ?? "—"],
     ["Payment id", checked.id],
   ]) {
@@ -67,6 +67,7 @@ export function setupReceive() {
         const r = await invoke("request_create", {
           to: payee,
           amount: amount.value.trim(),
+          currency: $("receive-currency").value || null,
           label: $("receive-label").value.trim() || null,
           message: $("receive-message").value.trim() || null,
         });
@@ -109,8 +110,9 @@ export function setupReceive() {
   );
 }
 
-/** The keypad's decimal key shows the separator the settings choose. */
+/** The keypad's decimal key shows the separator the settings choose; the currencies are the cluster's. */
 export function loadReceive() {
+  fillCurrencies($("receive-currency"));
   const key = document.querySelector('.keypad button[data-key="."]');
   key.textContent = separator();
   key.setAttribute("aria-label", separator() === "," ? "Decimal comma" : "Decimal point");

@@ -1,6 +1,6 @@
 // Vault and nonces: the on-chain vault offline payments draw on, and the durable nonce pool.
 // Rust reads, signs and sends; this screen shows what it reports and passes what is typed.
-import { $, busy, invoke, say, settings, units } from "./ipc.js";
+import { $, busy, fillCurrencies, invoke, money, say, settings, units } from "./ipc.js";
 
 /** Seconds as people read a wait: "2 d 3 h", "23 h 5 min", "4 min", "under a minute". */
 function span(seconds) {
@@ -35,18 +35,19 @@ function renderVault(view) {
     fields($("vault-fields"), [["Vault", "not open on this cluster, or not read yet", "state"]]);
     return;
   }
+  const m = (amount) => money(amount, view.currency.mint);
   let withdrawal = "none pending";
   const unlocked = s.unlocks_at !== null && s.unlocks_at <= view.now;
   if (s.unlocks_at !== null) {
     withdrawal = unlocked
-      ? `${units(s.pending_withdrawal)} SOL, ready to withdraw`
-      : `${units(s.pending_withdrawal)} SOL, unlocks in ${span(s.unlocks_at - view.now)} (${when(s.unlocks_at)})`;
+      ? `${m(s.pending_withdrawal)}, ready to withdraw`
+      : `${m(s.pending_withdrawal)}, unlocks in ${span(s.unlocks_at - view.now)} (${when(s.unlocks_at)})`;
   }
   fields($("vault-fields"), [
     ["Vault account", s.address, "address"],
-    ["Balance", `${units(s.balance)} SOL`, "balance"],
-    ["Signed offline, not yet settled", `${units(s.promised)} SOL`, "promised"],
-    ["Spendable offline", `${units(s.spendable_offline)} SOL`, "spendable"],
+    ["Balance", m(s.balance), "balance"],
+    ["Signed offline, not yet settled", m(s.promised), "promised"],
+    ["Spendable offline", m(s.spendable_offline), "spendable"],
     ["Time lock", span(s.withdraw_delay), "time-lock"],
     ["Withdrawal", withdrawal, "withdrawal"],
     ["Last read", when(s.at), "read-at"],
@@ -67,7 +68,7 @@ function act(button, action, doing) {
     $("vault-status").textContent = `${doing}…`;
     say("vault-problem", "");
     try {
-      const view = await invoke("vault_act", { action: action(), passphrase: passphrase() });
+      const view = await invoke("vault_act", { action: action(), currency: currency(), passphrase: passphrase() });
       renderVault(view);
       $("vault-status").textContent = `Done: transaction ${view.signature} confirmed.`;
       say("vault-problem", view.problem);
@@ -129,7 +130,8 @@ async function poolAct(button, action, doing) {
 export async function loadVault() {
   $("vault-passphrase-label").hidden = !settings.config?.require_biometric_for_nonce;
   try {
-    renderVault(await invoke("vault_view", { refresh: false }));
+    fillCurrencies($("vault-currency"));
+    renderVault(await invoke("vault_view", { refresh: false, currency: currency() }));
     renderPool(await invoke("nonce_pool"));
   } catch (err) {
     say("vault-problem", String(err));
@@ -142,7 +144,7 @@ function refreshVault(button) {
   return busy(button, async () => {
     $("vault-status").textContent = "Reading the vault from the cluster…";
     try {
-      const view = await invoke("vault_view", { refresh: true });
+      const view = await invoke("vault_view", { refresh: true, currency: currency() });
       renderVault(view);
       say("vault-problem", view.problem);
       $("vault-status").textContent = "";
@@ -153,8 +155,19 @@ function refreshVault(button) {
   });
 }
 
+const currency = () => $("vault-currency").value || null;
+
 export function setupVault() {
   $("vault-refresh").addEventListener("click", (e) => refreshVault(e.currentTarget));
+  $("vault-currency").addEventListener("change", async () => {
+    try {
+      renderVault(await invoke("vault_view", { refresh: false, currency: currency() }));
+    } catch (err) {
+      say("vault-problem", String(err));
+      return;
+    }
+    refreshVault($("vault-refresh"));
+  });
   $("vault-open-form").addEventListener("submit", (e) => {
     e.preventDefault();
     act(e.submitter, () => ({ kind: "open", hours: Number($("vault-hours").value) }), "Opening the vault");

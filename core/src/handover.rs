@@ -444,6 +444,7 @@ pub struct Local {
     pub store: Store,
     pub noise: StaticKey,
     settlement: Result<Settlement, SettingsError>,
+    cluster: crate::config::Cluster,
 }
 
 impl std::fmt::Debug for Local {
@@ -469,6 +470,7 @@ impl Local {
             noise: StaticKey::from_secret(vault.service_secret("noise")?),
             store: open_store(home, &vault)?,
             settlement: Settlement::from_config(config),
+            cluster: config.cluster,
         })
     }
 
@@ -477,18 +479,29 @@ impl Local {
         self.settlement.clone()
     }
 
-    /// What a payee named `payee` checks intents against, with the
-    /// default risk limits.
+    /// What a payee named `payee` checks intents against: the default risk
+    /// limits for SOL, and for USDC where the cluster has it 200 USDC a
+    /// payment and 1,000 unsettled per payer (about the SOL limits' worth).
     pub fn verifier(&self, payee: Pubkey) -> Result<Verifier, SettingsError> {
         let Settlement {
             cluster,
             program_id,
         } = self.settlement()?;
+        let mut limits = RiskLimits::default();
+        if let Ok(usdc) = crate::currency::Currency::usdc(self.cluster) {
+            limits.per_mint.insert(
+                usdc.mint,
+                crate::intent::Limit {
+                    max_single: 200_000_000,
+                    max_unsettled_per_payer: 1_000_000_000,
+                },
+            );
+        }
         Ok(Verifier {
             cluster,
             program_id,
             payee,
-            limits: RiskLimits::default(),
+            limits,
         })
     }
 }

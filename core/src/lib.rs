@@ -9,6 +9,7 @@ pub mod amount;
 pub mod chain;
 pub mod confidential;
 pub mod config;
+pub mod currency;
 pub mod escrow;
 mod fsutil;
 pub mod handover;

@@ -73,3 +73,12 @@ pub fn settings_save(
 ) -> Result<Config, String> {
     state.save_config(&changes)
 }
+
+/// The currencies the configured cluster offers (SOL, and USDC where Circle
+/// issues it), with what the screens need to show amounts in them.
+#[tauri::command]
+pub fn currencies(
+    state: State<'_, AppState>,
+) -> Result<Vec<toss_core::currency::Currency>, String> {
+    Ok(toss_core::currency::Currency::all(state.config()?.cluster))
+}

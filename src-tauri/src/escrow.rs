@@ -9,6 +9,7 @@ use tauri::State;
 use toss_core::address::Address;
 use toss_core::chain::{Backoff, RpcChain};
 use toss_core::config::Config;
+use toss_core::currency::Currency;
 use toss_core::escrow::{Escrow, EscrowError, Status, WITHDRAW_DELAY};
 use toss_core::handover::unix_now;
 use toss_core::vault::Vault;
@@ -26,6 +27,8 @@ pub struct VaultView {
     pub problem: Option<String>,
     /// The last transaction sent, when an action sent one.
     pub signature: Option<String>,
+    /// What the amounts are in.
+    pub currency: Currency,
 }
 
 /// What the owner asks of the vault. Amounts are typed in the settings'
@@ -58,12 +61,17 @@ fn program(config: &Config) -> Result<Address, String> {
         .ok_or_else(|| "set the TOSS program in Settings first".to_owned())
 }
 
-fn escrow<'a>(config: &Config, chain: &'a RpcChain, program_id: Address) -> Escrow<'a, RpcChain> {
+fn escrow<'a>(
+    config: &Config,
+    chain: &'a RpcChain,
+    program_id: Address,
+    currency: Currency,
+) -> Escrow<'a, RpcChain> {
     Escrow {
         chain,
         backoff: Backoff::seconds(config.max_settlement_retries),
         program_id: program_id.into(),
-        mint: None,
+        mint: currency.mint,
     }
 }
 
@@ -78,17 +86,23 @@ fn explain(e: EscrowError, config: &Config) -> String {
     }
 }
 
-/// The vault as last read; with `refresh`, read from the cluster first
+/// The vault in `currency` (a symbol; SOL when absent) as last read; with
+/// `refresh`, read from the cluster first
 /// (offline, the last snapshot stays and `problem` says why).
 #[tauri::command]
-pub async fn vault_view(state: State<'_, AppState>, refresh: bool) -> Result<VaultView, String> {
+pub async fn vault_view(
+    state: State<'_, AppState>,
+    refresh: bool,
+    currency: Option<String>,
+) -> Result<VaultView, String> {
     let config = state.config()?;
+    let currency = crate::state::currency(&config, currency.as_deref())?;
     let program_id = program(&config)?;
     let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?.into();
     let mut store = state.store()?;
     on_own_thread(move || async move {
         let chain = RpcChain::new(config.rpc_url.as_str());
-        let escrow = escrow(&config, &chain, program_id);
+        let escrow = escrow(&config, &chain, program_id, currency);
         let now = i64::from(unix_now());
         let problem = match refresh {
             true => escrow
@@ -103,24 +117,27 @@ pub async fn vault_view(state: State<'_, AppState>, refresh: bool) -> Result<Vau
             now,
             problem,
             signature: None,
+            currency,
         })
     })
     .await
 }
 
-/// Does `action` on the vault and reads it back.
+/// Does `action` on the vault in `currency` and reads it back.
 #[tauri::command]
 pub async fn vault_act(
     state: State<'_, AppState>,
     action: VaultAction,
+    currency: Option<String>,
     passphrase: Option<String>,
 ) -> Result<VaultView, String> {
     let config = state.config()?;
+    let currency = crate::state::currency(&config, currency.as_deref())?;
     let program_id = program(&config)?;
     let amount = |a: &str| {
         config
             .decimal_separator
-            .parse(a.trim(), toss_core::amount::SOL_DECIMALS)
+            .parse(a.trim(), currency.decimals)
             .map_err(text)
     };
     // Checked before the gate is asked: a typing mistake costs no passphrase.
@@ -149,7 +166,7 @@ pub async fn vault_act(
     let owner = address.into();
     on_own_thread(move || async move {
         let chain = RpcChain::new(config.rpc_url.as_str());
-        let escrow = escrow(&config, &chain, program_id);
+        let escrow = escrow(&config, &chain, program_id, currency);
         let sent = match action {
             VaultAction::Open { hours } => escrow.open(&key, hours * 3600).await,
             VaultAction::Deposit { .. } => escrow.deposit(&key, step).await,
@@ -169,6 +186,7 @@ pub async fn vault_act(
             now,
             problem,
             signature: Some(sent),
+            currency,
         })
     })
     .await

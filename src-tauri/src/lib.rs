@@ -26,6 +26,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             commands::wallet_status,
             commands::settings_schema,
             commands::settings_save,
+            commands::currencies,
             wallet::wallet_create,
             wallet::wallet_import_phrase,
             wallet::wallet_import_keypair,

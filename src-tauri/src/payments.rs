@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use tauri::State;
-use toss_core::amount;
+use toss_core::currency::Currency;
 use toss_core::handover;
 use toss_core::payment::{self, Order};
 use toss_core::transport::animated::Sender;
@@ -42,25 +42,29 @@ fn frames(payload: &[u8]) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// Signs a payment of `amount` SOL to `to` from this wallet's first
-/// account, offline, and keeps it; `passphrase` opens the gate when the
+/// Signs a payment of `amount` to `to` in the currency of `mint` (SOL when
+/// absent; the request's spl-token) from this wallet's first account,
+/// offline, and keeps it; `passphrase` opens the gate when the
 /// settings require it.
 #[tauri::command]
 pub fn intent_create(
     state: State<'_, AppState>,
     to: String,
     amount: String,
+    mint: Option<String>,
     reference: Option<String>,
     memo: Option<String>,
     passphrase: Option<String>,
 ) -> Result<PayIntent, String> {
     let config = &state.config()?;
+    let mint = mint.map(|m| address(&m).map(Into::into)).transpose()?;
+    let currency = Currency::of_mint(mint.as_ref(), config.cluster).map_err(text)?;
     let order = Order {
         payee: address(&to)?.into(),
-        mint: None,
+        mint: currency.mint,
         amount: config
             .decimal_separator
-            .parse(amount.trim(), amount::SOL_DECIMALS)
+            .parse(amount.trim(), currency.decimals)
             .map_err(text)?,
         reference: reference
             .map(|r| r.parse().map_err(|_| format!("{r} is not a reference key")))
@@ -97,6 +101,7 @@ pub fn intent_create(
 pub struct Checked {
     pub id: String,
     pub payer: String,
+    pub mint: Option<String>,
     pub amount: u64,
     pub memo: Option<String>,
 }
@@ -120,6 +125,7 @@ pub fn receive_intent(
     Ok(Checked {
         id: hex::encode(id),
         payer: i.payer.to_string(),
+        mint: i.mint.map(|m| m.to_string()),
         amount: i.amount,
         memo: i.memo,
     })

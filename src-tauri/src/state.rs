@@ -205,3 +205,14 @@ where
     .await
     .map_err(text)?
 }
+
+/// The currency a screen named by symbol (`None`: SOL) on the cluster in force.
+pub fn currency(
+    config: &Config,
+    symbol: Option<&str>,
+) -> Result<toss_core::currency::Currency, String> {
+    match symbol {
+        None => Ok(toss_core::currency::SOL),
+        Some(s) => toss_core::currency::Currency::named(s, config.cluster).map_err(text),
+    }
+}

@@ -297,7 +297,8 @@ pub struct Request {
     pub request: PaymentRequest,
 }
 
-/// A payment request to `to` for `amount` SOL (decimal text), with an
+/// A payment request to `to` for `amount` (decimal text) of `currency`
+/// (a symbol; SOL when absent), with an
 /// optional label and message; offered for offline payment with this
 /// wallet's Noise key.
 #[tauri::command]
@@ -305,21 +306,24 @@ pub fn request_create(
     state: State<'_, AppState>,
     to: String,
     amount: String,
+    currency: Option<String>,
     label: Option<String>,
     message: Option<String>,
 ) -> Result<Request, String> {
     let recipient = address(&to)?.into();
+    let config = state.config()?;
+    let currency = crate::state::currency(&config, currency.as_deref())?;
     // Typed with the settings' separator; Solana Pay's URL always has a point.
-    let units = state
-        .config()?
+    let units = config
         .decimal_separator
-        .parse(amount.trim(), amount::SOL_DECIMALS)
+        .parse(amount.trim(), currency.decimals)
         .map_err(text)?;
     let vault = Vault::open(state.home()?).map_err(text)?;
     let noise =
         toss_core::noise::StaticKey::from_secret(vault.service_secret("noise").map_err(text)?);
     let mut request = PaymentRequest::new(recipient);
-    request.amount = Some(amount::format(units, amount::SOL_DECIMALS));
+    request.amount = Some(amount::format(units, currency.decimals));
+    request.spl_token = currency.mint;
     request.label = label.filter(|l| !l.is_empty());
     request.message = message.filter(|m| !m.is_empty());
     request.references = vec![toss_core::request::new_reference().map_err(text)?];

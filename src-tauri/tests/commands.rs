@@ -339,3 +339,41 @@ fn vault_and_nonce_commands_refuse_bad_input_before_asking_for_a_key() {
         );
     }
 }
+
+#[test]
+fn currencies_follow_the_cluster_and_unknown_tokens_are_refused_before_signing() {
+    let (_tmp, state) = wallet_home("cluster = \"testnet\"\n");
+    let webview = app(state);
+    assert_eq!(
+        invoke(&webview, "currencies", json!({})).unwrap(),
+        json!([{ "symbol": "SOL", "mint": null, "decimals": 9 }])
+    );
+    assert_eq!(
+        refusal(invoke(
+            &webview,
+            "request_create",
+            json!({ "to": "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN", "amount": "1", "currency": "USDC" }),
+        )),
+        "USDC is not issued on testnet: take SOL there"
+    );
+
+    let (_tmp, state) = wallet_home("");
+    let webview = app(state);
+    let listed = invoke(&webview, "currencies", json!({})).unwrap();
+    assert_eq!(listed[1]["symbol"], "USDC");
+    assert_eq!(listed[1]["decimals"], 6);
+    let usdc = listed[1]["mint"].as_str().unwrap().to_owned();
+    let pay = |mint: &str, amount: &str| {
+        invoke(
+            &webview,
+            "intent_create",
+            json!({ "to": "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN", "amount": amount, "mint": mint }),
+        )
+    };
+    assert!(
+        refusal(pay("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "1"))
+            .contains("is not one TOSS can pay offline")
+    );
+    // USDC has six decimals: a seventh is refused.
+    assert!(refusal(pay(&usdc, "0.0000001")).contains("more than 6 digits after the point"));
+}

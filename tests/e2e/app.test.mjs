@@ -744,3 +744,58 @@ test("keyboard and accessibility: the till without a mouse, every control named,
     await app.close();
   }
 });
+
+const USDC_DEVNET = "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU";
+
+test("USDC: the till asks in USDC, a USDC request is paid, a USDC payment is taken; an unknown token is refused", async () => {
+  const home = freshHome();
+  const cli = freshHome();
+  const env = { ...process.env, ...CLEAN_ENV, TOSS_HOME: cli, TOSS_PROGRAM_ID: PROGRAM };
+  const request = join(cli, "request.png");
+  execFileSync(tossCli(), ["request", "--to", MERCHANT, "--amount", "2.25", "--mint", USDC_DEVNET, "--decimals", "6", "--png", request], { env });
+  const other = join(cli, "other.png");
+  execFileSync(tossCli(), ["request", "--to", MERCHANT, "--amount", "1", "--mint", ADDRESS, "--decimals", "6", "--png", other], { env });
+  const intent = join(cli, "intent.bin");
+  const payment = join(cli, "intent.png");
+  execFileSync(tossCli(), ["intent", "create", "--keypair", keypairFile(cli).path, "--to", PHRASE_ADDRESS, "--amount", "3", "--mint", USDC_DEVNET, "--decimals", "6", "--out", intent], { env });
+  execFileSync(tossCli(), ["intent", "export-qr", intent, "--png", payment], { env });
+
+  const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home, TOSS_PROGRAM_ID: PROGRAM, SOLANA_RPC_URL: "http://127.0.0.1:9" });
+  try {
+    await importPhrase(app);
+    // The till: a request in USDC is a Solana Pay SPL request.
+    await app.click('#nav button[data-screen="receive"]');
+    await app.click('#receive-currency option[value="USDC"]');
+    await app.type("#receive-amount", "12.5");
+    await app.click("#receive-form button[type=submit]");
+    await app.waitForText("#request-url", (t) => t.includes(`amount=12.5&spl-token=${USDC_DEVNET}`));
+    // A USDC payment read from the payer's code: verified with USDC's limits, shown in USDC.
+    await app.type("#receive-file", payment);
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#received-fields", (t) => t.includes("3 USDC"));
+
+    // Paying a USDC request: the amount is in USDC and the intent names the mint.
+    await app.click('#nav button[data-screen="pay"]');
+    await app.type("#pay-file", request);
+    await app.click("#pay-file-form button[type=submit]");
+    await app.waitForText("#pay-fields", (t) => t.includes("2.25 USDC"));
+    assert.equal(await app.text("#pay-amount-unit"), "USDC");
+    await app.click("#pay-confirm button[type=submit]");
+    await app.waitForText("#pay-intent h2", (t) => t === "Show this to the merchant");
+
+    // A token whose decimals cannot be known offline is refused before anything is signed.
+    await app.clear("#pay-file");
+    await app.type("#pay-file", other);
+    await app.click("#pay-file-form button[type=submit]");
+    await app.waitForText("#pay-fields", (t) => t.includes(`base units of ${ADDRESS}`) || t.includes("1 "));
+    await app.click("#pay-confirm button[type=submit]");
+    await app.waitForText("#pay-problem", (t) => t.includes("is not one TOSS can pay offline"));
+
+    await app.click('#nav button[data-screen="activity"]');
+    const rows = await app.waitForText("#activity-rows", (t) => t.includes("sent"));
+    assert.match(rows, /sent\s*2\.25 USDC/);
+    assert.match(rows, /received\s*3 USDC/);
+  } finally {
+    await app.close();
+  }
+});

@@ -58,6 +58,12 @@ export const CONFIG = {
   theme: "system",
 };
 
+/** commands::currencies on devnet. */
+export const CURRENCIES = [
+  { symbol: "SOL", mint: null, decimals: 9 },
+  { symbol: "USDC", mint: "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU", decimals: 6 },
+];
+
 /** What the commands the start-up calls answer for a wallet with one account. */
 function startAnswers(config) {
   return {
@@ -67,6 +73,7 @@ function startAnswers(config) {
     home_view: { ok: { accounts: [], pending: 0, intents: 0 } },
     balances: { ok: { online: false, lamports: [], problem: "offline" } },
     cameras: { ok: [] },
+    currencies: { ok: CURRENCIES },
     metrics: { ok: {} },
     activity: { ok: [] },
   };

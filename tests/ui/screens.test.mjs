@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { ADDRESS, MERCHANT, openApp, start, stop } from "./harness.mjs";
+import { ADDRESS, CURRENCIES, MERCHANT, openApp, start, stop } from "./harness.mjs";
 
 before(start);
 after(stop);
@@ -173,6 +173,7 @@ const VAULT = (now, unlocksAt) => ({
   now,
   problem: null,
   signature: null,
+  currency: CURRENCIES[0],
 });
 
 test("vault: a withdrawal whose time lock ran out is paid out; amounts in the chosen separator", async () => {
@@ -195,7 +196,7 @@ test("vault: a withdrawal whose time lock ran out is paid out; amounts in the ch
     await app.page.click("#vault-withdraw");
     await app.page.getByText("Done: transaction 5ig confirmed.").waitFor();
     const act = (await app.calls()).find(([cmd]) => cmd === "vault_act");
-    assert.deepEqual(act[1], { action: { kind: "withdraw" }, passphrase: null });
+    assert.deepEqual(act[1], { action: { kind: "withdraw" }, currency: "SOL", passphrase: null });
     assert.equal(await field("withdrawal"), "none pending");
     assert.equal(await app.page.isHidden("#vault-withdraw"), true);
     assert.equal(await app.page.isHidden("#vault-cancel"), true);
@@ -206,6 +207,13 @@ test("vault: a withdrawal whose time lock ran out is paid out; amounts in the ch
     await app.page.locator('#vault-fields dd[data-key="withdrawal"]').getByText(/^0,5 SOL, unlocks in 5 h 2 min/).waitFor();
     assert.equal(await app.page.isHidden("#vault-withdraw"), true);
     assert.equal(await app.page.isVisible("#vault-cancel"), true);
+
+    // The USDC vault: asked for by its symbol, shown in USDC with six decimals.
+    await app.answer("vault_view", { ok: { ...VAULT(now, null), currency: CURRENCIES[1] } });
+    await app.page.selectOption("#vault-currency", "USDC");
+    await app.page.locator('#vault-fields dd[data-key="balance"]').getByText("2000 USDC").waitFor();
+    const views = (await app.calls()).filter(([cmd]) => cmd === "vault_view").map(([, a]) => a.currency);
+    assert.equal(views.at(-1), "USDC");
   } finally {
     await app.close();
   }
