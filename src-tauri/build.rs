@@ -37,6 +37,7 @@ fn main() {
         "nonce_cost",
         "nonce_act",
         "currencies",
+        "receipt",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

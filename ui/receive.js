@@ -11,6 +11,13 @@ function describe(got) {
     (refused.length ? `; refused: ${refused.join("; ")}` : "");
 }
 
+/** What a Bluetooth or NFC handover brought: said, and a receipt for the first payment kept. */
+async function received(got) {
+  $("receive-status").textContent = describe(got);
+  const kept = got.intents.find((i) => i.id);
+  if (kept) await showReceipt(kept.id);
+}
+
 function showReceived(checked) {
   const fields = $("received-fields");
   fields.replaceChildren();
@@ -30,17 +37,51 @@ function showReceived(checked) {
   $("received-card").scrollIntoView({ block: "nearest" });
 }
 
+/** The receipt for payment `id`, as Rust makes it: the fields, and its code. */
+async function showReceipt(id) {
+  try {
+    const r = await invoke("receipt", { id });
+    const fields = $("receipt-fields");
+    fields.replaceChildren();
+    for (const [label, value] of [
+      ["Paid to", r.payee],
+      ["Paid by", r.payer],
+      ["Amount", money(r.amount, r.mint)],
+      ["Memo", r.memo ?? "—"],
+      ["Verified", new Date(r.verified_at * 1000).toLocaleString()],
+      ["Payment id", r.id],
+    ]) {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      fields.append(dt, dd);
+    }
+    $("receipt-qr").innerHTML = r.qr_svg; // SVG rendered by Rust from the receipt URI
+    $("receipt-qr").dataset.uri = r.uri;
+    $("receipt-card").hidden = false;
+  } catch (err) {
+    $("receipt-card").hidden = true;
+    $("receive-status").textContent = `No receipt: ${err}`;
+  }
+}
+
 export function setupReceive() {
+  $("receipt-print").addEventListener("click", () => window.print());
+
   $("receive-file-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy($("receive-file-form").querySelector("button"), async () => {
       try {
         const scanned = await invoke("scan_image", { path: $("receive-file").value.trim() });
         if (scanned.kind !== "intent") throw new Error("that code is not a signed payment");
-        showReceived(await invoke("receive_intent", { hex: scanned.hex, payee }));
+        const checked = await invoke("receive_intent", { hex: scanned.hex, payee });
+        showReceived(checked);
+        await showReceipt(checked.id);
         $("receive-status").textContent = "";
       } catch (err) {
         $("received-card").hidden = true;
+        $("receipt-card").hidden = true;
         $("receive-status").textContent = String(err);
       }
     });
@@ -92,7 +133,7 @@ export function setupReceive() {
     busy(event.currentTarget, async () => {
       try {
         const label = $("receive-label").value.trim() || "TOSS";
-        $("receive-status").textContent = describe(await invoke("ble_receive", { payee, name: label }));
+        await received(await invoke("ble_receive", { payee, name: label }));
       } catch (err) {
         $("receive-status").textContent = `Bluetooth: ${err}`;
       }
@@ -102,7 +143,7 @@ export function setupReceive() {
   $("receive-nfc").addEventListener("click", (event) =>
     busy(event.currentTarget, async () => {
       try {
-        $("receive-status").textContent = describe(await invoke("nfc_receive", { payee }));
+        await received(await invoke("nfc_receive", { payee }));
       } catch (err) {
         $("receive-status").textContent = `NFC: ${err}`;
       }

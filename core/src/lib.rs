@@ -20,6 +20,7 @@ pub mod logging;
 pub mod noise;
 pub mod nonce;
 pub mod payment;
+pub mod receipt;
 pub mod request;
 pub mod scanned;
 pub mod settle;

@@ -35,6 +35,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             wallet::balances,
             wallet::activity,
             wallet::intent_detail,
+            wallet::receipt,
             wallet::activity_export,
             wallet::metrics,
             wallet::request_create,

@@ -242,12 +242,17 @@ pub struct Detail {
     pub explorer: Option<String>,
 }
 
-#[tauri::command]
-pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, String> {
-    let id: [u8; 32] = hex::decode(&id)
+/// A payment id as the screens pass it (hex).
+fn payment_id(id: &str) -> Result<[u8; 32], String> {
+    hex::decode(id)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or("not a payment id")?;
+        .ok_or_else(|| "not a payment id".to_owned())
+}
+
+#[tauri::command]
+pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, String> {
+    let id = payment_id(&id)?;
     let store = state.store()?;
     let stored = store.get(&id).map_err(text)?;
     let settlement = store.receipt(&id).map_err(text)?;
@@ -334,5 +339,55 @@ pub fn request_create(
         qr_svg: qr::svg(url.as_bytes()).map_err(text)?,
         url,
         request,
+    })
+}
+
+/// The receipt a till gives for a payment it verified: the
+/// `toss-receipt:` URI (docs/qr.md) as a QR code, and what the printed slip
+/// shows.
+#[derive(Debug, Serialize)]
+pub struct ReceiptView {
+    pub uri: String,
+    pub qr_svg: String,
+    pub id: String,
+    pub payer: String,
+    pub payee: String,
+    pub mint: Option<String>,
+    pub amount: u64,
+    pub memo: Option<String>,
+    /// Unix seconds when it was verified.
+    pub verified_at: i64,
+}
+
+#[tauri::command]
+pub fn receipt(state: State<'_, AppState>, id: String) -> Result<ReceiptView, String> {
+    use toss_core::store::{Direction, State as Stage};
+    let stored = state.store()?.get(&payment_id(&id)?).map_err(text)?;
+    if stored.direction != Direction::Received {
+        return Err("a receipt is given for a payment this till received".into());
+    }
+    let verified_at = stored
+        .history
+        .iter()
+        .find(|e| e.state == Stage::Verified)
+        .map(|e| e.at)
+        .ok_or("this payment was never verified: no receipt")?;
+    let i = &stored.signed.intent;
+    let uri = toss_core::receipt::Receipt {
+        id: stored.id,
+        intent: i,
+        verified_at,
+    }
+    .uri();
+    Ok(ReceiptView {
+        qr_svg: qr::svg(uri.as_bytes()).map_err(text)?,
+        uri,
+        id: hex::encode(stored.id),
+        payer: i.payer.to_string(),
+        payee: i.payee.to_string(),
+        mint: i.mint.map(|m| m.to_string()),
+        amount: i.amount,
+        memo: i.memo.clone(),
+        verified_at,
     })
 }

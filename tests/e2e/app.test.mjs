@@ -361,6 +361,11 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.click("#receive-file-form button[type=submit]");
     const got = await app.waitForText("#received-fields", (t) => t.includes("0.5 SOL"));
     assert.match(got, /coffee/);
+    // The receipt: its fields, and its code carrying the payment's id and terms.
+    await app.waitForText("#receipt-fields", (t) => t.includes("0.5 SOL") && t.includes(PHRASE_ADDRESS));
+    const uri = await app.attribute("#receipt-qr", "data-uri");
+    assert.match(uri, new RegExp(`^toss-receipt:[0-9a-f]{64}\\?v=1&payer=\\w+&payee=${PHRASE_ADDRESS}&units=500000000&at=\\d+$`));
+    assert.equal(await app.run("return document.querySelector('#receipt-qr svg') !== null"), true);
     assertNotBlank(await app.screenshot("receive-verified"));
 
     // The same code again: already taken.

@@ -76,7 +76,24 @@ test("pay over NFC: the reader is left to the settings, and a missing reader is 
 });
 
 test("receive over Bluetooth: waiting, connected, then what was kept and refused", async () => {
-  const app = await openApp({ answers: { request_create: { ok: { url: `solana:${ADDRESS}?amount=2`, qr_svg: SVG(0), request: {} } } } });
+  const app = await openApp({
+    answers: {
+      request_create: { ok: { url: `solana:${ADDRESS}?amount=2`, qr_svg: SVG(0), request: {} } },
+      receipt: {
+        ok: {
+          uri: `toss-receipt:${"cd".repeat(32)}?v=1`,
+          qr_svg: SVG(9),
+          id: "cd".repeat(32),
+          payer: MERCHANT,
+          payee: ADDRESS,
+          mint: null,
+          amount: 2_000_000_000,
+          memo: "coffee",
+          verified_at: 1_790_000_000,
+        },
+      },
+    },
+  });
   try {
     await app.show("receive");
     await app.page.fill("#receive-amount", "2");
@@ -93,6 +110,16 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
       ok: { verification_code: "200417", intents: [{ id: "cd".repeat(32), refused: null }, { id: null, refused: "already seen" }] },
     });
     await app.page.getByText("Verified offline: 1 payment(s) kept (code 200417); refused: already seen").waitFor();
+    // A receipt for the payment kept, printed alone.
+    await app.page.locator("#receipt-card").waitFor();
+    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "receipt")[1], { id: "cd".repeat(32) });
+    assert.equal(await app.page.textContent('#receipt-fields'), `Paid to${ADDRESS}Paid by${MERCHANT}Amount2 SOLMemocoffeeVerified${new Date(1_790_000_000_000).toLocaleString()}Payment id${"cd".repeat(32)}`);
+    await app.page.emulateMedia({ media: "print" });
+    const style = (css, prop) => app.page.$eval(css, (e, p) => getComputedStyle(e)[p], prop);
+    assert.equal(await style("#receipt-card", "visibility"), "visible");
+    assert.equal(await style("#receipt-qr", "visibility"), "visible");
+    assert.equal(await style("#request-card", "visibility"), "hidden");
+    assert.equal(await style("#receipt-print", "display"), "none");
     const call = (await app.calls()).find(([cmd]) => cmd === "ble_receive");
     assert.deepEqual(call[1], { payee: ADDRESS, name: "TOSS" });
   } finally {
