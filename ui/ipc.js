@@ -26,19 +26,19 @@ export async function busy(button, work) {
  */
 export const settings = { config: null, currencies: [] };
 
-/** The currency of `mint` (null: SOL) as Rust listed it; a token it did not list, in base units. */
-export function currencyOf(mint) {
-  return (
-    settings.currencies.find((c) => c.mint === (mint ?? null)) ??
-    (mint ? { symbol: `base units of ${mint}`, mint, decimals: 0 } : { symbol: "SOL", mint: null, decimals: 9 })
-  );
+/** The currency of `mint` (null: SOL) as Rust listed it; undefined for a token it did not list. */
+function currencyOf(mint) {
+  return settings.currencies.find((c) => c.mint === (mint ?? null)) ?? (mint ? undefined : { symbol: "SOL", mint: null, decimals: 9 });
 }
 
-/** An amount in base units of `mint`'s currency, with its symbol. */
+/** An amount in base units of `mint`'s currency, with its symbol (a token not listed: in base units). */
 export function money(amount, mint) {
   const c = currencyOf(mint);
-  return `${units(amount, c.decimals)} ${c.symbol}`;
+  return c ? `${units(amount, c.decimals)} ${c.symbol}` : `${amount} base units of ${mint}`;
 }
+
+/** What a decimal amount of `mint` reads as (a token not listed is named, and said unsupported). */
+export const tokenName = (mint) => currencyOf(mint)?.symbol ?? `of token ${mint} (not one TOSS pays offline)`;
 
 /** The decimal separator the settings choose for amounts people read and type. */
 export const separator = () => (settings.config?.decimal_separator === "comma" ? "," : ".");

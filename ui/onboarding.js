@@ -35,18 +35,19 @@ export function setupOnboarding(done, onSaved) {
   $("setup-card").addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy(event.submitter, async () => {
-      const changes = [];
       const cluster = $("setup-cluster");
-      if (!cluster.disabled && cluster.value !== settings.config?.cluster) changes.push(["cluster", cluster.value]);
       try {
+        // The cluster first: saved, a retry after a passphrase problem does not redo it.
+        if (settings.config && !cluster.disabled && cluster.value !== settings.config.cluster) {
+          await onSaved(await invoke("settings_save", { changes: [["cluster", cluster.value]] }));
+        }
         if ($("setup-gate").checked) {
           if ($("setup-passphrase-new").value !== $("setup-passphrase-again").value) {
             throw new Error("The two passphrases differ.");
           }
           await invoke("gate_set_passphrase", { current: null, passphrase: $("setup-passphrase-new").value });
-          changes.push(["require_biometric_for_intent", "true"]);
+          await onSaved(await invoke("settings_save", { changes: [["require_biometric_for_intent", "true"]] }));
         }
-        if (changes.length) onSaved(await invoke("settings_save", { changes }));
         say("setup-problem", "");
         $("setup-card").hidden = true;
         done();

@@ -1,5 +1,5 @@
 // Pay: read the merchant's request from the webcam, an image file or the clipboard.
-import { $, busy, currencyOf, invoke, listen, localAmount, money, say, settings } from "./ipc.js";
+import { $, busy, invoke, listen, localAmount, money, say, settings, tokenName } from "./ipc.js";
 
 let request = null;
 let frameTimer = null;
@@ -30,7 +30,7 @@ function showScanned(scanned) {
     const r = scanned.request;
     add("What", "A payment request");
     add("Pay to", r.recipient);
-    add("Amount", r.amount ? `${localAmount(r.amount)} ${currencyOf(r.spl_token).symbol}` : "you choose");
+    add("Amount", r.amount ? `${localAmount(r.amount)} ${tokenName(r.spl_token)}` : "you choose");
     if (r.label) add("Label", r.label);
     if (r.message) add("Message", r.message);
     add("Offline payment", r.offline ? "accepted" : "not offered");
@@ -49,7 +49,7 @@ function showScanned(scanned) {
   $("pay-confirm").hidden = !request;
   if (request) {
     $("pay-amount").value = request.amount ? localAmount(request.amount) : "";
-    $("pay-amount-unit").textContent = currencyOf(request.spl_token).symbol;
+    $("pay-amount-unit").textContent = tokenName(request.spl_token);
     $("pay-amount").readOnly = Boolean(request.amount);
     $("pay-confirm").querySelector("button").focus();
   }

@@ -18,6 +18,12 @@ async function received(got) {
   if (kept) await showReceipt(kept.id);
 }
 
+/** A new sale or a new wait: the last customer's payment and receipt leave the screen. */
+function clearSale() {
+  $("received-card").hidden = true;
+  $("receipt-card").hidden = true;
+}
+
 function showReceived(checked) {
   const fields = $("received-fields");
   fields.replaceChildren();
@@ -72,16 +78,15 @@ export function setupReceive() {
   $("receive-file-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy($("receive-file-form").querySelector("button"), async () => {
+      clearSale();
+      $("receive-status").textContent = "";
       try {
         const scanned = await invoke("scan_image", { path: $("receive-file").value.trim() });
         if (scanned.kind !== "intent") throw new Error("that code is not a signed payment");
         const checked = await invoke("receive_intent", { hex: scanned.hex, payee });
         showReceived(checked);
         await showReceipt(checked.id);
-        $("receive-status").textContent = "";
       } catch (err) {
-        $("received-card").hidden = true;
-        $("receipt-card").hidden = true;
         $("receive-status").textContent = String(err);
       }
     });
@@ -101,6 +106,8 @@ export function setupReceive() {
   $("receive-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy($("receive-form").querySelector("button[type=submit]"), async () => {
+      clearSale();
+      $("receive-status").textContent = "";
       try {
         const status = await invoke("wallet_status");
         payee = status.accounts[0]?.address;
@@ -131,6 +138,7 @@ export function setupReceive() {
 
   $("receive-ble").addEventListener("click", (event) =>
     busy(event.currentTarget, async () => {
+      clearSale();
       try {
         const label = $("receive-label").value.trim() || "TOSS";
         await received(await invoke("ble_receive", { payee, name: label }));
@@ -142,6 +150,7 @@ export function setupReceive() {
 
   $("receive-nfc").addEventListener("click", (event) =>
     busy(event.currentTarget, async () => {
+      clearSale();
       try {
         await received(await invoke("nfc_receive", { payee }));
       } catch (err) {

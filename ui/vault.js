@@ -159,15 +159,19 @@ const currency = () => $("vault-currency").value || null;
 
 export function setupVault() {
   $("vault-refresh").addEventListener("click", (e) => refreshVault(e.currentTarget));
-  $("vault-currency").addEventListener("change", async () => {
-    try {
-      renderVault(await invoke("vault_view", { refresh: false, currency: currency() }));
-    } catch (err) {
-      say("vault-problem", String(err));
-      return;
-    }
-    refreshVault($("vault-refresh"));
-  });
+  // One currency at a time: the picker waits for the vault it asked for.
+  $("vault-currency").addEventListener("change", (e) =>
+    busy(e.currentTarget, async () => {
+      say("vault-problem", "");
+      try {
+        renderVault(await invoke("vault_view", { refresh: false, currency: currency() }));
+      } catch (err) {
+        say("vault-problem", String(err));
+        return;
+      }
+      await refreshVault($("vault-refresh"));
+    }),
+  );
   $("vault-open-form").addEventListener("submit", (e) => {
     e.preventDefault();
     act(e.submitter, () => ({ kind: "open", hours: Number($("vault-hours").value) }), "Opening the vault");
@@ -185,13 +189,22 @@ export function setupVault() {
   $("vault-withdraw").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "withdraw" }), "Withdrawing"));
   $("vault-cancel").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "cancel" }), "Cancelling the withdrawal"));
 
+  // The count priced is the count created: changing it hides the offer.
+  let priced = null;
+  $("nonce-count").addEventListener("input", () => {
+    priced = null;
+    $("nonce-confirm").hidden = true;
+  });
   $("nonce-create-form").addEventListener("submit", (e) => {
     e.preventDefault();
     busy(e.submitter, async () => {
       say("nonce-problem", "");
       $("nonce-confirm").hidden = true;
+      // A whole number from 1 to 100: the field's own rules stop anything else.
+      const count = Number($("nonce-count").value);
       try {
-        const cost = await invoke("nonce_cost", { count: Number($("nonce-count").value) });
+        const cost = await invoke("nonce_cost", { count });
+        priced = cost.accounts;
         $("nonce-cost").textContent =
           `${cost.accounts} account(s) lock ${units(cost.total)} SOL of rent (${units(cost.rent_each)} SOL each), returned when closed; plus fees.`;
         $("nonce-confirm").hidden = false;
@@ -202,8 +215,10 @@ export function setupVault() {
     });
   });
   $("nonce-create").addEventListener("click", async (e) => {
-    await poolAct(e.currentTarget, { kind: "create", count: Number($("nonce-count").value) }, "Creating the accounts");
+    if (priced === null) return;
+    await poolAct(e.currentTarget, { kind: "create", count: priced }, "Creating the accounts");
     $("nonce-confirm").hidden = true;
+    priced = null;
   });
   $("nonce-refresh").addEventListener("click", (e) => poolAct(e.currentTarget, { kind: "refresh" }, "Reading the pool"));
 }

@@ -76,6 +76,7 @@ pub fn run(
             online::print(json_out, &records, |r| print_pool(r))
         }
         NonceCommand::Create { count, yes, key } => {
+            toss_core::nonce::check_count(*count).map_err(|e| Failure::usage(e.to_string()))?;
             let cost = online::block_on(async { Ok(pool.creation_cost(*count).await?) })?;
             eprintln!(
                 "{count} nonce account(s) lock {} SOL of rent ({} SOL each), returned when closed; plus fees",

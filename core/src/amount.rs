@@ -12,7 +12,7 @@ pub const SOL_DECIMALS: u8 = 9;
 pub enum AmountError {
     #[error("{0:?} is not an amount: use digits with an optional decimal point, like 1.5")]
     NotDecimal(String),
-    #[error("{value:?} has more than {decimals} digits after the point")]
+    #[error("{value:?} has more than {decimals} decimal places")]
     TooPrecise { value: String, decimals: u8 },
     #[error("{0:?} is too large")]
     TooLarge(String),

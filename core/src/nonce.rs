@@ -296,17 +296,20 @@ impl<C: Chain> Pool<'_, C> {
         if record.state != NonceState::Closed {
             let ix = system::withdraw_nonce_account(address, &authority.pubkey(), to, lamports);
             let ixs = [ix];
-            if let Err(SendError::Refused(e)) =
-                send(self.chain, self.backoff, &ixs, &[authority], None).await
-            {
+            match send(self.chain, self.backoff, &ixs, &[authority], None).await {
+                Ok(_) => {}
                 // A nonce used in the current blockhash cannot be emptied
                 // until the next one: wait for it, once.
-                tracing::info!(error = %e, "nonce in use this slot; closing at the next blockhash");
-                let current = self.read(|| self.chain.latest_blockhash()).await?;
-                next_blockhash(self.chain, Some(current))
-                    .await
-                    .map_err(|e| NonceError::Read(e.to_string()))?;
-                send(self.chain, self.backoff, &ixs, &[authority], None).await?;
+                Err(SendError::Refused(e)) => {
+                    tracing::info!(error = %e, "nonce in use this slot; closing at the next blockhash");
+                    let current = self.read(|| self.chain.latest_blockhash()).await?;
+                    next_blockhash(self.chain, Some(current))
+                        .await
+                        .map_err(|e| NonceError::Read(e.to_string()))?;
+                    send(self.chain, self.backoff, &ixs, &[authority], None).await?;
+                }
+                // Not closed: the record stays, to close once the cluster answers.
+                Err(e) => return Err(e.into()),
             }
         }
         record.state = NonceState::Closed;

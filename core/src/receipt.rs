@@ -15,7 +15,7 @@ pub const VERSION: u8 = 1;
 /// A verified payment as a receipt.
 #[derive(Debug, Clone, Copy)]
 pub struct Receipt<'a> {
-    /// The intent's id (SHA-256 of its signed body).
+    /// The intent's id (SHA-256 of its body and signature).
     pub id: [u8; 32],
     pub intent: &'a Intent,
     /// Unix seconds when the till verified it.

@@ -140,6 +140,42 @@ async fn the_nonce_pool_is_created_handed_out_refreshed_and_closed() {
     ));
 }
 
+#[tokio::test]
+async fn a_close_the_cluster_never_took_keeps_the_account_in_the_pool() {
+    let w = world().await;
+    let (payer, me) = key(1);
+    let kp = keypair(&payer);
+    w.fund(&me, 2 * SOL).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.open_store(tmp.path());
+    let now = i64::from(w.now().await);
+    let created = pool(&w).create(&mut store, &kp, 1, now).await.unwrap();
+    let address = created[0].address;
+
+    // The account is read, then the withdrawal cannot be sent.
+    w.chain.refuse_submits.set(true);
+    let refused = pool(&w).close(&mut store, &kp, &address, &me, now).await;
+    assert!(
+        matches!(refused, Err(NonceError::Send(SendError::Unreachable(_)))),
+        "{refused:?}"
+    );
+    let kept = store.nonces(&me, Some(&w.cluster)).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_ne!(
+        kept[0].state,
+        NonceState::Closed,
+        "not closed: its rent is still locked"
+    );
+
+    // Once the cluster answers, the same close goes through.
+    w.chain.refuse_submits.set(false);
+    let returned = pool(&w)
+        .close(&mut store, &kp, &address, &me, now)
+        .await
+        .unwrap();
+    assert_eq!(returned, created[0].lamports);
+}
+
 /// A payer's durable intent from the pool, received by the merchant.
 async fn durable_payment(
     w: &World,

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use tauri::State;
 use toss_core::address::Address;
-use toss_core::chain::{Backoff, RpcChain};
+use toss_core::chain::{Backoff, RpcChain, SendError};
 use toss_core::config::Config;
 use toss_core::currency::Currency;
 use toss_core::escrow::{Escrow, EscrowError, Status, WITHDRAW_DELAY};
@@ -78,7 +78,9 @@ fn escrow<'a>(
 /// What went wrong online, said so the user knows what to do.
 fn explain(e: EscrowError, config: &Config) -> String {
     match e {
-        EscrowError::Unreachable(_) => unreachable(config),
+        EscrowError::Unreachable(_) | EscrowError::Send(SendError::Unreachable(_)) => {
+            unreachable(config)
+        }
         EscrowError::NotOpen { .. } => {
             "this wallet has no vault on this cluster yet: open one below".into()
         }

@@ -7,12 +7,13 @@
 
 use serde::Serialize;
 use tauri::State;
-use toss_core::chain::{Backoff, RpcChain};
+use toss_core::address::Address;
+use toss_core::chain::{Backoff, RpcChain, SendError};
 use toss_core::config::Config;
 use toss_core::handover::unix_now;
 use toss_core::nonce::{CreationCost, NonceError, Pool, check_count};
 use toss_core::payment::cluster_prefix;
-use toss_core::store::NonceRecord;
+use toss_core::store::{NonceRecord, Store};
 use toss_core::vault::Vault;
 
 use crate::state::{AppState, Owner, address, first_account, on_own_thread, text, unreachable};
@@ -25,20 +26,28 @@ pub struct PoolView {
     pub available: usize,
 }
 
-fn view(records: Vec<NonceRecord>) -> PoolView {
+/// The pool of `owner` on the configured cluster, as the store has it. A
+/// localnet without TOSS_GENESIS_HASH is known by no prefix: every record
+/// of this key is shown.
+fn listed(store: &Store, owner: Address, config: &Config) -> Result<PoolView, String> {
     use toss_core::store::NonceState;
-    PoolView {
+    let records = store
+        .nonces(&owner.into(), cluster_prefix(config).ok().as_ref())
+        .map_err(text)?;
+    Ok(PoolView {
         available: records
             .iter()
             .filter(|r| r.state == NonceState::Available)
             .count(),
         records,
-    }
+    })
 }
 
 fn explain(e: NonceError, config: &Config) -> String {
     match e {
-        NonceError::Unreachable(_) => unreachable(config),
+        NonceError::Unreachable(_) | NonceError::Send(SendError::Unreachable(_)) => {
+            unreachable(config)
+        }
         other => other.to_string(),
     }
 }
@@ -47,15 +56,8 @@ fn explain(e: NonceError, config: &Config) -> String {
 #[tauri::command]
 pub fn nonce_pool(state: State<'_, AppState>) -> Result<PoolView, String> {
     let config = state.config()?;
-    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?.into();
-    // A localnet without TOSS_GENESIS_HASH is known by no prefix: every
-    // record of this key is shown.
-    let cluster = cluster_prefix(&config).ok();
-    let records = state
-        .store()?
-        .nonces(&owner, cluster.as_ref())
-        .map_err(text)?;
-    Ok(view(records))
+    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?;
+    listed(&state.store()?, owner, &config)
 }
 
 /// The rent `count` new accounts lock (returned when they are closed).
@@ -114,30 +116,26 @@ pub async fn nonce_act(
         key: authority,
         address,
     } = state.owner(&config, passphrase.as_deref())?;
-    let owner = address.into();
     on_own_thread(move || async move {
         let chain = RpcChain::new(config.rpc_url.as_str());
         let pool = pool(&config, &chain);
         let now = i64::from(unix_now());
-        let records = match (action, target) {
-            (PoolAction::Create { count }, _) => {
-                pool.create(&mut store, &authority, count, now).await
-            }
-            (PoolAction::Close { .. }, Some(target)) => {
-                match pool
-                    .close(&mut store, &authority, &target.into(), &owner, now)
-                    .await
-                {
-                    Ok(_) => pool.refresh(&mut store, &authority, now).await,
-                    Err(e) => Err(e),
-                }
-            }
+        match (action, target) {
+            (PoolAction::Create { count }, _) => pool
+                .create(&mut store, &authority, count, now)
+                .await
+                .map(drop),
+            (PoolAction::Close { .. }, Some(target)) => pool
+                .close(&mut store, &authority, &target.into(), &address.into(), now)
+                .await
+                .map(drop),
             (PoolAction::Refresh | PoolAction::Close { .. }, _) => {
-                pool.refresh(&mut store, &authority, now).await
+                pool.refresh(&mut store, &authority, now).await.map(drop)
             }
         }
         .map_err(|e| explain(e, &config))?;
-        Ok(view(records))
+        // The whole pool as the store now has it, whatever the action touched.
+        listed(&store, address, &config)
     })
     .await
 }

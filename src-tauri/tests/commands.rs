@@ -375,5 +375,5 @@ fn currencies_follow_the_cluster_and_unknown_tokens_are_refused_before_signing()
             .contains("is not one TOSS can pay offline")
     );
     // USDC has six decimals: a seventh is refused.
-    assert!(refusal(pay(&usdc, "0.0000001")).contains("more than 6 digits after the point"));
+    assert!(refusal(pay(&usdc, "0.0000001")).contains("more than 6 decimal places"));
 }

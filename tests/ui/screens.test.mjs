@@ -120,6 +120,15 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
     assert.equal(await style("#receipt-qr", "visibility"), "visible");
     assert.equal(await style("#request-card", "visibility"), "hidden");
     assert.equal(await style("#receipt-print", "display"), "none");
+    await app.page.emulateMedia({ media: "screen" });
+
+    // The next wait clears the last customer's payment: a refused one leaves no receipt.
+    await app.hold("ble_receive");
+    await app.page.click("#receive-ble");
+    assert.equal(await app.page.isHidden("#receipt-card"), true);
+    await app.settle("ble_receive", { ok: { verification_code: "1", intents: [{ id: null, refused: "expired" }] } });
+    await app.page.getByText("Verified offline: 0 payment(s) kept (code 1); refused: expired").waitFor();
+    assert.equal(await app.page.isHidden("#receipt-card"), true);
     const call = (await app.calls()).find(([cmd]) => cmd === "ble_receive");
     assert.deepEqual(call[1], { payee: ADDRESS, name: "TOSS" });
   } finally {
@@ -241,6 +250,39 @@ test("vault: a withdrawal whose time lock ran out is paid out; amounts in the ch
     await app.page.locator('#vault-fields dd[data-key="balance"]').getByText("2000 USDC").waitFor();
     const views = (await app.calls()).filter(([cmd]) => cmd === "vault_view").map(([, a]) => a.currency);
     assert.equal(views.at(-1), "USDC");
+  } finally {
+    await app.close();
+  }
+});
+
+test("nonces: what is created is the count whose rent was shown", async () => {
+  const app = await openApp({
+    answers: {
+      vault_view: { ok: { ...VAULT(1_790_000_000, null) } },
+      nonce_pool: { ok: { records: [], available: 0 } },
+      nonce_cost: { ok: { accounts: 2, rent_each: 1_447_680, total: 2_895_360 } },
+      nonce_act: { ok: { records: [], available: 0 } },
+    },
+  });
+  try {
+    await app.show("vault");
+    await app.page.fill("#nonce-count", "2");
+    await app.page.click("#nonce-create-form button[type=submit]");
+    await app.page.getByText("2 account(s) lock 0.00289536 SOL of rent (0.00144768 SOL each), returned when closed; plus fees.").waitFor();
+    // Changing the number withdraws the offer; it has to be priced again.
+    await app.page.fill("#nonce-count", "7");
+    assert.equal(await app.page.isHidden("#nonce-confirm"), true);
+    // A fraction is stopped by the field itself: nothing is priced.
+    await app.page.fill("#nonce-count", "2.5");
+    await app.page.click("#nonce-create-form button[type=submit]");
+    assert.equal(await app.page.$eval("#nonce-count", (e) => e.validity.valid), false);
+    await app.page.fill("#nonce-count", "2");
+    await app.page.click("#nonce-create-form button[type=submit]");
+    await app.page.click("#nonce-create");
+    await app.page.getByText("Done.").waitFor();
+    const create = (await app.calls()).find(([cmd]) => cmd === "nonce_act");
+    assert.deepEqual(create[1].action, { kind: "create", count: 2 });
+    assert.equal((await app.calls()).filter(([cmd]) => cmd === "nonce_cost").length, 2, "2.5 was never priced");
   } finally {
     await app.close();
   }

@@ -36,6 +36,9 @@ pub struct TestChain {
     pub fail_next: Cell<u32>,
     /// The next submission lands but its confirmation is lost (a timeout).
     pub lose_next_confirmation: Cell<bool>,
+    /// Submissions fail with a network error (reads still answer): the
+    /// cluster stops answering between reading and sending.
+    pub refuse_submits: Cell<bool>,
     pub submits: Cell<u32>,
 }
 
@@ -57,6 +60,9 @@ impl Chain for TestChain {
 
     async fn submit(&self, tx: Transaction) -> Result<(), ChainError> {
         self.network()?;
+        if self.refuse_submits.get() {
+            return Err(network("connection reset"));
+        }
         self.submits.set(self.submits.get() + 1);
         let ctx = self.ctx.lock().await;
         // `process_transaction` cannot take a durable-nonce transaction
@@ -145,6 +151,7 @@ pub async fn world() -> World {
             ctx: Mutex::new(ctx),
             fail_next: Cell::new(0),
             lose_next_confirmation: Cell::new(false),
+            refuse_submits: Cell::new(false),
             submits: Cell::new(0),
         },
         program_id,
