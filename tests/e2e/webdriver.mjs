@@ -150,9 +150,21 @@ class Session {
 
 /**
  * Starts tauri-driver with `env` added to its environment (the app inherits it),
- * opens a WebDriver session on the app and returns it.
+ * opens a WebDriver session on the app and returns it. A driver that gives no session
+ * within 20 s is replaced once, on new ports (seen once in CI: WebKitWebDriver never
+ * started listening); a second failure fails the test with the last error.
  */
 export async function launchApp(env) {
+  let lastError;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const { session, error } = await tryLaunch(env);
+    if (session) return session;
+    lastError = error;
+  }
+  throw new Error(`could not open a WebDriver session on the app: ${lastError}`);
+}
+
+async function tryLaunch(env) {
   const port = nextPort;
   nextPort += 2;
   // Its own process group: killing the group also ends WebKitWebDriver and the app.
@@ -172,7 +184,7 @@ export async function launchApp(env) {
   };
   const base = `http://127.0.0.1:${port}`;
   const end = Date.now() + 20000;
-  let lastError;
+  let error;
   while (Date.now() < end) {
     try {
       const res = await fetch(`${base}/session`, {
@@ -183,13 +195,13 @@ export async function launchApp(env) {
         }),
       });
       const json = await res.json();
-      if (res.ok) return new Session(base, json.value.sessionId, driver);
-      lastError = JSON.stringify(json.value);
+      if (res.ok) return { session: new Session(base, json.value.sessionId, driver) };
+      error = JSON.stringify(json.value);
     } catch (err) {
-      lastError = err.message; // driver not listening yet
+      error = err.message; // driver not listening yet
     }
     await sleep(200);
   }
   driver.stop();
-  throw new Error(`could not open a WebDriver session on the app: ${lastError}`);
+  return { error };
 }
