@@ -1,6 +1,6 @@
 // Activity: every intent this wallet keeps, filtered and searched here (on what Rust
 // listed), a detail view, and a CSV export written by Rust.
-import { $, busy, invoke, listen, money, say, settings } from "./ipc.js";
+import { $, busy, invoke, listen, money, say, settings, showFields } from "./ipc.js";
 
 let rows = [];
 
@@ -38,32 +38,16 @@ function render() {
 async function showDetail(id) {
   try {
     const d = await invoke("intent_detail", { id });
-    const fields = $("detail-fields");
-    fields.replaceChildren();
-    const add = (label, value, href) => {
-      const dt = document.createElement("dt");
-      dt.textContent = label;
-      const dd = document.createElement("dd");
-      if (href) {
-        const a = document.createElement("a");
-        a.href = href;
-        a.target = "_blank";
-        a.rel = "noreferrer";
-        a.textContent = value;
-        dd.append(a);
-      } else {
-        dd.textContent = value;
-      }
-      fields.append(dt, dd);
-    };
-    add("State", d.state);
-    add(d.direction === "sent" ? "Paid to" : "Paid by", d.direction === "sent" ? d.payee : d.payer);
-    add("Amount", money(d.amount, d.mint));
-    if (d.memo) add("Memo", d.memo);
-    add("Expires", new Date(d.expires_at * 1000).toLocaleString());
-    add("Payment id", d.id);
-    add("Signature", d.signature);
-    if (d.settlement) add("Settlement", d.settlement, d.explorer);
+    showFields($("detail-fields"), [
+      ["State", d.state],
+      [d.direction === "sent" ? "Paid to" : "Paid by", d.direction === "sent" ? d.payee : d.payer],
+      ["Amount", money(d.amount, d.mint)],
+      ...(d.memo ? [["Memo", d.memo]] : []),
+      ["Expires", new Date(d.expires_at * 1000).toLocaleString()],
+      ["Payment id", d.id],
+      ["Signature", d.signature],
+      ...(d.settlement ? [["Settlement", d.settlement, null, d.explorer]] : []),
+    ]);
     $("detail-history").replaceChildren(
       ...d.history.map((e) => {
         const li = document.createElement("li");

@@ -59,3 +59,29 @@ export function fillCurrencies(select) {
   const chosen = select.value;
   select.replaceChildren(...settings.currencies.map((c) => new Option(c.symbol, c.symbol, false, c.symbol === chosen)));
 }
+
+/**
+ * Fills the description list `dl` with rows [label, value, key?, href?]: the value as text
+ * (a link when `href` is given), `key` as the value's data-key (what tests and styles find).
+ */
+export function showFields(dl, rows) {
+  dl.replaceChildren(
+    ...rows.flatMap(([label, value, key, href]) => {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      if (href) {
+        const a = document.createElement("a");
+        a.href = href;
+        a.target = "_blank";
+        a.rel = "noreferrer";
+        a.textContent = value;
+        dd.append(a);
+      } else {
+        dd.textContent = value;
+      }
+      if (key) dd.dataset.key = key;
+      return [dt, dd];
+    }),
+  );
+}

@@ -1,5 +1,5 @@
 // Pay: read the merchant's request from the webcam, an image file or the clipboard.
-import { $, busy, invoke, listen, localAmount, money, say, settings, tokenName } from "./ipc.js";
+import { $, busy, invoke, listen, localAmount, money, say, settings, showFields, tokenName } from "./ipc.js";
 
 let request = null;
 let frameTimer = null;
@@ -17,32 +17,31 @@ function showFrames(frames) {
 }
 
 function showScanned(scanned) {
-  const fields = $("pay-fields");
-  fields.replaceChildren();
-  const add = (label, value) => {
-    const dt = document.createElement("dt");
-    dt.textContent = label;
-    const dd = document.createElement("dd");
-    dd.textContent = value;
-    fields.append(dt, dd);
-  };
+  let rows;
   if (scanned.kind === "payment-request") {
     const r = scanned.request;
-    add("What", "A payment request");
-    add("Pay to", r.recipient);
-    add("Amount", r.amount ? `${localAmount(r.amount)} ${tokenName(r.spl_token)}` : "you choose");
-    if (r.label) add("Label", r.label);
-    if (r.message) add("Message", r.message);
-    add("Offline payment", r.offline ? "accepted" : "not offered");
+    rows = [
+      ["What", "A payment request"],
+      ["Pay to", r.recipient],
+      ["Amount", r.amount ? `${localAmount(r.amount)} ${tokenName(r.spl_token)}` : "you choose"],
+      ...(r.label ? [["Label", r.label]] : []),
+      ...(r.message ? [["Message", r.message]] : []),
+      ["Offline payment", r.offline ? "accepted" : "not offered"],
+    ];
   } else if (scanned.kind === "intent") {
-    add("What", "A signed payment");
-    add("From", scanned.payer);
-    add("To", scanned.payee);
-    add("Amount", money(scanned.amount, scanned.mint));
+    rows = [
+      ["What", "A signed payment"],
+      ["From", scanned.payer],
+      ["To", scanned.payee],
+      ["Amount", money(scanned.amount, scanned.mint)],
+    ];
   } else {
-    add("What", "A code TOSS does not use");
-    add("Text", scanned.text ?? "(binary)");
+    rows = [
+      ["What", "A code TOSS does not use"],
+      ["Text", scanned.text ?? "(binary)"],
+    ];
   }
+  showFields($("pay-fields"), rows);
   $("pay-result").hidden = false;
   $("pay-intent").hidden = true;
   request = scanned.kind === "payment-request" ? scanned.request : null;

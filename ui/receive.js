@@ -1,6 +1,6 @@
 // Receive (the till): an amount on a keypad, then a Solana Pay request as a QR code,
 // offered over Bluetooth and NFC as well.
-import { $, busy, fillCurrencies, invoke, listen, money, say, separator } from "./ipc.js";
+import { $, busy, fillCurrencies, invoke, listen, money, say, separator, showFields } from "./ipc.js";
 
 let payee = null;
 
@@ -25,20 +25,12 @@ function clearSale() {
 }
 
 function showReceived(checked) {
-  const fields = $("received-fields");
-  fields.replaceChildren();
-  for (const [label, value] of [
+  showFields($("received-fields"), [
     ["From", checked.payer],
     ["Amount", money(checked.amount, checked.mint)],
     ["Memo", checked.memo ?? "—"],
     ["Payment id", checked.id],
-  ]) {
-    const dt = document.createElement("dt");
-    dt.textContent = label;
-    const dd = document.createElement("dd");
-    dd.textContent = value;
-    fields.append(dt, dd);
-  }
+  ]);
   $("received-card").hidden = false;
   $("received-card").scrollIntoView({ block: "nearest" });
 }
@@ -47,22 +39,14 @@ function showReceived(checked) {
 async function showReceipt(id) {
   try {
     const r = await invoke("receipt", { id });
-    const fields = $("receipt-fields");
-    fields.replaceChildren();
-    for (const [label, value] of [
+    showFields($("receipt-fields"), [
       ["Paid to", r.payee],
       ["Paid by", r.payer],
       ["Amount", money(r.amount, r.mint)],
       ["Memo", r.memo ?? "—"],
       ["Verified", new Date(r.verified_at * 1000).toLocaleString()],
       ["Payment id", r.id],
-    ]) {
-      const dt = document.createElement("dt");
-      dt.textContent = label;
-      const dd = document.createElement("dd");
-      dd.textContent = value;
-      fields.append(dt, dd);
-    }
+    ]);
     $("receipt-qr").innerHTML = r.qr_svg; // SVG rendered by Rust from the receipt URI
     $("receipt-qr").dataset.uri = r.uri;
     $("receipt-card").hidden = false;

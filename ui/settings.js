@@ -1,5 +1,5 @@
 // Settings: what is in force, and a form to change the settings file.
-import { $, busy, invoke, say } from "./ipc.js";
+import { $, busy, invoke, say, showFields } from "./ipc.js";
 
 export const SETTING_LABELS = {
   cluster: "Cluster",
@@ -48,17 +48,14 @@ function suggest(input, key) {
 
 /** Shows `config` (the settings in force) in the list and the form. */
 export function renderSettings(config, schema) {
-  const dl = $("settings");
-  dl.replaceChildren();
-  for (const [key, label] of Object.entries(SETTING_LABELS)) {
-    const dt = document.createElement("dt");
-    dt.textContent = label;
-    const dd = document.createElement("dd");
-    const value = config[key];
-    dd.textContent = value === null || value === undefined ? "not set" : String(value);
-    dd.dataset.key = key;
-    dl.append(dt, dd);
-  }
+  showFields(
+    $("settings"),
+    Object.entries(SETTING_LABELS).map(([key, label]) => [
+      label,
+      config[key] === null || config[key] === undefined ? "not set" : String(config[key]),
+      key,
+    ]),
+  );
   if (!schema) return;
   const fields = $("settings-fields");
   fields.replaceChildren(
@@ -152,15 +149,9 @@ export async function loadMetrics() {
   const dl = $("metrics");
   try {
     const m = await invoke("metrics");
-    dl.replaceChildren(
-      ...METRIC_LABELS.flatMap(([key, label, show]) => {
-        const dt = document.createElement("dt");
-        dt.textContent = label;
-        const dd = document.createElement("dd");
-        dd.dataset.key = key;
-        dd.textContent = show(m[key]);
-        return [dt, dd];
-      }),
+    showFields(
+      dl,
+      METRIC_LABELS.map(([key, label, show]) => [label, show(m[key]), key]),
     );
   } catch (err) {
     dl.replaceChildren(document.createTextNode(`Metrics unavailable: ${err}`));

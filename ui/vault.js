@@ -1,6 +1,6 @@
 // Vault and nonces: the on-chain vault offline payments draw on, and the durable nonce pool.
 // Rust reads, signs and sends; this screen shows what it reports and passes what is typed.
-import { $, busy, fillCurrencies, invoke, money, say, settings, units } from "./ipc.js";
+import { $, busy, fillCurrencies, invoke, money, say, settings, showFields, units } from "./ipc.js";
 
 /** Seconds as people read a wait: "2 d 3 h", "23 h 5 min", "4 min", "under a minute". */
 function span(seconds) {
@@ -14,25 +14,12 @@ function span(seconds) {
 
 const when = (unix) => new Date(unix * 1000).toLocaleString();
 
-function fields(dl, pairs) {
-  dl.replaceChildren(
-    ...pairs.flatMap(([label, value, key]) => {
-      const dt = document.createElement("dt");
-      dt.textContent = label;
-      const dd = document.createElement("dd");
-      dd.textContent = value;
-      if (key) dd.dataset.key = key;
-      return [dt, dd];
-    }),
-  );
-}
-
 function renderVault(view) {
   const s = view.status;
   $("vault-open-form").hidden = Boolean(s);
   $("vault-actions").hidden = !s;
   if (!s) {
-    fields($("vault-fields"), [["Vault", "not open on this cluster, or not read yet", "state"]]);
+    showFields($("vault-fields"), [["Vault", "not open on this cluster, or not read yet", "state"]]);
     return;
   }
   const m = (amount) => money(amount, view.currency.mint);
@@ -43,7 +30,7 @@ function renderVault(view) {
       ? `${m(s.pending_withdrawal)}, ready to withdraw`
       : `${m(s.pending_withdrawal)}, unlocks in ${span(s.unlocks_at - view.now)} (${when(s.unlocks_at)})`;
   }
-  fields($("vault-fields"), [
+  showFields($("vault-fields"), [
     ["Vault account", s.address, "address"],
     ["Balance", m(s.balance), "balance"],
     ["Signed offline, not yet settled", m(s.promised), "promised"],

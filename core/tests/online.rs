@@ -7,13 +7,16 @@
 mod banks;
 
 use banks::{SOL, TestChain, World, key, keypair, quick, world};
+use ed25519_dalek::SigningKey;
+use solana_keypair::Keypair;
 use solana_program::clock::Clock;
+use solana_program::pubkey::Pubkey;
 use toss_core::chain::{SendError, send};
 use toss_core::escrow::{Escrow, EscrowError};
 use toss_core::intent::{durable, sign};
 use toss_core::nonce::{self, NonceError, Pool};
 use toss_core::settle::Outcome;
-use toss_core::store::{NonceState, State};
+use toss_core::store::{NonceState, State, Store};
 use toss_program::error::TossError;
 
 fn pool(w: &World) -> Pool<'_, TestChain> {
@@ -39,15 +42,45 @@ async fn advance_clock(w: &World, seconds: i64) {
     ctx.set_sysvar(&clock);
 }
 
+/// One wallet key funded on a fresh test runtime, with a store of its own.
+struct Funded {
+    w: World,
+    secret: SigningKey,
+    kp: Keypair,
+    me: Pubkey,
+    store: Store,
+    now: i64,
+    _dir: tempfile::TempDir,
+}
+
+async fn funded(lamports: u64) -> Funded {
+    let w = world().await;
+    let (secret, me) = key(1);
+    w.fund(&me, lamports).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = w.open_store(dir.path());
+    let now = i64::from(w.now().await);
+    Funded {
+        kp: keypair(&secret),
+        secret,
+        me,
+        store,
+        now,
+        _dir: dir,
+        w,
+    }
+}
+
 #[tokio::test]
 async fn the_nonce_pool_is_created_handed_out_refreshed_and_closed() {
-    let w = world().await;
-    let (payer, me) = key(1);
-    let kp = keypair(&payer);
-    w.fund(&me, 2 * SOL).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let mut store = w.open_store(tmp.path());
-    let now = i64::from(w.now().await);
+    let Funded {
+        w,
+        kp,
+        me,
+        mut store,
+        now,
+        ..
+    } = funded(2 * SOL).await;
 
     let cost = pool(&w).creation_cost(3).await.unwrap();
     assert_eq!(cost.rent_each, 1_447_680, "rent of an 80-byte account");
@@ -142,13 +175,14 @@ async fn the_nonce_pool_is_created_handed_out_refreshed_and_closed() {
 
 #[tokio::test]
 async fn a_close_the_cluster_never_took_keeps_the_account_in_the_pool() {
-    let w = world().await;
-    let (payer, me) = key(1);
-    let kp = keypair(&payer);
-    w.fund(&me, 2 * SOL).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let mut store = w.open_store(tmp.path());
-    let now = i64::from(w.now().await);
+    let Funded {
+        w,
+        kp,
+        me,
+        mut store,
+        now,
+        ..
+    } = funded(2 * SOL).await;
     let created = pool(&w).create(&mut store, &kp, 1, now).await.unwrap();
     let address = created[0].address;
 
@@ -323,13 +357,15 @@ async fn a_durable_intent_settles_from_the_payers_account_once() {
 
 #[tokio::test]
 async fn vault_management_keeps_the_offline_spendable_amount() {
-    let w = world().await;
-    let (owner, me) = key(1);
-    let kp = keypair(&owner);
-    w.fund(&me, 5 * SOL).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let mut store = w.open_store(tmp.path());
-    let now = i64::from(w.now().await);
+    let Funded {
+        w,
+        secret: owner,
+        kp,
+        me,
+        mut store,
+        now,
+        ..
+    } = funded(5 * SOL).await;
     let e = escrow(&w);
 
     assert!(matches!(

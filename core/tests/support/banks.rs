@@ -166,9 +166,7 @@ pub fn key(seed: u8) -> (SigningKey, Pubkey) {
     (key, pubkey)
 }
 
-pub fn keypair(key: &SigningKey) -> Keypair {
-    Keypair::new_from_array(key.to_bytes())
-}
+pub use toss_core::chain::signer as keypair;
 
 /// Retries fast enough for tests.
 pub fn quick(retries: u32) -> Backoff {
