@@ -12,9 +12,8 @@ use toss_core::config::Config;
 use toss_core::currency::Currency;
 use toss_core::escrow::{Escrow, EscrowError, Status, WITHDRAW_DELAY};
 use toss_core::handover::unix_now;
-use toss_core::vault::Vault;
 
-use crate::state::{AppState, Owner, first_account, on_own_thread, text, unreachable};
+use crate::state::{AppState, Owner, on_own_thread, text, unreachable};
 
 /// The vault as the screen shows it.
 #[derive(Debug, Serialize)]
@@ -53,6 +52,15 @@ pub enum VaultAction {
     Withdraw,
 }
 
+/// An action checked: the time lock in seconds, amounts in base units
+/// (a withdrawal request of 0 cancels the pending one).
+enum Step {
+    Open(u32),
+    Deposit(u64),
+    Request(u64),
+    Withdraw,
+}
+
 /// The program vaults live in: asked first, so a wallet without one is
 /// told before anything else happens.
 fn program(config: &Config) -> Result<Address, String> {
@@ -61,7 +69,7 @@ fn program(config: &Config) -> Result<Address, String> {
         .ok_or_else(|| "set the TOSS program in Settings first".to_owned())
 }
 
-fn escrow<'a>(
+pub(crate) fn escrow<'a>(
     config: &Config,
     chain: &'a RpcChain,
     program_id: Address,
@@ -100,7 +108,7 @@ pub async fn vault_view(
     let config = state.config()?;
     let currency = crate::state::currency(&config, currency.as_deref())?;
     let program_id = program(&config)?;
-    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?.into();
+    let owner = state.account()?.into();
     let mut store = state.store()?;
     on_own_thread(move || async move {
         let chain = RpcChain::new(config.rpc_url.as_str());
@@ -143,22 +151,25 @@ pub async fn vault_act(
             .map_err(text)
     };
     // Checked before the gate is asked: a typing mistake costs no passphrase.
-    let step = match &action {
-        VaultAction::Open { hours } if !WITHDRAW_DELAY.contains(&hours.saturating_mul(3600)) => {
-            return Err(format!(
-                "the time lock is from {} to {} hours",
-                WITHDRAW_DELAY.start() / 3600,
-                WITHDRAW_DELAY.end() / 3600
-            ));
-        }
-        VaultAction::Deposit { amount: a } | VaultAction::Request { amount: a } => {
-            let units = amount(a)?;
-            if units == 0 {
-                return Err("enter an amount above zero".into());
+    let positive = |a: &str| match amount(a)? {
+        0 => Err("enter an amount above zero".to_owned()),
+        units => Ok(units),
+    };
+    let step = match action {
+        VaultAction::Open { hours } => match hours.checked_mul(3600) {
+            Some(delay) if WITHDRAW_DELAY.contains(&delay) => Step::Open(delay),
+            _ => {
+                return Err(format!(
+                    "the time lock is from {} to {} hours",
+                    WITHDRAW_DELAY.start() / 3600,
+                    WITHDRAW_DELAY.end() / 3600
+                ));
             }
-            units
-        }
-        _ => 0,
+        },
+        VaultAction::Deposit { amount: a } => Step::Deposit(positive(&a)?),
+        VaultAction::Request { amount: a } => Step::Request(positive(&a)?),
+        VaultAction::Cancel => Step::Request(0),
+        VaultAction::Withdraw => Step::Withdraw,
     };
     let Owner {
         mut store,
@@ -169,12 +180,11 @@ pub async fn vault_act(
     on_own_thread(move || async move {
         let chain = RpcChain::new(config.rpc_url.as_str());
         let escrow = escrow(&config, &chain, program_id, currency);
-        let sent = match action {
-            VaultAction::Open { hours } => escrow.open(&key, hours * 3600).await,
-            VaultAction::Deposit { .. } => escrow.deposit(&key, step).await,
-            VaultAction::Request { .. } => escrow.request_withdrawal(&key, step).await,
-            VaultAction::Cancel => escrow.request_withdrawal(&key, 0).await,
-            VaultAction::Withdraw => escrow.withdraw(&key).await,
+        let sent = match step {
+            Step::Open(delay) => escrow.open(&key, delay).await,
+            Step::Deposit(units) => escrow.deposit(&key, units).await,
+            Step::Request(units) => escrow.request_withdrawal(&key, units).await,
+            Step::Withdraw => escrow.withdraw(&key).await,
         }
         .map_err(|e| explain(e, &config))?;
         let now = i64::from(unix_now());

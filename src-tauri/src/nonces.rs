@@ -14,9 +14,8 @@ use toss_core::handover::unix_now;
 use toss_core::nonce::{CreationCost, NonceError, Pool, check_count};
 use toss_core::payment::cluster_prefix;
 use toss_core::store::{NonceRecord, Store};
-use toss_core::vault::Vault;
 
-use crate::state::{AppState, Owner, address, first_account, on_own_thread, text, unreachable};
+use crate::state::{AppState, Owner, address, on_own_thread, text, unreachable};
 
 /// The pool as the screen shows it.
 #[derive(Debug, Serialize)]
@@ -56,8 +55,7 @@ fn explain(e: NonceError, config: &Config) -> String {
 #[tauri::command]
 pub fn nonce_pool(state: State<'_, AppState>) -> Result<PoolView, String> {
     let config = state.config()?;
-    let owner = first_account(&Vault::open(state.home()?).map_err(text)?)?;
-    listed(&state.store()?, owner, &config)
+    listed(&state.store()?, state.account()?, &config)
 }
 
 /// The rent `count` new accounts lock (returned when they are closed).
@@ -94,6 +92,13 @@ pub enum PoolAction {
     Close { address: String },
 }
 
+/// An action checked: the count in bounds, the address parsed.
+enum Step {
+    Create(usize),
+    Refresh,
+    Close(Address),
+}
+
 /// Does `action` on the pool and returns it as it now stands.
 #[tauri::command]
 pub async fn nonce_act(
@@ -103,13 +108,13 @@ pub async fn nonce_act(
 ) -> Result<PoolView, String> {
     let config = state.config()?;
     // Checked before the gate is asked: a typing mistake costs no passphrase.
-    let target = match &action {
+    let step = match action {
         PoolAction::Create { count } => {
-            check_count(*count).map_err(text)?;
-            None
+            check_count(count).map_err(text)?;
+            Step::Create(count)
         }
-        PoolAction::Close { address: a } => Some(address(a)?),
-        PoolAction::Refresh => None,
+        PoolAction::Close { address: a } => Step::Close(address(&a)?),
+        PoolAction::Refresh => Step::Refresh,
     };
     let Owner {
         mut store,
@@ -120,18 +125,16 @@ pub async fn nonce_act(
         let chain = RpcChain::new(config.rpc_url.as_str());
         let pool = pool(&config, &chain);
         let now = i64::from(unix_now());
-        match (action, target) {
-            (PoolAction::Create { count }, _) => pool
+        match step {
+            Step::Create(count) => pool
                 .create(&mut store, &authority, count, now)
                 .await
                 .map(drop),
-            (PoolAction::Close { .. }, Some(target)) => pool
+            Step::Close(target) => pool
                 .close(&mut store, &authority, &target.into(), &address.into(), now)
                 .await
                 .map(drop),
-            (PoolAction::Refresh | PoolAction::Close { .. }, _) => {
-                pool.refresh(&mut store, &authority, now).await.map(drop)
-            }
+            Step::Refresh => pool.refresh(&mut store, &authority, now).await.map(drop),
         }
         .map_err(|e| explain(e, &config))?;
         // The whole pool as the store now has it, whatever the action touched.

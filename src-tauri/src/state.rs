@@ -83,6 +83,22 @@ impl AppState {
         handover::open_store(home, &vault).map_err(text)
     }
 
+    /// The address of the account the app pays and signs with.
+    pub fn account(&self) -> Result<toss_core::address::Address, String> {
+        first_account(&Vault::open(self.home()?).map_err(text)?)
+    }
+
+    /// What an online change to the vault or nonce pool needs (see [`Owner`]).
+    pub fn owner(&self, config: &Config, passphrase: Option<&str>) -> Result<Owner, String> {
+        let mut store = self.store()?;
+        let key = self.account_key(&mut store, passphrase, config.require_biometric_for_nonce)?;
+        Ok(Owner {
+            store,
+            address: toss_core::address::Address::new(key.verifying_key().to_bytes()),
+            key: toss_core::chain::signer(&key),
+        })
+    }
+
     /// The key of this wallet's first account, through the gate when
     /// `gated` (the settings' REQUIRE_BIOMETRIC_FOR_*); a refusal is
     /// counted for the metrics panel (the user sees the refusal itself).
@@ -158,18 +174,6 @@ impl std::fmt::Debug for Owner {
     }
 }
 
-impl AppState {
-    pub fn owner(&self, config: &Config, passphrase: Option<&str>) -> Result<Owner, String> {
-        let mut store = self.store()?;
-        let key = self.account_key(&mut store, passphrase, config.require_biometric_for_nonce)?;
-        Ok(Owner {
-            store,
-            address: toss_core::address::Address::new(key.verifying_key().to_bytes()),
-            key: toss_core::chain::signer(&key),
-        })
-    }
-}
-
 /// What the user is told when the cluster cannot be reached.
 pub fn unreachable(config: &Config) -> String {
     format!(
@@ -179,7 +183,7 @@ pub fn unreachable(config: &Config) -> String {
 }
 
 /// The account the app pays and signs with: the wallet's first.
-pub fn first_account(vault: &Vault) -> Result<toss_core::address::Address, String> {
+fn first_account(vault: &Vault) -> Result<toss_core::address::Address, String> {
     vault
         .accounts()
         .first()

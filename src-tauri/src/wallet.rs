@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::State;
 use toss_core::amount;
-use toss_core::chain::{Backoff, Chain, RpcChain};
-use toss_core::escrow::{Escrow, Status};
+use toss_core::chain::{Chain, RpcChain};
+use toss_core::currency::SOL;
+use toss_core::escrow::Status;
 use toss_core::request::PaymentRequest;
 use toss_core::store::{Metrics, Summary};
 use toss_core::transport::qr;
@@ -124,12 +125,9 @@ pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
     let config = state.config()?;
     // Read offline: the chain is never asked here.
     let chain = RpcChain::new(config.rpc_url.as_str());
-    let escrow = config.program_id.map(|program_id| Escrow {
-        chain: &chain,
-        backoff: Backoff::seconds(0),
-        program_id: program_id.into(),
-        mint: None,
-    });
+    let escrow = config
+        .program_id
+        .map(|program_id| crate::escrow::escrow(&config, &chain, program_id, SOL));
     let accounts = vault
         .accounts()
         .iter()
