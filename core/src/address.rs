@@ -102,6 +102,17 @@ pub fn serialize_pubkey<S: Serializer>(
     serializer.serialize_str(&key.to_string())
 }
 
+/// An optional public key the same way (`null` when absent).
+pub fn serialize_opt_pubkey<S: Serializer>(
+    key: &Option<solana_program::pubkey::Pubkey>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match key {
+        Some(k) => serializer.serialize_some(&k.to_string()),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

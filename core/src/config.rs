@@ -396,12 +396,8 @@ impl Config {
             camera_mirror: boolean(&CAMERA_MIRROR, false)?,
             ble_adapter: name(&BLE_ADAPTER)?,
             nfc_reader: name(&NFC_READER)?,
-            decimal_separator: choose(
-                &DECIMAL_SEPARATOR,
-                pick(&DECIMAL_SEPARATOR),
-                Separator::from_setting,
-            )?,
-            theme: choose(&THEME, pick(&THEME), Theme::parse)?,
+            decimal_separator: choose(&pick, &DECIMAL_SEPARATOR, Separator::from_setting)?,
+            theme: choose(&pick, &THEME, Theme::parse)?,
         })
     }
 }
@@ -430,13 +426,13 @@ fn unknown_key(path: &Path, key: String) -> ConfigError {
     }
 }
 
-/// A setting with named values: the one `picked`, else the default.
+/// A setting with named values: the one `pick` finds, else the default.
 fn choose<T: Default>(
-    s: &Setting,
-    picked: Option<(String, Origin)>,
+    pick: &impl Fn(&'static Setting) -> Option<(String, Origin)>,
+    s: &'static Setting,
     parse: fn(&str) -> Option<T>,
 ) -> Result<T, ConfigError> {
-    match picked {
+    match pick(s) {
         Some((v, origin)) => parse(&v).ok_or_else(|| invalid(s, origin, v)),
         None => Ok(T::default()),
     }

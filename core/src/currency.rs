@@ -20,16 +20,9 @@ pub const USDC_DEVNET: Pubkey =
 pub struct Currency {
     pub symbol: &'static str,
     /// `None` for SOL.
-    #[serde(serialize_with = "serialize_mint")]
+    #[serde(serialize_with = "crate::address::serialize_opt_pubkey")]
     pub mint: Option<Pubkey>,
     pub decimals: u8,
-}
-
-fn serialize_mint<S: serde::Serializer>(m: &Option<Pubkey>, s: S) -> Result<S::Ok, S::Error> {
-    match m {
-        Some(k) => s.serialize_some(&k.to_string()),
-        None => s.serialize_none(),
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -50,7 +50,7 @@ mod tests {
     #[test]
     fn the_receipt_uri_matches_the_documented_vector() {
         let key = |s| Pubkey::from_str(s).unwrap();
-        let mut intent = Intent {
+        let intent = Intent {
             cluster: [0; 8],
             program_id: key("GyGKxMyg1p9SsHfm15MkNUu1u9TN2JtTspcdmrtGUdse"),
             payer: key("HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk"),
@@ -75,13 +75,14 @@ mod tests {
              &payer=HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk\
              &payee=mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN&units=1500000000&at=1790000042"
         );
-        let at = receipt.verified_at;
-        intent.mint = Some(crate::currency::USDC_DEVNET);
-        intent.amount = 3_000_000;
+        let usdc_intent = Intent {
+            mint: Some(crate::currency::USDC_DEVNET),
+            amount: 3_000_000,
+            ..intent.clone()
+        };
         let usdc = Receipt {
-            id: [0xab; 32],
-            intent: &intent,
-            verified_at: at,
+            intent: &usdc_intent,
+            ..receipt
         };
         assert!(usdc.uri().ends_with(
             "&units=3000000&spl-token=4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU&at=1790000042"

@@ -33,7 +33,7 @@ pub struct PaymentRequest {
     /// As written, in the currency's units ("1.5"); checked to be a
     /// well-formed decimal.
     pub amount: Option<String>,
-    #[serde(serialize_with = "serialize_opt_pubkey")]
+    #[serde(serialize_with = "crate::address::serialize_opt_pubkey")]
     pub spl_token: Option<Pubkey>,
     #[serde(serialize_with = "serialize_pubkeys")]
     pub references: Vec<Pubkey>,
@@ -45,13 +45,6 @@ pub struct PaymentRequest {
     pub noise_key: Option<[u8; 32]>,
     /// The till accepts offline intents for this request.
     pub offline: bool,
-}
-
-fn serialize_opt_pubkey<S: serde::Serializer>(v: &Option<Pubkey>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(k) => s.serialize_some(&k.to_string()),
-        None => s.serialize_none(),
-    }
 }
 
 fn serialize_pubkeys<S: serde::Serializer>(v: &[Pubkey], s: S) -> Result<S::Ok, S::Error> {
