@@ -634,26 +634,27 @@ test("vault and nonces: open, deposit, a withdrawal under its time lock, nonce a
       assertNotBlank(await app.screenshot("vault"));
 
       // The nonce pool: the cost first, then the accounts; one closed returns its rent.
-      await app.clear("#nonce-count");
-      await app.type("#nonce-count", "2");
-      await app.click("#nonce-create-form button[type=submit]");
-      await app.waitForText("#nonce-cost", (t) => /^2 account\(s\) lock 0,\d+ SOL of rent/.test(t), 20000);
-      await app.type("#vault-passphrase", "correct horse");
-      await app.click("#nonce-create");
-      await app.waitForText("#nonce-summary", (t) => t === "2 of 2 account(s) ready for offline payments.", 30000);
+      const createNonces = async (count, cost, summary) => {
+        await app.clear("#nonce-count");
+        await app.type("#nonce-count", String(count));
+        await app.click("#nonce-create-form button[type=submit]");
+        await app.waitForText("#nonce-cost", cost, 20000);
+        await app.type("#vault-passphrase", "correct horse");
+        await app.click("#nonce-create");
+        await app.waitForText("#nonce-summary", (t) => t === summary, 30000);
+      };
+      await createNonces(
+        2,
+        (t) => /^2 account\(s\) lock 0,\d+ SOL of rent/.test(t),
+        "2 of 2 account(s) ready for offline payments.",
+      );
       await app.run("document.querySelector('#nonce-title').scrollIntoView()");
       assertNotBlank(await app.screenshot("nonces"));
       await app.type("#vault-passphrase", "correct horse");
       await app.click("#nonce-rows tr button");
       await app.waitForText("#nonce-summary", (t) => t === "1 of 1 account(s) ready for offline payments.", 30000);
       // One more: the pool shows it with the one already there.
-      await app.clear("#nonce-count");
-      await app.type("#nonce-count", "1");
-      await app.click("#nonce-create-form button[type=submit]");
-      await app.waitForText("#nonce-cost", (t) => t.startsWith("1 account(s) lock"), 20000);
-      await app.type("#vault-passphrase", "correct horse");
-      await app.click("#nonce-create");
-      await app.waitForText("#nonce-summary", (t) => t === "2 of 2 account(s) ready for offline payments.", 30000);
+      await createNonces(1, (t) => t.startsWith("1 account(s) lock"), "2 of 2 account(s) ready for offline payments.");
 
       await app.type("#vault-passphrase", "correct horse");
       await app.click("#vault-cancel");
