@@ -1,5 +1,24 @@
 // The only way the UI talks to Rust: commands and events. No wallet logic here.
-export const invoke = (cmd, args) => window.__TAURI__.core.invoke(cmd, args);
+/**
+ * A command's failure as Rust sends it (`{kind, message}`): it reads as its message wherever
+ * it is shown, and `kind` (unreachable, gate, keychain, settings, no-account, failed) says
+ * what sort of failure it was.
+ */
+export class CommandError extends Error {
+  constructor({ kind, message }) {
+    super(message);
+    this.kind = kind;
+  }
+
+  toString() {
+    return this.message;
+  }
+}
+
+export const invoke = (cmd, args) =>
+  window.__TAURI__.core.invoke(cmd, args).catch((e) => {
+    throw e && typeof e === "object" && "kind" in e && "message" in e ? new CommandError(e) : e;
+  });
 export const listen = (event, handler) => window.__TAURI__.event.listen(event, (e) => handler(e.payload));
 export const $ = (id) => document.getElementById(id);
 

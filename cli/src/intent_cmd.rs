@@ -6,17 +6,15 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
 use serde_json::json;
 use solana_program::pubkey::Pubkey;
 use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
-use toss_core::config::Config;
-use toss_core::home::Home;
-use toss_core::intent::{self, Limit, MemoryLedger, Request, RiskLimits, Verifier, durable};
+use toss_core::intent::{self, Limit, MemoryLedger, Request, Verifier, durable};
 use toss_core::payment::{self, Order, Settlement, Signed};
+use toss_core::session::{KeyUse, WalletSession};
 use toss_core::transport::qr;
 
 use crate::Failure;
@@ -134,24 +132,20 @@ pub struct VerifyArgs {
     record: bool,
 }
 
-pub fn run(
-    cmd: &IntentCommand,
-    home: &Home,
-    config: &Config,
-    json_out: bool,
-) -> Result<(), Failure> {
+pub fn run(cmd: &IntentCommand, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
     match cmd {
-        IntentCommand::Create(a) => create(a, home, config, json_out),
+        IntentCommand::Create(a) => create(a, session, json_out),
         IntentCommand::Inspect { file } => inspect(file, json_out),
-        IntentCommand::Verify(a) => verify(a, home, config, json_out),
+        IntentCommand::Verify(a) => verify(a, session, json_out),
         IntentCommand::ExportQr { file, svg, png } => {
-            export_qr(file, svg.as_deref(), png.as_deref(), home, config)
+            export_qr(file, svg.as_deref(), png.as_deref(), session)
         }
     }
 }
 
-fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
-    let key = a.key.key(home, config.require_biometric_for_intent)?;
+fn create(a: &CreateArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
+    let config = session.config();
+    let key = a.key.key(session, KeyUse::Payment)?;
     let (mint, decimals) = a.currency.resolve()?;
     let order = Order {
         payee: a.to.into(),
@@ -164,20 +158,20 @@ fn create(a: &CreateArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         durable: a.durable,
     };
     let settlement = Settlement {
-        cluster: cluster_prefix(config, a.genesis_hash)?,
-        program_id: program_id(config)?,
+        cluster: cluster_prefix(session, a.genesis_hash)?,
+        program_id: session.program_id()?,
     };
     // Intents paid from the wallet are kept in its store; a bare keypair
     // file has no wallet to keep them in.
     let mut store = match a.key.is_wallet_account() {
-        true => Some(crate::open_store(home, config)?),
+        true => Some(session.store()?),
         false => None,
     };
     let Signed {
         signed,
         wire: bytes,
         ..
-    } = payment::sign(&order, &key, settlement, store.as_mut(), unix_now()?)?;
+    } = payment::sign(&order, &key, settlement, store.as_mut(), session.now())?;
     let id = hex(&signed.id()?);
     tracing::info!(intent_id = %id, bytes = bytes.len(), "intent created");
     write_output(&a.out, &bytes)?;
@@ -249,7 +243,7 @@ fn inspect(file: &Path, json_out: bool) -> Result<(), Failure> {
     }
 }
 
-fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
+fn verify(a: &VerifyArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
     let wire = read_input(&a.file)?;
     let (mint, decimals) = a.currency.resolve()?;
     let request = a
@@ -257,7 +251,9 @@ fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         .as_deref()
         .map(|v| amount::parse(v, decimals).map(|amount| Request { amount, mint }))
         .transpose()?;
-    let mut limits = RiskLimits::default();
+    // The wallet's limits for every currency on this cluster; --limit
+    // replaces the one for the intent's currency.
+    let mut limits = session.limits();
     if let Some(limit) = &a.limit {
         let units = amount::parse(limit, decimals)?;
         limits.per_mint.insert(
@@ -269,20 +265,20 @@ fn verify(a: &VerifyArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         );
     }
     let verifier = Verifier {
-        cluster: cluster_prefix(config, a.genesis_hash)?,
-        program_id: program_id(config)?,
+        cluster: cluster_prefix(session, a.genesis_hash)?,
+        program_id: session.program_id()?,
         payee: a.payee.into(),
         limits,
     };
     let now = match a.now {
         Some(n) => n,
-        None => unix_now()?,
+        None => session.now(),
     };
     let refused = |e: intent::VerifyError| Failure::general(format!("refused: {e}"));
     let accepted = if a.record {
         // The wallet's store is the ledger: seen intents and what each payer
         // still owes count, and an accepted intent is kept.
-        let mut store = crate::open_store(home, config)?;
+        let mut store = session.store()?;
         let accepted = verifier
             .verify(&wire, request, now, &store)
             .map_err(refused)?;
@@ -306,8 +302,7 @@ fn export_qr(
     file: &Path,
     svg: Option<&Path>,
     png: Option<&Path>,
-    home: &Home,
-    config: &Config,
+    session: &WalletSession,
 ) -> Result<(), Failure> {
     let wire = read_input(file)?;
     let (signed, _) = durable::split(&wire)?;
@@ -321,38 +316,25 @@ fn export_qr(
             .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))?,
         None => print!("{}", qr::terminal(&wire)?),
     }
-    if toss_core::wallet::status(home)?.exists {
-        let mut store = crate::open_store(home, config)?;
-        store.mark_handed_over(&signed.id()?, "shown as a QR code", i64::from(unix_now()?))?;
+    if toss_core::wallet::status(session.home())?.exists {
+        let mut store = session.store()?;
+        store.mark_handed_over(
+            &signed.id()?,
+            "shown as a QR code",
+            i64::from(session.now()),
+        )?;
     }
     Ok(())
 }
 
-pub(crate) fn program_id(config: &Config) -> Result<Pubkey, Failure> {
-    config.program_id.map(Into::into).ok_or_else(|| Failure {
-        code: 78,
-        message:
-            "TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through"
-                .into(),
-    })
-}
-
-fn cluster_prefix(config: &Config, genesis: Option<Address>) -> Result<[u8; 8], Failure> {
-    match (genesis, payment::cluster_prefix(config)) {
+fn cluster_prefix(session: &WalletSession, genesis: Option<Address>) -> Result<[u8; 8], Failure> {
+    match (genesis, payment::cluster_prefix(session.config())) {
         (Some(hash), _) => Ok(intent::cluster::from_genesis_hash(&hash.to_bytes())),
         (None, Ok(prefix)) => Ok(prefix),
         (None, Err(_)) => Err(Failure::usage(
             "on localnet, pass --genesis-hash or set TOSS_GENESIS_HASH (solana genesis-hash, or the getGenesisHash RPC)",
         )),
     }
-}
-
-pub(crate) fn unix_now() -> Result<u32, Failure> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| Failure::general("this computer's clock is before 1970"))?
-        .as_secs();
-    u32::try_from(secs).map_err(|_| Failure::general("this computer's clock is past 2106"))
 }
 
 fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {

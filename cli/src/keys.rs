@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
-use toss_core::home::Home;
 use toss_core::keyfile;
-use toss_core::vault::{Gate, Vault};
-use toss_core::wallet::{Account, AccountIndex};
+use toss_core::session::{KeyUse, WalletSession};
+use toss_core::wallet::Account;
 
 use crate::Failure;
 
@@ -29,32 +28,41 @@ pub struct KeyArgs {
 }
 
 impl KeyArgs {
-    /// The key, after the gate (`gate_required`) lets the user through.
-    pub fn key(&self, home: &Home, gate_required: bool) -> Result<SigningKey, Failure> {
+    /// The key, after the gate the settings put on `what` lets the user
+    /// through (a refusal is counted in the wallet's metrics).
+    pub fn key(&self, session: &WalletSession, what: KeyUse) -> Result<SigningKey, Failure> {
         if let Some(path) = &self.keypair {
             return Ok(keyfile::read(path)?);
         }
-        let vault = Vault::open(home)?;
-        let account = self.account(vault.accounts())?;
-        let gate = Gate::load(home.root(), gate_required)?;
-        let passphrase = match self.passphrase_stdin {
+        let account = self.account(session.accounts()?)?.pubkey();
+        let passphrase = self.passphrase()?;
+        Ok(session.signing_key(&account, what, passphrase.as_deref().map(String::as_str))?)
+    }
+
+    /// Who pays settlement fees: the account or keypair file chosen here,
+    /// else the session's rule (TOSS_FEE_PAYER, or the only account).
+    pub fn fee_payer(&self, session: &WalletSession) -> Result<SigningKey, Failure> {
+        match (&self.from, &self.keypair, &session.config().fee_payer) {
+            (None, None, Some(_)) => Ok(session.fee_payer(None)?),
+            _ => self.key(session, KeyUse::Payment),
+        }
+    }
+
+    /// The app passphrase from stdin, when asked to read it.
+    fn passphrase(&self) -> Result<Option<zeroize::Zeroizing<String>>, Failure> {
+        Ok(match self.passphrase_stdin {
             true => crate::wallet_cmd::read_stdin_lines(1)?.into_iter().next(),
             false => None,
-        };
-        Ok(vault.signing_key(
-            &account.pubkey(),
-            &gate,
-            passphrase.as_deref().map(String::as_str),
-        )?)
+        })
     }
 
     /// The signing address, without unlocking any key.
-    pub fn address(&self, home: &Home) -> Result<Pubkey, Failure> {
+    pub fn address(&self, session: &WalletSession) -> Result<Pubkey, Failure> {
         if let Some(path) = &self.keypair {
             let key = keyfile::read(path)?;
             return Ok(Pubkey::new_from_array(key.verifying_key().to_bytes()));
         }
-        Ok(self.account(AccountIndex::load(home)?.accounts())?.pubkey())
+        Ok(self.account(session.accounts()?)?.pubkey())
     }
 
     fn account<'a>(&self, accounts: &'a [Account]) -> Result<&'a Account, Failure> {

@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand};
 use toss_core::config::{Config, ConfigError};
 use toss_core::home::Home;
 use toss_core::logging::{self, LogFormat};
+use toss_core::session::{SessionError, WalletSession};
 use toss_core::wallet;
 
 #[derive(Debug, Parser)]
@@ -50,6 +51,9 @@ enum Command {
     },
     /// List the intents this wallet sent and received, with their state.
     History,
+    /// The wallet's figures: payments created and settled, success rate,
+    /// settlement latency, gate refusals, network errors.
+    Metrics,
     /// Create, inspect and verify payment intents offline.
     Intent {
         #[command(subcommand)]
@@ -138,9 +142,26 @@ general_failure!(
     toss_core::transport::qr::QrError,
     toss_core::transport::clipboard::ClipboardError,
     toss_core::scanned::ScannedError,
-    toss_core::payment::PaymentError,
-    toss_core::handover::SetupError
+    toss_core::payment::PaymentError
 );
+
+impl From<SessionError> for Failure {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Settings(_) | SessionError::FeePayer(_) => Failure {
+                code: 78,
+                message: e.to_string(),
+            },
+            other => Failure::general(other.to_string()),
+        }
+    }
+}
+
+impl From<toss_core::payment::SettingsError> for Failure {
+    fn from(e: toss_core::payment::SettingsError) -> Self {
+        SessionError::from(e).into()
+    }
+}
 
 impl From<toss_core::amount::AmountError> for Failure {
     fn from(e: toss_core::amount::AmountError) -> Self {
@@ -198,8 +219,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             wallet_cmd::run(command, &home, cli.json)?;
         }
         Command::History => {
-            let (home, config, _log) = open_configured(cli)?;
-            let list = open_store(&home, &config)?.list()?;
+            let (session, _log) = open_session(cli)?;
+            let list = session.store()?.list()?;
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if list.is_empty() {
@@ -220,41 +241,55 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Metrics => {
+            let (session, _log) = open_session(cli)?;
+            let m = session.store()?.metrics()?;
+            online::print(cli.json, &m, |m| {
+                let share = |v: Option<f64>, unit: &str| {
+                    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}{unit}"))
+                };
+                println!("payments created            {}", m.intents_created);
+                println!("settled                     {}", m.intents_settled);
+                println!("not settled                 {}", m.intents_not_settled);
+                println!(
+                    "success rate                {}",
+                    share(m.success_rate, " %")
+                );
+                println!(
+                    "average time to settle      {}",
+                    share(m.average_settlement_seconds, " s")
+                );
+                println!("gate refusals               {}", m.gate_failures);
+                println!("network errors              {}", m.network_errors);
+                println!(
+                    "confidentiality downgrades  {}",
+                    m.confidentiality_downgrades
+                );
+            })?;
+        }
         Command::Intent { command } => {
-            let (home, config, _log) = open_configured(cli)?;
-            intent_cmd::run(command, &home, &config, cli.json)?;
+            let (session, _log) = open_session(cli)?;
+            intent_cmd::run(command, &session, cli.json)?;
         }
         Command::Request(a) => {
-            let (home, _log) = open_home(cli)?;
-            qr_cmd::request(a, &home, cli.json)?;
+            let (session, _log) = open_session(cli)?;
+            qr_cmd::request(a, &session, cli.json)?;
         }
         Command::Scan { file, .. } => qr_cmd::scan(file.as_deref(), cli.json)?,
         Command::Settle(a) => {
-            let (home, config, _log) = open_configured(cli)?;
-            settle_cmd::run(a, &home, &config, cli.json)?;
+            let (session, _log) = open_session(cli)?;
+            settle_cmd::run(a, &session, cli.json)?;
         }
         Command::Vault(a) => {
-            let (home, config, _log) = open_configured(cli)?;
-            vault_cmd::run(a, &home, &config, cli.json)?;
+            let (session, _log) = open_session(cli)?;
+            vault_cmd::run(a, &session, cli.json)?;
         }
         Command::Nonce { command } => {
-            let (home, config, _log) = open_configured(cli)?;
-            nonce_cmd::run(command, &home, &config, cli.json)?;
+            let (session, _log) = open_session(cli)?;
+            nonce_cmd::run(command, &session, cli.json)?;
         }
     }
     Ok(())
-}
-
-/// The wallet's store, unsealed with its key from the OS keychain. The
-/// expiry cleanup runs here, at the start of every command that opens it.
-pub(crate) fn open_store(home: &Home, config: &Config) -> Result<toss_core::store::Store, Failure> {
-    let mut store = toss_core::handover::open_store(home, &toss_core::vault::Vault::open(home)?)?;
-    let retention = i64::from(config.retention_days) * 86_400;
-    let (expired, deleted) = store.cleanup(online::now()?, retention)?;
-    if expired + deleted > 0 {
-        tracing::info!(expired, deleted, "store cleanup");
-    }
-    Ok(store)
 }
 
 /// The data directory, created if needed, with logging into it.
@@ -265,11 +300,12 @@ fn open_home(cli: &Cli) -> Result<(Home, logging::LogGuard), Failure> {
     Ok((home, log))
 }
 
-/// The data directory and the settings.
-fn open_configured(cli: &Cli) -> Result<(Home, Config, logging::LogGuard), Failure> {
+/// The wallet in the data directory, under the settings in force. Its
+/// store, when a command opens it, runs the expiry cleanup first.
+fn open_session(cli: &Cli) -> Result<(WalletSession, logging::LogGuard), Failure> {
     let (home, log) = open_home(cli)?;
     let config = Config::load(&home.settings_file())?;
-    Ok((home, config, log))
+    Ok((WalletSession::open(home, config), log))
 }
 
 fn print_config(c: &Config) {

@@ -6,9 +6,7 @@ use clap::Subcommand;
 use solana_signer::Signer;
 use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
-use toss_core::config::Config;
-use toss_core::home::Home;
-use toss_core::nonce::Pool;
+use toss_core::session::{KeyUse, WalletSession};
 use toss_core::store::NonceRecord;
 
 use crate::keys::KeyArgs;
@@ -44,19 +42,11 @@ pub enum NonceCommand {
     },
 }
 
-pub fn run(
-    cmd: &NonceCommand,
-    home: &Home,
-    config: &Config,
-    json_out: bool,
-) -> Result<(), Failure> {
-    let chain = online::chain(config);
-    let pool = Pool {
-        chain: &chain,
-        backoff: online::backoff(config),
-    };
-    let mut store = crate::open_store(home, config)?;
-    let now = online::now()?;
+pub fn run(cmd: &NonceCommand, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
+    let chain = session.chain();
+    let pool = session.nonce_pool(&chain);
+    let mut store = session.store()?;
+    let now = i64::from(session.now());
     let sol = |v: u64| amount::format(v, SOL_DECIMALS);
     match cmd {
         NonceCommand::List {
@@ -64,13 +54,12 @@ pub fn run(
             key,
         } => {
             // Offline the cluster is known only by name; localnet's is not.
-            let cluster = config.cluster.genesis_prefix();
-            let records = store.nonces(&key.address(home)?, cluster.as_ref())?;
+            let cluster = session.config().cluster.genesis_prefix();
+            let records = store.nonces(&key.address(session)?, cluster.as_ref())?;
             online::print(json_out, &records, |r| print_pool(r))
         }
         NonceCommand::List { refresh: true, key } => {
-            let authority =
-                toss_core::chain::signer(&key.key(home, config.require_biometric_for_nonce)?);
+            let authority = toss_core::chain::signer(&key.key(session, KeyUse::Funds)?);
             let records =
                 online::block_on(async { Ok(pool.refresh(&mut store, &authority, now).await?) })?;
             online::print(json_out, &records, |r| print_pool(r))
@@ -86,16 +75,14 @@ pub fn run(
             if !yes && !confirmed()? {
                 return Err(Failure::general("cancelled: nothing was created"));
             }
-            let authority =
-                toss_core::chain::signer(&key.key(home, config.require_biometric_for_nonce)?);
+            let authority = toss_core::chain::signer(&key.key(session, KeyUse::Funds)?);
             let records = online::block_on(async {
                 Ok(pool.create(&mut store, &authority, *count, now).await?)
             })?;
             online::print(json_out, &records, |r| print_pool(r))
         }
         NonceCommand::Close { address, to, key } => {
-            let authority =
-                toss_core::chain::signer(&key.key(home, config.require_biometric_for_nonce)?);
+            let authority = toss_core::chain::signer(&key.key(session, KeyUse::Funds)?);
             let to = to.map_or_else(|| authority.pubkey(), Into::into);
             let lamports = online::block_on(async {
                 Ok(pool

@@ -7,9 +7,8 @@ use clap::Args;
 use serde_json::json;
 use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
-use toss_core::home::Home;
-use toss_core::request::PaymentRequest;
 use toss_core::scanned;
+use toss_core::session::{Sale, WalletSession};
 use toss_core::transport::{camera, clipboard, qr};
 
 use crate::Failure;
@@ -48,15 +47,14 @@ pub struct RequestArgs {
     png: Option<PathBuf>,
 }
 
-pub fn request(a: &RequestArgs, home: &Home, json_out: bool) -> Result<(), Failure> {
+pub fn request(a: &RequestArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
     let recipient = match a.to {
         Some(to) => to.into(),
-        None => match toss_core::wallet::AccountIndex::load(home)?.accounts() {
+        None => match toss_core::wallet::AccountIndex::load(session.home())?.accounts() {
             [only] => only.pubkey(),
             _ => return Err(Failure::usage("name who is paid with --to")),
         },
     };
-    let mut r = PaymentRequest::new(recipient);
     if let Some(value) = &a.amount {
         let decimals = match (a.mint, a.decimals) {
             (None, _) => SOL_DECIMALS,
@@ -64,23 +62,17 @@ pub fn request(a: &RequestArgs, home: &Home, json_out: bool) -> Result<(), Failu
             (Some(_), None) => return Err(Failure::usage("--mint needs --decimals")),
         };
         amount::parse(value, decimals)?;
-        r.amount = Some(value.clone());
     }
-    r.spl_token = a.mint.map(Into::into);
-    r.references = vec![match a.reference {
-        Some(k) => k.into(),
-        None => toss_core::request::new_reference()
-            .map_err(|e| Failure::general(format!("no randomness for a reference: {e}")))?,
-    }];
-    r.label = a.label.clone();
-    r.message = a.message.clone();
-    r.memo = a.memo.clone();
-    if a.offline {
-        let vault = toss_core::vault::Vault::open(home)?;
-        let noise = toss_core::noise::StaticKey::from_secret(vault.service_secret("noise")?);
-        r.noise_key = Some(noise.public());
-        r.offline = true;
-    }
+    let r = session.till_request(Sale {
+        recipient,
+        amount: a.amount.clone(),
+        mint: a.mint.map(Into::into),
+        label: a.label.clone(),
+        message: a.message.clone(),
+        memo: a.memo.clone(),
+        reference: a.reference.map(Into::into),
+        offline: a.offline,
+    })?;
     let url = r.to_url();
     if let Some(path) = &a.svg {
         write(path, qr::svg(url.as_bytes())?.as_bytes())?;

@@ -3,11 +3,8 @@
 use clap::Args;
 use serde_json::json;
 use std::time::Duration;
-use toss_core::config::Config;
-use toss_core::home::Home;
-use toss_core::keyfile;
-
-use toss_core::settle::{Engine, Outcome, Progress, Schedule};
+use toss_core::session::WalletSession;
+use toss_core::settle::{Outcome, Progress, Schedule};
 
 use crate::keys::KeyArgs;
 use crate::{Failure, online};
@@ -30,13 +27,10 @@ pub struct SettleArgs {
     key: KeyArgs,
 }
 
-pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
-    let program_id = crate::intent_cmd::program_id(config)?;
-    let fee_payer = match (&config.fee_payer, &a.key.from, &a.key.keypair) {
-        (Some(path), None, None) => keyfile::read(path)?,
-        _ => a.key.key(home, config.require_biometric_for_intent)?,
-    };
-    let mut store = crate::open_store(home, config)?;
+pub fn run(a: &SettleArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
+    session.program_id()?;
+    let fee_payer = a.key.fee_payer(session)?;
+    let mut store = session.store()?;
     let ids = if a.all {
         None
     } else {
@@ -59,14 +53,8 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
         }
         Some(ids)
     };
-    let engine = Engine::new(
-        online::chain(config),
-        program_id,
-        &fee_payer,
-        online::backoff(config),
-    )
-    .with_mxe(config.arcium_mxe_program_id.map(Into::into));
-    let now = online::now()?;
+    let engine = session.engine(&fee_payer)?;
+    let now = i64::from(session.now());
     let mut show = |p: Progress| {
         if json_out && a.watch.is_some() {
             // A stream of events, one JSON object per line.
@@ -104,11 +92,11 @@ pub fn run(a: &SettleArgs, home: &Home, config: &Config, json_out: bool) -> Resu
         let schedule = Schedule {
             every: Duration::from_secs(seconds.max(1)),
             cleanup_every: Duration::from_secs(3600),
-            retention_seconds: i64::from(config.retention_days) * 86_400,
+            retention_seconds: session.retention_seconds(),
         };
         // Nothing else wakes this loop: the sender lives until the process ends.
         let (_wake, mut woken) = tokio::sync::mpsc::channel(1);
-        let clock = || online::now().unwrap_or(now);
+        let clock = || i64::from(session.now());
         return online::block_on(async {
             Ok(engine
                 .keep_settling(&mut store, schedule, &mut woken, &clock, &mut show)

@@ -5,9 +5,8 @@ use clap::{Args, Subcommand};
 use solana_signer::Signer;
 use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
-use toss_core::config::Config;
-use toss_core::escrow::{Escrow, Status};
-use toss_core::home::Home;
+use toss_core::escrow::Status;
+use toss_core::session::{KeyUse, WalletSession};
 
 use crate::keys::KeyArgs;
 use crate::{Failure, online};
@@ -53,26 +52,21 @@ enum VaultCommand {
     },
 }
 
-pub fn run(a: &VaultArgs, home: &Home, config: &Config, json_out: bool) -> Result<(), Failure> {
+pub fn run(a: &VaultArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
     let decimals = match (a.mint, a.decimals) {
         (None, _) => SOL_DECIMALS,
         (Some(_), Some(d)) => d,
         (Some(_), None) => return Err(Failure::usage("--mint needs --decimals")),
     };
-    let chain = online::chain(config);
-    let escrow = Escrow {
-        chain: &chain,
-        backoff: online::backoff(config),
-        program_id: crate::intent_cmd::program_id(config)?,
-        mint: a.mint.map(Into::into),
-    };
-    let mut store = crate::open_store(home, config)?;
-    let now = online::now()?;
+    let chain = session.chain();
+    let escrow = session.escrow(&chain, a.mint.map(Into::into))?;
+    let mut store = session.store()?;
+    let now = i64::from(session.now());
     let show =
         |status: Status| online::print(json_out, &status, |s| print_status(s, decimals, now));
     let action = match &a.command {
         VaultCommand::Status { offline } => {
-            let owner = a.key.address(home)?;
+            let owner = a.key.address(session)?;
             let status = match offline {
                 true => escrow.status(&store, &owner)?.ok_or_else(|| {
                     Failure::general(
@@ -94,7 +88,7 @@ pub fn run(a: &VaultArgs, home: &Home, config: &Config, json_out: bool) -> Resul
         } => Action::Request(amount::parse(amount, decimals)?),
         VaultCommand::Withdraw { amount: None, .. } => Action::Withdraw,
     };
-    let key = toss_core::chain::signer(&a.key.key(home, config.require_biometric_for_nonce)?);
+    let key = toss_core::chain::signer(&a.key.key(session, KeyUse::Funds)?);
     let owner = key.pubkey();
     online::block_on(async {
         let signature = match action {

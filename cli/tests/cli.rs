@@ -205,6 +205,59 @@ fn an_intent_is_created_inspected_and_verified_offline() {
 }
 
 #[test]
+fn verify_applies_the_wallets_usdc_limits_like_the_till() {
+    // The same limits as the app's till: USDC on devnet up to 200 a payment.
+    let tmp = tempfile::tempdir().unwrap();
+    let env = [("TOSS_PROGRAM_ID", PROGRAM)];
+    let usdc = toss_core::currency::USDC_DEVNET.to_string();
+    let pay = |amount: &str, name: &str| {
+        let file = tmp.path().join(name);
+        let out = create_intent(
+            tmp.path(),
+            &[
+                "--amount",
+                amount,
+                "--mint",
+                &usdc,
+                "--decimals",
+                "6",
+                "--out",
+                file.to_str().unwrap(),
+            ],
+            &env,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        file
+    };
+    let verify = |file: &std::path::Path| {
+        toss(
+            tmp.path(),
+            &[
+                "intent",
+                "verify",
+                file.to_str().unwrap(),
+                "--payee",
+                PAYEE,
+                "--mint",
+                &usdc,
+                "--decimals",
+                "6",
+            ],
+            &env,
+        )
+    };
+    let within = verify(&pay("150", "within.toss"));
+    assert!(within.status.success(), "{}", text(&within.stderr));
+    let over = verify(&pay("500", "over.toss"));
+    assert_eq!(over.status.code(), Some(1));
+    assert!(
+        text(&over.stderr).contains("over the offline limit of 200000000"),
+        "{}",
+        text(&over.stderr)
+    );
+}
+
+#[test]
 fn hex_on_stdout_round_trips_and_tampering_is_caught() {
     let tmp = tempfile::tempdir().unwrap();
     let env = [("TOSS_PROGRAM_ID", PROGRAM)];

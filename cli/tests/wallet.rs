@@ -41,6 +41,19 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+fn every_file_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(every_file_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 #[test]
 fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
     let ss = SecretService::start(true);
@@ -213,6 +226,13 @@ fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
         "Till",
         "--passphrase-stdin",
     ];
+    let failures = |home: &Path| {
+        let out = toss(&ss, home, &["metrics", "--json"], "", &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        m["gate_failures"].as_i64().unwrap()
+    };
+    let before = failures(home);
     let out = toss(&ss, home, &deposit, "wrong passphrase\n", &offline);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -220,13 +240,35 @@ fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
         "{}",
         text(&out.stderr)
     );
-    let out = toss(&ss, home, &deposit, "till passphrase\n", &offline);
-    assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("could not be reached"),
-        "{}",
-        text(&out.stderr)
+    assert_eq!(
+        failures(home),
+        before + 1,
+        "the CLI's gate refusal is counted"
     );
+    // An RPC address with an API key in it (user name, path, query): what
+    // the cluster's failure prints and logs shows none of it.
+    let keyed = [
+        (
+            "SOLANA_RPC_URL",
+            "http://till:SECRETKEY@127.0.0.1:9/SECRETKEY/?api-key=SECRETKEY",
+        ),
+        ("MAX_SETTLEMENT_RETRIES", "0"),
+        ("REQUIRE_BIOMETRIC_FOR_NONCE", "true"),
+    ];
+    let out = toss(&ss, home, &deposit, "till passphrase\n", &keyed);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("could not be reached"), "{err}");
+    assert!(err.contains("http://127.0.0.1:9/…"), "{err}");
+    assert!(!err.contains("SECRETKEY"), "{err}");
+    for file in every_file_under(home) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(9).any(|w| w == b"SECRETKEY"),
+            "{} holds the RPC key",
+            file.display()
+        );
+    }
     let out = toss(
         &ss,
         &merchant,

@@ -91,10 +91,11 @@ pub struct RpcChain {
     client: solana_rpc_client::nonblocking::rpc_client::RpcClient,
 }
 
+/// Shows the endpoint redacted: its address may carry an API key.
 impl std::fmt::Debug for RpcChain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RpcChain")
-            .field("url", &self.client.url())
+            .field("url", &redact(&self.client.url()))
             .finish()
     }
 }
@@ -115,7 +116,7 @@ impl RpcChain {
 fn rpc_error(e: solana_rpc_client_api::client_error::Error) -> ChainError {
     match e.get_transaction_error() {
         Some(tx) => ChainError::Rejected(tx),
-        None => ChainError::Network(e.to_string()),
+        None => ChainError::Network(redact_urls(&e.to_string())),
     }
 }
 
@@ -198,12 +199,72 @@ impl Backoff {
     }
 }
 
-/// The cluster stayed out of reach through every retry.
+/// The cluster stayed out of reach through every retry. The one way every
+/// front end words it: what waits on the cluster stays as it is (waiting
+/// payments stay waiting) until it answers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the cluster could not be reached after {attempts} attempts: {last}")]
+#[error(
+    "the cluster could not be reached ({last}, after {attempts} attempt(s)); nothing is lost: payments stay waiting, try again once online"
+)]
 pub struct Unreachable {
     pub attempts: u32,
+    /// The last network failure, with any RPC address in it redacted.
     pub last: String,
+}
+
+impl Unreachable {
+    /// The cluster gave no answer within `limit` (a read with a deadline).
+    pub fn no_answer_within(limit: Duration) -> Self {
+        Unreachable {
+            attempts: 1,
+            last: format!("no answer within {} s", limit.as_secs()),
+        }
+    }
+}
+
+/// An RPC address as logs and messages may show it: its scheme, host and
+/// port. Providers put API keys in the user name, the path or the query, so
+/// all of those are left out (shown as `…`).
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if u.has_host() => {
+            let mut shown = format!("{}://{}", u.scheme(), u.host_str().unwrap_or_default());
+            if let Some(port) = u.port() {
+                shown.push_str(&format!(":{port}"));
+            }
+            let hidden = !u.username().is_empty()
+                || u.password().is_some()
+                || u.path() != "/"
+                || u.query().is_some()
+                || u.fragment().is_some();
+            if hidden {
+                shown.push_str("/…");
+            }
+            shown
+        }
+        _ => "(an RPC address)".to_owned(),
+    }
+}
+
+/// `text` with every URL in it redacted (see [`redact`]): error messages
+/// from the HTTP client quote the address they were sent to.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        // The scheme: the letters just before "://".
+        let start = rest[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .map_or(0, |i| i + 1);
+        let end = rest[at..]
+            .find(|c: char| c.is_whitespace() || "()<>\"'`,;".contains(c))
+            .map_or(rest.len(), |i| at + i);
+        out.push_str(&rest[..start]);
+        out.push_str(&redact(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Runs `call`, retrying network failures with `backoff` and telling
@@ -263,6 +324,16 @@ pub enum SendError {
     /// Refused by the runtime or another program.
     #[error("the cluster refused the transaction: {0}")]
     Refused(TransactionError),
+}
+
+impl SendError {
+    /// The cluster being out of reach, when that is what this is.
+    pub fn unreachable(&self) -> Option<&Unreachable> {
+        match self {
+            SendError::Unreachable(u) => Some(u),
+            _ => None,
+        }
+    }
 }
 
 /// The TOSS program's error code, when instruction `toss_ix` (the one
@@ -407,4 +478,40 @@ pub async fn send<C: Chain>(
     send_once(chain, backoff, ixs, signers, &mut |_, _| {})
         .await?
         .map_err(|e| refusal(e, ixs, toss_program))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rpc_address_is_shown_without_what_may_carry_a_key() {
+        assert_eq!(
+            redact("https://mainnet.helius-rpc.com/?api-key=SECRET"),
+            "https://mainnet.helius-rpc.com/…"
+        );
+        assert_eq!(
+            redact("https://user:SECRET@rpc.example.com:8899/SECRET/"),
+            "https://rpc.example.com:8899/…"
+        );
+        assert_eq!(
+            redact("https://api.devnet.solana.com"),
+            "https://api.devnet.solana.com"
+        );
+        assert_eq!(redact("not a url SECRET"), "(an RPC address)");
+    }
+
+    #[test]
+    fn urls_inside_an_error_message_are_redacted() {
+        let text = "error sending request for url (http://127.0.0.1:9/x?api-key=SECRET): \
+                    connection refused; retried https://a:SECRET@b.example/";
+        let shown = redact_urls(text);
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert_eq!(
+            shown,
+            "error sending request for url (http://127.0.0.1:9/…): \
+             connection refused; retried https://b.example/…"
+        );
+        assert_eq!(redact_urls("no address here"), "no address here");
+    }
 }

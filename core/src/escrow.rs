@@ -40,6 +40,17 @@ pub enum EscrowError {
     NotAVault(Pubkey),
 }
 
+impl EscrowError {
+    /// The cluster being out of reach, when that is what this is.
+    pub fn unreachable(&self) -> Option<&Unreachable> {
+        match self {
+            EscrowError::Unreachable(u) => Some(u),
+            EscrowError::Send(s) => s.unreachable(),
+            _ => None,
+        }
+    }
+}
+
 /// One wallet's vault for one currency on one deployment.
 #[derive(Debug)]
 pub struct Escrow<'a, C> {

@@ -19,15 +19,7 @@
 
 use std::future::Future;
 
-use solana_program::pubkey::Pubkey;
-
-use crate::config::Config;
-use crate::home::Home;
-use crate::intent::{RiskLimits, Verifier};
 use crate::noise::{Handshake, NoiseError, Session, StaticKey, prologue};
-use crate::payment::{SettingsError, Settlement};
-use crate::store::{Store, StoreError};
-use crate::vault::{Vault, VaultError};
 
 /// Version of the application messages inside the session.
 const VERSION: u8 = 1;
@@ -98,7 +90,7 @@ pub enum Outcome {
     },
 }
 
-/// The payee's check of one intent (see [`keep_verified`]).
+/// The payee's check of one intent (see `session::keep_verified`).
 type Accept = Box<dyn FnMut(&[u8]) -> Verdict + Send>;
 
 enum Side {
@@ -436,127 +428,6 @@ fn parse(body: &[u8]) -> Result<Message, HandoverError> {
         return Err(protocol("trailing bytes"));
     }
     Ok(message)
-}
-
-/// This wallet's part in handovers: its store and its Noise key (both
-/// unlocked from the vault), and where its settings say intents settle.
-pub struct Local {
-    pub store: Store,
-    pub noise: StaticKey,
-    settlement: Result<Settlement, SettingsError>,
-    cluster: crate::config::Cluster,
-}
-
-impl std::fmt::Debug for Local {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Local").finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("{0}")]
-    Vault(#[from] VaultError),
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Settings(#[from] SettingsError),
-}
-
-impl Local {
-    pub fn open(home: &Home, config: &Config) -> Result<Self, SetupError> {
-        let vault = Vault::open(home)?;
-        Ok(Local {
-            noise: StaticKey::from_secret(vault.service_secret("noise")?),
-            store: open_store(home, &vault)?,
-            settlement: Settlement::from_config(config),
-            cluster: config.cluster,
-        })
-    }
-
-    /// Where intents settle, by the settings.
-    pub fn settlement(&self) -> Result<Settlement, SettingsError> {
-        self.settlement.clone()
-    }
-
-    /// What a payee named `payee` checks intents against: the default risk
-    /// limits for SOL, and for USDC where the cluster has it 200 USDC a
-    /// payment and 1,000 unsettled per payer (about the SOL limits' worth).
-    pub fn verifier(&self, payee: Pubkey) -> Result<Verifier, SettingsError> {
-        let Settlement {
-            cluster,
-            program_id,
-        } = self.settlement()?;
-        let mut limits = RiskLimits::default();
-        if let Ok(usdc) = crate::currency::Currency::usdc(self.cluster) {
-            limits.per_mint.insert(
-                usdc.mint,
-                crate::intent::Limit {
-                    max_single: 200_000_000,
-                    max_unsettled_per_payer: 1_000_000_000,
-                },
-            );
-        }
-        Ok(Verifier {
-            cluster,
-            program_id,
-            payee,
-            limits,
-        })
-    }
-}
-
-/// The wallet's store in `home`, unlocked with its key from the vault.
-pub fn open_store(home: &Home, vault: &Vault) -> Result<Store, SetupError> {
-    Ok(Store::open(
-        &home.store_file(),
-        &vault.service_secret("store")?,
-    )?)
-}
-
-/// Seconds since 1970 by this computer's clock, as intents count time.
-pub fn unix_now() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
-}
-
-/// The payee's check for [`Handover::payee`]: each intent verified offline
-/// at the time `now` gives, with `store` as the ledger (intents seen before,
-/// what each payer still owes), and kept there when accepted.
-pub fn keep_verified(
-    verifier: Verifier,
-    mut store: Store,
-    now: impl Fn() -> u32 + Send + 'static,
-) -> impl FnMut(&[u8]) -> Verdict + Send + 'static {
-    move |wire| {
-        let at = now();
-        let accepted = verifier
-            .verify(wire, None, at, &store)
-            .map_err(|e| e.to_string())?;
-        store
-            .record_received(&accepted, i64::from(at))
-            .map_err(|e| e.to_string())?;
-        Ok(accepted.id)
-    }
-}
-
-/// The payer's side after a receipt: the intents the payee accepted count
-/// as handed over (`ids` in the order they were sent). How many changed.
-pub fn record_receipt(
-    store: &mut Store,
-    ids: &[[u8; 32]],
-    receipt: &Receipt,
-    how: &str,
-    now: i64,
-) -> Result<usize, StoreError> {
-    let mut changed = 0;
-    for (id, entry) in ids.iter().zip(&receipt.entries) {
-        if entry.refused.is_none() && store.mark_handed_over(id, how, now)? {
-            changed += 1;
-        }
-    }
-    Ok(changed)
 }
 
 /// A link that carries whole messages both ways, in order.

@@ -23,6 +23,7 @@ pub mod payment;
 pub mod receipt;
 pub mod request;
 pub mod scanned;
+pub mod session;
 pub mod settle;
 pub mod store;
 pub mod transport;

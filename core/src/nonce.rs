@@ -60,6 +60,17 @@ pub enum NonceError {
     Count(usize),
 }
 
+impl NonceError {
+    /// The cluster being out of reach, when that is what this is.
+    pub fn unreachable(&self) -> Option<&Unreachable> {
+        match self {
+            NonceError::Unreachable(u) => Some(u),
+            NonceError::Send(s) => s.unreachable(),
+            _ => None,
+        }
+    }
+}
+
 /// Accounts one `create` makes at most: a bound on the rent locked by one
 /// confirmation.
 pub const MAX_CREATE: usize = 100;

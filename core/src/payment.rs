@@ -37,7 +37,9 @@ pub struct Settlement {
 /// What the settings lack for intents to name where they settle.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
-    #[error("TOSS_PROGRAM_ID is not set: name the TOSS program deployment intents settle through")]
+    #[error(
+        "TOSS_PROGRAM_ID is not set: set the TOSS program in Settings (program_id), the deployment intents settle through"
+    )]
     NoProgram,
     #[error(
         "on localnet, intents name the cluster by its genesis hash: set TOSS_GENESIS_HASH (solana genesis-hash)"
@@ -173,5 +175,5 @@ fn keep(
     now: u32,
 ) -> Result<(), StoreError> {
     store.record_sent(signed, tx_signature, i64::from(now))?;
-    store.bump("intents_created", 1)
+    store.bump(crate::store::Counter::IntentsCreated, 1)
 }

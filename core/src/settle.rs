@@ -27,7 +27,7 @@ use crate::chain::{
     Backoff, Chain, Unreachable, program_error, retrying, send_once, submit_presigned,
 };
 use crate::intent::durable;
-use crate::store::{State, Store, StoreError, StoredIntent};
+use crate::store::{Counter, State, Store, StoreError, StoredIntent};
 
 /// A legacy transaction's size limit.
 const MAX_TX_BYTES: u64 = 1232;
@@ -89,6 +89,16 @@ pub enum SettleError {
     /// The cluster answered a read with a refusal: the intent stays waiting.
     #[error("the cluster refused to read {what}: {reason}")]
     Read { what: String, reason: String },
+}
+
+impl SettleError {
+    /// The cluster being out of reach, when that is what this is.
+    pub fn unreachable(&self) -> Option<&Unreachable> {
+        match self {
+            SettleError::Unreachable(u) => Some(u),
+            _ => None,
+        }
+    }
 }
 
 /// Progress reports for the UI.
@@ -179,7 +189,7 @@ impl<C: Chain> Engine<C> {
             },
         };
         tracing::warn!(%mxe, intents, %reason, "confidentiality downgraded: settling directly");
-        store.bump("confidentiality_downgrades", intents as i64)?;
+        store.bump(Counter::ConfidentialityDowngrades, intents as i64)?;
         progress(Progress::Downgraded { reason });
         Ok(())
     }
@@ -225,7 +235,7 @@ impl<C: Chain> Engine<C> {
     ) -> Result<Vec<([u8; 32], Outcome)>, SettleError> {
         let result = self.settle_round(store, waiting, now, progress).await;
         if let Err(SettleError::Unreachable(_) | SettleError::Read { .. }) = &result {
-            store.bump("network_errors", 1)?;
+            store.bump(Counter::NetworkErrors, 1)?;
         }
         result
     }
@@ -331,11 +341,11 @@ impl<C: Chain> Engine<C> {
         }
         match outcome.state() {
             State::Settled => {
-                store.bump("intents_settled", 1)?;
+                store.bump(Counter::IntentsSettled, 1)?;
                 let waited = now - i64::from(stored.signed.intent.created_at);
-                store.bump("settlement_seconds", waited.max(0))?;
+                store.bump(Counter::SettlementSeconds, waited.max(0))?;
             }
-            _ => store.bump("intents_not_settled", 1)?,
+            _ => store.bump(Counter::IntentsNotSettled, 1)?,
         }
         tracing::info!(id = %hex::encode(stored.id), ?outcome, "intent resolved");
         progress(Progress::Resolved {

@@ -147,7 +147,7 @@ async fn ble_cases() {
             payee: till,
             limits: RiskLimits::default(),
         };
-        let accept = handover::keep_verified(verifier, store, move || now + 5);
+        let accept = toss_core::session::keep_verified(verifier, store, move || now + 5);
         let payee = Handover::payee(Role::Responder, &noise, accept).unwrap();
         let outcome = handover::run(&mut channel, payee).await.unwrap();
         // The payer hangs up: the till's link says so.
@@ -211,8 +211,13 @@ async fn ble_cases() {
     let ids = [good.id().unwrap(), stale.id().unwrap()];
     wallet.record_sent(&good, None, 1).unwrap();
     wallet.record_sent(&stale, None, 1).unwrap();
-    let changed =
-        handover::record_receipt(&mut wallet, &ids, &receipt, "handed over by Bluetooth", 2);
+    let changed = toss_core::session::record_receipt(
+        &mut wallet,
+        &ids,
+        &receipt,
+        "handed over by Bluetooth",
+        2,
+    );
     assert_eq!(changed.unwrap(), 1);
     assert_eq!(wallet.get(&ids[0]).unwrap().state, State::Sent);
     assert_eq!(wallet.get(&ids[1]).unwrap().state, State::Created);

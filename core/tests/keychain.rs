@@ -21,6 +21,7 @@ const ADDRESS: &str = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
 #[path = "support/secret_service.rs"]
 mod secret_service;
 
+use secret_service::processes::PrivateBus;
 use secret_service::{SecretService, run_with_deadline};
 
 /// Runs `child_<name>` in a child process on the bus, with `home` as TOSS_HOME.
@@ -96,6 +97,32 @@ fn a_locked_keyring_gives_a_clear_error_and_no_hang() {
     ss.stop_daemon();
     ss.start_daemon(false);
     assert_child_passed(&child(&ss, "child_locked", home.path()), "locked keyring");
+}
+
+/// Runs `child_no_keyring` on the bus at `address`, expecting `expect`.
+fn no_keyring(address: &str, expect: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let run = tempfile::tempdir().unwrap();
+    let mut cmd = child_command("child_no_keyring", home.path());
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", address)
+        .env("XDG_RUNTIME_DIR", run.path())
+        .env("TOSS_EXPECT", expect)
+        .env_remove("DISPLAY")
+        .env_remove("TOSS_KEYSTORE");
+    let out = run_with_deadline(cmd, b"", Duration::from_secs(60));
+    assert_child_passed(&out, expect);
+}
+
+#[test]
+fn no_session_bus_is_said_plainly_not_called_a_lock() {
+    no_keyring("unix:path=/nonexistent/toss-test-bus", "no-bus");
+}
+
+#[test]
+fn a_desktop_without_a_secret_service_is_said_plainly_not_called_a_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = PrivateBus::start_bare(dir.path());
+    no_keyring(&bus.address, "no-service");
 }
 
 #[test]
@@ -248,5 +275,31 @@ fn child_keyutils() {
     assert_eq!(
         Pubkey::new_from_array(key.verifying_key().to_bytes()).to_string(),
         ADDRESS
+    );
+}
+
+#[test]
+#[ignore = "run by the no-keyring tests"]
+fn child_no_keyring() {
+    in_child();
+    let home = home();
+    home.ensure().unwrap();
+    let err = Vault::open(&home)
+        .and_then(|mut v| v.create("Till", WordCount::Twelve).map(drop))
+        .unwrap_err();
+    println!("no keyring: {err}");
+    match std::env::var("TOSS_EXPECT").unwrap().as_str() {
+        "no-bus" => assert!(matches!(err, VaultError::NoSessionBus(_)), "{err:?}"),
+        _ => assert_eq!(err, VaultError::NoSecretService),
+    }
+    let text = err.to_string();
+    assert!(!text.contains("keychain is locked"), "{text}");
+    assert!(text.contains("gnome-keyring"), "what to install: {text}");
+    // Nothing was half-created: no account is listed without its key.
+    assert!(
+        toss_core::wallet::AccountIndex::load(&home)
+            .unwrap()
+            .accounts()
+            .is_empty()
     );
 }

@@ -468,8 +468,8 @@ async fn a_lost_confirmation_never_sends_twice() {
     w.chain.fail_next.set(100);
     let err = e.deposit(&kp, SOL).await.unwrap_err();
     assert!(
-        err.to_string()
-            .contains("could not be reached after 3 attempts"),
+        err.to_string().contains("could not be reached")
+            && err.to_string().contains("after 3 attempt(s)"),
         "{err}"
     );
     w.chain.fail_next.set(0);

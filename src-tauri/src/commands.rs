@@ -6,6 +6,7 @@ use tauri::State;
 use toss_core::config::Config;
 use toss_core::wallet::{self, WalletStatus};
 
+use crate::error::CommandError;
 use crate::state::AppState;
 
 /// What the start screen shows: the build, where data lives, the settings in
@@ -35,9 +36,9 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 /// Reads the account index afresh each time, so the answer follows changes
 /// made by the CLI or another window.
 #[tauri::command]
-pub fn wallet_status(state: State<'_, AppState>) -> Result<WalletStatus, String> {
+pub fn wallet_status(state: State<'_, AppState>) -> Result<WalletStatus, CommandError> {
     let home = state.home()?;
-    wallet::status(home).map_err(|e| e.to_string())
+    Ok(wallet::status(home).map_err(|e| e.to_string())?)
 }
 
 /// A setting as the settings screen edits it: its key, what is allowed,
@@ -70,8 +71,8 @@ pub fn settings_schema() -> Vec<SettingInfo> {
 pub fn settings_save(
     state: State<'_, AppState>,
     changes: Vec<(String, Option<String>)>,
-) -> Result<Config, String> {
-    state.save_config(&changes)
+) -> Result<Config, CommandError> {
+    Ok(state.save_config(&changes)?)
 }
 
 /// The currencies the configured cluster offers (SOL, and USDC where Circle
@@ -79,6 +80,6 @@ pub fn settings_save(
 #[tauri::command]
 pub fn currencies(
     state: State<'_, AppState>,
-) -> Result<Vec<toss_core::currency::Currency>, String> {
+) -> Result<Vec<toss_core::currency::Currency>, CommandError> {
     Ok(toss_core::currency::Currency::all(state.config()?.cluster))
 }

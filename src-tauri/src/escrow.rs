@@ -6,14 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 use tauri::State;
-use toss_core::address::Address;
-use toss_core::chain::{Backoff, RpcChain, SendError};
-use toss_core::config::Config;
 use toss_core::currency::Currency;
-use toss_core::escrow::{Escrow, EscrowError, Status, WITHDRAW_DELAY};
-use toss_core::handover::unix_now;
+use toss_core::escrow::{EscrowError, Status, WITHDRAW_DELAY};
+use toss_core::session::unix_now;
 
-use crate::state::{AppState, Owner, on_own_thread, text, unreachable};
+use crate::error::CommandError;
+use crate::state::{AppState, Owner, on_own_thread, text};
 
 /// The vault as the screen shows it.
 #[derive(Debug, Serialize)]
@@ -61,38 +59,13 @@ enum Step {
     Withdraw,
 }
 
-/// The program vaults live in: asked first, so a wallet without one is
-/// told before anything else happens.
-fn program(config: &Config) -> Result<Address, String> {
-    config
-        .program_id
-        .ok_or_else(|| "set the TOSS program in Settings first".to_owned())
-}
-
-pub(crate) fn escrow<'a>(
-    config: &Config,
-    chain: &'a RpcChain,
-    program_id: Address,
-    currency: Currency,
-) -> Escrow<'a, RpcChain> {
-    Escrow {
-        chain,
-        backoff: Backoff::seconds(config.max_settlement_retries),
-        program_id: program_id.into(),
-        mint: currency.mint,
-    }
-}
-
 /// What went wrong online, said so the user knows what to do.
-fn explain(e: EscrowError, config: &Config) -> String {
+fn explain(e: EscrowError) -> CommandError {
     match e {
-        EscrowError::Unreachable(_) | EscrowError::Send(SendError::Unreachable(_)) => {
-            unreachable(config)
-        }
         EscrowError::NotOpen { .. } => {
             "this wallet has no vault on this cluster yet: open one below".into()
         }
-        other => other.to_string(),
+        other => other.into(),
     }
 }
 
@@ -104,22 +77,22 @@ pub async fn vault_view(
     state: State<'_, AppState>,
     refresh: bool,
     currency: Option<String>,
-) -> Result<VaultView, String> {
-    let config = state.config()?;
-    let currency = crate::state::currency(&config, currency.as_deref())?;
-    let program_id = program(&config)?;
-    let owner = state.account()?.into();
-    let mut store = state.store()?;
+) -> Result<VaultView, CommandError> {
+    let session = state.session()?;
+    let currency = crate::state::currency(session.config(), currency.as_deref())?;
+    session.program_id()?;
+    let owner = session.first_account()?.into();
+    let mut store = session.store()?;
     on_own_thread(move || async move {
-        let chain = RpcChain::new(config.rpc_url.as_str());
-        let escrow = escrow(&config, &chain, program_id, currency);
+        let chain = session.chain();
+        let escrow = session.escrow(&chain, currency.mint)?;
         let now = i64::from(unix_now());
         let problem = match refresh {
             true => escrow
                 .refresh(&mut store, &owner, now)
                 .await
                 .err()
-                .map(|e| explain(e, &config)),
+                .map(|e| explain(e).message),
             false => None,
         };
         Ok(VaultView {
@@ -140,10 +113,11 @@ pub async fn vault_act(
     action: VaultAction,
     currency: Option<String>,
     passphrase: Option<String>,
-) -> Result<VaultView, String> {
-    let config = state.config()?;
-    let currency = crate::state::currency(&config, currency.as_deref())?;
-    let program_id = program(&config)?;
+) -> Result<VaultView, CommandError> {
+    let session = state.session()?;
+    let config = session.config();
+    let currency = crate::state::currency(config, currency.as_deref())?;
+    session.program_id()?;
     let amount = |a: &str| {
         config
             .decimal_separator
@@ -152,7 +126,7 @@ pub async fn vault_act(
     };
     // Checked before the gate is asked: a typing mistake costs no passphrase.
     let positive = |a: &str| match amount(a)? {
-        0 => Err("enter an amount above zero".to_owned()),
+        0 => Err(CommandError::from("enter an amount above zero")),
         units => Ok(units),
     };
     let step = match action {
@@ -163,7 +137,8 @@ pub async fn vault_act(
                     "the time lock is from {} to {} hours",
                     WITHDRAW_DELAY.start() / 3600,
                     WITHDRAW_DELAY.end() / 3600
-                ));
+                )
+                .into());
             }
         },
         VaultAction::Deposit { amount: a } => Step::Deposit(positive(&a)?),
@@ -175,24 +150,24 @@ pub async fn vault_act(
         mut store,
         key,
         address,
-    } = state.owner(&config, passphrase.as_deref())?;
+    } = state.owner(passphrase.as_deref())?;
     let owner = address.into();
     on_own_thread(move || async move {
-        let chain = RpcChain::new(config.rpc_url.as_str());
-        let escrow = escrow(&config, &chain, program_id, currency);
+        let chain = session.chain();
+        let escrow = session.escrow(&chain, currency.mint)?;
         let sent = match step {
             Step::Open(delay) => escrow.open(&key, delay).await,
             Step::Deposit(units) => escrow.deposit(&key, units).await,
             Step::Request(units) => escrow.request_withdrawal(&key, units).await,
             Step::Withdraw => escrow.withdraw(&key).await,
         }
-        .map_err(|e| explain(e, &config))?;
+        .map_err(explain)?;
         let now = i64::from(unix_now());
         let problem = escrow
             .refresh(&mut store, &owner, now)
             .await
             .err()
-            .map(|e| explain(e, &config));
+            .map(|e| explain(e).message);
         Ok(VaultView {
             status: escrow.status(&store, &owner).map_err(text)?,
             now,

@@ -5,6 +5,7 @@
 //! decision lives in the core, where it is tested without a window.
 
 mod commands;
+pub mod error;
 pub mod escrow;
 pub mod nonces;
 pub mod payments;
@@ -67,10 +68,38 @@ pub fn run() {
     let json = std::env::args().any(|a| a == "--log-json")
         || std::env::var("TOSS_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let state = AppState::start(json);
-    let result = setup(tauri::Builder::default(), state).run(tauri::generate_context!());
+    let result = setup(tauri::Builder::default(), state)
+        .setup(|app| {
+            clean_up_hourly(app.handle().clone());
+            Ok(())
+        })
+        .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "the app could not start");
         eprintln!("TOSS could not start: {e}");
         std::process::exit(1);
     }
+}
+
+/// Runs the store's expiry and retention cleanup at start and then hourly
+/// while the app runs (it also runs whenever a command opens the store), so
+/// a till left open expires intents and forgets old ones as the CLI does.
+fn clean_up_hourly<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    use tauri::Manager;
+    std::thread::spawn(move || {
+        loop {
+            let state = app.state::<AppState>();
+            let cleaned = state
+                .session()
+                .and_then(|s| match s.accounts().map(<[_]>::is_empty) {
+                    Ok(false) => Ok(s.store().map(drop)?),
+                    Ok(true) => Ok(()),
+                    Err(e) => Err(e.into()),
+                });
+            if let Err(e) = cleaned {
+                tracing::warn!(error = %e.message, "the store's cleanup did not run");
+            }
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    });
 }

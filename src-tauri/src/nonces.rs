@@ -8,14 +8,14 @@
 use serde::Serialize;
 use tauri::State;
 use toss_core::address::Address;
-use toss_core::chain::{Backoff, RpcChain, SendError};
 use toss_core::config::Config;
-use toss_core::handover::unix_now;
-use toss_core::nonce::{CreationCost, NonceError, Pool, check_count};
+use toss_core::nonce::{CreationCost, check_count};
 use toss_core::payment::cluster_prefix;
+use toss_core::session::unix_now;
 use toss_core::store::{NonceRecord, Store};
 
-use crate::state::{AppState, Owner, address, on_own_thread, text, unreachable};
+use crate::error::CommandError;
+use crate::state::{AppState, Owner, address, on_own_thread, text};
 
 /// The pool as the screen shows it.
 #[derive(Debug, Serialize)]
@@ -42,42 +42,30 @@ fn listed(store: &Store, owner: Address, config: &Config) -> Result<PoolView, St
     })
 }
 
-fn explain(e: NonceError, config: &Config) -> String {
-    match e {
-        NonceError::Unreachable(_) | NonceError::Send(SendError::Unreachable(_)) => {
-            unreachable(config)
-        }
-        other => other.to_string(),
-    }
-}
-
 /// The pool on the configured cluster, as last read (offline).
 #[tauri::command]
-pub fn nonce_pool(state: State<'_, AppState>) -> Result<PoolView, String> {
-    let config = state.config()?;
-    listed(&state.store()?, state.account()?, &config)
+pub fn nonce_pool(state: State<'_, AppState>) -> Result<PoolView, CommandError> {
+    let session = state.session()?;
+    Ok(listed(
+        &session.store()?,
+        session.first_account()?,
+        session.config(),
+    )?)
 }
 
 /// The rent `count` new accounts lock (returned when they are closed).
 #[tauri::command]
-pub async fn nonce_cost(state: State<'_, AppState>, count: usize) -> Result<CreationCost, String> {
-    let config = state.config()?;
+pub async fn nonce_cost(
+    state: State<'_, AppState>,
+    count: usize,
+) -> Result<CreationCost, CommandError> {
+    let session = state.session()?;
     check_count(count).map_err(text)?;
     on_own_thread(move || async move {
-        let chain = RpcChain::new(config.rpc_url.as_str());
-        pool(&config, &chain)
-            .creation_cost(count)
-            .await
-            .map_err(|e| explain(e, &config))
+        let chain = session.chain();
+        Ok(session.nonce_pool(&chain).creation_cost(count).await?)
     })
     .await
-}
-
-fn pool<'a>(config: &Config, chain: &'a RpcChain) -> Pool<'a, RpcChain> {
-    Pool {
-        chain,
-        backoff: Backoff::seconds(config.max_settlement_retries),
-    }
 }
 
 /// What the user asks of the pool.
@@ -105,8 +93,8 @@ pub async fn nonce_act(
     state: State<'_, AppState>,
     action: PoolAction,
     passphrase: Option<String>,
-) -> Result<PoolView, String> {
-    let config = state.config()?;
+) -> Result<PoolView, CommandError> {
+    let session = state.session()?;
     // Checked before the gate is asked: a typing mistake costs no passphrase.
     let step = match action {
         PoolAction::Create { count } => {
@@ -120,10 +108,10 @@ pub async fn nonce_act(
         mut store,
         key: authority,
         address,
-    } = state.owner(&config, passphrase.as_deref())?;
+    } = state.owner(passphrase.as_deref())?;
     on_own_thread(move || async move {
-        let chain = RpcChain::new(config.rpc_url.as_str());
-        let pool = pool(&config, &chain);
+        let chain = session.chain();
+        let pool = session.nonce_pool(&chain);
         let now = i64::from(unix_now());
         match step {
             Step::Create(count) => pool
@@ -135,10 +123,9 @@ pub async fn nonce_act(
                 .await
                 .map(drop),
             Step::Refresh => pool.refresh(&mut store, &authority, now).await.map(drop),
-        }
-        .map_err(|e| explain(e, &config))?;
+        }?;
         // The whole pool as the store now has it, whatever the action touched.
-        listed(&store, address, &config)
+        Ok(listed(&store, address, session.config())?)
     })
     .await
 }

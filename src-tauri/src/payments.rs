@@ -5,11 +5,12 @@
 use serde::Serialize;
 use tauri::State;
 use toss_core::currency::Currency;
-use toss_core::handover;
 use toss_core::payment::{self, Order};
+use toss_core::session::{self, KeyUse};
 use toss_core::transport::animated::Sender;
 use toss_core::transport::qr;
 
+use crate::error::CommandError;
 use crate::state::{AppState, address, on_own_thread, text};
 
 /// Bytes per animated part when an intent needs more than one code.
@@ -55,8 +56,9 @@ pub fn intent_create(
     reference: Option<String>,
     memo: Option<String>,
     passphrase: Option<String>,
-) -> Result<PayIntent, String> {
-    let config = &state.config()?;
+) -> Result<PayIntent, CommandError> {
+    let session = state.session()?;
+    let config = session.config();
     let mint = mint.map(|m| address(&m).map(Into::into)).transpose()?;
     let currency = Currency::of_mint(mint.as_ref(), config.cluster).map_err(text)?;
     let order = Order {
@@ -74,21 +76,11 @@ pub fn intent_create(
         nonce: None,
         durable: false,
     };
-    let mut local = state.local()?;
-    let settlement = local.settlement().map_err(text)?;
-    let key = state.account_key(
-        &mut local.store,
-        passphrase.as_deref(),
-        config.require_biometric_for_intent,
-    )?;
-    let signed = payment::sign(
-        &order,
-        &key,
-        settlement,
-        Some(&mut local.store),
-        handover::unix_now(),
-    )
-    .map_err(text)?;
+    let settlement = session.settlement()?;
+    let key = session.first_key(KeyUse::Payment, passphrase.as_deref())?;
+    let mut store = session.store()?;
+    let signed =
+        payment::sign(&order, &key, settlement, Some(&mut store), session.now()).map_err(text)?;
     Ok(PayIntent {
         id: hex::encode(signed.id),
         frames: frames(&signed.wire)?,
@@ -113,11 +105,11 @@ pub fn receive_intent(
     state: State<'_, AppState>,
     hex: String,
     payee: String,
-) -> Result<Checked, String> {
+) -> Result<Checked, CommandError> {
     let wire = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
-    let local = state.local()?;
-    let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
-    let mut accept = handover::keep_verified(verifier, local.store, handover::unix_now);
+    let session = state.session()?;
+    let verifier = session.verifier(address(&payee)?.into())?;
+    let mut accept = session::keep_verified(verifier, session.store()?, session::unix_now);
     accept(&wire).map_err(|reason| format!("refused: {reason}"))?;
     let (signed, _) = toss_core::intent::durable::split(&wire).map_err(text)?;
     let id = signed.id().map_err(text)?;
@@ -150,51 +142,31 @@ pub async fn settle_now<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     passphrase: Option<String>,
-) -> Result<Settled, String> {
+) -> Result<Settled, CommandError> {
     use tauri::Emitter;
-    use toss_core::settle::{Engine, Outcome, SettleError};
+    use toss_core::settle::Outcome;
 
-    let config = state.config()?;
-    let mut local = state.local()?;
-    let program_id = local.settlement().map_err(text)?.program_id;
-    let fee_payer = match &config.fee_payer {
-        Some(path) => toss_core::keyfile::read(path).map_err(text)?,
-        None => state.account_key(
-            &mut local.store,
-            passphrase.as_deref(),
-            config.require_biometric_for_intent,
-        )?,
-    };
+    let session = state.session()?;
+    session.program_id()?;
+    let fee_payer = session.fee_payer(passphrase.as_deref())?;
+    let mut store = session.store()?;
+    let engine = session.engine(&fee_payer)?;
+    let now = i64::from(session.now());
     on_own_thread(move || async move {
-        let engine = Engine::new(
-            toss_core::chain::RpcChain::new(config.rpc_url.as_str()),
-            program_id,
-            &fee_payer,
-            toss_core::chain::Backoff::seconds(config.max_settlement_retries),
-        )
-        .with_mxe(config.arcium_mxe_program_id.map(Into::into));
-        let now = i64::from(handover::unix_now());
-        let result = engine
-            .settle_all(&mut local.store, now, &mut |p| {
+        let results = engine
+            .settle_all(&mut store, now, &mut |p| {
                 if let Err(e) = app.emit(SETTLE_EVENT, &p) {
                     tracing::warn!(error = %e, "a settlement event could not reach the window");
                 }
             })
-            .await;
-        match result {
-            Ok(results) => Ok(Settled {
-                resolved: results.len(),
-                paid: results
-                    .iter()
-                    .filter(|(_, o)| matches!(o, Outcome::Settled { .. } | Outcome::AlreadySettled))
-                    .count(),
-            }),
-            Err(SettleError::Unreachable(_) | SettleError::Read { .. }) => Err(format!(
-                "the cluster ({}) could not be reached; the payments stay waiting and settle when it can be",
-                config.rpc_url
-            )),
-            Err(e) => Err(e.to_string()),
-        }
+            .await?;
+        Ok(Settled {
+            resolved: results.len(),
+            paid: results
+                .iter()
+                .filter(|(_, o)| matches!(o, Outcome::Settled { .. } | Outcome::AlreadySettled))
+                .count(),
+        })
     })
     .await
 }

@@ -8,12 +8,17 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use toss_core::config::Config;
-use toss_core::handover::{self, Handover, Local, Outcome, Receipt, Role};
+use toss_core::handover::{self, Handover, Outcome, Receipt, Role};
+use toss_core::intent::Verifier;
 use toss_core::intent::durable;
+use toss_core::noise::StaticKey;
+use toss_core::session::{self, WalletSession};
+use toss_core::store::Store;
 use toss_core::transport::ble::Channel;
 use toss_core::transport::ble::central::{Central, Found};
 use toss_core::transport::nfc::{Change, Readers};
 
+use crate::error::CommandError;
 use crate::state::{AppState, address, text};
 
 /// The event the pay and receive screens listen to.
@@ -75,7 +80,7 @@ fn intents(hex_wires: &[String]) -> Result<Intents, String> {
     Ok((wires, ids))
 }
 
-fn paid(outcome: Outcome, local: &mut Local, ids: &[[u8; 32]], how: &str) -> Result<Paid, String> {
+fn paid(outcome: Outcome, store: &mut Store, ids: &[[u8; 32]], how: &str) -> Result<Paid, String> {
     let Outcome::Paid {
         receipt,
         verification_code,
@@ -83,14 +88,9 @@ fn paid(outcome: Outcome, local: &mut Local, ids: &[[u8; 32]], how: &str) -> Res
     else {
         return Err("the other device answered as a payer".into());
     };
-    let handed_over = handover::record_receipt(
-        &mut local.store,
-        ids,
-        &receipt,
-        how,
-        i64::from(handover::unix_now()),
-    )
-    .map_err(text)?;
+    let handed_over =
+        session::record_receipt(store, ids, &receipt, how, i64::from(session::unix_now()))
+            .map_err(text)?;
     Ok(Paid {
         receipt,
         verification_code,
@@ -129,12 +129,12 @@ fn got(outcome: Outcome) -> Result<Got, String> {
 pub async fn ble_devices(
     state: State<'_, AppState>,
     seconds: Option<u64>,
-) -> Result<Vec<Found>, String> {
+) -> Result<Vec<Found>, CommandError> {
     let central = Central::open(state.config()?.ble_adapter.as_deref())
         .await
         .map_err(text)?;
     let window = Duration::from_secs(seconds.unwrap_or(4).clamp(1, 30));
-    central.scan(window).await.map_err(text)
+    Ok(central.scan(window).await.map_err(text)?)
 }
 
 /// Pays the device `device` (from [`ble_devices`]) the intents given.
@@ -144,11 +144,12 @@ pub async fn ble_pay<R: Runtime>(
     state: State<'_, AppState>,
     device: String,
     intents: Vec<String>,
-) -> Result<Paid, String> {
-    let mut local = state.local()?;
+) -> Result<Paid, CommandError> {
+    let session = state.session()?;
+    let mut store = session.store()?;
     let (wires, ids) = self::intents(&intents)?;
-    let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
-    let central = Central::open(state.config()?.ble_adapter.as_deref())
+    let payer = Handover::payer(Role::Initiator, &session.noise_key()?, wires).map_err(text)?;
+    let central = Central::open(session.config().ble_adapter.as_deref())
         .await
         .map_err(text)?;
     let link = central.connect(&device).await.map_err(text)?;
@@ -159,12 +160,12 @@ pub async fn ble_pay<R: Runtime>(
     if let Err(e) = channel.into_link().disconnect().await {
         tracing::info!(error = %e, "disconnecting after a handover");
     }
-    paid(
+    Ok(paid(
         outcome.map_err(text)?,
-        &mut local,
+        &mut store,
         &ids,
         "handed over by Bluetooth",
-    )
+    )?)
 }
 
 /// Advertises as `name` and takes payment from the first payer that
@@ -175,19 +176,45 @@ pub async fn ble_receive<R: Runtime>(
     state: State<'_, AppState>,
     payee: String,
     name: Option<String>,
-) -> Result<Got, String> {
-    let adapter = state.config()?.ble_adapter;
-    let local = state.local()?;
-    let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
+) -> Result<Got, CommandError> {
+    let session = state.session()?;
+    let payee = Payee::open(&session, &payee)?;
+    let adapter = session.config().ble_adapter.clone();
     let name = name.unwrap_or_else(|| "TOSS".into());
-    receive_ble(app, local, verifier, adapter, name).await
+    Ok(receive_ble(app, payee, adapter, name).await?)
+}
+
+/// What the payee's side of a handover needs from the wallet: its Noise
+/// key, and the check each intent passes before it is kept.
+struct Payee {
+    noise: StaticKey,
+    verifier: Verifier,
+    store: Store,
+}
+
+impl Payee {
+    fn open(session: &WalletSession, payee: &str) -> Result<Self, CommandError> {
+        Ok(Payee {
+            verifier: session.verifier(address(payee)?.into())?,
+            noise: session.noise_key()?,
+            store: session.store()?,
+        })
+    }
+
+    fn handover(self, role: Role) -> Result<Handover, String> {
+        Handover::payee(
+            role,
+            &self.noise,
+            session::keep_verified(self.verifier, self.store, session::unix_now),
+        )
+        .map_err(text)
+    }
 }
 
 #[cfg(target_os = "linux")]
 async fn receive_ble<R: Runtime>(
     app: AppHandle<R>,
-    local: Local,
-    verifier: toss_core::intent::Verifier,
+    payee: Payee,
     adapter: Option<String>,
     name: String,
 ) -> Result<Got, String> {
@@ -203,21 +230,14 @@ async fn receive_ble<R: Runtime>(
     say(&app, HandoverEvent::Connected { transport: "ble" });
     let frame_size = link.frame_size();
     let mut channel = Channel::new(link, frame_size).map_err(text)?;
-    let Local { store, noise, .. } = local;
-    let payee = Handover::payee(
-        Role::Responder,
-        &noise,
-        handover::keep_verified(verifier, store, handover::unix_now),
-    )
-    .map_err(text)?;
+    let payee = payee.handover(Role::Responder)?;
     got(handover::run(&mut channel, payee).await.map_err(text)?)
 }
 
 #[cfg(not(target_os = "linux"))]
 async fn receive_ble<R: Runtime>(
     _app: AppHandle<R>,
-    _local: Local,
-    _verifier: toss_core::intent::Verifier,
+    _payee: Payee,
     _adapter: Option<String>,
     _name: String,
 ) -> Result<Got, String> {
@@ -226,8 +246,8 @@ async fn receive_ble<R: Runtime>(
 
 /// The NFC readers connected now.
 #[tauri::command]
-pub fn nfc_readers() -> Result<Vec<String>, String> {
-    Readers::open().and_then(|r| r.list()).map_err(text)
+pub fn nfc_readers() -> Result<Vec<String>, CommandError> {
+    Ok(Readers::open().and_then(|r| r.list()).map_err(text)?)
 }
 
 /// Waits for a phone on `reader` (when `None`: the reader Settings name,
@@ -276,25 +296,21 @@ pub async fn nfc_receive<R: Runtime>(
     state: State<'_, AppState>,
     reader: Option<String>,
     payee: String,
-) -> Result<Got, String> {
-    let config = state.config()?;
-    let local = state.local()?;
-    let verifier = local.verifier(address(&payee)?.into()).map_err(text)?;
+) -> Result<Got, CommandError> {
+    let session = state.session()?;
+    let config = session.config().clone();
+    let payee = Payee::open(&session, &payee)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
-    tauri::async_runtime::spawn_blocking(move || {
+    let got = tauri::async_runtime::spawn_blocking(move || {
         let connection = tap(reader, &config)?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
-        let Local { store, noise, .. } = local;
-        let payee = Handover::payee(
-            Role::Initiator,
-            &noise,
-            handover::keep_verified(verifier, store, handover::unix_now),
-        )
-        .map_err(text)?;
-        got(connection.hand_over(payee).map_err(text)?)
+        got(connection
+            .hand_over(payee.handover(Role::Initiator)?)
+            .map_err(text)?)
     })
     .await
-    .map_err(text)?
+    .map_err(text)?;
+    Ok(got?)
 }
 
 /// Pays the merchant's phone put on `reader` the intents given.
@@ -304,18 +320,20 @@ pub async fn nfc_pay<R: Runtime>(
     state: State<'_, AppState>,
     reader: Option<String>,
     intents: Vec<String>,
-) -> Result<Paid, String> {
-    let config = state.config()?;
-    let mut local = state.local()?;
+) -> Result<Paid, CommandError> {
+    let session = state.session()?;
+    let config = session.config().clone();
+    let mut store = session.store()?;
     let (wires, ids) = self::intents(&intents)?;
-    let payer = Handover::payer(Role::Initiator, &local.noise, wires).map_err(text)?;
+    let payer = Handover::payer(Role::Initiator, &session.noise_key()?, wires).map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
-    tauri::async_runtime::spawn_blocking(move || {
+    let paid = tauri::async_runtime::spawn_blocking(move || {
         let connection = tap(reader, &config)?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
         let outcome = connection.hand_over(payer).map_err(text)?;
-        paid(outcome, &mut local, &ids, "handed over by NFC")
+        paid(outcome, &mut store, &ids, "handed over by NFC")
     })
     .await
-    .map_err(text)?
+    .map_err(text)?;
+    Ok(paid?)
 }

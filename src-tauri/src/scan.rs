@@ -18,6 +18,8 @@ use toss_core::transport::camera::{
 };
 use toss_core::transport::clipboard;
 
+use crate::error::CommandError;
+
 /// The event the scan view listens to.
 pub const EVENT: &str = "scan";
 
@@ -156,8 +158,8 @@ impl Scanning {
 }
 
 #[tauri::command]
-pub fn cameras() -> Result<Vec<CameraInfo>, String> {
-    camera::cameras().map_err(|e| e.to_string())
+pub fn cameras() -> Result<Vec<CameraInfo>, CommandError> {
+    Ok(camera::cameras().map_err(|e| e.to_string())?)
 }
 
 /// Starts scanning with camera `camera` (from [`cameras`]) at the
@@ -192,13 +194,13 @@ pub fn scan_stop(scanning: State<'_, Scanning>) {
 }
 
 #[tauri::command]
-pub fn scan_image(path: std::path::PathBuf) -> Result<Scanned, String> {
+pub fn scan_image(path: std::path::PathBuf) -> Result<Scanned, CommandError> {
     let code = camera::scan_file(&path).map_err(|e| e.to_string())?;
-    scanned::describe(&code).map_err(|e| e.to_string())
+    Ok(scanned::describe(&code).map_err(|e| e.to_string())?)
 }
 
 #[tauri::command]
-pub fn scan_clipboard() -> Result<Scanned, String> {
+pub fn scan_clipboard() -> Result<Scanned, CommandError> {
     let code = clipboard::scan().map_err(|e| e.to_string())?;
-    scanned::describe(&code).map_err(|e| e.to_string())
+    Ok(scanned::describe(&code).map_err(|e| e.to_string())?)
 }

@@ -3,11 +3,12 @@
 use std::sync::RwLock;
 
 use toss_core::config::Config;
-use toss_core::handover::{self, Local};
 use toss_core::home::Home;
 use toss_core::logging::{self, LogFormat, LogGuard};
+use toss_core::session::{KeyUse, WalletSession};
 use toss_core::store::Store;
-use toss_core::vault::{Gate, Vault, VaultError};
+
+use crate::error::{CommandError, ErrorKind};
 
 /// The app's state. Start-up problems (no data directory, bad settings) are
 /// kept as messages instead of aborting, so the window can open and tell the
@@ -71,57 +72,36 @@ impl AppState {
         self.home.as_ref().map_err(Clone::clone)
     }
 
-    /// The wallet's store, Noise key and settlement settings.
-    pub fn local(&self) -> Result<Local, String> {
-        Local::open(self.home()?, &self.config()?).map_err(text)
+    /// The wallet, opened under the settings in force: everything a
+    /// command works with comes from it.
+    pub fn session(&self) -> Result<WalletSession, CommandError> {
+        let home = self.home()?.clone();
+        let config = self
+            .config()
+            .map_err(|e| CommandError::new(ErrorKind::Settings, e))?;
+        Ok(WalletSession::open(home, config))
     }
 
-    /// The wallet's store alone.
-    pub fn store(&self) -> Result<Store, String> {
-        let home = self.home()?;
-        let vault = Vault::open(home).map_err(text)?;
-        handover::open_store(home, &vault).map_err(text)
+    /// The wallet's store (its cleanup run as it opens).
+    pub fn store(&self) -> Result<Store, CommandError> {
+        Ok(self.session()?.store()?)
     }
 
     /// The address of the account the app pays and signs with.
-    pub fn account(&self) -> Result<toss_core::address::Address, String> {
-        first_account(&Vault::open(self.home()?).map_err(text)?)
+    pub fn account(&self) -> Result<toss_core::address::Address, CommandError> {
+        Ok(self.session()?.first_account()?)
     }
 
-    /// What an online change to the vault or nonce pool needs (see [`Owner`]).
-    pub fn owner(&self, config: &Config, passphrase: Option<&str>) -> Result<Owner, String> {
-        let mut store = self.store()?;
-        let key = self.account_key(&mut store, passphrase, config.require_biometric_for_nonce)?;
+    /// What an online change to the on-chain account or nonce pool needs
+    /// (see [`Owner`]), the key through the gate the settings put on funds.
+    pub fn owner(&self, passphrase: Option<&str>) -> Result<Owner, CommandError> {
+        let session = self.session()?;
+        let key = session.first_key(KeyUse::Funds, passphrase)?;
         Ok(Owner {
-            store,
+            store: session.store()?,
             address: toss_core::address::Address::new(key.verifying_key().to_bytes()),
             key: toss_core::chain::signer(&key),
         })
-    }
-
-    /// The key of this wallet's first account, through the gate when
-    /// `gated` (the settings' REQUIRE_BIOMETRIC_FOR_*); a refusal is
-    /// counted for the metrics panel (the user sees the refusal itself).
-    pub fn account_key(
-        &self,
-        store: &mut Store,
-        passphrase: Option<&str>,
-        gated: bool,
-    ) -> Result<ed25519_dalek::SigningKey, String> {
-        let home = self.home()?;
-        let vault = Vault::open(home).map_err(text)?;
-        let account = first_account(&vault)?;
-        let gate = Gate::load(home.root(), gated).map_err(text)?;
-        vault
-            .signing_key(&account.into(), &gate, passphrase)
-            .inspect_err(|e| {
-                if matches!(e, VaultError::Gate(_))
-                    && let Err(m) = store.bump("gate_failures", 1)
-                {
-                    tracing::warn!(error = %m, "a gate failure could not be counted");
-                }
-            })
-            .map_err(text)
     }
 
     /// The settings in force, or why there are none.
@@ -155,10 +135,11 @@ pub fn address(s: &str) -> Result<toss_core::address::Address, String> {
         .map_err(|_| format!("{s} is not a Solana address"))
 }
 
-/// What an online change to this wallet's vault or nonce pool needs: its
-/// store, its first account's key as a transaction signer (through the
-/// gate the settings ask for nonces and vaults, REQUIRE_BIOMETRIC_FOR_NONCE,
-/// as the CLI does), and that account's address.
+/// What an online change to this wallet's on-chain account or nonce pool
+/// needs: its store, its first account's key as a transaction signer
+/// (through the gate the settings ask for funds,
+/// REQUIRE_BIOMETRIC_FOR_NONCE, as the CLI does), and that account's
+/// address.
 pub struct Owner {
     pub store: Store,
     pub key: toss_core::chain::Keypair,
@@ -174,30 +155,13 @@ impl std::fmt::Debug for Owner {
     }
 }
 
-/// What the user is told when the cluster cannot be reached.
-pub fn unreachable(config: &Config) -> String {
-    format!(
-        "the cluster ({}) could not be reached; try again when online",
-        config.rpc_url
-    )
-}
-
-/// The account the app pays and signs with: the wallet's first.
-fn first_account(vault: &Vault) -> Result<toss_core::address::Address, String> {
-    vault
-        .accounts()
-        .first()
-        .map(|a| a.address)
-        .ok_or_else(|| "create or import an account first".to_owned())
-}
-
 /// Runs `work` (online work from the core, whose futures are not `Send`)
 /// to completion on a blocking thread with a runtime of its own.
-pub async fn on_own_thread<T, F, Fut>(work: F) -> Result<T, String>
+pub async fn on_own_thread<T, F, Fut>(work: F) -> Result<T, CommandError>
 where
     T: Send + 'static,
     F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<T, String>>,
+    Fut: std::future::Future<Output = Result<T, CommandError>>,
 {
     tauri::async_runtime::spawn_blocking(move || {
         tokio::runtime::Builder::new_current_thread()

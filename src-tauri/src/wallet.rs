@@ -7,15 +7,17 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::State;
 use toss_core::amount;
-use toss_core::chain::{Chain, RpcChain};
+use toss_core::chain::{Chain, Unreachable};
 use toss_core::currency::SOL;
 use toss_core::escrow::Status;
 use toss_core::request::PaymentRequest;
+use toss_core::session::Sale;
 use toss_core::store::{Metrics, Summary};
 use toss_core::transport::qr;
-use toss_core::vault::{Gate, GateError, RecoveryPhrase, Vault, WordCount};
+use toss_core::vault::{Gate, GateError, RecoveryPhrase, WordCount};
 use toss_core::wallet::Account;
 
+use crate::error::CommandError;
 use crate::state::{AppState, address, text};
 
 /// Sets the app passphrase that confirms payments (when the settings ask
@@ -25,16 +27,16 @@ pub fn gate_set_passphrase(
     state: State<'_, AppState>,
     current: Option<String>,
     passphrase: String,
-) -> Result<(), String> {
-    let mut gate = Gate::load(state.home()?.root(), true).map_err(text)?;
+) -> Result<(), CommandError> {
+    let mut gate = Gate::load(state.home()?.root(), true)?;
     match gate.check(current.as_deref()) {
         Ok(()) | Err(GateError::NoPassphraseSet) => {}
         Err(GateError::PassphraseRequired) => {
-            return Err("enter the current passphrase to change it".into());
+            return Err(GateError::PassphraseRequired.into());
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     }
-    gate.set_passphrase(&passphrase).map_err(text)
+    Ok(gate.set_passphrase(&passphrase)?)
 }
 
 /// A new account and its recovery phrase, which the screen shows once and
@@ -50,14 +52,14 @@ pub fn wallet_create(
     state: State<'_, AppState>,
     label: String,
     words: u8,
-) -> Result<Created, String> {
+) -> Result<Created, CommandError> {
     let count = match words {
         12 => WordCount::Twelve,
         24 => WordCount::TwentyFour,
-        n => return Err(format!("a recovery phrase has 12 or 24 words, not {n}")),
+        n => return Err(format!("a recovery phrase has 12 or 24 words, not {n}").into()),
     };
-    let mut vault = Vault::open(state.home()?).map_err(text)?;
-    let (account, phrase) = vault.create(&label, count).map_err(text)?;
+    let mut session = state.session()?;
+    let (account, phrase) = session.vault_mut()?.create(&label, count)?;
     Ok(Created {
         account,
         words: phrase.expose().split(' ').map(str::to_owned).collect(),
@@ -72,12 +74,12 @@ pub fn wallet_import_phrase(
     label: String,
     phrase: String,
     passphrase: Option<String>,
-) -> Result<Account, String> {
-    let phrase = RecoveryPhrase::parse(&phrase).map_err(text)?;
-    let mut vault = Vault::open(state.home()?).map_err(text)?;
-    vault
-        .import_phrase(&label, &phrase, passphrase.as_deref().unwrap_or(""))
-        .map_err(text)
+) -> Result<Account, CommandError> {
+    let phrase = RecoveryPhrase::parse(&phrase)?;
+    let mut session = state.session()?;
+    Ok(session
+        .vault_mut()?
+        .import_phrase(&label, &phrase, passphrase.as_deref().unwrap_or(""))?)
 }
 
 /// Imports a Solana CLI keypair file (the file is left where it is).
@@ -86,9 +88,9 @@ pub fn wallet_import_keypair(
     state: State<'_, AppState>,
     label: String,
     path: std::path::PathBuf,
-) -> Result<Account, String> {
-    let mut vault = Vault::open(state.home()?).map_err(text)?;
-    vault.import_keypair_file(&label, &path).map_err(text)
+) -> Result<Account, CommandError> {
+    let mut session = state.session()?;
+    Ok(session.vault_mut()?.import_keypair_file(&label, &path)?)
 }
 
 /// What the home screen shows for one account.
@@ -112,24 +114,21 @@ pub struct HomeView {
 }
 
 #[tauri::command]
-pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, String> {
-    let vault = Vault::open(state.home()?).map_err(text)?;
-    if vault.accounts().is_empty() {
+pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, CommandError> {
+    let session = state.session()?;
+    if session.accounts()?.is_empty() {
         return Ok(HomeView {
             accounts: Vec::new(),
             pending: 0,
             intents: 0,
         });
     }
-    let store = toss_core::handover::open_store(state.home()?, &vault).map_err(text)?;
-    let config = state.config()?;
+    let store = session.store()?;
     // Read offline: the chain is never asked here.
-    let chain = RpcChain::new(config.rpc_url.as_str());
-    let escrow = config
-        .program_id
-        .map(|program_id| crate::escrow::escrow(&config, &chain, program_id, SOL));
-    let accounts = vault
-        .accounts()
+    let chain = session.chain();
+    let escrow = session.escrow(&chain, SOL.mint).ok();
+    let accounts = session
+        .accounts()?
         .iter()
         .map(|a| {
             Ok(HomeAccount {
@@ -166,13 +165,10 @@ pub struct Balances {
 /// Asks the cluster for each account's balance; a few seconds at most, so
 /// the home screen can say "offline" promptly.
 #[tauri::command]
-pub async fn balances(state: State<'_, AppState>) -> Result<Balances, String> {
-    let config = state.config()?;
-    let accounts = Vault::open(state.home()?)
-        .map_err(text)?
-        .accounts()
-        .to_vec();
-    let chain = RpcChain::new(config.rpc_url.as_str());
+pub async fn balances(state: State<'_, AppState>) -> Result<Balances, CommandError> {
+    let session = state.session()?;
+    let accounts = session.accounts()?.to_vec();
+    let chain = session.chain();
     let ask = async {
         let mut lamports = Vec::new();
         for a in &accounts {
@@ -181,40 +177,37 @@ pub async fn balances(state: State<'_, AppState>) -> Result<Balances, String> {
         }
         Ok::<_, String>(lamports)
     };
-    Ok(
-        match tokio::time::timeout(Duration::from_secs(4), ask).await {
-            Ok(Ok(lamports)) => Balances {
-                online: true,
-                lamports,
-                problem: None,
-            },
-            Ok(Err(e)) => Balances {
-                online: false,
-                lamports: Vec::new(),
-                problem: Some(e),
-            },
-            Err(_) => Balances {
-                online: false,
-                lamports: Vec::new(),
-                problem: Some(format!("{} did not answer in time", config.rpc_url)),
-            },
+    let limit = Duration::from_secs(4);
+    Ok(match tokio::time::timeout(limit, ask).await {
+        Ok(Ok(lamports)) => Balances {
+            online: true,
+            lamports,
+            problem: None,
         },
-    )
+        Ok(Err(e)) => Balances {
+            online: false,
+            lamports: Vec::new(),
+            problem: Some(e),
+        },
+        Err(_) => Balances {
+            online: false,
+            lamports: Vec::new(),
+            problem: Some(Unreachable::no_answer_within(limit).to_string()),
+        },
+    })
 }
 
 /// The metrics panel: payments created and settled, success rate,
 /// settlement latency, gate failures, network errors.
 #[tauri::command]
-pub fn metrics(state: State<'_, AppState>) -> Result<Metrics, String> {
-    Ok(Metrics::from_counters(
-        &state.store()?.metrics().map_err(text)?,
-    ))
+pub fn metrics(state: State<'_, AppState>) -> Result<Metrics, CommandError> {
+    Ok(state.store()?.metrics().map_err(text)?)
 }
 
 /// Every intent this wallet keeps, newest first.
 #[tauri::command]
-pub fn activity(state: State<'_, AppState>) -> Result<Vec<Summary>, String> {
-    state.store()?.list().map_err(text)
+pub fn activity(state: State<'_, AppState>) -> Result<Vec<Summary>, CommandError> {
+    Ok(state.store()?.list().map_err(text)?)
 }
 
 /// Everything kept about one intent, for its detail view.
@@ -249,7 +242,7 @@ fn payment_id(id: &str) -> Result<[u8; 32], String> {
 }
 
 #[tauri::command]
-pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, String> {
+pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, CommandError> {
     let id = payment_id(&id)?;
     let store = state.store()?;
     let stored = store.get(&id).map_err(text)?;
@@ -285,7 +278,7 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, S
 pub fn activity_export(
     state: State<'_, AppState>,
     path: std::path::PathBuf,
-) -> Result<usize, String> {
+) -> Result<usize, CommandError> {
     let rows = state.store()?.list().map_err(text)?;
     std::fs::write(&path, toss_core::store::to_csv(&rows))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -312,26 +305,26 @@ pub fn request_create(
     currency: Option<String>,
     label: Option<String>,
     message: Option<String>,
-) -> Result<Request, String> {
+) -> Result<Request, CommandError> {
     let recipient = address(&to)?.into();
-    let config = state.config()?;
-    let currency = crate::state::currency(&config, currency.as_deref())?;
+    let session = state.session()?;
+    let config = session.config();
+    let currency = crate::state::currency(config, currency.as_deref())?;
     // Typed with the settings' separator; Solana Pay's URL always has a point.
     let units = config
         .decimal_separator
         .parse(amount.trim(), currency.decimals)
         .map_err(text)?;
-    let vault = Vault::open(state.home()?).map_err(text)?;
-    let noise =
-        toss_core::noise::StaticKey::from_secret(vault.service_secret("noise").map_err(text)?);
-    let mut request = PaymentRequest::new(recipient);
-    request.amount = Some(amount::format(units, currency.decimals));
-    request.spl_token = currency.mint;
-    request.label = label.filter(|l| !l.is_empty());
-    request.message = message.filter(|m| !m.is_empty());
-    request.references = vec![toss_core::request::new_reference().map_err(text)?];
-    request.noise_key = Some(noise.public());
-    request.offline = true;
+    let request = session.till_request(Sale {
+        recipient,
+        amount: Some(amount::format(units, currency.decimals)),
+        mint: currency.mint,
+        label,
+        message,
+        memo: None,
+        reference: None,
+        offline: true,
+    })?;
     let url = request.to_url();
     Ok(Request {
         qr_svg: qr::svg(url.as_bytes()).map_err(text)?,
@@ -358,7 +351,7 @@ pub struct ReceiptView {
 }
 
 #[tauri::command]
-pub fn receipt(state: State<'_, AppState>, id: String) -> Result<ReceiptView, String> {
+pub fn receipt(state: State<'_, AppState>, id: String) -> Result<ReceiptView, CommandError> {
     use toss_core::store::{Direction, State as Stage};
     let stored = state.store()?.get(&payment_id(&id)?).map_err(text)?;
     if stored.direction != Direction::Received {

@@ -217,12 +217,7 @@ fn the_screens_commands_answer_through_ipc_and_say_what_went_wrong() {
         json!({ "path": tmp.path().join("none.png") }),
     );
     assert!(
-        missing
-            .as_ref()
-            .unwrap_err()
-            .as_str()
-            .unwrap()
-            .contains("cannot read the image"),
+        refusal(missing.clone()).contains("cannot read the image"),
         "{missing:?}"
     );
     assert_eq!(invoke(&webview, "scan_stop", json!({})), Ok(Value::Null));
@@ -255,7 +250,7 @@ fn the_screens_commands_answer_through_ipc_and_say_what_went_wrong() {
     ] {
         assert_eq!(
             invoke(&webview, cmd, args),
-            Err(json!("no data directory: HOME is not set")),
+            Err(json!({ "kind": "failed", "message": "no data directory: HOME is not set" })),
             "{cmd}"
         );
     }
@@ -276,8 +271,11 @@ fn wallet_home(settings: &str) -> (tempfile::TempDir, AppState) {
     (tmp, AppState::open(Ok(home)))
 }
 
+/// The message of a command's error (`{kind, message}`).
 fn refusal(result: Result<Value, Value>) -> String {
-    result.unwrap_err().as_str().unwrap().to_owned()
+    let e = result.unwrap_err();
+    assert!(e["kind"].is_string(), "{e}");
+    e["message"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -333,9 +331,14 @@ fn vault_and_nonce_commands_refuse_bad_input_before_asking_for_a_key() {
             Some(_) => "vault_view",
             None => "vault_act",
         };
-        assert_eq!(
-            refusal(invoke(&webview, cmd, args)),
-            "set the TOSS program in Settings first"
+        let e = invoke(&webview, cmd, args).unwrap_err();
+        assert_eq!(e["kind"], "settings", "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("set the TOSS program in Settings"),
+            "{e}"
         );
     }
 }
@@ -376,4 +379,88 @@ fn currencies_follow_the_cluster_and_unknown_tokens_are_refused_before_signing()
     );
     // USDC has six decimals: a seventh is refused.
     assert!(refusal(pay(&usdc, "0.0000001")).contains("more than 6 decimal places"));
+}
+
+#[test]
+fn the_app_runs_the_stores_cleanup_as_the_cli_does() {
+    // In a child process with keys in a fresh kernel keyring of its own.
+    let out = std::process::Command::new("keyctl")
+        .args(["session", "-"])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "child_cleanup",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("TOSS_KEYSTORE", "keyutils")
+        .output()
+        .expect("keyctl (apt: keyutils) must be installed");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
+
+/// Keeps a payment to the wallet_home account as received (and verified)
+/// at `at`; it expires a little over an hour later.
+fn received(session: &toss_core::session::WalletSession, nonce: u64, at: u32) -> [u8; 32] {
+    use toss_core::intent::{Intent, sign};
+    let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+    let payee: toss_core::address::Address = "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN"
+        .parse()
+        .unwrap();
+    let settlement = session.settlement().unwrap();
+    let signed = sign(
+        Intent {
+            cluster: settlement.cluster,
+            program_id: settlement.program_id,
+            payer: toss_core::address::Address::new(key.verifying_key().to_bytes()).into(),
+            payee: payee.into(),
+            mint: None,
+            amount: 1_000,
+            reference: None,
+            memo: None,
+            nonce,
+            created_at: at - 10,
+            expires_at: at + 3_700,
+            durable_nonce: None,
+        },
+        &key,
+    )
+    .unwrap();
+    let mut store = session.store().unwrap();
+    let accepted = session
+        .verifier(payee.into())
+        .unwrap()
+        .verify(&signed.to_bytes().unwrap(), None, at, &store)
+        .unwrap();
+    store.record_received(&accepted, i64::from(at)).unwrap();
+    accepted.id
+}
+
+#[test]
+#[ignore = "run by the_app_runs_the_stores_cleanup_as_the_cli_does"]
+fn child_cleanup() {
+    // A payment received ten days ago (expired, and past one day of
+    // retention) and one received two hours ago (expired an hour ago, kept):
+    // the app's first look at its store expires both and deletes the old.
+    let (_tmp, state) = wallet_home(
+        "retention_days = 1\nprogram_id = \"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA\"\n",
+    );
+    let session = state.session().unwrap();
+    let now = toss_core::session::unix_now();
+    received(&session, 1, now - 10 * 86_400);
+    let recent = received(&session, 2, now - 7_200);
+    drop(session);
+    let webview = app(state);
+    let activity = invoke(&webview, "activity", json!({})).unwrap();
+    let rows = activity.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the old one is deleted: {activity}");
+    assert_eq!(rows[0]["id"], hex::encode(recent), "{activity}");
+    assert_eq!(rows[0]["state"], "expired", "{activity}");
 }

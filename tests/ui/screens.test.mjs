@@ -297,13 +297,13 @@ test("vault: offline, the last snapshot stays and the reason is shown; a nonce h
   ];
   const app = await openApp({
     answers: {
-      vault_view: { ok: { ...VAULT(now, null), problem: "the cluster (https://api.devnet.solana.com/) could not be reached; try again when online" } },
+      vault_view: { ok: { ...VAULT(now, null), problem: "the cluster could not be reached (https://api.devnet.solana.com: connection refused, after 4 attempt(s)); nothing is lost: payments stay waiting, try again once online" } },
       nonce_pool: { ok: { records, available: 1 } },
     },
   });
   try {
     await app.show("vault");
-    await app.page.getByText("could not be reached; try again when online").waitFor();
+    await app.page.getByText("nothing is lost: payments stay waiting, try again once online", { exact: false }).waitFor();
     assert.equal(await app.page.textContent('#vault-fields dd[data-key="balance"]'), "2 SOL");
     assert.equal(await app.page.textContent("#nonce-summary"), "1 of 2 account(s) ready for offline payments.");
     const rows = app.page.locator("#nonce-rows tr");

@@ -12,6 +12,7 @@
 //! - **Crash-safe.** WAL journal with `synchronous=FULL`: once a write call
 //!   returns, the data survives a crash or power loss.
 
+mod metrics;
 mod nonces;
 mod schema;
 mod vaults;
@@ -27,6 +28,7 @@ use zeroize::Zeroizing;
 
 use crate::intent::{Accepted, Ledger, SignedIntent};
 
+pub use metrics::{Counter, Metrics};
 pub use nonces::{NonceRecord, NonceState};
 pub use schema::SCHEMA_VERSION;
 pub use vaults::VaultSnapshot;
@@ -633,63 +635,6 @@ impl Store {
         )?;
         tx.commit()?;
         Ok((expired, deleted))
-    }
-
-    /// Adds to a named counter (the metrics panel reads them).
-    pub fn bump(&mut self, name: &str, by: i64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO metrics (name, value) VALUES (?1, ?2)
-             ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-            params![name, by],
-        )?;
-        Ok(())
-    }
-
-    pub fn metrics(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, value FROM metrics ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-}
-
-/// The metrics panel's figures, from the store's counters.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Metrics {
-    pub intents_created: i64,
-    pub intents_settled: i64,
-    pub intents_not_settled: i64,
-    /// Settled over resolved, in percent; `None` before any was resolved.
-    pub success_rate: Option<f64>,
-    /// From signing to settlement, on average, in seconds.
-    pub average_settlement_seconds: Option<f64>,
-    pub gate_failures: i64,
-    pub network_errors: i64,
-    pub confidentiality_downgrades: i64,
-}
-
-impl Metrics {
-    pub fn from_counters(counters: &[(String, i64)]) -> Self {
-        let get = |name: &str| {
-            counters
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or(0, |(_, v)| *v)
-        };
-        let (settled, not) = (get("intents_settled"), get("intents_not_settled"));
-        Metrics {
-            intents_created: get("intents_created"),
-            intents_settled: settled,
-            intents_not_settled: not,
-            success_rate: (settled + not > 0)
-                .then(|| 100.0 * settled as f64 / (settled + not) as f64),
-            average_settlement_seconds: (settled > 0)
-                .then(|| get("settlement_seconds") as f64 / settled as f64),
-            gate_failures: get("gate_failures"),
-            network_errors: get("network_errors"),
-            confidentiality_downgrades: get("confidentiality_downgrades"),
-        }
     }
 }
 

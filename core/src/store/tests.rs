@@ -231,11 +231,11 @@ fn the_store_is_the_payees_ledger() {
 fn counters_add_up() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open(tmp.path());
-    store.bump("intents_created", 1).unwrap();
-    store.bump("intents_created", 2).unwrap();
-    store.bump("network_errors", 1).unwrap();
+    store.bump(Counter::IntentsCreated, 1).unwrap();
+    store.bump(Counter::IntentsCreated, 2).unwrap();
+    store.bump(Counter::NetworkErrors, 1).unwrap();
     assert_eq!(
-        store.metrics().unwrap(),
+        store.counters().unwrap(),
         [
             ("intents_created".to_owned(), 3),
             ("network_errors".to_owned(), 1)

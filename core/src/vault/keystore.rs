@@ -29,6 +29,58 @@ pub const STORE_VAR: &str = "TOSS_KEYSTORE";
 pub struct Keystore {
     store: Arc<CredentialStore>,
     wallet_id: String,
+    kind: KeyStorage,
+}
+
+/// Where the keys are kept, as the settings screen and `toss status` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyStorage {
+    /// The desktop's Secret Service (gnome-keyring, KWallet, KeePassXC).
+    SecretService,
+    /// The kernel's session keyring: gone at logout and at reboot.
+    KernelKeyring,
+    /// The macOS login Keychain.
+    Keychain,
+    /// Windows Credential Manager.
+    CredentialManager,
+}
+
+impl KeyStorage {
+    /// The storage `TOSS_KEYSTORE` chooses on this system (the platform's
+    /// keychain when unset), or why the choice is not known.
+    pub fn chosen() -> Result<Self, VaultError> {
+        let choice = std::env::var(STORE_VAR).unwrap_or_default();
+        match (choice.as_str(), std::env::consts::OS) {
+            ("" | "secret-service", "linux") => Ok(KeyStorage::SecretService),
+            ("keyutils", "linux") => Ok(KeyStorage::KernelKeyring),
+            ("", "macos") => Ok(KeyStorage::Keychain),
+            ("", "windows") => Ok(KeyStorage::CredentialManager),
+            (other, _) => Err(VaultError::KeychainUnavailable(format!(
+                "{STORE_VAR}={other:?} is not known here; on Linux use secret-service or keyutils, elsewhere leave it unset"
+            ))),
+        }
+    }
+
+    /// What it is, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyStorage::SecretService => "the desktop keyring (Secret Service)",
+            KeyStorage::KernelKeyring => "the kernel keyring (keyutils)",
+            KeyStorage::Keychain => "the macOS Keychain",
+            KeyStorage::CredentialManager => "Windows Credential Manager",
+        }
+    }
+
+    /// What a user must know before trusting it with keys, if anything.
+    pub fn warning(self) -> Option<&'static str> {
+        match self {
+            KeyStorage::KernelKeyring => Some(
+                "the kernel keyring forgets every key at logout and at reboot: keep the recovery phrase, or the wallet is lost with them",
+            ),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Keystore {
@@ -42,12 +94,18 @@ impl std::fmt::Debug for Keystore {
 impl Keystore {
     /// The platform's keychain (or the one `TOSS_KEYSTORE` names).
     pub fn os_default(wallet_id: &str) -> Result<Self, VaultError> {
-        let choice = std::env::var(STORE_VAR).unwrap_or_default();
-        let store = platform_store(&choice)?;
+        let kind = KeyStorage::chosen()?;
+        let store = platform_store(kind).map_err(|e| diagnose(kind, e))?;
         Ok(Self {
             store,
             wallet_id: wallet_id.to_owned(),
+            kind,
         })
+    }
+
+    /// Where these keys are kept.
+    pub fn kind(&self) -> KeyStorage {
+        self.kind
     }
 
     pub fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
@@ -78,8 +136,8 @@ impl Keystore {
             let _ = tx.send(result);
         });
         match rx.recv_timeout(CALL_TIMEOUT) {
-            Ok(result) => result.map_err(|e| map_error(name, e)),
-            Err(_) => Err(VaultError::KeychainTimeout),
+            Ok(result) => result.map_err(|e| diagnose(self.kind, map_error(name, e))),
+            Err(_) => Err(diagnose(self.kind, VaultError::KeychainTimeout)),
         }
     }
 }
@@ -109,35 +167,101 @@ fn describe(e: &keyring_core::Error) -> String {
     }
 }
 
+/// A keychain failure told as what is actually wrong. The Secret Service
+/// answers "locked" or "no result" both when a keyring is locked and when
+/// there is no keyring at all, so on Linux the session bus is asked which
+/// it is: no bus, a bus with no Secret Service on it, or a locked one.
+fn diagnose(kind: KeyStorage, e: VaultError) -> VaultError {
+    match (kind, &e) {
+        (
+            KeyStorage::SecretService,
+            VaultError::KeychainLocked(_)
+            | VaultError::Keychain(_)
+            | VaultError::KeychainUnavailable(_)
+            | VaultError::KeychainTimeout,
+        ) => secret_service::absent().unwrap_or(e),
+        _ => e,
+    }
+}
+
 #[cfg(target_os = "linux")]
-fn platform_store(choice: &str) -> Result<Arc<CredentialStore>, VaultError> {
-    let unavailable = |e: keyring_core::Error| VaultError::KeychainUnavailable(e.to_string());
-    match choice {
-        "" | "secret-service" => {
-            let s: Arc<CredentialStore> =
-                dbus_secret_service_keyring_store::Store::new().map_err(unavailable)?;
-            Ok(s)
+mod secret_service {
+    use std::time::Duration;
+
+    use dbus::blocking::Connection;
+
+    use super::VaultError;
+
+    const NAME: &str = "org.freedesktop.secrets";
+
+    /// Why no Secret Service can answer, when none can: no session bus,
+    /// or nothing on it provides the Secret Service (running or
+    /// activatable). `None` when one is there (it is locked, then).
+    pub fn absent() -> Option<VaultError> {
+        let conn = match Connection::new_session() {
+            Ok(c) => c,
+            Err(e) => {
+                return Some(VaultError::NoSessionBus(
+                    e.message().unwrap_or("no address").to_owned(),
+                ));
+            }
+        };
+        let bus = conn.with_proxy(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            Duration::from_secs(5),
+        );
+        let (running,): (bool,) = bus
+            .method_call("org.freedesktop.DBus", "NameHasOwner", (NAME,))
+            .ok()?;
+        if running {
+            return None;
         }
-        "keyutils" => {
+        let (activatable,): (Vec<String>,) = bus
+            .method_call("org.freedesktop.DBus", "ListActivatableNames", ())
+            .ok()?;
+        match activatable.iter().any(|n| n == NAME) {
+            true => None,
+            false => Some(VaultError::NoSecretService),
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod secret_service {
+    use super::VaultError;
+
+    pub fn absent() -> Option<VaultError> {
+        None
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store(kind: KeyStorage) -> Result<Arc<CredentialStore>, VaultError> {
+    let unavailable = |e: keyring_core::Error| VaultError::KeychainUnavailable(e.to_string());
+    match kind {
+        KeyStorage::KernelKeyring => {
             let s: Arc<CredentialStore> =
                 linux_keyutils_keyring_store::Store::new().map_err(unavailable)?;
             Ok(s)
         }
-        other => Err(VaultError::KeychainUnavailable(format!(
-            "{STORE_VAR}={other:?} is not known; use secret-service or keyutils"
-        ))),
+        _ => {
+            let s: Arc<CredentialStore> =
+                dbus_secret_service_keyring_store::Store::new().map_err(unavailable)?;
+            Ok(s)
+        }
     }
 }
 
 #[cfg(target_os = "macos")]
-fn platform_store(_choice: &str) -> Result<Arc<CredentialStore>, VaultError> {
+fn platform_store(_kind: KeyStorage) -> Result<Arc<CredentialStore>, VaultError> {
     let s: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()
         .map_err(|e| VaultError::KeychainUnavailable(e.to_string()))?;
     Ok(s)
 }
 
 #[cfg(target_os = "windows")]
-fn platform_store(_choice: &str) -> Result<Arc<CredentialStore>, VaultError> {
+fn platform_store(_kind: KeyStorage) -> Result<Arc<CredentialStore>, VaultError> {
     let s: Arc<CredentialStore> = windows_native_keyring_store::Store::new()
         .map_err(|e| VaultError::KeychainUnavailable(e.to_string()))?;
     Ok(s)

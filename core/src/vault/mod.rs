@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 pub use derive::{RecoveryPhrase, WordCount};
 pub use gate::{Gate, GateError};
-pub use keystore::{Keystore, STORE_VAR};
+pub use keystore::{KeyStorage, Keystore, STORE_VAR};
 
 use crate::home::Home;
 use crate::wallet::{Account, AccountIndex, KeySource, WalletError};
@@ -25,6 +25,14 @@ use crate::wallet::{Account, AccountIndex, KeySource, WalletError};
 pub enum VaultError {
     #[error("no keychain is available: {0}")]
     KeychainUnavailable(String),
+    #[error(
+        "there is no desktop session bus ({0}), so no keyring can keep the wallet's keys: log in to a desktop session (or start one with dbus-run-session) with gnome-keyring or another Secret Service provider running; on a server, TOSS_KEYSTORE=keyutils keeps keys in the kernel keyring until reboot"
+    )]
+    NoSessionBus(String),
+    #[error(
+        "no keyring (Secret Service) is running on this desktop, so the wallet's keys have nowhere safe to go: install and start gnome-keyring (apt install gnome-keyring), KeePassXC with Secret Service integration, or KWallet, then try again; nothing is locked"
+    )]
+    NoSecretService,
     #[error(
         "the keychain is locked; unlock it (log in to your desktop session or unlock the keyring) and try again ({0})"
     )]
@@ -80,6 +88,11 @@ impl Vault {
 
     pub fn accounts(&self) -> &[Account] {
         self.index.accounts()
+    }
+
+    /// Where this wallet's secrets are kept.
+    pub fn key_storage(&self) -> KeyStorage {
+        self.keys.kind()
     }
 
     /// Creates an account from a new recovery phrase, which is returned to be

@@ -51,6 +51,40 @@ impl PrivateBus {
         }
     }
 
+    /// A bus at `dir`/bus that starts nothing on demand (no service
+    /// activation from the system's service files): only what the test
+    /// starts is ever on it.
+    pub fn start_bare(dir: &Path) -> Self {
+        let config = dir.join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                dir.join("bus").display()
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new("dbus-daemon");
+        cmd.args(["--nofork", "--nosyslog", "--print-address=1"])
+            .arg(format!("--config-file={}", config.display()));
+        let (daemon, address) = until_first_line(cmd);
+        PrivateBus {
+            _daemon: daemon,
+            address,
+        }
+    }
+
     pub fn has_owner(&self, name: &str) -> bool {
         let out = Command::new("dbus-send")
             .arg(format!("--bus={}", self.address))

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "processes.rs"]
-mod processes;
+pub mod processes;
 
 use processes::PrivateBus;
 

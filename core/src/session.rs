@@ -1,0 +1,388 @@
+//! The wallet, opened: the one place every front end (the desktop app, the
+//! `toss` CLI) gets what it works with.
+//!
+//! A [`WalletSession`] is opened from the data directory and the settings
+//! in force, and hands out the store (with the expiry and retention
+//! cleanup run when it opens), keys through the user-presence gate (every
+//! refusal counted for the metrics, whoever asked), the Noise key, the
+//! chain client with its retry policy, where intents settle and who pays
+//! for it, the payee's verifier with limits per currency on this cluster,
+//! the till's payment request, and the clock. Front ends decide nothing of
+//! this themselves, so they cannot drift apart.
+
+use ed25519_dalek::SigningKey;
+use solana_program::pubkey::Pubkey;
+
+use crate::address::Address;
+use crate::chain::{Backoff, RpcChain};
+use crate::config::Config;
+use crate::currency::Currency;
+use crate::escrow::Escrow;
+use crate::handover::{Receipt, Verdict};
+use crate::home::Home;
+use crate::intent::{Limit, RiskLimits, Verifier};
+use crate::keyfile::KeyFileError;
+use crate::noise::StaticKey;
+use crate::nonce::Pool;
+use crate::payment::{SettingsError, Settlement};
+use crate::request::PaymentRequest;
+use crate::settle::Engine;
+use crate::store::{Counter, Store, StoreError};
+use crate::vault::{Gate, Vault, VaultError};
+use crate::wallet::Account;
+
+/// Why the wallet, or a part of it, could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("the fee payer TOSS_FEE_PAYER names cannot be used: {0}")]
+    FeePayer(#[from] KeyFileError),
+    #[error("this wallet has no account yet: create or import one first")]
+    NoAccount,
+    #[error("no randomness for a payment reference: {0}")]
+    Random(String),
+}
+
+/// What a key is asked for, which decides the gate the settings put on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// Signing a payment, or paying settlement fees
+    /// (REQUIRE_BIOMETRIC_FOR_INTENT).
+    Payment,
+    /// Changing the on-chain account offline payments draw on, or the
+    /// nonce pool (REQUIRE_BIOMETRIC_FOR_NONCE).
+    Funds,
+}
+
+/// Per payment and unsettled per payer, for USDC where the cluster has it:
+/// about what the SOL limits are worth.
+const USDC_LIMIT: Limit = Limit {
+    max_single: 200_000_000,
+    max_unsettled_per_payer: 1_000_000_000,
+};
+
+/// Seconds in a day, for `retention_days`.
+const DAY: i64 = 86_400;
+
+/// The wallet in one data directory, under one set of settings.
+#[derive(Debug)]
+pub struct WalletSession {
+    home: Home,
+    config: Config,
+    /// Opened with the session; kept as the reason when it could not be,
+    /// so what needs no key (reading an intent file, the settings) works
+    /// on a machine whose keychain is missing or locked.
+    vault: Result<Vault, VaultError>,
+}
+
+impl WalletSession {
+    /// Opens the wallet in `home` (its account index and the keychain that
+    /// holds its secrets) under `config`.
+    pub fn open(home: Home, config: Config) -> Self {
+        let vault = Vault::open(&home);
+        Self {
+            home,
+            config,
+            vault,
+        }
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn vault(&self) -> Result<&Vault, SessionError> {
+        self.vault.as_ref().map_err(|e| e.clone().into())
+    }
+
+    /// The keychain vault, to add or remove accounts.
+    pub fn vault_mut(&mut self) -> Result<&mut Vault, SessionError> {
+        self.vault.as_mut().map_err(|e| e.clone().into())
+    }
+
+    pub fn accounts(&self) -> Result<&[Account], SessionError> {
+        Ok(self.vault()?.accounts())
+    }
+
+    /// The account the app pays and signs with: the wallet's first.
+    pub fn first_account(&self) -> Result<Address, SessionError> {
+        self.accounts()?
+            .first()
+            .map(|a| a.address)
+            .ok_or(SessionError::NoAccount)
+    }
+
+    /// The wallet's store, unsealed with its key from the keychain, after
+    /// the cleanup: intents past their expiry are marked expired and those
+    /// ended longer ago than `retention_days` are deleted.
+    pub fn store(&self) -> Result<Store, SessionError> {
+        let mut store = self.open_store()?;
+        self.cleanup(&mut store)?;
+        Ok(store)
+    }
+
+    /// The store's cleanup at this moment: how many intents expired and
+    /// how many old ones were deleted.
+    pub fn cleanup(&self, store: &mut Store) -> Result<(usize, usize), SessionError> {
+        let (expired, deleted) = store.cleanup(i64::from(unix_now()), self.retention_seconds())?;
+        if expired + deleted > 0 {
+            tracing::info!(expired, deleted, "store cleanup");
+        }
+        Ok((expired, deleted))
+    }
+
+    /// How long ended intents are kept, in seconds.
+    pub fn retention_seconds(&self) -> i64 {
+        i64::from(self.config.retention_days) * DAY
+    }
+
+    fn open_store(&self) -> Result<Store, SessionError> {
+        Ok(Store::open(
+            &self.home.store_file(),
+            &self.vault()?.service_secret("store")?,
+        )?)
+    }
+
+    /// This wallet's Noise static key (for handovers and payment requests).
+    pub fn noise_key(&self) -> Result<StaticKey, SessionError> {
+        Ok(StaticKey::from_secret(
+            self.vault()?.service_secret("noise")?,
+        ))
+    }
+
+    /// The user-presence gate for `what`, as the settings ask.
+    pub fn gate(&self, what: KeyUse) -> Result<Gate, SessionError> {
+        let required = match what {
+            KeyUse::Payment => self.config.require_biometric_for_intent,
+            KeyUse::Funds => self.config.require_biometric_for_nonce,
+        };
+        Ok(Gate::load(self.home.root(), required).map_err(VaultError::Gate)?)
+    }
+
+    /// The signing key of `account`, once the gate for `what` lets the
+    /// user through (`passphrase`: what they typed, if asked). A refusal by
+    /// the gate is counted for the metrics panel.
+    pub fn signing_key(
+        &self,
+        account: &Pubkey,
+        what: KeyUse,
+        passphrase: Option<&str>,
+    ) -> Result<SigningKey, SessionError> {
+        let gate = self.gate(what)?;
+        self.vault()?
+            .signing_key(account, &gate, passphrase)
+            .inspect_err(|e| {
+                if matches!(e, VaultError::Gate(_)) {
+                    self.count(Counter::GateFailures, 1);
+                }
+            })
+            .map_err(Into::into)
+    }
+
+    /// The first account's key, through the gate for `what`.
+    pub fn first_key(
+        &self,
+        what: KeyUse,
+        passphrase: Option<&str>,
+    ) -> Result<SigningKey, SessionError> {
+        self.signing_key(&self.first_account()?.into(), what, passphrase)
+    }
+
+    /// Adds to a metrics counter; a counter that cannot be written is
+    /// logged, never a reason to fail what it counts.
+    fn count(&self, counter: Counter, by: i64) {
+        let counted = self.open_store().and_then(|mut s| Ok(s.bump(counter, by)?));
+        if let Err(e) = counted {
+            tracing::warn!(error = %e, counter = counter.as_str(), "a metric could not be counted");
+        }
+    }
+
+    /// Who pays settlement fees and receipt rent: the keypair file
+    /// TOSS_FEE_PAYER names when set, else the first account, through the
+    /// payment gate.
+    pub fn fee_payer(&self, passphrase: Option<&str>) -> Result<SigningKey, SessionError> {
+        match &self.config.fee_payer {
+            Some(path) => Ok(crate::keyfile::read(path)?),
+            None => self.first_key(KeyUse::Payment, passphrase),
+        }
+    }
+
+    /// The cluster the settings name, over JSON-RPC.
+    pub fn chain(&self) -> RpcChain {
+        RpcChain::new(self.config.rpc_url.as_str())
+    }
+
+    /// How network failures are retried (MAX_SETTLEMENT_RETRIES).
+    pub fn backoff(&self) -> Backoff {
+        Backoff::seconds(self.config.max_settlement_retries)
+    }
+
+    /// The on-chain account in `mint` (`None`: SOL) that this wallet's
+    /// offline payments draw on, reached through `chain`.
+    pub fn escrow<'a>(
+        &self,
+        chain: &'a RpcChain,
+        mint: Option<Pubkey>,
+    ) -> Result<Escrow<'a, RpcChain>, SettingsError> {
+        Ok(Escrow {
+            chain,
+            backoff: self.backoff(),
+            program_id: self.program_id()?,
+            mint,
+        })
+    }
+
+    /// The durable nonce pool, reached through `chain`.
+    pub fn nonce_pool<'a>(&self, chain: &'a RpcChain) -> Pool<'a, RpcChain> {
+        Pool {
+            chain,
+            backoff: self.backoff(),
+        }
+    }
+
+    /// The TOSS program the settings name (TOSS_PROGRAM_ID).
+    pub fn program_id(&self) -> Result<Pubkey, SettingsError> {
+        self.config
+            .program_id
+            .map(Into::into)
+            .ok_or(SettingsError::NoProgram)
+    }
+
+    /// Where intents settle, by the settings.
+    pub fn settlement(&self) -> Result<Settlement, SettingsError> {
+        Settlement::from_config(&self.config)
+    }
+
+    /// The settlement engine on this cluster, `fee_payer` paying.
+    pub fn engine(&self, fee_payer: &SigningKey) -> Result<Engine<RpcChain>, SettingsError> {
+        Ok(
+            Engine::new(self.chain(), self.program_id()?, fee_payer, self.backoff())
+                .with_mxe(self.config.arcium_mxe_program_id.map(Into::into)),
+        )
+    }
+
+    /// The offline risk limits a payee applies on this cluster: the
+    /// defaults for SOL, and USDC's where the cluster has it.
+    pub fn limits(&self) -> RiskLimits {
+        let mut limits = RiskLimits::default();
+        if let Ok(usdc) = Currency::usdc(self.config.cluster) {
+            limits.per_mint.insert(usdc.mint, USDC_LIMIT);
+        }
+        limits
+    }
+
+    /// What a payee named `payee` checks intents against.
+    pub fn verifier(&self, payee: Pubkey) -> Result<Verifier, SettingsError> {
+        let Settlement {
+            cluster,
+            program_id,
+        } = self.settlement()?;
+        Ok(Verifier {
+            cluster,
+            program_id,
+            payee,
+            limits: self.limits(),
+        })
+    }
+
+    /// The till's request for a sale: a Solana Pay transfer request any
+    /// wallet can pay, with a fresh reference key (unless `sale` brings
+    /// one) and, when `sale.offline`, this wallet's Noise key so a payer
+    /// without a network can pay it with a TOSS intent.
+    pub fn till_request(&self, sale: Sale) -> Result<PaymentRequest, SessionError> {
+        let mut r = PaymentRequest::new(sale.recipient);
+        r.amount = sale.amount;
+        r.spl_token = sale.mint;
+        r.label = sale.label.filter(|l| !l.is_empty());
+        r.message = sale.message.filter(|m| !m.is_empty());
+        r.memo = sale.memo.filter(|m| !m.is_empty());
+        r.references = vec![match sale.reference {
+            Some(k) => k,
+            None => {
+                crate::request::new_reference().map_err(|e| SessionError::Random(e.to_string()))?
+            }
+        }];
+        if sale.offline {
+            r.noise_key = Some(self.noise_key()?.public());
+            r.offline = true;
+        }
+        Ok(r)
+    }
+
+    /// Seconds since 1970 by this computer's clock.
+    pub fn now(&self) -> u32 {
+        unix_now()
+    }
+}
+
+/// What a till asks to be paid (see [`WalletSession::till_request`]).
+#[derive(Debug, Clone, Default)]
+pub struct Sale {
+    pub recipient: Pubkey,
+    /// Decimal text in the currency's units, as Solana Pay writes it
+    /// ("1.5"); any amount when `None`.
+    pub amount: Option<String>,
+    /// `None`: SOL.
+    pub mint: Option<Pubkey>,
+    pub label: Option<String>,
+    pub message: Option<String>,
+    pub memo: Option<String>,
+    pub reference: Option<Pubkey>,
+    pub offline: bool,
+}
+
+/// Seconds since 1970 by this computer's clock, as intents count time (a
+/// clock before 1970 reads as 0, one past 2106 as the last second).
+pub fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+}
+
+/// The payee's check for [`Handover::payee`](crate::handover::Handover::payee):
+/// each intent verified offline at the time `now` gives, with `store` as the
+/// ledger (intents seen before, what each payer still owes), and kept there
+/// when accepted.
+pub fn keep_verified(
+    verifier: Verifier,
+    mut store: Store,
+    now: impl Fn() -> u32 + Send + 'static,
+) -> impl FnMut(&[u8]) -> Verdict + Send + 'static {
+    move |wire| {
+        let at = now();
+        let accepted = verifier
+            .verify(wire, None, at, &store)
+            .map_err(|e| e.to_string())?;
+        store
+            .record_received(&accepted, i64::from(at))
+            .map_err(|e| e.to_string())?;
+        Ok(accepted.id)
+    }
+}
+
+/// The payer's side after a receipt: the intents the payee accepted count
+/// as handed over (`ids` in the order they were sent). How many changed.
+pub fn record_receipt(
+    store: &mut Store,
+    ids: &[[u8; 32]],
+    receipt: &Receipt,
+    how: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for (id, entry) in ids.iter().zip(&receipt.entries) {
+        if entry.refused.is_none() && store.mark_handed_over(id, how, now)? {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
