@@ -1,5 +1,5 @@
 // TOSS UI: screens over the Rust commands. No wallet logic lives here.
-import { $, invoke, settings, units } from "./ipc.js";
+import { $, invoke, say, settings, units } from "./ipc.js";
 import { setupOnboarding } from "./onboarding.js";
 import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
@@ -26,6 +26,11 @@ async function loadInfo() {
   const info = await invoke("app_info");
   $("version").textContent = `TOSS Desktop ${info.version}`;
   $("data-dir").textContent = info.data_dir ?? "unavailable";
+  const keys = info.key_storage;
+  $("key-storage").textContent = `Keys are kept in ${keys.description}.`;
+  for (const id of ["key-storage-warning", "onboarding-keys-warning"]) {
+    say(id, keys.warning ? `Warning: ${keys.warning}.` : "");
+  }
   if (info.config) {
     await showConfig(info.config, await invoke("settings_schema"));
   } else {

@@ -196,14 +196,21 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Status => {
             let (home, _log) = open_home(cli)?;
             let status = wallet::status(&home)?;
+            let keys = toss_core::vault::KeyStorage::chosen()?;
             if cli.json {
                 let out = serde_json::json!({
                     "data_dir": home.root(),
                     "wallet": status,
+                    "key_storage": keys,
+                    "key_storage_warning": keys.warning(),
                 });
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 println!("data directory: {}", home.root().display());
+                println!("keys kept in: {}", keys.describe());
+                if let Some(warning) = keys.warning() {
+                    println!("warning: {warning}");
+                }
                 if status.exists {
                     println!("wallet: {} account(s)", status.accounts.len());
                     for a in &status.accounts {

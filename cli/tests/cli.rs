@@ -10,6 +10,7 @@ fn toss(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     for var in toss_core::config::setting::ALL {
         cmd.env_remove(var.env);
     }
+    cmd.env_remove(toss_core::vault::STORE_VAR);
     cmd.envs(env.iter().copied()).output().unwrap()
 }
 
@@ -75,6 +76,22 @@ fn status_says_no_wallet_then_lists_accounts() {
     let out = toss(tmp.path(), &["status"], &[]);
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("wallet: none yet"));
+    assert!(text(&out.stdout).contains("keys kept in: the desktop keyring (Secret Service)"));
+    // The kernel keyring is offered with what it costs.
+    let out = toss(tmp.path(), &["status"], &[("TOSS_KEYSTORE", "keyutils")]);
+    assert!(
+        text(&out.stdout)
+            .contains("warning: the kernel keyring forgets every key at logout and at reboot"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = toss(tmp.path(), &["status"], &[("TOSS_KEYSTORE", "floppy")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("\"floppy\" is not known"),
+        "{}",
+        text(&out.stderr)
+    );
 
     std::fs::write(
         tmp.path().join("accounts.json"),

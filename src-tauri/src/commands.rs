@@ -4,6 +4,7 @@
 use serde::Serialize;
 use tauri::State;
 use toss_core::config::Config;
+use toss_core::vault::KeyStorage;
 use toss_core::wallet::{self, WalletStatus};
 
 use crate::error::CommandError;
@@ -17,6 +18,34 @@ pub struct AppInfo {
     data_dir: Option<String>,
     config: Option<Config>,
     problem: Option<String>,
+    /// Where the wallet's keys are kept, and what to know about it.
+    key_storage: KeyStorageView,
+}
+
+/// Where keys are kept, as the settings and onboarding screens say it.
+#[derive(Debug, Serialize)]
+pub struct KeyStorageView {
+    /// `None` when TOSS_KEYSTORE names something unknown (`warning` says).
+    kind: Option<KeyStorage>,
+    description: &'static str,
+    warning: Option<String>,
+}
+
+impl KeyStorageView {
+    fn chosen() -> Self {
+        match KeyStorage::chosen() {
+            Ok(kind) => KeyStorageView {
+                kind: Some(kind),
+                description: kind.describe(),
+                warning: kind.warning().map(str::to_owned),
+            },
+            Err(e) => KeyStorageView {
+                kind: None,
+                description: "none usable",
+                warning: Some(e.to_string()),
+            },
+        }
+    }
 }
 
 #[tauri::command]
@@ -30,6 +59,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             .map(|h| h.root().display().to_string()),
         config: state.config().ok(),
         problem: state.config().err(),
+        key_storage: KeyStorageView::chosen(),
     }
 }
 

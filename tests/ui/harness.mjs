@@ -67,7 +67,15 @@ export const CURRENCIES = [
 /** What the commands the start-up calls answer for a wallet with one account. */
 function startAnswers(config) {
   return {
-    app_info: { ok: { version: "0.1.0", data_dir: "/home/till/.local/share/toss", config, problem: null } },
+    app_info: {
+      ok: {
+        version: "0.1.0",
+        data_dir: "/home/till/.local/share/toss",
+        config,
+        problem: null,
+        key_storage: { kind: "secret-service", description: "the desktop keyring (Secret Service)", warning: null },
+      },
+    },
     settings_schema: { ok: [] },
     wallet_status: { ok: { exists: true, accounts: [{ label: "Main", address: ADDRESS, source: "phrase" }] } },
     home_view: { ok: { accounts: [], pending: 0, intents: 0 } },
@@ -98,7 +106,9 @@ function installMock(answers) {
       for (const handler of mock.listeners[event] ?? []) handler({ event, payload });
     },
   };
-  const answer = ({ ok, err }) => (err === undefined ? Promise.resolve(ok) : Promise.reject(err));
+  // A refusal given as text reaches the UI as Rust sends it: {kind, message}.
+  const refused = (err) => (typeof err === "string" ? { kind: "failed", message: err } : err);
+  const answer = ({ ok, err }) => (err === undefined ? Promise.resolve(ok) : Promise.reject(refused(err)));
   window.__mock = mock;
   window.__TAURI__ = {
     core: {

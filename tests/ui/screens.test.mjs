@@ -315,3 +315,31 @@ test("vault: offline, the last snapshot stays and the reason is shown; a nonce h
     await app.close();
   }
 });
+
+test("settings: where keys are kept, and the kernel keyring's warning on settings and set-up", async () => {
+  const warning = "the kernel keyring forgets every key at logout and at reboot: keep the recovery phrase, or the wallet is lost with them";
+  const app = await openApp({
+    answers: {
+      app_info: {
+        ok: {
+          version: "0.1.0",
+          data_dir: "/srv/till",
+          config: null,
+          problem: null,
+          key_storage: { kind: "kernel-keyring", description: "the kernel keyring (keyutils)", warning },
+        },
+      },
+      // A command's refusal reads as its message, whatever its kind.
+      metrics: { err: { kind: "keychain", message: "no keyring (Secret Service) is running on this desktop" } },
+    },
+  });
+  try {
+    await app.show("settings");
+    assert.equal(await app.page.textContent("#key-storage"), "Keys are kept in the kernel keyring (keyutils).");
+    assert.equal(await app.page.textContent("#key-storage-warning"), `Warning: ${warning}.`);
+    assert.equal(await app.page.textContent("#onboarding-keys-warning"), `Warning: ${warning}.`);
+    await app.page.getByText("no keyring (Secret Service) is running on this desktop").waitFor();
+  } finally {
+    await app.close();
+  }
+});
