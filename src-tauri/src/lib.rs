@@ -4,15 +4,18 @@
 //! keeps them in Tauri state, and exposes core functions as commands. Every
 //! decision lives in the core, where it is tested without a window.
 
-mod commands;
+pub mod activity;
 pub mod error;
 pub mod escrow;
+pub mod home;
 pub mod nonces;
-pub mod payments;
+pub mod onboarding;
+pub mod pay;
 pub mod radio;
+pub mod receive;
 pub mod scan;
+pub mod settings;
 pub mod state;
-pub mod wallet;
 
 use state::AppState;
 
@@ -23,26 +26,26 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
         .manage(state)
         .manage(scan::Scanning::default())
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::wallet_status,
-            commands::settings_schema,
-            commands::settings_save,
-            commands::currencies,
-            wallet::wallet_create,
-            wallet::wallet_import_phrase,
-            wallet::wallet_import_keypair,
-            wallet::gate_set_passphrase,
-            wallet::home_view,
-            wallet::balances,
-            wallet::activity,
-            wallet::intent_detail,
-            wallet::receipt,
-            wallet::activity_export,
-            wallet::metrics,
-            wallet::request_create,
-            payments::intent_create,
-            payments::receive_intent,
-            payments::settle_now,
+            settings::app_info,
+            settings::wallet_status,
+            settings::settings_schema,
+            settings::settings_save,
+            settings::currencies,
+            settings::gate_set_passphrase,
+            settings::metrics,
+            onboarding::wallet_create,
+            onboarding::wallet_import_phrase,
+            onboarding::wallet_import_keypair,
+            home::home_view,
+            home::balances,
+            activity::activity,
+            activity::intent_detail,
+            activity::activity_export,
+            activity::settle_now,
+            receive::request_create,
+            receive::receive_intent,
+            receive::receipt,
+            pay::intent_create,
             scan::cameras,
             scan::scan_start,
             scan::scan_stop,

@@ -135,6 +135,14 @@ pub fn address(s: &str) -> Result<toss_core::address::Address, String> {
         .map_err(|_| format!("{s} is not a Solana address"))
 }
 
+/// A payment id as the screens pass it (hex).
+pub fn payment_id(id: &str) -> Result<[u8; 32], String> {
+    hex::decode(id)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| "not a payment id".to_owned())
+}
+
 /// What an online change to this wallet's on-chain account or nonce pool
 /// needs: its store, its first account's key as a transaction signer
 /// (through the gate the settings ask for funds,

@@ -37,7 +37,7 @@ function serveUi() {
 export const ADDRESS = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
 export const MERCHANT = "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN";
 
-/** The settings a fresh wallet has (commands::app_info's `config`). */
+/** The settings a fresh wallet has (settings::app_info's `config`). */
 export const CONFIG = {
   cluster: "devnet",
   rpc_url: "https://api.devnet.solana.com/",
@@ -58,7 +58,7 @@ export const CONFIG = {
   theme: "system",
 };
 
-/** commands::currencies on devnet. */
+/** settings::currencies on devnet. */
 export const CURRENCIES = [
   { symbol: "SOL", mint: null, decimals: 9 },
   { symbol: "USDC", mint: "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU", decimals: 6 },

@@ -1,14 +1,17 @@
-//! The commands the UI calls. Each is a thin adapter over `toss_core`; errors
-//! reach the UI as the core's plain-language message.
+//! The settings screen and what the window loads at start: the build, the
+//! data directory, the settings in force (and their schema, to edit them),
+//! where keys are kept, the currencies on the cluster, the app passphrase,
+//! and the metrics panel.
 
 use serde::Serialize;
 use tauri::State;
 use toss_core::config::Config;
-use toss_core::vault::KeyStorage;
+use toss_core::store::Metrics;
+use toss_core::vault::{Gate, GateError, KeyStorage};
 use toss_core::wallet::{self, WalletStatus};
 
 use crate::error::CommandError;
-use crate::state::AppState;
+use crate::state::{AppState, text};
 
 /// What the start screen shows: the build, where data lives, the settings in
 /// force, or the message explaining why they could not be loaded.
@@ -112,4 +115,30 @@ pub fn currencies(
     state: State<'_, AppState>,
 ) -> Result<Vec<toss_core::currency::Currency>, CommandError> {
     Ok(toss_core::currency::Currency::all(state.config()?.cluster))
+}
+
+/// Sets the app passphrase that confirms payments (when the settings ask
+/// for it); changing one already set needs it (`current`).
+#[tauri::command]
+pub fn gate_set_passphrase(
+    state: State<'_, AppState>,
+    current: Option<String>,
+    passphrase: String,
+) -> Result<(), CommandError> {
+    let mut gate = Gate::load(state.home()?.root(), true)?;
+    match gate.check(current.as_deref()) {
+        Ok(()) | Err(GateError::NoPassphraseSet) => {}
+        Err(GateError::PassphraseRequired) => {
+            return Err(GateError::PassphraseRequired.into());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(gate.set_passphrase(&passphrase)?)
+}
+
+/// The metrics panel: payments created and settled, success rate,
+/// settlement latency, gate failures, network errors.
+#[tauri::command]
+pub fn metrics(state: State<'_, AppState>) -> Result<Metrics, CommandError> {
+    Ok(state.store()?.metrics().map_err(text)?)
 }

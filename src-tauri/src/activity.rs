@@ -1,0 +1,131 @@
+//! The activity screen: every payment kept, one in detail with its history
+//! and settlement transaction, the CSV export, and "Settle now" with the
+//! engine's progress as events.
+
+use serde::Serialize;
+use tauri::State;
+use toss_core::store::Summary;
+
+use crate::error::CommandError;
+use crate::state::{AppState, on_own_thread, payment_id, text};
+
+/// Every intent this wallet keeps, newest first.
+#[tauri::command]
+pub fn activity(state: State<'_, AppState>) -> Result<Vec<Summary>, CommandError> {
+    Ok(state.store()?.list().map_err(text)?)
+}
+
+/// Everything kept about one intent, for its detail view.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    pub id: String,
+    pub direction: &'static str,
+    pub state: &'static str,
+    pub payer: String,
+    pub payee: String,
+    pub mint: Option<String>,
+    pub amount: u64,
+    pub memo: Option<String>,
+    pub reference: Option<String>,
+    pub nonce: u64,
+    pub created_at: u32,
+    pub expires_at: u32,
+    pub durable: bool,
+    pub signature: String,
+    pub history: Vec<toss_core::store::Event>,
+    /// The settlement transaction, once there is one, and where to see it.
+    pub settlement: Option<String>,
+    pub explorer: Option<String>,
+}
+
+#[tauri::command]
+pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, CommandError> {
+    let id = payment_id(&id)?;
+    let store = state.store()?;
+    let stored = store.get(&id).map_err(text)?;
+    let settlement = store.receipt(&id).map_err(text)?;
+    let explorer = match (&settlement, state.config()) {
+        (Some(sig), Ok(c)) => Some(c.cluster.explorer_tx(sig, &c.rpc_url)),
+        _ => None,
+    };
+    let i = &stored.signed.intent;
+    Ok(Detail {
+        id: hex::encode(stored.id),
+        direction: stored.direction.as_str(),
+        state: stored.state.as_str(),
+        payer: i.payer.to_string(),
+        payee: i.payee.to_string(),
+        mint: i.mint.map(|m| m.to_string()),
+        amount: i.amount,
+        memo: i.memo.clone(),
+        reference: i.reference.map(|r| r.to_string()),
+        nonce: i.nonce,
+        created_at: i.created_at,
+        expires_at: i.expires_at,
+        durable: stored.tx_signature.is_some(),
+        signature: hex::encode(stored.signed.signature),
+        history: stored.history,
+        settlement,
+        explorer,
+    })
+}
+
+/// Writes the activity as CSV to `path`; how many intents it holds.
+#[tauri::command]
+pub fn activity_export(
+    state: State<'_, AppState>,
+    path: std::path::PathBuf,
+) -> Result<usize, CommandError> {
+    let rows = state.store()?.list().map_err(text)?;
+    std::fs::write(&path, toss_core::store::to_csv(&rows))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(rows.len())
+}
+
+/// The event "Settle now" reports its progress with (the engine's own
+/// progress: started, submitting, retrying, resolved).
+pub const SETTLE_EVENT: &str = "settle";
+
+/// How a "Settle now" ended.
+#[derive(Debug, Serialize)]
+pub struct Settled {
+    /// Intents that reached an outcome, and how many of them were paid.
+    pub resolved: usize,
+    pub paid: usize,
+}
+
+/// Submits every waiting intent now; fees are paid by TOSS_FEE_PAYER when
+/// set, else by this wallet's first account (through the gate).
+#[tauri::command]
+pub async fn settle_now<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    passphrase: Option<String>,
+) -> Result<Settled, CommandError> {
+    use tauri::Emitter;
+    use toss_core::settle::Outcome;
+
+    let session = state.session()?;
+    session.program_id()?;
+    let fee_payer = session.fee_payer(passphrase.as_deref())?;
+    let mut store = session.store()?;
+    let engine = session.engine(&fee_payer)?;
+    let now = i64::from(session.now());
+    on_own_thread(move || async move {
+        let results = engine
+            .settle_all(&mut store, now, &mut |p| {
+                if let Err(e) = app.emit(SETTLE_EVENT, &p) {
+                    tracing::warn!(error = %e, "a settlement event could not reach the window");
+                }
+            })
+            .await?;
+        Ok(Settled {
+            resolved: results.len(),
+            paid: results
+                .iter()
+                .filter(|(_, o)| matches!(o, Outcome::Settled { .. } | Outcome::AlreadySettled))
+                .count(),
+        })
+    })
+    .await
+}
