@@ -226,6 +226,24 @@ fn nfc_cases() {
         readers.wait(Duration::from_millis(200)).unwrap(),
         Change::Quiet
     );
+    // Waiting for a tap: a reader the settings name that is not there is
+    // named, with those that are; no phone within the wait is said plainly.
+    let missing = readers
+        .wait_for_tap(Some("Reader on the shelf"), Duration::from_millis(300))
+        .err()
+        .unwrap();
+    assert_eq!(
+        missing,
+        NfcError::ReaderMissing {
+            wanted: "Reader on the shelf".into(),
+            connected: names.clone(),
+        }
+    );
+    assert!(missing.to_string().contains(&reader), "{missing}");
+    assert_eq!(
+        readers.wait_for_tap(None, Duration::from_millis(300)).err(),
+        Some(NfcError::NoTap)
+    );
 
     // Happy path: the till (reader) and the payer's phone (card) hand
     // over: Noise XX, the phone's signed intent, the till's receipt. The

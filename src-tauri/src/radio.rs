@@ -16,7 +16,7 @@ use toss_core::session::{self, WalletSession};
 use toss_core::store::Store;
 use toss_core::transport::ble::Channel;
 use toss_core::transport::ble::central::{Central, Found};
-use toss_core::transport::nfc::{Change, Readers};
+use toss_core::transport::nfc::Readers;
 
 use crate::error::CommandError;
 use crate::state::{AppState, address, text};
@@ -256,37 +256,10 @@ fn tap(
     reader: Option<String>,
     config: &Config,
 ) -> Result<toss_core::transport::nfc::Connection, String> {
-    let mut readers = Readers::open().map_err(text)?;
-    let connected = readers.list().map_err(text)?;
-    let reader = match reader.or_else(|| config.nfc_reader.clone()) {
-        Some(r) if connected.contains(&r) => r,
-        Some(r) => {
-            return Err(format!(
-                "the NFC reader {r:?} is not connected (connected: {}); plug it in or choose another in Settings",
-                match connected.is_empty() {
-                    true => "none".to_owned(),
-                    false => connected.join(", "),
-                }
-            ));
-        }
-        None => connected
-            .into_iter()
-            .next()
-            .ok_or("no NFC reader is connected: plug one in")?,
-    };
-    let reader = reader.as_str();
-    let deadline = std::time::Instant::now() + WAIT;
-    while !readers.card_present(reader) {
-        if std::time::Instant::now() >= deadline {
-            return Err("no phone came onto the reader in time".into());
-        }
-        if let Change::Readers(names) = readers.wait(Duration::from_millis(500)).map_err(text)?
-            && !names.iter().any(|n| n == reader)
-        {
-            return Err("the reader was disconnected".into());
-        }
-    }
-    readers.connect(reader).map_err(text)
+    let reader = reader.or_else(|| config.nfc_reader.clone());
+    Readers::open()
+        .and_then(|mut r| r.wait_for_tap(reader.as_deref(), WAIT))
+        .map_err(text)
 }
 
 /// Takes payment from the phone put on `reader`, as `payee`.

@@ -8,6 +8,8 @@ pub mod ble;
 pub mod camera;
 #[cfg(feature = "clipboard")]
 pub mod clipboard;
+#[cfg(feature = "camera")]
+pub mod live_scan;
 #[cfg(feature = "nfc")]
 pub mod nfc;
 pub mod qr;

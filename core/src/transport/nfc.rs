@@ -60,6 +60,16 @@ pub enum NfcError {
     CardRemoved,
     #[error("the reader was disconnected")]
     ReaderGone,
+    #[error(
+        "the NFC reader {wanted:?} is not connected (connected: {}); plug it in or choose another in Settings",
+        if connected.is_empty() { "none".to_owned() } else { connected.join(", ") }
+    )]
+    ReaderMissing {
+        wanted: String,
+        connected: Vec<String>,
+    },
+    #[error("no phone came onto the reader in time")]
+    NoTap,
     #[error("this phone or card does not run TOSS (it does not know our application)")]
     NotToss,
     #[error("the phone runs an unknown TOSS protocol version ({0})")]
@@ -230,6 +240,39 @@ impl Readers {
             }
         }
         Ok(Change::Quiet)
+    }
+
+    /// Waits up to `wait` for a phone on `reader` (when `None`, the first
+    /// reader connected) and connects to TOSS on it: the tap a till or a
+    /// payer waits for.
+    pub fn wait_for_tap(
+        &mut self,
+        reader: Option<&str>,
+        wait: Duration,
+    ) -> Result<Connection, NfcError> {
+        let connected = self.list()?;
+        let reader = match reader {
+            Some(r) if connected.iter().any(|c| c == r) => r.to_owned(),
+            Some(r) => {
+                return Err(NfcError::ReaderMissing {
+                    wanted: r.to_owned(),
+                    connected,
+                });
+            }
+            None => connected.into_iter().next().ok_or(NfcError::NoReader)?,
+        };
+        let deadline = std::time::Instant::now() + wait;
+        while !self.card_present(&reader) {
+            if std::time::Instant::now() >= deadline {
+                return Err(NfcError::NoTap);
+            }
+            if let Change::Readers(names) = self.wait(Duration::from_millis(500))?
+                && !names.contains(&reader)
+            {
+                return Err(NfcError::ReaderGone);
+            }
+        }
+        self.connect(&reader)
     }
 
     /// Connects to the card on `reader` and selects TOSS on it.
