@@ -62,26 +62,9 @@ async function showDetail(id) {
   }
 }
 
-function progressText(p) {
-  switch (p.event) {
-    case "started":
-      return `Settling ${p.intents} payment(s)…`;
-    case "submitting":
-      return `Sending ${p.intents} payment(s) to the cluster…`;
-    case "retrying":
-      return `The cluster did not answer (${p.error}); trying again in ${Math.round(p.after_ms / 1000)} s…`;
-    case "resolved":
-      return `Payment ${p.id.slice(0, 8)}: ${p.outcome.outcome ?? Object.keys(p.outcome)[0] ?? "done"}`;
-    case "downgraded":
-      return `Settling without confidentiality: ${p.reason}`;
-    default:
-      return null;
-  }
-}
-
+// Each step as the core words it.
 listen("settle", (p) => {
-  const text = progressText(p);
-  if (text) $("settle-status").textContent = text;
+  if (p.text) $("settle-status").textContent = p.text;
 });
 
 $("settle-now").addEventListener("click", (event) =>
@@ -89,9 +72,7 @@ $("settle-now").addEventListener("click", (event) =>
     $("settle-status").textContent = "Settling…";
     try {
       const done = await invoke("settle_now", { passphrase: $("settle-passphrase").value || null });
-      $("settle-status").textContent = done.resolved
-        ? `Done: ${done.paid} of ${done.resolved} payment(s) paid on-chain.`
-        : "Nothing was waiting to settle.";
+      $("settle-status").textContent = done.text;
     } catch (err) {
       $("settle-status").textContent = `Not settled: ${err}`;
     } finally {
@@ -102,8 +83,7 @@ $("settle-now").addEventListener("click", (event) =>
 );
 
 export async function loadActivity() {
-  const c = settings.config;
-  $("settle-passphrase-label").hidden = !(c?.require_biometric_for_intent && !c?.fee_payer);
+  $("settle-passphrase-label").hidden = !settings.asked.settlement;
   try {
     rows = await invoke("activity");
     render();

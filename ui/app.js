@@ -1,5 +1,5 @@
 // TOSS UI: screens over the Rust commands. No wallet logic lives here.
-import { $, invoke, say, settings, units } from "./ipc.js";
+import { $, invoke, money, say, settings } from "./ipc.js";
 import { setupOnboarding } from "./onboarding.js";
 import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
@@ -16,6 +16,7 @@ function showProblem(message) {
 async function showConfig(config, schema) {
   settings.config = config;
   settings.currencies = await invoke("currencies").catch(() => []);
+  settings.asked = await invoke("passphrase_asked").catch(() => settings.asked);
   document.documentElement.dataset.theme = config.theme;
   $("cluster").textContent = config.cluster;
   $("cluster").dataset.cluster = config.cluster;
@@ -110,8 +111,8 @@ async function loadHome() {
 
 function vaultText(v) {
   if (!v) return "Vault: not read yet (open or check it online to pay offline from it).";
-  return `Vault: ${units(v.balance)} SOL, ${units(v.spendable_offline)} SOL spendable offline` +
-    (v.pending_withdrawal ? `, ${units(v.pending_withdrawal)} SOL being withdrawn` : "");
+  return `Vault: ${money(v.balance, null)}, ${money(v.spendable_offline, null)} spendable offline` +
+    (v.pending_withdrawal ? `, ${money(v.pending_withdrawal, null)} being withdrawn` : "");
 }
 
 /** Online or offline, and the balances when online. */
@@ -125,7 +126,7 @@ async function refreshBalances() {
     const byAddress = new Map(b.lamports);
     for (const p of document.querySelectorAll(".balance")) {
       p.textContent = b.online
-        ? `On-chain balance: ${units(byAddress.get(p.dataset.address) ?? 0)} SOL`
+        ? `On-chain balance: ${money(byAddress.get(p.dataset.address) ?? 0, null)}`
         : "On-chain balance: unknown while offline";
     }
   } catch (err) {

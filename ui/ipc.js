@@ -40,20 +40,25 @@ export async function busy(button, work) {
 }
 
 /**
- * The settings in force and the currencies their cluster offers (Rust's `currencies`):
- * loaded at start, replaced when the settings are saved.
+ * The settings in force, the currencies their cluster offers (Rust's `currencies`) and which
+ * actions ask for the passphrase (`passphrase_asked`): loaded at start, replaced when the
+ * settings are saved.
  */
-export const settings = { config: null, currencies: [] };
+export const settings = { config: null, currencies: [], asked: { payment: false, settlement: false, funds: false } };
 
-/** The currency of `mint` (null: SOL) as Rust listed it; undefined for a token it did not list. */
+/** The currency of `mint` (null: SOL) as Rust listed it; undefined for one it did not list. */
 function currencyOf(mint) {
-  return settings.currencies.find((c) => c.mint === (mint ?? null)) ?? (mint ? undefined : { symbol: "SOL", mint: null, decimals: 9 });
+  return settings.currencies.find((c) => c.mint === (mint ?? null));
 }
 
-/** An amount in base units of `mint`'s currency, with its symbol (a token not listed: in base units). */
+/**
+ * An amount in base units of `mint`'s currency (null: SOL), with its symbol, in the decimals
+ * Rust gave for it; one Rust did not list stays in base units.
+ */
 export function money(amount, mint) {
   const c = currencyOf(mint);
-  return c ? `${units(amount, c.decimals)} ${c.symbol}` : `${amount} base units of ${mint}`;
+  if (c) return `${units(amount, c.decimals)} ${c.symbol}`;
+  return mint ? `${amount} base units of ${mint}` : `${amount} lamports`;
 }
 
 /** What a decimal amount of `mint` reads as (a token not listed is named, and said unsupported). */
@@ -65,8 +70,8 @@ export const separator = () => (settings.config?.decimal_separator === "comma" ?
 /** A decimal amount written with a point (as Solana Pay writes it), in the user's separator. */
 export const localAmount = (text) => text.replace(".", separator());
 
-/** Lamports (or token units) as decimal text, in the user's separator. */
-export function units(amount, decimals = 9) {
+/** Base units as decimal text with `decimals` places, in the user's separator. */
+function units(amount, decimals) {
   const s = String(amount).padStart(decimals + 1, "0");
   const whole = s.slice(0, s.length - decimals);
   const frac = s.slice(s.length - decimals).replace(/0+$/, "");

@@ -78,7 +78,7 @@ async function handOver(how) {
 /** Asks for the passphrase when the settings in force require it. */
 export function loadPay() {
   const c = settings.config;
-  $("pay-passphrase-label").hidden = !c?.require_biometric_for_intent;
+  $("pay-passphrase-label").hidden = !settings.asked.payment;
   // The settings' camera and mirror, unless the user chose otherwise here.
   const cameras = $("pay-camera");
   const named = [...cameras.options].find((o) => o.textContent === c?.camera);

@@ -1,6 +1,6 @@
 // Vault and nonces: the on-chain vault offline payments draw on, and the durable nonce pool.
 // Rust reads, signs and sends; this screen shows what it reports and passes what is typed.
-import { $, busy, fillCurrencies, invoke, money, say, settings, showFields, units } from "./ipc.js";
+import { $, busy, fillCurrencies, invoke, money, say, settings, showFields } from "./ipc.js";
 
 /** Seconds as people read a wait: "2 d 3 h", "23 h 5 min", "4 min", "under a minute". */
 function span(seconds) {
@@ -85,7 +85,7 @@ function renderPool(pool) {
       const state = document.createElement("td");
       state.textContent = STATES[r.state] ?? r.state;
       const rent = document.createElement("td");
-      rent.textContent = `${units(r.lamports)} SOL`;
+      rent.textContent = money(r.lamports, null);
       const close = document.createElement("td");
       const b = document.createElement("button");
       b.type = "button";
@@ -115,7 +115,7 @@ async function poolAct(button, action, doing) {
 }
 
 export async function loadVault() {
-  $("vault-passphrase-label").hidden = !settings.config?.require_biometric_for_nonce;
+  $("vault-passphrase-label").hidden = !settings.asked.funds;
   try {
     fillCurrencies($("vault-currency"));
     renderVault(await invoke("vault_view", { refresh: false, currency: currency() }));
@@ -193,7 +193,7 @@ export function setupVault() {
         const cost = await invoke("nonce_cost", { count });
         priced = cost.accounts;
         $("nonce-cost").textContent =
-          `${cost.accounts} account(s) lock ${units(cost.total)} SOL of rent (${units(cost.rent_each)} SOL each), returned when closed; plus fees.`;
+          `${cost.accounts} account(s) lock ${money(cost.total, null)} of rent (${money(cost.rent_each, null)} each), returned when closed; plus fees.`;
         $("nonce-confirm").hidden = false;
         $("nonce-create").focus();
       } catch (err) {

@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 use std::time::Duration;
 use toss_core::session::WalletSession;
-use toss_core::settle::{Outcome, Progress, Schedule};
+use toss_core::settle::{Progress, Schedule};
 
 use crate::keys::KeyArgs;
 use crate::{Failure, online};
@@ -62,29 +62,10 @@ pub fn run(a: &SettleArgs, session: &WalletSession, json_out: bool) -> Result<()
                 println!("{line}");
             }
         } else if !json_out {
-            match &p {
-                Progress::Connectivity { online: true } => eprintln!("cluster reachable"),
-                Progress::Connectivity { online: false } => {
-                    eprintln!("cluster unreachable; waiting")
-                }
-                Progress::CleanedUp { expired, deleted } if expired + deleted > 0 => {
-                    eprintln!("{expired} intent(s) expired, {deleted} old one(s) removed")
-                }
-                Progress::CleanedUp { .. } => {}
-                Progress::Downgraded { reason } => {
-                    eprintln!("settling without confidentiality: {reason}")
-                }
-                Progress::Started { intents } => eprintln!("settling {intents} intent(s)"),
-                Progress::Submitting { intents } => {
-                    eprintln!("submitting a transaction with {intents} intent(s)")
-                }
-                Progress::Retrying { after_ms, error } => {
-                    eprintln!("cluster unreachable ({error}); retrying in {after_ms} ms")
-                }
-                Progress::Resolved { id, outcome } if a.watch.is_some() => {
-                    eprintln!("{}  {}", &id[..16], describe(outcome))
-                }
-                Progress::Resolved { .. } => {}
+            // One-off runs print the outcomes once, at the end.
+            let quiet = a.watch.is_none() && matches!(p, Progress::Resolved { .. });
+            if let Some(text) = p.describe().filter(|_| !quiet) {
+                eprintln!("{text}");
             }
         }
     };
@@ -114,30 +95,15 @@ pub fn run(a: &SettleArgs, session: &WalletSession, json_out: bool) -> Result<()
         .map(|(id, outcome)| json!({ "id": hex::encode(id), "result": outcome }))
         .collect();
     online::print(json_out, &view, |_| {
-        if results.is_empty() {
-            println!("nothing waits to settle");
-        }
         for (id, outcome) in &results {
-            println!("{}  {}", &hex::encode(id)[..16], describe(outcome));
+            println!("{}  {}", &hex::encode(id)[..16], outcome.describe());
         }
+        println!("{}", toss_core::settle::summary(&results));
     })?;
-    let all_paid = results
-        .iter()
-        .all(|(_, o)| matches!(o, Outcome::Settled { .. } | Outcome::AlreadySettled));
+    let all_paid = results.iter().all(|(_, o)| o.paid());
     if all_paid {
         Ok(())
     } else {
         Err(Failure::general("some intents did not settle (see above)"))
-    }
-}
-
-fn describe(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Settled { signature } => format!("settled in {signature}"),
-        Outcome::AlreadySettled => "already settled".into(),
-        Outcome::Expired => "expired".into(),
-        Outcome::InsufficientFunds => "refused: the payer's vault could not cover it".into(),
-        Outcome::Conflict => "conflict: another intent with this nonce settled first".into(),
-        Outcome::Invalid { reason } => format!("refused: {reason}"),
     }
 }

@@ -59,6 +59,29 @@ pub enum KeyUse {
     Funds,
 }
 
+/// Which actions ask for the app passphrase under the settings in force,
+/// so a screen shows the field when, and only when, it will be asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PassphraseAsked {
+    /// Signing a payment.
+    pub payment: bool,
+    /// Settling: the fee payer's key is the wallet's own (no
+    /// TOSS_FEE_PAYER file) and payments are gated.
+    pub settlement: bool,
+    /// Changing the escrow or the nonce pool.
+    pub funds: bool,
+}
+
+impl PassphraseAsked {
+    pub fn under(config: &Config) -> Self {
+        PassphraseAsked {
+            payment: config.require_biometric_for_intent,
+            settlement: config.require_biometric_for_intent && config.fee_payer.is_none(),
+            funds: config.require_biometric_for_nonce,
+        }
+    }
+}
+
 /// Per payment and unsettled per payer, for USDC where the cluster has it:
 /// about what the SOL limits are worth.
 const USDC_LIMIT: Limit = Limit {

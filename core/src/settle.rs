@@ -135,6 +135,69 @@ pub enum Progress {
     },
 }
 
+impl Outcome {
+    /// The outcome in words, as `toss settle` and the app show it.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Settled { signature } => format!("settled in {signature}"),
+            Outcome::AlreadySettled => "already settled".into(),
+            Outcome::Expired => "expired".into(),
+            Outcome::InsufficientFunds => "refused: the payer's vault could not cover it".into(),
+            Outcome::Conflict => "conflict: another intent with this nonce settled first".into(),
+            Outcome::Invalid { reason } => format!("refused: {reason}"),
+        }
+    }
+
+    /// Whether the payee was paid (now or earlier).
+    pub fn paid(&self) -> bool {
+        matches!(self, Outcome::Settled { .. } | Outcome::AlreadySettled)
+    }
+}
+
+impl Progress {
+    /// The step in words, as `toss settle` and the app show it; `None`
+    /// when there is nothing worth saying (a cleanup that changed nothing).
+    pub fn describe(&self) -> Option<String> {
+        Some(match self {
+            Progress::Connectivity { online: true } => "The cluster is reachable.".into(),
+            Progress::Connectivity { online: false } => {
+                "The cluster cannot be reached; payments wait until it can.".into()
+            }
+            Progress::CleanedUp { expired, deleted } if expired + deleted > 0 => {
+                format!("{expired} payment(s) expired, {deleted} old one(s) removed.")
+            }
+            Progress::CleanedUp { .. } => return None,
+            Progress::Downgraded { reason } => {
+                format!("Settling without confidentiality: {reason}")
+            }
+            Progress::Started { intents } => format!("Settling {intents} payment(s)…"),
+            Progress::Submitting { intents } => {
+                format!("Sending {intents} payment(s) to the cluster…")
+            }
+            Progress::Retrying { after_ms, error } => format!(
+                "The cluster did not answer ({error}); trying again in {} s…",
+                after_ms.div_ceil(1000)
+            ),
+            Progress::Resolved { id, outcome } => format!(
+                "Payment {}: {}",
+                id.get(..16).unwrap_or(id),
+                outcome.describe()
+            ),
+        })
+    }
+}
+
+/// How a settlement run ended, in one sentence.
+pub fn summary(results: &[([u8; 32], Outcome)]) -> String {
+    match results.len() {
+        0 => "Nothing was waiting to settle.".into(),
+        n => format!(
+            "Done: {} of {n} payment(s) paid on-chain.",
+            results.iter().filter(|(_, o)| o.paid()).count()
+        ),
+    }
+}
+
 /// The settlement engine for one wallet.
 #[derive(Debug)]
 pub struct Engine<C> {
@@ -585,5 +648,48 @@ fn classify(e: TransactionError, toss_ix: usize) -> Outcome {
         None => Outcome::Invalid {
             reason: e.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_and_outcomes_read_as_sentences_and_quiet_steps_say_nothing() {
+        let said = |p: Progress| p.describe();
+        assert_eq!(
+            said(Progress::Retrying {
+                after_ms: 1_500,
+                error: "connection refused".into()
+            })
+            .as_deref(),
+            Some("The cluster did not answer (connection refused); trying again in 2 s…")
+        );
+        assert_eq!(
+            said(Progress::CleanedUp {
+                expired: 0,
+                deleted: 0
+            }),
+            None
+        );
+        assert_eq!(
+            said(Progress::Resolved {
+                id: "ab".repeat(32),
+                outcome: Outcome::InsufficientFunds
+            })
+            .as_deref(),
+            Some("Payment abababababababab: refused: the payer's vault could not cover it")
+        );
+        let settled = Outcome::Settled {
+            signature: "5xyz".into(),
+        };
+        assert!(settled.paid() && Outcome::AlreadySettled.paid());
+        assert!(!Outcome::Expired.paid() && !Outcome::Conflict.paid());
+        assert_eq!(summary(&[]), "Nothing was waiting to settle.");
+        assert_eq!(
+            summary(&[([1; 32], settled), ([2; 32], Outcome::Expired)]),
+            "Done: 1 of 2 payment(s) paid on-chain."
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use tauri::State;
+use toss_core::settle::Progress;
 use toss_core::store::Summary;
 
 use crate::error::CommandError;
@@ -92,6 +93,17 @@ pub struct Settled {
     /// Intents that reached an outcome, and how many of them were paid.
     pub resolved: usize,
     pub paid: usize,
+    /// The same, in words.
+    pub text: String,
+}
+
+/// One step of settlement as the window gets it: the engine's progress and
+/// the words the core gives it.
+#[derive(Debug, Serialize)]
+pub struct SettleEvent<'a> {
+    #[serde(flatten)]
+    pub progress: &'a Progress,
+    pub text: Option<String>,
 }
 
 /// Submits every waiting intent now; fees are paid by TOSS_FEE_PAYER when
@@ -103,7 +115,6 @@ pub async fn settle_now<R: tauri::Runtime>(
     passphrase: Option<String>,
 ) -> Result<Settled, CommandError> {
     use tauri::Emitter;
-    use toss_core::settle::Outcome;
 
     let session = state.session()?;
     session.program_id()?;
@@ -114,17 +125,19 @@ pub async fn settle_now<R: tauri::Runtime>(
     on_own_thread(move || async move {
         let results = engine
             .settle_all(&mut store, now, &mut |p| {
-                if let Err(e) = app.emit(SETTLE_EVENT, &p) {
+                let event = SettleEvent {
+                    text: p.describe(),
+                    progress: &p,
+                };
+                if let Err(e) = app.emit(SETTLE_EVENT, &event) {
                     tracing::warn!(error = %e, "a settlement event could not reach the window");
                 }
             })
             .await?;
         Ok(Settled {
             resolved: results.len(),
-            paid: results
-                .iter()
-                .filter(|(_, o)| matches!(o, Outcome::Settled { .. } | Outcome::AlreadySettled))
-                .count(),
+            paid: results.iter().filter(|(_, o)| o.paid()).count(),
+            text: toss_core::settle::summary(&results),
         })
     })
     .await

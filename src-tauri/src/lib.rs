@@ -33,6 +33,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             settings::currencies,
             settings::gate_set_passphrase,
             settings::metrics,
+            settings::passphrase_asked,
             onboarding::wallet_create,
             onboarding::wallet_import_phrase,
             onboarding::wallet_import_keypair,

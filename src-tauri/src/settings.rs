@@ -6,6 +6,7 @@
 use serde::Serialize;
 use tauri::State;
 use toss_core::config::Config;
+use toss_core::session::PassphraseAsked;
 use toss_core::store::Metrics;
 use toss_core::vault::{Gate, GateError, KeyStorage};
 use toss_core::wallet::{self, WalletStatus};
@@ -129,7 +130,10 @@ pub fn gate_set_passphrase(
     match gate.check(current.as_deref()) {
         Ok(()) | Err(GateError::NoPassphraseSet) => {}
         Err(GateError::PassphraseRequired) => {
-            return Err(GateError::PassphraseRequired.into());
+            return Err(CommandError::new(
+                crate::error::ErrorKind::Gate,
+                "enter the current passphrase to change it",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -141,4 +145,10 @@ pub fn gate_set_passphrase(
 #[tauri::command]
 pub fn metrics(state: State<'_, AppState>) -> Result<Metrics, CommandError> {
     Ok(state.store()?.metrics().map_err(text)?)
+}
+
+/// Which actions ask for the app passphrase under the settings in force.
+#[tauri::command]
+pub fn passphrase_asked(state: State<'_, AppState>) -> Result<PassphraseAsked, CommandError> {
+    Ok(PassphraseAsked::under(&state.config()?))
 }

@@ -77,6 +77,7 @@ function startAnswers(config) {
       },
     },
     settings_schema: { ok: [] },
+    passphrase_asked: { ok: { payment: false, settlement: false, funds: false } },
     wallet_status: { ok: { exists: true, accounts: [{ label: "Main", address: ADDRESS, source: "phrase" }] } },
     home_view: { ok: { accounts: [], pending: 0, intents: 0 } },
     balances: { ok: { online: false, lamports: [], problem: "offline" } },

@@ -181,13 +181,20 @@ test("settle now: the engine's progress as it comes, then the outcome", async ()
     await app.show("activity");
     await app.hold("settle_now");
     await app.page.click("#settle-now");
-    await app.emit("settle", { event: "started", intents: 3 });
+    await app.emit("settle", { event: "started", intents: 3, text: "Settling 3 payment(s)…" });
     await app.page.getByText("Settling 3 payment(s)…").waitFor();
-    await app.emit("settle", { event: "retrying", after_ms: 2000, error: "connection refused" });
+    await app.emit("settle", {
+      event: "retrying",
+      after_ms: 2000,
+      error: "connection refused",
+      text: "The cluster did not answer (connection refused); trying again in 2 s…",
+    });
+    // A step with nothing to say leaves the last one shown.
+    await app.emit("settle", { event: "cleaned-up", expired: 0, deleted: 0, text: null });
     await app.page.getByText("The cluster did not answer (connection refused); trying again in 2 s…").waitFor();
-    await app.emit("settle", { event: "submitting", intents: 3 });
+    await app.emit("settle", { event: "submitting", intents: 3, text: "Sending 3 payment(s) to the cluster…" });
     await app.page.getByText("Sending 3 payment(s) to the cluster…").waitFor();
-    await app.settle("settle_now", { ok: { resolved: 3, paid: 2 } });
+    await app.settle("settle_now", { ok: { resolved: 3, paid: 2, text: "Done: 2 of 3 payment(s) paid on-chain." } });
     await app.page.getByText("Done: 2 of 3 payment(s) paid on-chain.").waitFor();
   } finally {
     await app.close();
