@@ -1,7 +1,9 @@
 //! Which key a command signs with: a wallet account (from the OS keychain,
 //! through the user-presence gate) or a Solana CLI keypair file.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use clap::Args;
 use ed25519_dalek::SigningKey;
@@ -9,6 +11,7 @@ use solana_program::pubkey::Pubkey;
 use toss_core::keyfile;
 use toss_core::session::{KeyUse, WalletSession};
 use toss_core::wallet::Account;
+use zeroize::Zeroizing;
 
 use crate::Failure;
 
@@ -35,7 +38,7 @@ impl KeyArgs {
             return Ok(keyfile::read(path)?);
         }
         let account = self.account(session.accounts()?)?.pubkey();
-        let passphrase = self.passphrase()?;
+        let passphrase = self.passphrase();
         Ok(session.signing_key(&account, what, passphrase.as_deref().map(String::as_str))?)
     }
 
@@ -48,12 +51,13 @@ impl KeyArgs {
         }
     }
 
-    /// The app passphrase from stdin, when asked to read it.
-    fn passphrase(&self) -> Result<Option<zeroize::Zeroizing<String>>, Failure> {
-        Ok(match self.passphrase_stdin {
-            true => crate::wallet_cmd::read_stdin_lines(1)?.into_iter().next(),
-            false => None,
-        })
+    /// The app passphrase from stdin, when asked to read it (or already
+    /// read to unlock the key file).
+    fn passphrase(&self) -> Option<Zeroizing<String>> {
+        match self.passphrase_stdin {
+            true => app_passphrase(),
+            false => READ.get().cloned().flatten(),
+        }
     }
 
     /// The signing address, without unlocking any key.
@@ -86,4 +90,23 @@ impl KeyArgs {
     pub fn is_wallet_account(&self) -> bool {
         self.keypair.is_none()
     }
+}
+
+/// The app passphrase as read from stdin, once per run.
+static READ: OnceLock<Option<Zeroizing<String>>> = OnceLock::new();
+
+/// The app passphrase: the first line of stdin not otherwise taken, read
+/// once per run (on a terminal, after a prompt on stderr) and shared by the
+/// gate and the encrypted key file, so a script gives it once.
+pub fn app_passphrase() -> Option<Zeroizing<String>> {
+    READ.get_or_init(|| {
+        if std::io::stdin().is_terminal() {
+            eprint!("app passphrase: ");
+        }
+        crate::wallet_cmd::read_stdin_lines(1)
+            .ok()?
+            .into_iter()
+            .next()
+    })
+    .clone()
 }

@@ -21,6 +21,7 @@ use toss_core::config::{Config, ConfigError};
 use toss_core::home::Home;
 use toss_core::logging::{self, LogFormat};
 use toss_core::session::{SessionError, WalletSession};
+use toss_core::vault::Unlock;
 use toss_core::wallet;
 
 #[derive(Debug, Parser)]
@@ -196,7 +197,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Status => {
             let (home, _log) = open_home(cli)?;
             let status = wallet::status(&home)?;
-            let keys = toss_core::vault::KeyStorage::chosen()?;
+            let keys = Config::load(&home.settings_file())?.keystore;
             if cli.json {
                 let out = serde_json::json!({
                     "data_dir": home.root(),
@@ -222,8 +223,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
         }
         Command::Wallet { command } => {
-            let (home, _log) = open_home(cli)?;
-            wallet_cmd::run(command, &home, cli.json)?;
+            let (mut session, _log) = open_session(cli)?;
+            wallet_cmd::run(command, &mut session, cli.json)?;
         }
         Command::History => {
             let (session, _log) = open_session(cli)?;
@@ -308,11 +309,17 @@ fn open_home(cli: &Cli) -> Result<(Home, logging::LogGuard), Failure> {
 }
 
 /// The wallet in the data directory, under the settings in force. Its
-/// store, when a command opens it, runs the expiry cleanup first.
+/// store, when a command opens it, runs the expiry cleanup first; an
+/// encrypted key file is unlocked when first needed, with the app
+/// passphrase read from stdin.
 fn open_session(cli: &Cli) -> Result<(WalletSession, logging::LogGuard), Failure> {
     let (home, log) = open_home(cli)?;
     let config = Config::load(&home.settings_file())?;
-    Ok((WalletSession::open(home, config), log))
+    let unlock = Unlock {
+        keys: None,
+        ask: Some(std::sync::Arc::new(keys::app_passphrase)),
+    };
+    Ok((WalletSession::open_with(home, config, unlock), log))
 }
 
 fn print_config(c: &Config) {

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 use toss_core::address::Address;
-use toss_core::home::Home;
-use toss_core::vault::{Gate, RecoveryPhrase, Vault, WordCount};
+use toss_core::config::KeyStorage;
+use toss_core::session::WalletSession;
+use toss_core::vault::{Gate, RecoveryPhrase, SealedKeys, WordCount};
 use zeroize::Zeroizing;
 
 use crate::Failure;
@@ -58,10 +59,20 @@ pub enum WalletCommand {
     Passphrase,
 }
 
-pub fn run(cmd: &WalletCommand, home: &Home, json_out: bool) -> Result<(), Failure> {
+pub fn run(
+    cmd: &WalletCommand,
+    session: &mut WalletSession,
+    json_out: bool,
+) -> Result<(), Failure> {
+    let key_file = session.config().keystore == KeyStorage::EncryptedFile;
+    if key_file && !matches!(cmd, WalletCommand::List | WalletCommand::Address { .. }) {
+        // With the key file, the app passphrase comes first on stdin.
+        crate::keys::app_passphrase();
+    }
+    let home = session.home().clone();
     match cmd {
         WalletCommand::Create { label, words } => {
-            let mut vault = Vault::open(home)?;
+            let vault = session.vault_mut()?;
             let words = match words {
                 Words::Twelve => WordCount::Twelve,
                 Words::TwentyFour => WordCount::TwentyFour,
@@ -81,7 +92,7 @@ pub fn run(cmd: &WalletCommand, home: &Home, json_out: bool) -> Result<(), Failu
             phrase,
             keypair,
         } => {
-            let mut vault = Vault::open(home)?;
+            let vault = session.vault_mut()?;
             let account = match (phrase, keypair) {
                 (_, Some(path)) => vault.import_keypair_file(label, path)?,
                 (true, None) => {
@@ -95,11 +106,11 @@ pub fn run(cmd: &WalletCommand, home: &Home, json_out: bool) -> Result<(), Failu
             print_accounts(std::slice::from_ref(&account), json_out)?;
         }
         WalletCommand::List => {
-            let index = toss_core::wallet::AccountIndex::load(home)?;
+            let index = toss_core::wallet::AccountIndex::load(&home)?;
             print_accounts(index.accounts(), json_out)?;
         }
         WalletCommand::Address { label } => {
-            let index = toss_core::wallet::AccountIndex::load(home)?;
+            let index = toss_core::wallet::AccountIndex::load(&home)?;
             let account = index
                 .accounts()
                 .iter()
@@ -108,14 +119,26 @@ pub fn run(cmd: &WalletCommand, home: &Home, json_out: bool) -> Result<(), Failu
             println!("{}", account.address);
         }
         WalletCommand::Remove { address } => {
-            let mut vault = Vault::open(home)?;
-            vault.remove(&(*address).into())?;
+            session.vault_mut()?.remove(&(*address).into())?;
             println!("removed {address}");
         }
         WalletCommand::Passphrase => {
+            // The key file is sealed with the app passphrase: unlocked with
+            // the current one (the first line), sealed again with the new.
+            let keys = match key_file {
+                true => {
+                    let current = crate::keys::app_passphrase().unwrap_or_default();
+                    Some(SealedKeys::unlock(home.root(), &current)?)
+                }
+                false => None,
+            };
             let lines = read_stdin_lines(1)?;
+            let new = lines.first().map_or("", |l| l.as_str());
             let mut gate = Gate::load(home.root(), true)?;
-            gate.set_passphrase(lines.first().map_or("", |l| l.as_str()))?;
+            gate.set_passphrase(new)?;
+            if let Some(keys) = keys {
+                keys.change_passphrase(new)?;
+            }
             println!("app passphrase set");
         }
     }

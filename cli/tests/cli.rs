@@ -10,7 +10,6 @@ fn toss(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     for var in toss_core::config::setting::ALL {
         cmd.env_remove(var.env);
     }
-    cmd.env_remove(toss_core::vault::STORE_VAR);
     cmd.envs(env.iter().copied()).output().unwrap()
 }
 
@@ -446,5 +445,73 @@ fn a_payment_request_is_made_as_a_qr_image_and_scanned_back() {
         text(&out.stderr).contains("the clipboard cannot be read"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+#[test]
+fn with_no_keychain_the_encrypted_key_file_holds_the_wallet() {
+    // No Secret Service, no kernel keyring: the key file, unlocked with the
+    // app passphrase given first on stdin.
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let env = [("TOSS_KEYSTORE", "file"), ("TOSS_PROGRAM_ID", PROGRAM)];
+    let run = |args: &[&str], stdin: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_toss"));
+        for var in toss_core::config::setting::ALL {
+            cmd.env_remove(var.env);
+        }
+        cmd.args(args)
+            .env("TOSS_HOME", home)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .envs(env)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    const PHRASE: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    let out = run(
+        &["wallet", "import", "--label", "Till", "--phrase"],
+        &format!("till passphrase\n{PHRASE}\n\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk"));
+    assert!(tmp.path().join("keys.sealed").is_file());
+
+    // A payment signed from the file's key, kept in the store it unlocks.
+    let out = run(
+        &[
+            "intent", "create", "--from", "Till", "--to", PAYEE, "--amount", "0.1",
+        ],
+        "till passphrase\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["history", "--json"], "till passphrase\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h.as_array().unwrap().len(), 1, "{h}");
+
+    // A wrong passphrase opens nothing, and says so.
+    let out = run(&["history"], "till passphrasf\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("wrong passphrase"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Reading an intent needs no key at all.
+    let out = run(&["status"], "");
+    assert!(
+        text(&out.stdout).contains("keys kept in: a key file in the data directory"),
+        "{}",
+        text(&out.stdout)
     );
 }

@@ -129,6 +129,75 @@ pub struct Config {
     pub nfc_reader: Option<String>,
     pub decimal_separator: Separator,
     pub theme: Theme,
+    /// Where the wallet's secrets are kept.
+    pub keystore: KeyStorage,
+}
+
+/// Where the wallet's secrets are kept (TOSS_KEYSTORE / `keystore`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyStorage {
+    /// The desktop's Secret Service (gnome-keyring, KWallet, KeePassXC).
+    SecretService,
+    /// The kernel's session keyring: gone at logout and at reboot.
+    KernelKeyring,
+    /// The macOS login Keychain.
+    Keychain,
+    /// Windows Credential Manager.
+    CredentialManager,
+    /// A file in the data directory, encrypted with a key derived from the
+    /// app passphrase: for machines with no keychain (a kiosk till).
+    EncryptedFile,
+}
+
+impl Default for KeyStorage {
+    /// The system's own keychain.
+    fn default() -> Self {
+        match std::env::consts::OS {
+            "macos" => KeyStorage::Keychain,
+            "windows" => KeyStorage::CredentialManager,
+            _ => KeyStorage::SecretService,
+        }
+    }
+}
+
+impl KeyStorage {
+    pub const ALLOWED: &'static str = "file (an encrypted key file in the data directory), or on Linux secret-service or keyutils; unset: the system's keychain";
+
+    fn parse(v: &str) -> Option<Self> {
+        match (v.trim().to_ascii_lowercase().as_str(), std::env::consts::OS) {
+            ("file", _) => Some(KeyStorage::EncryptedFile),
+            ("secret-service", "linux") => Some(KeyStorage::SecretService),
+            ("keyutils", "linux") => Some(KeyStorage::KernelKeyring),
+            _ => None,
+        }
+    }
+
+    /// What it is, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyStorage::SecretService => "the desktop keyring (Secret Service)",
+            KeyStorage::KernelKeyring => "the kernel keyring (keyutils)",
+            KeyStorage::Keychain => "the macOS Keychain",
+            KeyStorage::CredentialManager => "Windows Credential Manager",
+            KeyStorage::EncryptedFile => {
+                "a key file in the data directory, encrypted with the app passphrase"
+            }
+        }
+    }
+
+    /// What a user must know before trusting it with keys, if anything.
+    pub fn warning(self) -> Option<&'static str> {
+        match self {
+            KeyStorage::KernelKeyring => Some(
+                "the kernel keyring forgets every key at logout and at reboot: keep the recovery phrase, or the wallet is lost with them",
+            ),
+            KeyStorage::EncryptedFile => Some(
+                "the keys are only as safe as the app passphrase: anyone who copies the data directory can try passphrases offline, so choose a long one",
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// The window's colours: the desktop's choice, or one forced.
@@ -173,7 +242,7 @@ macro_rules! settings {
 
 /// The settings TOSS understands.
 pub mod setting {
-    use super::{Cluster, Separator, Setting, Theme};
+    use super::{Cluster, KeyStorage, Separator, Setting, Theme};
     use super::{EXPIRY_RANGE, RETENTION_RANGE, RETRIES_RANGE};
 
     settings! {
@@ -194,6 +263,7 @@ pub mod setting {
         NFC_READER = ("TOSS_NFC_READER", "nfc_reader", NAME_ALLOWED);
         DECIMAL_SEPARATOR = ("TOSS_DECIMAL_SEPARATOR", "decimal_separator", Separator::ALLOWED);
         THEME = ("TOSS_THEME", "theme", Theme::ALLOWED);
+        KEYSTORE = ("TOSS_KEYSTORE", "keystore", KeyStorage::ALLOWED);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -398,6 +468,7 @@ impl Config {
             nfc_reader: name(&NFC_READER)?,
             decimal_separator: choose(&pick, &DECIMAL_SEPARATOR, Separator::from_setting)?,
             theme: choose(&pick, &THEME, Theme::parse)?,
+            keystore: choose(&pick, &KEYSTORE, KeyStorage::parse)?,
         })
     }
 }

@@ -28,7 +28,7 @@ use crate::payment::{SettingsError, Settlement};
 use crate::request::PaymentRequest;
 use crate::settle::Engine;
 use crate::store::{Counter, Store, StoreError};
-use crate::vault::{Gate, Vault, VaultError};
+use crate::vault::{Gate, Unlock, Vault, VaultError};
 use crate::wallet::Account;
 
 /// Why the wallet, or a part of it, could not be opened.
@@ -105,9 +105,15 @@ pub struct WalletSession {
 
 impl WalletSession {
     /// Opens the wallet in `home` (its account index and the keychain that
-    /// holds its secrets) under `config`.
+    /// holds its secrets) under `config`; an encrypted key file stays locked.
     pub fn open(home: Home, config: Config) -> Self {
-        let vault = Vault::open(&home);
+        Self::open_with(home, config, Unlock::default())
+    }
+
+    /// [`open`](Self::open), the encrypted key file (when it is the storage)
+    /// unlocked as `unlock` says.
+    pub fn open_with(home: Home, config: Config, unlock: Unlock) -> Self {
+        let vault = Vault::open_with(&home, config.keystore, unlock);
         Self {
             home,
             config,

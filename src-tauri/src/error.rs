@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Gate,
     /// The keychain is missing, locked or not answering.
     Keychain,
+    /// The encrypted key file must be unlocked with the app passphrase.
+    Locked,
     /// The settings are invalid or lack what this needs.
     Settings,
     /// The wallet has no account yet.
@@ -90,6 +92,7 @@ impl From<VaultError> for CommandError {
             | VaultError::NoSecretService
             | VaultError::KeychainLocked(_)
             | VaultError::KeychainTimeout => ErrorKind::Keychain,
+            VaultError::KeyFileLocked => ErrorKind::Locked,
             _ => ErrorKind::Failed,
         };
         Self::new(kind, e)

@@ -34,6 +34,8 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             settings::gate_set_passphrase,
             settings::metrics,
             settings::passphrase_asked,
+            settings::keys_unlock,
+            settings::keys_use_file,
             onboarding::wallet_create,
             onboarding::wallet_import_phrase,
             onboarding::wallet_import_keypair,

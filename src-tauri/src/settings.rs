@@ -8,7 +8,7 @@ use tauri::State;
 use toss_core::config::Config;
 use toss_core::session::PassphraseAsked;
 use toss_core::store::Metrics;
-use toss_core::vault::{Gate, GateError, KeyStorage};
+use toss_core::vault::{Gate, GateError, KeyStorage, SealedKeys};
 use toss_core::wallet::{self, WalletStatus};
 
 use crate::error::CommandError;
@@ -29,25 +29,40 @@ pub struct AppInfo {
 /// Where keys are kept, as the settings and onboarding screens say it.
 #[derive(Debug, Serialize)]
 pub struct KeyStorageView {
-    /// `None` when TOSS_KEYSTORE names something unknown (`warning` says).
+    /// `None` when the settings cannot be read (the settings problem says why).
     kind: Option<KeyStorage>,
     description: &'static str,
-    warning: Option<String>,
+    warning: Option<&'static str>,
+    /// The key file is the storage and must be unlocked before the wallet
+    /// can be used (`keys_unlock`).
+    locked: bool,
+    /// The key file is the storage and none exists yet: the passphrase
+    /// given to `keys_unlock` creates it.
+    new_file: bool,
 }
 
 impl KeyStorageView {
-    fn chosen() -> Self {
-        match KeyStorage::chosen() {
-            Ok(kind) => KeyStorageView {
-                kind: Some(kind),
-                description: kind.describe(),
-                warning: kind.warning().map(str::to_owned),
-            },
-            Err(e) => KeyStorageView {
+    fn of(state: &AppState) -> Self {
+        let Ok(config) = state.config() else {
+            return KeyStorageView {
                 kind: None,
-                description: "none usable",
-                warning: Some(e.to_string()),
-            },
+                description: "not known until the settings are fixed",
+                warning: None,
+                locked: false,
+                new_file: false,
+            };
+        };
+        let kind = config.keystore;
+        let file = kind == KeyStorage::EncryptedFile;
+        let exists = state
+            .home()
+            .is_ok_and(|h| SealedKeys::path(h.root()).exists());
+        KeyStorageView {
+            kind: Some(kind),
+            description: kind.describe(),
+            warning: kind.warning(),
+            locked: file && state.unlocked_keys().is_none(),
+            new_file: file && !exists,
         }
     }
 }
@@ -63,7 +78,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             .map(|h| h.root().display().to_string()),
         config: state.config().ok(),
         problem: state.config().err(),
-        key_storage: KeyStorageView::chosen(),
+        key_storage: KeyStorageView::of(&state),
     }
 }
 
@@ -137,7 +152,61 @@ pub fn gate_set_passphrase(
         }
         Err(e) => return Err(e.into()),
     }
-    Ok(gate.set_passphrase(&passphrase)?)
+    // Kept in the key file: it is sealed with the app passphrase, so it
+    // follows (unlocked first with the current one when it is not yet).
+    let keys = match state.config()?.keystore {
+        KeyStorage::EncryptedFile => Some(match state.unlocked_keys() {
+            Some(keys) => keys,
+            None => state.unlock_keys(current.as_deref().unwrap_or(&passphrase))?,
+        }),
+        _ => None,
+    };
+    gate.set_passphrase(&passphrase)?;
+    if let Some(keys) = keys {
+        keys.change_passphrase(&passphrase)?;
+    }
+    Ok(())
+}
+
+/// Unlocks the encrypted key file (the storage the settings choose) with
+/// the app passphrase for the rest of this run; the first time, creates it
+/// sealed with that passphrase, which also becomes the app passphrase.
+#[tauri::command]
+pub fn keys_unlock(state: State<'_, AppState>, passphrase: String) -> Result<(), CommandError> {
+    if state.config()?.keystore != KeyStorage::EncryptedFile {
+        return Err("the settings keep keys in the system keychain, not in a key file".into());
+    }
+    let home = state.home()?;
+    let mut gate = Gate::load(home.root(), true)?;
+    let creating = !SealedKeys::path(home.root()).exists();
+    state.unlock_keys(&passphrase)?;
+    if creating && matches!(gate.check(None), Err(GateError::NoPassphraseSet)) {
+        gate.set_passphrase(&passphrase)?;
+    }
+    Ok(())
+}
+
+/// Chooses the encrypted key file as where keys are kept (saved in the
+/// settings) and creates it with `passphrase`: what set-up offers when
+/// this computer has no usable keychain. Refused once the wallet has
+/// accounts, whose keys are in the keychain.
+#[tauri::command]
+pub fn keys_use_file(
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> Result<Config, CommandError> {
+    if wallet::status(state.home()?).is_ok_and(|s| s.exists) {
+        return Err(
+            "this wallet's keys are already kept in the keychain; the key file is chosen before an account is created"
+                .into(),
+        );
+    }
+    if SealedKeys::path(state.home()?.root()).exists() {
+        return Err("a key file already exists in the data directory: unlock it instead".into());
+    }
+    let config = state.save_config(&[("keystore".to_owned(), Some("file".to_owned()))])?;
+    keys_unlock(state, passphrase)?;
+    Ok(config)
 }
 
 /// The metrics panel: payments created and settled, success rate,

@@ -1,12 +1,13 @@
 //! What the app opens once at start and every command reads.
 
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use toss_core::config::Config;
 use toss_core::home::Home;
 use toss_core::logging::{self, LogFormat, LogGuard};
 use toss_core::session::{KeyUse, WalletSession};
 use toss_core::store::Store;
+use toss_core::vault::{SealedKeys, Unlock};
 
 use crate::error::{CommandError, ErrorKind};
 
@@ -18,6 +19,9 @@ pub struct AppState {
     pub home: Result<Home, String>,
     /// Replaced when the settings screen saves.
     config: RwLock<Result<Config, String>>,
+    /// The encrypted key file, once unlocked in this run (when the
+    /// settings keep keys there): every session after shares it.
+    keys: Mutex<Option<SealedKeys>>,
     _log: Option<LogGuard>,
 }
 
@@ -63,6 +67,7 @@ impl AppState {
         Self {
             home,
             config: RwLock::new(config),
+            keys: Mutex::new(None),
             _log: None,
         }
     }
@@ -79,7 +84,30 @@ impl AppState {
         let config = self
             .config()
             .map_err(|e| CommandError::new(ErrorKind::Settings, e))?;
-        Ok(WalletSession::open(home, config))
+        let unlock = Unlock {
+            keys: self.unlocked_keys(),
+            ask: None,
+        };
+        Ok(WalletSession::open_with(home, config, unlock))
+    }
+
+    /// The key file as unlocked in this run, if it was.
+    pub fn unlocked_keys(&self) -> Option<SealedKeys> {
+        match self.keys.lock() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Unlocks the encrypted key file with `passphrase` (creating it, empty,
+    /// the first time) for the rest of this run.
+    pub fn unlock_keys(&self, passphrase: &str) -> Result<SealedKeys, CommandError> {
+        let keys = SealedKeys::unlock(self.home()?.root(), passphrase)?;
+        match self.keys.lock() {
+            Ok(mut k) => *k = Some(keys.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(keys.clone()),
+        }
+        Ok(keys)
     }
 
     /// The wallet's store (its cleanup run as it opens).

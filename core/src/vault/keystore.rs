@@ -1,85 +1,93 @@
-//! Secrets in the operating system's keychain.
+//! Secrets in the operating system's keychain, or in the encrypted key file.
 //!
 //! Every secret TOSS keeps (wallet keys, the Noise static key, the store's
 //! encryption key) goes through here and nowhere else: the Secret Service on
 //! Linux (gnome-keyring, KWallet), the login Keychain on macOS, Credential
-//! Manager on Windows. Items are named `org.toss.desktop` / `<wallet id>/<name>`
-//! so several wallets (data directories) on one machine never collide.
+//! Manager on Windows, or where the user chose it, the key file sealed with
+//! the app passphrase (`sealed`). Items are named `org.toss.desktop` /
+//! `<wallet id>/<name>` so several wallets (data directories) on one machine
+//! never collide.
 
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keyring_core::api::CredentialStore;
 use zeroize::Zeroizing;
 
 use super::VaultError;
+use super::sealed::SealedKeys;
+pub use crate::config::KeyStorage;
 
 const SERVICE: &str = "org.toss.desktop";
 /// A keychain call that takes longer than this is treated as stuck (a locked
 /// keyring waiting on a prompt nobody sees, a dead daemon), so the app can
 /// say so instead of hanging.
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
-/// The variable that picks another store on Linux: `keyutils` keeps secrets
-/// in the kernel's session keyring (headless servers; lost at logout).
-pub const STORE_VAR: &str = "TOSS_KEYSTORE";
 
-/// A connection to the keychain, scoped to one wallet.
+/// A connection to the keychain (or the encrypted key file), scoped to one
+/// wallet.
 #[derive(Clone)]
 pub struct Keystore {
-    store: Arc<CredentialStore>,
+    backend: Backend,
     wallet_id: String,
     kind: KeyStorage,
 }
 
-/// Where the keys are kept, as the settings screen and `toss status` name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyStorage {
-    /// The desktop's Secret Service (gnome-keyring, KWallet, KeePassXC).
-    SecretService,
-    /// The kernel's session keyring: gone at logout and at reboot.
-    KernelKeyring,
-    /// The macOS login Keychain.
-    Keychain,
-    /// Windows Credential Manager.
-    CredentialManager,
+#[derive(Clone)]
+enum Backend {
+    Os(Arc<CredentialStore>),
+    File(Arc<KeyFileSlot>),
 }
 
-impl KeyStorage {
-    /// The storage `TOSS_KEYSTORE` chooses on this system (the platform's
-    /// keychain when unset), or why the choice is not known.
-    pub fn chosen() -> Result<Self, VaultError> {
-        let choice = std::env::var(STORE_VAR).unwrap_or_default();
-        match (choice.as_str(), std::env::consts::OS) {
-            ("" | "secret-service", "linux") => Ok(KeyStorage::SecretService),
-            ("keyutils", "linux") => Ok(KeyStorage::KernelKeyring),
-            ("", "macos") => Ok(KeyStorage::Keychain),
-            ("", "windows") => Ok(KeyStorage::CredentialManager),
-            (other, _) => Err(VaultError::KeychainUnavailable(format!(
-                "{STORE_VAR}={other:?} is not known here; on Linux use secret-service or keyutils, elsewhere leave it unset"
-            ))),
-        }
-    }
+/// Asks the person at the keyboard for the app passphrase, when the key
+/// file must be unlocked and nothing unlocked it yet (the CLI reads it from
+/// its input); `None`: they gave none.
+pub type AskPassphrase = Arc<dyn Fn() -> Option<Zeroizing<String>> + Send + Sync>;
 
-    /// What it is, in a few words.
-    pub fn describe(self) -> &'static str {
-        match self {
-            KeyStorage::SecretService => "the desktop keyring (Secret Service)",
-            KeyStorage::KernelKeyring => "the kernel keyring (keyutils)",
-            KeyStorage::Keychain => "the macOS Keychain",
-            KeyStorage::CredentialManager => "Windows Credential Manager",
-        }
-    }
+/// How the encrypted key file gets unlocked, when it is the storage: already
+/// (the app unlocked it once for its session), on first use by asking, or
+/// not at all (every secret is refused with "locked").
+#[derive(Clone, Default)]
+pub struct Unlock {
+    pub keys: Option<SealedKeys>,
+    pub ask: Option<AskPassphrase>,
+}
 
-    /// What a user must know before trusting it with keys, if anything.
-    pub fn warning(self) -> Option<&'static str> {
-        match self {
-            KeyStorage::KernelKeyring => Some(
-                "the kernel keyring forgets every key at logout and at reboot: keep the recovery phrase, or the wallet is lost with them",
-            ),
-            _ => None,
+impl std::fmt::Debug for Unlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unlock")
+            .field("unlocked", &self.keys.is_some())
+            .field("asks", &self.ask.is_some())
+            .finish()
+    }
+}
+
+/// The key file, as unlocked so far.
+struct KeyFileSlot {
+    dir: PathBuf,
+    keys: Mutex<Option<SealedKeys>>,
+    ask: Option<AskPassphrase>,
+}
+
+impl KeyFileSlot {
+    fn keys(&self) -> Result<SealedKeys, VaultError> {
+        let mut slot = match self.keys.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(keys) = slot.as_ref() {
+            return Ok(keys.clone());
         }
+        let passphrase = self
+            .ask
+            .as_ref()
+            .and_then(|ask| ask())
+            .ok_or(VaultError::KeyFileLocked)?;
+        let keys = SealedKeys::unlock(&self.dir, &passphrase)?;
+        *slot = Some(keys.clone());
+        Ok(keys)
     }
 }
 
@@ -87,17 +95,30 @@ impl std::fmt::Debug for Keystore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keystore")
             .field("wallet_id", &self.wallet_id)
+            .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
 }
 
 impl Keystore {
-    /// The platform's keychain (or the one `TOSS_KEYSTORE` names).
-    pub fn os_default(wallet_id: &str) -> Result<Self, VaultError> {
-        let kind = KeyStorage::chosen()?;
-        let store = platform_store(kind).map_err(|e| diagnose(kind, e))?;
+    /// The keys of wallet `wallet_id` in `kind` (the encrypted key file in
+    /// the data directory `dir`, unlocked as `unlock` says).
+    pub fn open(
+        kind: KeyStorage,
+        dir: &Path,
+        wallet_id: &str,
+        unlock: Unlock,
+    ) -> Result<Self, VaultError> {
+        let backend = match kind {
+            KeyStorage::EncryptedFile => Backend::File(Arc::new(KeyFileSlot {
+                dir: dir.to_owned(),
+                keys: Mutex::new(unlock.keys),
+                ask: unlock.ask,
+            })),
+            _ => Backend::Os(platform_store(kind).map_err(|e| diagnose(kind, e))?),
+        };
         Ok(Self {
-            store,
+            backend,
             wallet_id: wallet_id.to_owned(),
             kind,
         })
@@ -109,16 +130,36 @@ impl Keystore {
     }
 
     pub fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
+        if let Backend::File(slot) = &self.backend {
+            return slot.keys()?.put(&self.user(name), secret);
+        }
         let secret = Zeroizing::new(secret.to_vec());
         self.call(name, move |e| e.set_secret(&secret))
     }
 
     pub fn get(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        if let Backend::File(slot) = &self.backend {
+            return slot
+                .keys()?
+                .get(&self.user(name))
+                .map_err(|_| VaultError::NotInKeychain(name.to_owned()));
+        }
         self.call(name, |e| e.get_secret().map(Zeroizing::new))
     }
 
     pub fn delete(&self, name: &str) -> Result<(), VaultError> {
+        if let Backend::File(slot) = &self.backend {
+            return slot
+                .keys()?
+                .delete(&self.user(name))
+                .map_err(|_| VaultError::NotInKeychain(name.to_owned()));
+        }
         self.call(name, |e| e.delete_credential())
+    }
+
+    /// The item's name within this wallet.
+    fn user(&self, name: &str) -> String {
+        format!("{}/{name}", self.wallet_id)
     }
 
     /// Runs one keychain operation on a helper thread with a deadline.
@@ -127,8 +168,11 @@ impl Keystore {
         name: &str,
         op: impl FnOnce(&keyring_core::Entry) -> keyring_core::Result<T> + Send + 'static,
     ) -> Result<T, VaultError> {
-        let store = Arc::clone(&self.store);
-        let user = format!("{}/{name}", self.wallet_id);
+        let Backend::Os(store) = &self.backend else {
+            return Err(VaultError::KeyFileLocked);
+        };
+        let store = Arc::clone(store);
+        let user = self.user(name);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let result = store.build(SERVICE, &user, None).and_then(|e| op(&e));

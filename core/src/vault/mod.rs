@@ -9,6 +9,7 @@
 mod derive;
 mod gate;
 mod keystore;
+mod sealed;
 
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
@@ -16,7 +17,8 @@ use zeroize::Zeroizing;
 
 pub use derive::{RecoveryPhrase, WordCount};
 pub use gate::{Gate, GateError};
-pub use keystore::{KeyStorage, Keystore, STORE_VAR};
+pub use keystore::{AskPassphrase, KeyStorage, Keystore, Unlock};
+pub use sealed::SealedKeys;
 
 use crate::home::Home;
 use crate::wallet::{Account, AccountIndex, KeySource, WalletError};
@@ -39,6 +41,8 @@ pub enum VaultError {
     KeychainLocked(String),
     #[error("the keychain did not answer in time; is it locked and waiting for a password prompt?")]
     KeychainTimeout,
+    #[error("the wallet's key file is locked: enter the app passphrase to open it")]
+    KeyFileLocked,
     #[error(
         "the keychain has no item {0:?}; the wallet may have been removed from this computer's keychain"
     )]
@@ -79,10 +83,19 @@ pub struct Vault {
 }
 
 impl Vault {
-    /// Opens the wallet in `home` with the platform keychain.
+    /// Opens the wallet in `home` with the key storage its settings choose
+    /// (the key file, if that is it, stays locked).
     pub fn open(home: &Home) -> Result<Self, VaultError> {
+        let config = crate::config::Config::load(&home.settings_file())
+            .map_err(|e| VaultError::KeychainUnavailable(e.to_string()))?;
+        Self::open_with(home, config.keystore, Unlock::default())
+    }
+
+    /// Opens the wallet in `home` with its secrets in `storage` (the key
+    /// file unlocked as `unlock` says).
+    pub fn open_with(home: &Home, storage: KeyStorage, unlock: Unlock) -> Result<Self, VaultError> {
         let index = AccountIndex::load(home)?;
-        let keys = Keystore::os_default(index.wallet_id())?;
+        let keys = Keystore::open(storage, home.root(), index.wallet_id(), unlock)?;
         Ok(Self { index, keys })
     }
 

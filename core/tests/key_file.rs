@@ -1,0 +1,107 @@
+//! The encrypted key file as the wallet's storage, end to end through the
+//! wallet session: keys and service secrets kept, a restart, a wrong
+//! passphrase, a locked file, and nothing secret on disk in the clear. No
+//! keychain is involved: this is the storage for machines without one.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::Path;
+
+use toss_core::config::{Config, KeyStorage};
+use toss_core::home::Home;
+use toss_core::session::{KeyUse, WalletSession};
+use toss_core::vault::{GateError, RecoveryPhrase, SealedKeys, Unlock, VaultError};
+
+const PHRASE: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const ADDRESS: &str = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
+const PASSPHRASE: &str = "till passphrase";
+
+fn files_under(dir: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(std::fs::read(&p).unwrap());
+        }
+    }
+    out
+}
+
+fn session(home: &Home, keys: Option<SealedKeys>) -> WalletSession {
+    let config = Config::load(&home.settings_file()).unwrap();
+    assert_eq!(config.keystore, KeyStorage::EncryptedFile);
+    WalletSession::open_with(home.clone(), config, Unlock { keys, ask: None })
+}
+
+#[test]
+fn the_key_file_keeps_the_wallet_across_a_restart_and_only_for_its_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = Home::at(tmp.path());
+    home.ensure().unwrap();
+    std::fs::write(home.settings_file(), "keystore = \"file\"\n").unwrap();
+
+    // Locked: nothing secret can be reached, and nothing is half-written.
+    let mut locked = session(&home, None);
+    let phrase = RecoveryPhrase::parse(PHRASE).unwrap();
+    let err = locked
+        .vault_mut()
+        .unwrap()
+        .import_phrase("Till", &phrase, "")
+        .unwrap_err();
+    assert_eq!(err, VaultError::KeyFileLocked);
+    assert!(locked.accounts().unwrap().is_empty());
+
+    // Unlocked (created with the passphrase): an account, the store.
+    let keys = SealedKeys::unlock(home.root(), PASSPHRASE).unwrap();
+    let mut open = session(&home, Some(keys));
+    let account = open
+        .vault_mut()
+        .unwrap()
+        .import_phrase("Till", &phrase, "")
+        .unwrap();
+    assert_eq!(account.address.to_string(), ADDRESS);
+    let key = open.first_key(KeyUse::Payment, None).unwrap();
+    let mut store = open.store().unwrap();
+    assert!(store.list().unwrap().is_empty());
+    store
+        .bump(toss_core::store::Counter::IntentsCreated, 1)
+        .unwrap();
+    drop((store, open));
+
+    // Nothing secret in the clear anywhere in the data directory.
+    for file in files_under(home.root()) {
+        let text = String::from_utf8_lossy(&file);
+        assert!(!file.windows(32).any(|w| w == key.to_bytes()));
+        assert!(!text.contains(&hex::encode(key.to_bytes())));
+        assert!(!text.contains(PHRASE) && !text.contains(PASSPHRASE));
+    }
+
+    // A restart: the right passphrase opens the same wallet and store.
+    assert_eq!(
+        SealedKeys::unlock(home.root(), "till passphrasf").unwrap_err(),
+        VaultError::Gate(GateError::WrongPassphrase)
+    );
+    let again = session(
+        &home,
+        Some(SealedKeys::unlock(home.root(), PASSPHRASE).unwrap()),
+    );
+    let key_again = again.first_key(KeyUse::Payment, None).unwrap();
+    assert_eq!(key_again.to_bytes(), key.to_bytes());
+    assert_eq!(
+        again.store().unwrap().metrics().unwrap().intents_created,
+        1,
+        "the store opened with the key kept in the file"
+    );
+
+    // Still locked without it: the account is listed, its key is not given.
+    let locked = session(&home, None);
+    assert_eq!(locked.accounts().unwrap().len(), 1);
+    assert!(matches!(
+        locked.first_key(KeyUse::Payment, None),
+        Err(toss_core::session::SessionError::Vault(
+            VaultError::KeyFileLocked
+        ))
+    ));
+}
