@@ -1,6 +1,6 @@
 // TOSS UI: screens over the Rust commands. No wallet logic lives here.
-import { $, invoke, money, say, settings } from "./ipc.js";
-import { setupOnboarding } from "./onboarding.js";
+import { $, busy, invoke, money, say, settings } from "./ipc.js";
+import { offerKeyFile, setupOnboarding } from "./onboarding.js";
 import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
 import { loadActivity } from "./activity.js";
@@ -23,8 +23,11 @@ async function showConfig(config, schema) {
   renderSettings(config, schema);
 }
 
+/** What `app_info` said at start (where keys are kept, whether they are locked). */
+let info = null;
+
 async function loadInfo() {
-  const info = await invoke("app_info");
+  info = await invoke("app_info");
   $("version").textContent = `TOSS Desktop ${info.version}`;
   $("data-dir").textContent = info.data_dir ?? "unavailable";
   const keys = info.key_storage;
@@ -61,7 +64,7 @@ export function show(screen) {
     if (b.dataset.screen === screen) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
   }
-  $("nav").hidden = screen === "onboarding";
+  $("nav").hidden = screen === "onboarding" || screen === "unlock";
   // Focus follows the screen, so keyboard and screen-reader users start at its title.
   const title = document.querySelector(`#screen-${screen} h2`);
   title.tabIndex = -1;
@@ -136,8 +139,13 @@ async function refreshBalances() {
   }
 }
 
-/** Onboarding until a wallet exists, then home. */
+/** The key file unlocked first when keys are kept there; onboarding until a wallet exists, then home. */
 async function start() {
+  const keys = info?.key_storage;
+  if (keys?.locked && !keys.new_file) {
+    show("unlock");
+    return;
+  }
   try {
     const status = await invoke("wallet_status");
     if (status.exists) {
@@ -145,6 +153,7 @@ async function start() {
     } else {
       $("wallet-state").textContent = "No wallet on this computer yet.";
       show("onboarding");
+      if (keys?.locked && keys.new_file) offerKeyFile("No wallet on this computer yet. The settings keep keys in an encrypted file: choose its passphrase first.");
     }
   } catch (err) {
     $("wallet-state").textContent = `Could not read the wallet: ${err}`;
@@ -162,6 +171,21 @@ setupPay();
 setupVault();
 setupSettings(applyConfig);
 setupPassphrase();
+$("unlock-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await busy(event.submitter, async () => {
+    try {
+      await invoke("keys_unlock", { passphrase: $("unlock-passphrase").value });
+      say("unlock-problem", "");
+      info.key_storage.locked = false;
+      await start();
+    } catch (err) {
+      say("unlock-problem", String(err));
+    } finally {
+      $("unlock-passphrase").value = "";
+    }
+  });
+});
 loadInfo()
   .catch((err) => showProblem(`The app could not load its information: ${err}`))
   .finally(start);

@@ -26,8 +26,44 @@ async function showSetup() {
   cluster.focus();
 }
 
+/**
+ * Offers the encrypted key file: when this computer has no usable keychain (a create or import
+ * failed for that reason), or when the settings chose the file and none exists yet.
+ */
+export function offerKeyFile(reason) {
+  $("keyfile-card").hidden = false;
+  if (reason) $("wallet-state").textContent = reason;
+}
+
+/** What a failed create or import says, and the key file offered when the keychain is at fault. */
+function failed(what, err) {
+  $("wallet-state").textContent = `${what}: ${err}`;
+  if (err?.kind === "keychain") offerKeyFile();
+}
+
 export function setupOnboarding(done, onSaved) {
   let words = [];
+
+  $("keyfile-card").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(event.submitter, async () => {
+      try {
+        if ($("keyfile-new").value !== $("keyfile-again").value) throw new Error("The two passphrases differ.");
+        const passphrase = $("keyfile-new").value;
+        // Chosen by the settings already: create it; else choose it now.
+        if (settings.config?.keystore === "encrypted-file") await invoke("keys_unlock", { passphrase });
+        else await onSaved(await invoke("keys_use_file", { passphrase }));
+        say("keyfile-problem", "");
+        $("keyfile-card").hidden = true;
+        $("setup-gate-row").hidden = true;
+        $("wallet-state").textContent = "The keys will be kept in the encrypted file. Now create or import the wallet.";
+      } catch (err) {
+        say("keyfile-problem", err instanceof Error ? err.message : String(err));
+      } finally {
+        for (const id of ["keyfile-new", "keyfile-again"]) $(id).value = "";
+      }
+    });
+  });
 
   $("setup-gate").addEventListener("change", () => {
     $("setup-passphrase").hidden = !$("setup-gate").checked;
@@ -80,7 +116,7 @@ export function setupOnboarding(done, onSaved) {
         $("phrase-card").hidden = false;
         $("phrase-written").focus();
       } catch (err) {
-        $("wallet-state").textContent = `Could not create the wallet: ${err}`;
+        failed("Could not create the wallet", err);
       }
     });
   });
@@ -140,7 +176,7 @@ export function setupOnboarding(done, onSaved) {
         $("wallet-state").textContent = `Account imported: ${account.address}`;
         showSetup();
       } catch (err) {
-        $("wallet-state").textContent = `Could not import: ${err}`;
+        failed("Could not import", err);
       }
     });
   });

@@ -309,3 +309,88 @@ fn child_cleanup() {
     assert_eq!(rows[0]["id"], hex::encode(recent), "{activity}");
     assert_eq!(rows[0]["state"], "expired", "{activity}");
 }
+
+#[test]
+fn a_till_without_a_keychain_keeps_its_keys_in_the_file_it_unlocks() {
+    // Keys in the encrypted key file: set-up creates it with the passphrase,
+    // a restart finds it locked, a wrong passphrase opens nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    let home = Home::at(tmp.path());
+    home.ensure().unwrap();
+    let webview = app(AppState::open(Ok(home.clone())));
+    // Chosen at set-up: saved in the settings, the file created.
+    assert!(
+        refusal(invoke(
+            &webview,
+            "keys_use_file",
+            json!({ "passphrase": "short" })
+        ))
+        .contains("at least 8 characters")
+    );
+    let config = invoke(
+        &webview,
+        "keys_use_file",
+        json!({ "passphrase": "till passphrase" }),
+    )
+    .unwrap();
+    assert_eq!(config["keystore"], "encrypted-file");
+    let info = invoke(&webview, "app_info", json!({})).unwrap();
+    assert_eq!(info["key_storage"]["kind"], "encrypted-file");
+    assert_eq!(info["key_storage"]["locked"], false);
+    assert!(
+        info["key_storage"]["warning"]
+            .as_str()
+            .unwrap()
+            .contains("only as safe as the app passphrase")
+    );
+    let created = invoke(
+        &webview,
+        "wallet_create",
+        json!({ "label": "Till", "words": 12 }),
+    )
+    .unwrap();
+    let address = created["account"]["address"].as_str().unwrap().to_owned();
+    // Once there is an account, the storage is not switched under it.
+    assert!(
+        refusal(invoke(
+            &webview,
+            "keys_use_file",
+            json!({ "passphrase": "till passphrase" })
+        ))
+        .contains("already kept")
+    );
+
+    // A restart: locked until the passphrase is given.
+    let webview = app(AppState::open(Ok(home)));
+    let info = invoke(&webview, "app_info", json!({})).unwrap();
+    assert_eq!(info["key_storage"]["locked"], true);
+    assert_eq!(info["key_storage"]["new_file"], false);
+    let locked = invoke(&webview, "home_view", json!({})).unwrap_err();
+    assert_eq!(locked["kind"], "locked", "{locked}");
+    let wrong = invoke(
+        &webview,
+        "keys_unlock",
+        json!({ "passphrase": "till passphrasf" }),
+    )
+    .unwrap_err();
+    assert_eq!(wrong["kind"], "gate", "{wrong}");
+    assert_eq!(wrong["message"], "wrong passphrase");
+    invoke(
+        &webview,
+        "keys_unlock",
+        json!({ "passphrase": "till passphrase" }),
+    )
+    .unwrap();
+    let view = invoke(&webview, "home_view", json!({})).unwrap();
+    assert_eq!(view["accounts"][0]["account"]["address"], address.as_str());
+
+    // The key file follows the app passphrase when it changes.
+    invoke(
+        &webview,
+        "gate_set_passphrase",
+        json!({ "current": "till passphrase", "passphrase": "a longer till passphrase" }),
+    )
+    .unwrap();
+    assert!(toss_core::vault::SealedKeys::unlock(tmp.path(), "till passphrase").is_err());
+    assert!(toss_core::vault::SealedKeys::unlock(tmp.path(), "a longer till passphrase").is_ok());
+}

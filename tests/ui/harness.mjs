@@ -56,6 +56,7 @@ export const CONFIG = {
   nfc_reader: null,
   decimal_separator: "point",
   theme: "system",
+  keystore: "secret-service",
 };
 
 /** settings::currencies on devnet. */
@@ -145,16 +146,16 @@ export async function stop() {
 
 /**
  * The app's window with `answers` (command -> {ok} or {err}) over the start-up ones and
- * `config` over the default settings; waits for the home screen.
+ * `config` over the default settings; waits for `screen` (the home screen unless told).
  */
-export async function openApp({ answers = {}, config = {} } = {}) {
+export async function openApp({ answers = {}, config = {}, screen = "home" } = {}) {
   const page = await browser.newPage({ viewport: { width: 1024, height: 720 } });
   page.setDefaultTimeout(5000);
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.addInitScript(installMock, { ...startAnswers({ ...CONFIG, ...config }), ...answers });
   await page.goto(server.url);
-  await page.locator("#screen-home").waitFor();
+  await page.locator(`#screen-${screen}`).waitFor();
   return {
     page,
     /** Uncaught errors in the page (a screen that broke). */

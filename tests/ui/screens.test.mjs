@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { ADDRESS, CURRENCIES, MERCHANT, openApp, start, stop } from "./harness.mjs";
+import { ADDRESS, CONFIG, CURRENCIES, MERCHANT, openApp, start, stop } from "./harness.mjs";
 
 before(start);
 after(stop);
@@ -346,6 +346,64 @@ test("settings: where keys are kept, and the kernel keyring's warning on setting
     assert.equal(await app.page.textContent("#key-storage-warning"), `Warning: ${warning}.`);
     assert.equal(await app.page.textContent("#onboarding-keys-warning"), `Warning: ${warning}.`);
     await app.page.getByText("no keyring (Secret Service) is running on this desktop").waitFor();
+  } finally {
+    await app.close();
+  }
+});
+
+test("a key file locked at start is unlocked first; a wrong passphrase is said", async () => {
+  const locked = { kind: "encrypted-file", description: "a key file in the data directory, encrypted with the app passphrase", warning: null, locked: true, new_file: false };
+  const app = await openApp({
+    answers: {
+      app_info: { ok: { version: "0.1.0", data_dir: "/srv/till", config: null, problem: null, key_storage: locked } },
+      keys_unlock: { err: { kind: "gate", message: "wrong passphrase" } },
+    },
+    screen: "unlock",
+  });
+  try {
+    await app.page.locator("#unlock-form").waitFor();
+    assert.equal(await app.page.isHidden("#nav"), true, "nothing else until it is unlocked");
+    await app.page.fill("#unlock-passphrase", "till passphrasf");
+    await app.page.click("#unlock-form button");
+    await app.page.getByText("wrong passphrase").waitFor();
+    await app.answer("keys_unlock", { ok: null });
+    await app.page.fill("#unlock-passphrase", "till passphrase");
+    await app.page.click("#unlock-form button");
+    await app.page.locator("#screen-home").waitFor();
+    const unlocks = (await app.calls()).filter(([cmd]) => cmd === "keys_unlock");
+    assert.deepEqual(unlocks.map(([, a]) => a), [{ passphrase: "till passphrasf" }, { passphrase: "till passphrase" }]);
+    assert.equal(await app.page.inputValue("#unlock-passphrase"), "", "the passphrase leaves the screen");
+  } finally {
+    await app.close();
+  }
+});
+
+test("set-up with no keychain offers the encrypted key file, then creates the wallet in it", async () => {
+  const app = await openApp({
+    answers: {
+      wallet_status: { ok: { exists: false, accounts: [] } },
+      wallet_create: { err: { kind: "keychain", message: "no keyring (Secret Service) is running on this desktop" } },
+      keys_use_file: { ok: { ...CONFIG, keystore: "encrypted-file" } },
+    },
+    screen: "onboarding",
+  });
+  try {
+    await app.page.locator("#create-form").waitFor();
+    assert.equal(await app.page.isHidden("#keyfile-card"), true, "not offered while the keychain may work");
+    await app.page.click("#create-form button");
+    await app.page.getByText("Could not create the wallet: no keyring (Secret Service) is running on this desktop").waitFor();
+    await app.page.locator("#keyfile-card").waitFor();
+    await app.page.fill("#keyfile-new", "till passphrase");
+    await app.page.fill("#keyfile-again", "till passphrasf");
+    await app.page.click("#keyfile-card button");
+    await app.page.getByText("The two passphrases differ.").waitFor();
+    await app.page.fill("#keyfile-new", "till passphrase");
+    await app.page.fill("#keyfile-again", "till passphrase");
+    await app.page.click("#keyfile-card button");
+    await app.page.getByText("The keys will be kept in the encrypted file. Now create or import the wallet.").waitFor();
+    const chosen = (await app.calls()).filter(([cmd]) => cmd === "keys_use_file");
+    assert.deepEqual(chosen.map(([, a]) => a), [{ passphrase: "till passphrase" }]);
+    assert.equal(await app.page.isHidden("#keyfile-card"), true);
   } finally {
     await app.close();
   }
