@@ -38,6 +38,9 @@ fn main() {
         "nonce_act",
         "currencies",
         "receipt",
+        "passphrase_asked",
+        "keys_unlock",
+        "keys_use_file",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

@@ -15,12 +15,21 @@ function showProblem(message) {
 
 async function showConfig(config, schema) {
   settings.config = config;
+  // Display settings first: they apply at once.
+  document.documentElement.dataset.theme = config.theme;
   settings.currencies = await invoke("currencies").catch(() => []);
   settings.asked = await invoke("passphrase_asked").catch(() => settings.asked);
-  document.documentElement.dataset.theme = config.theme;
   $("cluster").textContent = config.cluster;
   $("cluster").dataset.cluster = config.cluster;
   renderSettings(config, schema);
+}
+
+/** Where keys are kept, with what to know about it, on the settings and set-up screens. */
+function showKeyStorage(keys) {
+  $("key-storage").textContent = `Keys are kept in ${keys.description}.`;
+  for (const id of ["key-storage-warning", "onboarding-keys-warning"]) {
+    say(id, keys.warning ? `Warning: ${keys.warning}.` : "");
+  }
 }
 
 /** What `app_info` said at start (where keys are kept, whether they are locked). */
@@ -30,11 +39,7 @@ async function loadInfo() {
   info = await invoke("app_info");
   $("version").textContent = `TOSS Desktop ${info.version}`;
   $("data-dir").textContent = info.data_dir ?? "unavailable";
-  const keys = info.key_storage;
-  $("key-storage").textContent = `Keys are kept in ${keys.description}.`;
-  for (const id of ["key-storage-warning", "onboarding-keys-warning"]) {
-    say(id, keys.warning ? `Warning: ${keys.warning}.` : "");
-  }
+  showKeyStorage(info.key_storage);
   if (info.config) {
     await showConfig(info.config, await invoke("settings_schema"));
   } else {
@@ -164,7 +169,11 @@ async function start() {
 for (const b of document.querySelectorAll("#nav button")) {
   b.addEventListener("click", () => show(b.dataset.screen));
 }
-const applyConfig = async (config) => showConfig(config, await invoke("settings_schema"));
+/** Saved settings put in force; where keys are kept may have changed with them. */
+async function applyConfig(config) {
+  await showConfig(config, await invoke("settings_schema"));
+  showKeyStorage((await invoke("app_info")).key_storage);
+}
 setupOnboarding(() => show("home"), applyConfig);
 setupReceive();
 setupPay();

@@ -1,7 +1,7 @@
 // The only way the UI talks to Rust: commands and events. No wallet logic here.
 /**
  * A command's failure as Rust sends it (`{kind, message}`): it reads as its message wherever
- * it is shown, and `kind` (unreachable, gate, keychain, settings, no-account, failed) says
+ * it is shown, and `kind` (unreachable, gate, keychain, locked, settings, no-account, failed) says
  * what sort of failure it was.
  */
 export class CommandError extends Error {

@@ -51,7 +51,7 @@ export function setupOnboarding(done, onSaved) {
         if ($("keyfile-new").value !== $("keyfile-again").value) throw new Error("The two passphrases differ.");
         const passphrase = $("keyfile-new").value;
         // Chosen by the settings already: create it; else choose it now.
-        if (settings.config?.keystore === "encrypted-file") await invoke("keys_unlock", { passphrase });
+        if (settings.config?.keystore === "file") await invoke("keys_unlock", { passphrase });
         else await onSaved(await invoke("keys_use_file", { passphrase }));
         say("keyfile-problem", "");
         $("keyfile-card").hidden = true;

@@ -19,7 +19,11 @@ export const SETTING_LABELS = {
   nfc_reader: "NFC reader (empty: the first connected)",
   decimal_separator: "Decimal separator in amounts",
   theme: "Theme",
+  keystore: "Where keys are kept",
 };
+
+/** Chosen once, at set-up: keys already kept in one storage are not moved to another. */
+const FIXED = { keystore: "Chosen when the wallet was set up; keys are not moved between storages." };
 
 const CHOICES = {
   cluster: ["devnet", "testnet", "mainnet-beta", "localnet"],
@@ -77,8 +81,10 @@ export function renderSettings(config, schema) {
       input.dataset.original = current;
       const hint = document.createElement("small");
       hint.className = "muted";
-      hint.textContent = s.overridden ? `Set by the environment variable ${s.env}; change it there.` : `Allowed: ${s.allowed}`;
-      input.disabled = s.overridden;
+      hint.textContent = s.overridden
+        ? `Set by the environment variable ${s.env}; change it there.`
+        : (FIXED[s.key] ?? `Allowed: ${s.allowed}`);
+      input.disabled = s.overridden || s.key in FIXED;
       label.append(input, hint);
       return label;
     }),

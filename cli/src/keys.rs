@@ -1,5 +1,6 @@
-//! Which key a command signs with: a wallet account (from the OS keychain,
-//! through the user-presence gate) or a Solana CLI keypair file.
+//! Which key a command signs with: a wallet account (from the OS keychain or
+//! the encrypted key file, through the user-presence gate) or a Solana CLI
+//! keypair file.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::sync::OnceLock;
 use clap::Args;
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
+use toss_core::config::KeyStorage;
 use toss_core::keyfile;
 use toss_core::session::{KeyUse, WalletSession};
 use toss_core::wallet::Account;
@@ -18,7 +20,8 @@ use crate::Failure;
 #[derive(Debug, Args)]
 pub struct KeyArgs {
     /// Wallet account to sign with (label or address; keys in the OS
-    /// keychain). The only account when the wallet has one.
+    /// keychain or the encrypted key file). The only account when the
+    /// wallet has one.
     #[arg(long, global = true, conflicts_with = "keypair")]
     pub from: Option<String>,
     /// Or sign with a Solana CLI keypair file.
@@ -38,7 +41,7 @@ impl KeyArgs {
             return Ok(keyfile::read(path)?);
         }
         let account = self.account(session.accounts()?)?.pubkey();
-        let passphrase = self.passphrase();
+        let passphrase = self.passphrase(session);
         Ok(session.signing_key(&account, what, passphrase.as_deref().map(String::as_str))?)
     }
 
@@ -51,12 +54,13 @@ impl KeyArgs {
         }
     }
 
-    /// The app passphrase from stdin, when asked to read it (or already
-    /// read to unlock the key file).
-    fn passphrase(&self) -> Option<Zeroizing<String>> {
-        match self.passphrase_stdin {
+    /// The app passphrase, when asked to read it from stdin or when the
+    /// keys are in the key file (which needs it anyway: one line serves both).
+    fn passphrase(&self, session: &WalletSession) -> Option<Zeroizing<String>> {
+        let key_file = session.config().keystore == KeyStorage::EncryptedFile;
+        match self.passphrase_stdin || key_file {
             true => app_passphrase(),
-            false => READ.get().cloned().flatten(),
+            false => None,
         }
     }
 
@@ -101,7 +105,10 @@ static READ: OnceLock<Option<Zeroizing<String>>> = OnceLock::new();
 pub fn app_passphrase() -> Option<Zeroizing<String>> {
     READ.get_or_init(|| {
         if std::io::stdin().is_terminal() {
-            eprint!("app passphrase: ");
+            // Typed at the terminal, not shown.
+            return rpassword::prompt_password("app passphrase: ")
+                .ok()
+                .map(Zeroizing::new);
         }
         crate::wallet_cmd::read_stdin_lines(1)
             .ok()?

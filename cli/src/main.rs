@@ -45,7 +45,7 @@ enum Command {
     Config,
     /// Show the data directory and whether a wallet exists.
     Status,
-    /// Manage the wallet's accounts (keys live in the OS keychain).
+    /// Manage the wallet's accounts (keys live in the OS keychain or the encrypted key file).
     Wallet {
         #[command(subcommand)]
         command: wallet_cmd::WalletCommand,
@@ -191,7 +191,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&config)?);
             } else {
-                print_config(&config);
+                print_config(&config)?;
             }
         }
         Command::Status => {
@@ -322,45 +322,16 @@ fn open_session(cli: &Cli) -> Result<(WalletSession, logging::LogGuard), Failure
     Ok((WalletSession::open_with(home, config, unlock), log))
 }
 
-fn print_config(c: &Config) {
-    let unset = || "(not set)".to_owned();
-    let rows = [
-        ("cluster", c.cluster.to_string()),
-        ("rpc_url", c.rpc_url.to_string()),
-        (
-            "program_id",
-            c.program_id.map_or_else(unset, |a| a.to_string()),
-        ),
-        (
-            "arcium_mxe_program_id",
-            c.arcium_mxe_program_id
-                .map_or_else(unset, |a| a.to_string()),
-        ),
-        (
-            "fee_payer",
-            c.fee_payer
-                .as_ref()
-                .map_or_else(unset, |p| p.display().to_string()),
-        ),
-        (
-            "max_settlement_retries",
-            c.max_settlement_retries.to_string(),
-        ),
-        (
-            "default_intent_expiry_seconds",
-            c.default_intent_expiry_seconds.to_string(),
-        ),
-        (
-            "require_biometric_for_nonce",
-            c.require_biometric_for_nonce.to_string(),
-        ),
-        (
-            "require_biometric_for_intent",
-            c.require_biometric_for_intent.to_string(),
-        ),
-        ("retention_days", c.retention_days.to_string()),
-    ];
-    for (k, v) in rows {
-        println!("{k:<30} {v}");
+/// Every setting, in the table's order, as the configuration holds it.
+fn print_config(c: &Config) -> Result<(), Failure> {
+    let values = serde_json::to_value(c)?;
+    for setting in toss_core::config::setting::ALL {
+        let shown = match &values[setting.key] {
+            serde_json::Value::Null => "(not set)".to_owned(),
+            serde_json::Value::String(v) => v.clone(),
+            other => other.to_string(),
+        };
+        println!("{:<30} {shown}", setting.key);
     }
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! `toss wallet ...`: accounts in the OS keychain.
+//! `toss wallet ...`: accounts, their keys in the OS keychain or the encrypted key file.
 //!
 //! Secrets (recovery phrases, passphrases) are read from stdin, never from
 //! the command line, where other users could see them in the process list.

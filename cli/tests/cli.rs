@@ -52,6 +52,21 @@ fn config_as_json_reflects_the_environment() {
     assert_eq!(v["cluster"], "testnet");
     assert_eq!(v["rpc_url"], "https://api.testnet.solana.com/");
     assert!(tmp.path().join("logs").is_dir(), "log directory created");
+
+    // For people: every setting the table has, one line each.
+    let out = toss(tmp.path(), &["config"], &[("TOSS_KEYSTORE", "file")]);
+    let shown = text(&out.stdout);
+    for setting in toss_core::config::setting::ALL {
+        assert!(
+            shown.lines().any(|l| l.starts_with(setting.key)),
+            "{} missing:\n{shown}",
+            setting.key
+        );
+    }
+    assert!(
+        shown.contains("keystore                       file"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -84,12 +99,13 @@ fn status_says_no_wallet_then_lists_accounts() {
         "{}",
         text(&out.stdout)
     );
+    // An unknown storage is a settings error naming the variable and what it takes.
     let out = toss(tmp.path(), &["status"], &[("TOSS_KEYSTORE", "floppy")]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(78));
+    let err = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("\"floppy\" is not known"),
-        "{}",
-        text(&out.stderr)
+        err.contains("TOSS_KEYSTORE") && err.contains("file (an encrypted key file"),
+        "{err}"
     );
 
     std::fs::write(
@@ -454,7 +470,11 @@ fn with_no_keychain_the_encrypted_key_file_holds_the_wallet() {
     // app passphrase given first on stdin.
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path();
-    let env = [("TOSS_KEYSTORE", "file"), ("TOSS_PROGRAM_ID", PROGRAM)];
+    let env = [
+        ("TOSS_KEYSTORE", "file"),
+        ("TOSS_PROGRAM_ID", PROGRAM),
+        ("REQUIRE_BIOMETRIC_FOR_INTENT", "true"),
+    ];
     let run = |args: &[&str], stdin: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_toss"));
         for var in toss_core::config::setting::ALL {
@@ -494,10 +514,18 @@ fn with_no_keychain_the_encrypted_key_file_holds_the_wallet() {
         "till passphrase\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // The gate asks the same passphrase: given once, it serves both.
+    let out = run(
+        &[
+            "intent", "create", "--from", "Till", "--to", PAYEE, "--amount", "0.2",
+        ],
+        "till passphrase\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let out = run(&["history", "--json"], "till passphrase\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(h.as_array().unwrap().len(), 1, "{h}");
+    assert_eq!(h.as_array().unwrap().len(), 2, "{h}");
 
     // A wrong passphrase opens nothing, and says so.
     let out = run(&["history"], "till passphrasf\n");

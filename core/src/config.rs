@@ -134,12 +134,14 @@ pub struct Config {
 }
 
 /// Where the wallet's secrets are kept (TOSS_KEYSTORE / `keystore`).
+/// Shown by the names the setting takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyStorage {
     /// The desktop's Secret Service (gnome-keyring, KWallet, KeePassXC).
     SecretService,
     /// The kernel's session keyring: gone at logout and at reboot.
+    #[serde(rename = "keyutils")]
     KernelKeyring,
     /// The macOS login Keychain.
     Keychain,
@@ -147,6 +149,7 @@ pub enum KeyStorage {
     CredentialManager,
     /// A file in the data directory, encrypted with a key derived from the
     /// app passphrase: for machines with no keychain (a kiosk till).
+    #[serde(rename = "file")]
     EncryptedFile,
 }
 

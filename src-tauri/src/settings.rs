@@ -11,7 +11,7 @@ use toss_core::store::Metrics;
 use toss_core::vault::{Gate, GateError, KeyStorage, SealedKeys};
 use toss_core::wallet::{self, WalletStatus};
 
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::state::{AppState, text};
 
 /// What the start screen shows: the build, where data lives, the settings in
@@ -121,6 +121,16 @@ pub fn settings_save(
     state: State<'_, AppState>,
     changes: Vec<(String, Option<String>)>,
 ) -> Result<Config, CommandError> {
+    // Keys already kept in one storage are not moved to another: switching
+    // would leave the wallet looking for them where they are not.
+    if changes.iter().any(|(k, _)| k == "keystore")
+        && wallet::status(state.home()?).is_ok_and(|s| s.exists)
+    {
+        return Err(CommandError::new(
+            ErrorKind::Settings,
+            "where keys are kept is chosen when the wallet is set up; this wallet's keys stay where they are",
+        ));
+    }
     Ok(state.save_config(&changes)?)
 }
 
@@ -176,13 +186,7 @@ pub fn keys_unlock(state: State<'_, AppState>, passphrase: String) -> Result<(),
     if state.config()?.keystore != KeyStorage::EncryptedFile {
         return Err("the settings keep keys in the system keychain, not in a key file".into());
     }
-    let home = state.home()?;
-    let mut gate = Gate::load(home.root(), true)?;
-    let creating = !SealedKeys::path(home.root()).exists();
     state.unlock_keys(&passphrase)?;
-    if creating && matches!(gate.check(None), Err(GateError::NoPassphraseSet)) {
-        gate.set_passphrase(&passphrase)?;
-    }
     Ok(())
 }
 

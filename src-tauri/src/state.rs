@@ -100,9 +100,10 @@ impl AppState {
     }
 
     /// Unlocks the encrypted key file with `passphrase` (creating it, empty,
-    /// the first time) for the rest of this run.
+    /// the first time, with that passphrase as the app passphrase) for the
+    /// rest of this run.
     pub fn unlock_keys(&self, passphrase: &str) -> Result<SealedKeys, CommandError> {
-        let keys = SealedKeys::unlock(self.home()?.root(), passphrase)?;
+        let keys = toss_core::vault::open_key_file(self.home()?.root(), passphrase)?;
         match self.keys.lock() {
             Ok(mut k) => *k = Some(keys.clone()),
             Err(poisoned) => *poisoned.into_inner() = Some(keys.clone()),

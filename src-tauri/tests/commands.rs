@@ -333,9 +333,9 @@ fn a_till_without_a_keychain_keeps_its_keys_in_the_file_it_unlocks() {
         json!({ "passphrase": "till passphrase" }),
     )
     .unwrap();
-    assert_eq!(config["keystore"], "encrypted-file");
+    assert_eq!(config["keystore"], "file");
     let info = invoke(&webview, "app_info", json!({})).unwrap();
-    assert_eq!(info["key_storage"]["kind"], "encrypted-file");
+    assert_eq!(info["key_storage"]["kind"], "file");
     assert_eq!(info["key_storage"]["locked"], false);
     assert!(
         info["key_storage"]["warning"]
@@ -351,6 +351,13 @@ fn a_till_without_a_keychain_keeps_its_keys_in_the_file_it_unlocks() {
     .unwrap();
     let address = created["account"]["address"].as_str().unwrap().to_owned();
     // Once there is an account, the storage is not switched under it.
+    let refused = invoke(
+        &webview,
+        "settings_save",
+        json!({ "changes": [["keystore", "secret-service"]] }),
+    )
+    .unwrap_err();
+    assert_eq!(refused["kind"], "settings", "{refused}");
     assert!(
         refusal(invoke(
             &webview,

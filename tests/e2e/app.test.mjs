@@ -230,6 +230,8 @@ async function importPhrase(app) {
   await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
   await app.type("#import-phrase", PHRASE);
   await app.click("#import-form button[type=submit]");
+  // The set-up step shows once the import has answered.
+  await app.waitForText("#wallet-state", (t) => t === `Account imported: ${PHRASE_ADDRESS}`, 20000);
   await app.click("#setup-card button[type=submit]");
   await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
 }
@@ -809,6 +811,53 @@ test("USDC: the till asks in USDC, a USDC request is paid, a USDC payment is tak
     const rows = await app.waitForText("#activity-rows", (t) => t.includes("sent"));
     assert.match(rows, /sent\s*2\.25 USDC/);
     assert.match(rows, /received\s*3 USDC/);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a till with no keyring: keys in the encrypted file chosen at set-up, unlocked at each start", async () => {
+  const home = freshHome();
+  // No desktop session bus, so no Secret Service; nothing chose another storage.
+  const env = { ...CLEAN_ENV, TOSS_HOME: home, TOSS_KEYSTORE: "", DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/toss-bus" };
+  let app = await launchApp(env);
+  try {
+    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+    await app.type("#import-phrase", PHRASE);
+    await app.click("#import-form button[type=submit]");
+    // Said as what it is, with the way out offered.
+    const said = await app.waitForText("#wallet-state", (t) => t.startsWith("Could not import"));
+    assert.match(said, /no desktop session bus/);
+    assert.doesNotMatch(said, /keychain is locked/);
+    await app.type("#keyfile-new", "kiosk passphrase");
+    await app.type("#keyfile-again", "kiosk passphrase");
+    await app.click("#keyfile-card button[type=submit]");
+    await app.waitForText("#wallet-state", (t) => t.startsWith("The keys will be kept in the encrypted file"));
+    await app.clear("#import-phrase");
+    await app.type("#import-phrase", PHRASE);
+    await app.click("#import-form button[type=submit]");
+    await app.waitForText("#wallet-state", (t) => t === `Account imported: ${PHRASE_ADDRESS}`, 20000);
+    await app.click("#setup-card button[type=submit]");
+    await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
+    assert.match(readFileSync(join(home, "settings.toml"), "utf8"), /keystore = "file"/);
+    const sealed = readFileSync(join(home, "keys.sealed"), "utf8");
+    assert.doesNotMatch(sealed, /abandon|kiosk passphrase/);
+    await app.click('#nav button[data-screen="settings"]');
+    await app.waitForText("#key-storage", (t) => t.includes("encrypted with the app passphrase"));
+  } finally {
+    await app.close();
+  }
+  // The next start: locked until the passphrase is given.
+  app = await launchApp(env);
+  try {
+    await app.waitForText("#unlock-title", (t) => t === "Unlock the wallet");
+    await app.type("#unlock-passphrase", "kiosk passphrasf");
+    await app.click("#unlock-form button[type=submit]");
+    await app.waitForText("#unlock-problem", (t) => t === "wrong passphrase");
+    await app.type("#unlock-passphrase", "kiosk passphrase");
+    await app.click("#unlock-form button[type=submit]");
+    await app.waitForText("#accounts", (t) => t.includes(PHRASE_ADDRESS));
+    assertNotBlank(await app.screenshot("unlocked"));
   } finally {
     await app.close();
   }

@@ -333,7 +333,7 @@ test("settings: where keys are kept, and the kernel keyring's warning on setting
           data_dir: "/srv/till",
           config: null,
           problem: null,
-          key_storage: { kind: "kernel-keyring", description: "the kernel keyring (keyutils)", warning },
+          key_storage: { kind: "keyutils", description: "the kernel keyring (keyutils)", warning },
         },
       },
       // A command's refusal reads as its message, whatever its kind.
@@ -352,7 +352,7 @@ test("settings: where keys are kept, and the kernel keyring's warning on setting
 });
 
 test("a key file locked at start is unlocked first; a wrong passphrase is said", async () => {
-  const locked = { kind: "encrypted-file", description: "a key file in the data directory, encrypted with the app passphrase", warning: null, locked: true, new_file: false };
+  const locked = { kind: "file", description: "a key file in the data directory, encrypted with the app passphrase", warning: null, locked: true, new_file: false };
   const app = await openApp({
     answers: {
       app_info: { ok: { version: "0.1.0", data_dir: "/srv/till", config: null, problem: null, key_storage: locked } },
@@ -383,7 +383,7 @@ test("set-up with no keychain offers the encrypted key file, then creates the wa
     answers: {
       wallet_status: { ok: { exists: false, accounts: [] } },
       wallet_create: { err: { kind: "keychain", message: "no keyring (Secret Service) is running on this desktop" } },
-      keys_use_file: { ok: { ...CONFIG, keystore: "encrypted-file" } },
+      keys_use_file: { ok: { ...CONFIG, keystore: "file" } },
     },
     screen: "onboarding",
   });

@@ -85,7 +85,7 @@ impl KeyFileSlot {
             .as_ref()
             .and_then(|ask| ask())
             .ok_or(VaultError::KeyFileLocked)?;
-        let keys = SealedKeys::unlock(&self.dir, &passphrase)?;
+        let keys = super::open_key_file(&self.dir, &passphrase)?;
         *slot = Some(keys.clone());
         Ok(keys)
     }

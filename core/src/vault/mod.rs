@@ -1,10 +1,11 @@
-//! The vault: the wallet's secret keys, kept only in the OS keychain.
+//! The vault: the wallet's secret keys, kept only in the OS keychain or,
+//! where the user chose it because there is none, in the encrypted key file.
 //!
 //! Accounts are listed publicly in the account index (`wallet` module); their
 //! Ed25519 secrets, the Noise static key and the store's encryption key live
-//! in the keychain under this wallet's id. A secret leaves the keychain only
-//! into memory that is wiped on drop, and only after the user-presence gate
-//! passes when the settings ask for it.
+//! in the keychain (or the key file) under this wallet's id. A secret leaves
+//! it only into memory that is wiped on drop, and only after the
+//! user-presence gate passes when the settings ask for it.
 
 mod derive;
 mod gate;
@@ -28,7 +29,7 @@ pub enum VaultError {
     #[error("no keychain is available: {0}")]
     KeychainUnavailable(String),
     #[error(
-        "there is no desktop session bus ({0}), so no keyring can keep the wallet's keys: log in to a desktop session (or start one with dbus-run-session) with gnome-keyring or another Secret Service provider running; on a server, TOSS_KEYSTORE=keyutils keeps keys in the kernel keyring until reboot"
+        "there is no desktop session bus ({0}), so no keyring can keep the wallet's keys: log in to a desktop session (or start one with dbus-run-session) with gnome-keyring or another Secret Service provider running; or keep the keys in an encrypted key file (offered at set-up; TOSS_KEYSTORE=file)"
     )]
     NoSessionBus(String),
     #[error(
@@ -223,6 +224,22 @@ impl Vault {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Unlocks the encrypted key file in `dir` with the app passphrase; the
+/// first time, creates it sealed with `passphrase`, which also becomes the
+/// app passphrase the gate asks for when none was set: one passphrase for
+/// both, wherever the file is opened from (the app or the CLI).
+pub fn open_key_file(dir: &std::path::Path, passphrase: &str) -> Result<SealedKeys, VaultError> {
+    let creating = !SealedKeys::path(dir).exists();
+    let keys = SealedKeys::unlock(dir, passphrase)?;
+    if creating {
+        let mut gate = Gate::load(dir, true)?;
+        if gate.check(None) == Err(GateError::NoPassphraseSet) {
+            gate.set_passphrase(passphrase)?;
+        }
+    }
+    Ok(keys)
 }
 
 fn item_name(address: &Pubkey) -> String {

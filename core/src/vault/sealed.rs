@@ -100,11 +100,14 @@ struct Open {
     path: PathBuf,
     kdf: Kdf,
     key: Zeroizing<[u8; 32]>,
-    secrets: BTreeMap<String, Zeroizing<Vec<u8>>>,
 }
 
-/// The key file, unlocked: shared by every user of the wallet in this
-/// process (clones are the same file).
+/// The secrets as one file holds them.
+type Secrets = BTreeMap<String, Zeroizing<Vec<u8>>>;
+
+/// The key file, unlocked: the key derived from the passphrase is held in
+/// memory wiped on drop; the secrets are read from the file at each use, so
+/// another process (the CLI beside the app) never has its changes undone.
 #[derive(Clone)]
 pub struct SealedKeys(Arc<Mutex<Open>>);
 
@@ -126,8 +129,18 @@ impl SealedKeys {
     /// nothing.
     pub fn unlock(dir: &Path, passphrase: &str) -> Result<Self, VaultError> {
         let path = Self::path(dir);
+        let _writer = lock(&path)?;
         let open = match std::fs::read(&path) {
-            Ok(bytes) => Self::open(path, &bytes, passphrase)?,
+            Ok(bytes) => {
+                let sealed = parse(&path, &bytes)?;
+                let key = sealed.kdf.derive(passphrase, &path)?;
+                decrypt(&path, &sealed, &key)?;
+                Open {
+                    path,
+                    kdf: sealed.kdf,
+                    key,
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if passphrase.chars().count() < MIN_LEN {
                     return Err(GateError::TooShort(MIN_LEN).into());
@@ -137,53 +150,13 @@ impl SealedKeys {
                     key: kdf.derive(passphrase, &path)?,
                     kdf,
                     path,
-                    secrets: BTreeMap::new(),
                 };
-                write(&open)?;
+                write(&open, &Secrets::new())?;
                 open
             }
             Err(e) => return Err(io(&path, e)),
         };
         Ok(SealedKeys(Arc::new(Mutex::new(open))))
-    }
-
-    fn open(path: PathBuf, bytes: &[u8], passphrase: &str) -> Result<Open, VaultError> {
-        let damaged = || VaultError::KeychainDamaged(path.display().to_string());
-        let sealed: Sealed = serde_json::from_slice(bytes).map_err(|_| damaged())?;
-        if sealed.version != VERSION {
-            return Err(damaged());
-        }
-        let key = sealed.kdf.derive(passphrase, &path)?;
-        let nonce: [u8; 24] = hex::decode(&sealed.nonce)
-            .ok()
-            .and_then(|n| n.try_into().ok())
-            .ok_or_else(damaged)?;
-        let ciphertext = hex::decode(&sealed.ciphertext).map_err(|_| damaged())?;
-        let plain = Zeroizing::new(
-            XChaCha20Poly1305::new((&*key).into())
-                .decrypt(
-                    XNonce::from_slice(&nonce),
-                    Payload {
-                        msg: &ciphertext,
-                        aad: &sealed.kdf.aad(),
-                    },
-                )
-                .map_err(|_| VaultError::Gate(GateError::WrongPassphrase))?,
-        );
-        let listed: BTreeMap<String, String> =
-            serde_json::from_slice(&plain).map_err(|_| damaged())?;
-        let mut secrets = BTreeMap::new();
-        for (name, value) in listed {
-            let value = Zeroizing::new(value);
-            let bytes = hex::decode(value.as_str()).map_err(|_| damaged())?;
-            secrets.insert(name, Zeroizing::new(bytes));
-        }
-        Ok(Open {
-            path,
-            kdf: sealed.kdf,
-            key,
-            secrets,
-        })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Open) -> Result<T, VaultError>) -> Result<T, VaultError> {
@@ -195,33 +168,38 @@ impl SealedKeys {
 
     pub fn get(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         self.with(|o| {
-            o.secrets
-                .get(name)
-                .cloned()
+            read(o)?
+                .remove(name)
                 .ok_or_else(|| VaultError::NotInKeychain(name.to_owned()))
         })
     }
 
     /// Keeps `secret` as `name`, on disk before this returns.
     pub fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
-        self.with(|o| {
-            let before = o
-                .secrets
-                .insert(name.to_owned(), Zeroizing::new(secret.to_vec()));
-            write(o).inspect_err(|_| {
-                // Memory stays what the disk holds.
-                match &before {
-                    Some(b) => o.secrets.insert(name.to_owned(), b.clone()),
-                    None => o.secrets.remove(name),
-                };
-            })
+        self.change(|secrets| {
+            secrets.insert(name.to_owned(), Zeroizing::new(secret.to_vec()));
+            Ok(())
         })
     }
 
     pub fn delete(&self, name: &str) -> Result<(), VaultError> {
-        self.with(|o| match o.secrets.remove(name) {
-            Some(_) => write(o),
+        self.change(|secrets| match secrets.remove(name) {
+            Some(_) => Ok(()),
             None => Err(VaultError::NotInKeychain(name.to_owned())),
+        })
+    }
+
+    /// Reads, changes and writes the file back, with every other writer
+    /// (in this process or another) kept out meanwhile.
+    fn change(
+        &self,
+        f: impl FnOnce(&mut Secrets) -> Result<(), VaultError>,
+    ) -> Result<(), VaultError> {
+        self.with(|o| {
+            let _writer = lock(&o.path)?;
+            let mut secrets = read(o)?;
+            f(&mut secrets)?;
+            write(o, &secrets)
         })
     }
 
@@ -231,23 +209,94 @@ impl SealedKeys {
             return Err(GateError::TooShort(MIN_LEN).into());
         }
         self.with(|o| {
+            let _writer = lock(&o.path)?;
+            let secrets = read(o)?;
             let kdf = Kdf::fresh()?;
-            o.key = kdf.derive(passphrase, &o.path)?;
-            o.kdf = kdf;
-            write(o)
+            let renewed = Open {
+                path: o.path.clone(),
+                key: kdf.derive(passphrase, &o.path)?,
+                kdf,
+            };
+            write(&renewed, &secrets)?;
+            *o = renewed;
+            Ok(())
         })
     }
+}
+
+/// Holds the writers' lock beside the file (`keys.sealed.lock`) until
+/// dropped: one read-change-write at a time, across processes.
+fn lock(path: &Path) -> Result<std::fs::File, VaultError> {
+    let lock_path = path.with_extension("sealed.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io(&lock_path, e))?;
+    file.lock().map_err(|e| io(&lock_path, e))?;
+    Ok(file)
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Sealed, VaultError> {
+    let damaged = || VaultError::KeychainDamaged(path.display().to_string());
+    let sealed: Sealed = serde_json::from_slice(bytes).map_err(|_| damaged())?;
+    match sealed.version {
+        VERSION => Ok(sealed),
+        _ => Err(damaged()),
+    }
+}
+
+/// The secrets in `sealed`, opened with `key`; a wrong key opens nothing.
+fn decrypt(path: &Path, sealed: &Sealed, key: &[u8; 32]) -> Result<Secrets, VaultError> {
+    let damaged = || VaultError::KeychainDamaged(path.display().to_string());
+    let nonce: [u8; 24] = hex::decode(&sealed.nonce)
+        .ok()
+        .and_then(|n| n.try_into().ok())
+        .ok_or_else(damaged)?;
+    let ciphertext = hex::decode(&sealed.ciphertext).map_err(|_| damaged())?;
+    let plain = Zeroizing::new(
+        XChaCha20Poly1305::new(key.into())
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &ciphertext,
+                    aad: &sealed.kdf.aad(),
+                },
+            )
+            .map_err(|_| VaultError::Gate(GateError::WrongPassphrase))?,
+    );
+    let listed: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|_| damaged())?;
+    let mut secrets = Secrets::new();
+    for (name, value) in listed {
+        let value = Zeroizing::new(value);
+        let bytes = hex::decode(value.as_str()).map_err(|_| damaged())?;
+        secrets.insert(name, Zeroizing::new(bytes));
+    }
+    Ok(secrets)
+}
+
+/// What the file holds now, opened with the key unlocked earlier. Sealed
+/// since with another passphrase (by another process), it must be
+/// unlocked again.
+fn read(open: &Open) -> Result<Secrets, VaultError> {
+    let bytes = std::fs::read(&open.path).map_err(|e| io(&open.path, e))?;
+    let sealed = parse(&open.path, &bytes)?;
+    if sealed.kdf.salt != open.kdf.salt {
+        return Err(VaultError::KeyFileLocked);
+    }
+    decrypt(&open.path, &sealed, &open.key)
 }
 
 fn io(path: &Path, e: std::io::Error) -> VaultError {
     VaultError::Keychain(format!("{}: {e}", path.display()))
 }
 
-/// Seals what `open` holds with a fresh nonce and replaces the file.
-fn write(open: &Open) -> Result<(), VaultError> {
+/// Seals `secrets` with `open`'s key and a fresh nonce and replaces the file.
+fn write(open: &Open, secrets: &Secrets) -> Result<(), VaultError> {
     // The secrets' JSON, built in memory that is wiped on drop.
     let mut plain = Zeroizing::new(String::from("{"));
-    for (i, (name, secret)) in open.secrets.iter().enumerate() {
+    for (i, (name, secret)) in secrets.iter().enumerate() {
         if i > 0 {
             plain.push(',');
         }
@@ -329,6 +378,25 @@ mod tests {
         assert!(SealedKeys::unlock(dir.path(), "till passphrase").is_err());
         let renewed = SealedKeys::unlock(dir.path(), "a longer till passphrase").unwrap();
         assert_eq!(renewed.get("wallet/account/A").unwrap().as_slice(), SECRET);
+    }
+
+    #[test]
+    fn two_processes_unlocked_at_once_never_undo_each_others_changes() {
+        // The app and the CLI, each with the file unlocked: what one keeps
+        // the other reads, and neither's write drops the other's secret.
+        let dir = tempfile::tempdir().unwrap();
+        let app = SealedKeys::unlock(dir.path(), "till passphrase").unwrap();
+        let cli = SealedKeys::unlock(dir.path(), "till passphrase").unwrap();
+        cli.put("wallet/account/B", &[2; 32]).unwrap();
+        app.put("wallet/account/A", &SECRET).unwrap();
+        assert_eq!(app.get("wallet/account/B").unwrap().as_slice(), [2; 32]);
+        assert_eq!(cli.get("wallet/account/A").unwrap().as_slice(), SECRET);
+        // Sealed again elsewhere with a new passphrase: this copy must be
+        // unlocked again, and writes nothing meanwhile.
+        cli.change_passphrase("a longer till passphrase").unwrap();
+        assert_eq!(app.get("wallet/account/A"), Err(VaultError::KeyFileLocked));
+        assert_eq!(app.put("x", &[1]), Err(VaultError::KeyFileLocked));
+        assert_eq!(cli.get("wallet/account/A").unwrap().as_slice(), SECRET);
     }
 
     #[test]
