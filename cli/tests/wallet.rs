@@ -6,6 +6,9 @@
 #[path = "../../core/tests/support/secret_service.rs"]
 mod secret_service;
 
+#[path = "../../core/tests/support/files.rs"]
+mod files;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -39,19 +42,6 @@ fn toss(
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn every_file_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(every_file_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]
@@ -261,10 +251,10 @@ fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
     assert!(err.contains("could not be reached"), "{err}");
     assert!(err.contains("http://127.0.0.1:9/…"), "{err}");
     assert!(!err.contains("SECRETKEY"), "{err}");
-    for file in every_file_under(home) {
+    for file in files::every_file_under(home) {
         let bytes = std::fs::read(&file).unwrap();
         assert!(
-            !bytes.windows(9).any(|w| w == b"SECRETKEY"),
+            !files::contains(&bytes, b"SECRETKEY"),
             "{} holds the RPC key",
             file.display()
         );

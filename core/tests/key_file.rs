@@ -4,7 +4,8 @@
 //! keychain is involved: this is the storage for machines without one.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::Path;
+#[path = "support/files.rs"]
+mod files;
 
 use toss_core::config::{Config, KeyStorage};
 use toss_core::home::Home;
@@ -15,19 +16,6 @@ const PHRASE: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const ADDRESS: &str = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
 const PASSPHRASE: &str = "till passphrase";
-
-fn files_under(dir: &Path) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(std::fs::read(&p).unwrap());
-        }
-    }
-    out
-}
 
 fn session(home: &Home, keys: Option<SealedKeys>) -> WalletSession {
     let config = Config::load(&home.settings_file()).unwrap();
@@ -71,9 +59,12 @@ fn the_key_file_keeps_the_wallet_across_a_restart_and_only_for_its_passphrase() 
     drop((store, open));
 
     // Nothing secret in the clear anywhere in the data directory.
-    for file in files_under(home.root()) {
+    for file in files::every_file_under(home.root())
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+    {
         let text = String::from_utf8_lossy(&file);
-        assert!(!file.windows(32).any(|w| w == key.to_bytes()));
+        assert!(!files::contains(&file, &key.to_bytes()));
         assert!(!text.contains(&hex::encode(key.to_bytes())));
         assert!(!text.contains(PHRASE) && !text.contains(PASSPHRASE));
     }

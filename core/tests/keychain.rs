@@ -21,6 +21,10 @@ const ADDRESS: &str = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
 #[path = "support/secret_service.rs"]
 mod secret_service;
 
+#[path = "support/files.rs"]
+mod files;
+
+use files::{contains, every_file_under};
 use secret_service::processes::PrivateBus;
 use secret_service::{SecretService, run_with_deadline};
 
@@ -59,23 +63,6 @@ fn home() -> Home {
     Home::at(PathBuf::from(
         std::env::var("TOSS_HOME").expect("run by the parent test"),
     ))
-}
-
-fn every_file_under(dir: &Path) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(every_file_under(&p));
-        } else {
-            out.push(std::fs::read(&p).unwrap());
-        }
-    }
-    out
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]
@@ -173,7 +160,10 @@ fn child_store() {
     );
 
     // Nothing secret reached the data directory.
-    for file in every_file_under(home.root()) {
+    for file in every_file_under(home.root())
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+    {
         assert!(!contains(&file, &key.to_bytes()));
         assert!(!contains(&file, &store_key[..]));
         assert!(!contains(&file, new_phrase.expose().as_bytes()));

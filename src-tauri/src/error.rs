@@ -59,29 +59,22 @@ impl From<&str> for CommandError {
     }
 }
 
-impl From<Unreachable> for CommandError {
-    fn from(e: Unreachable) -> Self {
-        Self::new(ErrorKind::Unreachable, e)
-    }
+/// Errors that are one kind whatever they say.
+macro_rules! of_kind {
+    ($($t:ty => $kind:ident),*) => {$(
+        impl From<$t> for CommandError {
+            fn from(e: $t) -> Self {
+                Self::new(ErrorKind::$kind, e)
+            }
+        }
+    )*};
 }
-
-impl From<ConfigError> for CommandError {
-    fn from(e: ConfigError) -> Self {
-        Self::new(ErrorKind::Settings, e)
-    }
-}
-
-impl From<SettingsError> for CommandError {
-    fn from(e: SettingsError) -> Self {
-        Self::new(ErrorKind::Settings, e)
-    }
-}
-
-impl From<GateError> for CommandError {
-    fn from(e: GateError) -> Self {
-        Self::new(ErrorKind::Gate, e)
-    }
-}
+of_kind!(
+    Unreachable => Unreachable,
+    ConfigError => Settings,
+    SettingsError => Settings,
+    GateError => Gate
+);
 
 impl From<VaultError> for CommandError {
     fn from(e: VaultError) -> Self {
