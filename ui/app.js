@@ -5,7 +5,7 @@ import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
 import { loadActivity } from "./activity.js";
 import { loadMetrics, renderSettings, setupPassphrase, setupSettings } from "./settings.js";
-import { loadVault, setupVault } from "./vault.js";
+import { loadEscrow, setupEscrow } from "./escrow.js";
 
 function showProblem(message) {
   const p = $("problem");
@@ -56,7 +56,7 @@ const LOADERS = {
   receive: loadReceive,
   pay: loadPay,
   activity: loadActivity,
-  vault: loadVault,
+  escrow: loadEscrow,
   settings: loadMetrics,
 };
 
@@ -84,7 +84,7 @@ async function loadHome() {
     $("home-intents").textContent = String(view.intents);
     const list = $("accounts");
     list.replaceChildren();
-    for (const { account, qr_svg, vault: vault_status } of view.accounts) {
+    for (const { account, qr_svg, escrow: escrow_status } of view.accounts) {
       const li = document.createElement("li");
       const name = document.createElement("strong");
       name.textContent = account.label;
@@ -105,10 +105,10 @@ async function loadHome() {
       balance.className = "balance";
       balance.dataset.address = account.address;
       balance.textContent = "On-chain balance: asking the cluster…";
-      const vault = document.createElement("p");
-      vault.className = "vault";
-      vault.textContent = vaultText(vault_status);
-      li.append(name, " ", address, " ", copy, balance, vault, qr);
+      const escrow = document.createElement("p");
+      escrow.className = "escrow";
+      escrow.textContent = escrowText(escrow_status);
+      li.append(name, " ", address, " ", copy, balance, escrow, qr);
       list.append(li);
     }
     refreshBalances();
@@ -117,9 +117,9 @@ async function loadHome() {
   }
 }
 
-function vaultText(v) {
-  if (!v) return "Vault: not read yet (open or check it online to pay offline from it).";
-  return `Vault: ${money(v.balance, null)}, ${money(v.spendable_offline, null)} spendable offline` +
+function escrowText(v) {
+  if (!v) return "Escrow: not read yet (open or check it online to pay offline from it).";
+  return `Escrow: ${money(v.balance, null)}, ${money(v.spendable_offline, null)} spendable offline` +
     (v.pending_withdrawal ? `, ${money(v.pending_withdrawal, null)} being withdrawn` : "");
 }
 
@@ -177,7 +177,7 @@ async function applyConfig(config) {
 setupOnboarding(() => show("home"), applyConfig);
 setupReceive();
 setupPay();
-setupVault();
+setupEscrow();
 setupSettings(applyConfig);
 setupPassphrase();
 $("unlock-form").addEventListener("submit", async (event) => {

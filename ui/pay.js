@@ -66,10 +66,10 @@ let intent = null;
 async function handOver(how) {
   try {
     const paid = await how();
-    const kept = paid.receipt.entries.filter((e) => !e.refused).length;
+    const kept = paid.acknowledgement.entries.filter((e) => !e.refused).length;
     $("pay-status").textContent = kept
       ? `The merchant accepted the payment (code ${paid.verification_code}).`
-      : `The merchant refused it: ${paid.receipt.entries[0]?.refused}`;
+      : `The merchant refused it: ${paid.acknowledgement.entries[0]?.refused}`;
   } catch (err) {
     $("pay-status").textContent = `Not handed over: ${err}`;
   }

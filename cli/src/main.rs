@@ -5,13 +5,13 @@
 //! 75 cluster unreachable, try later (EX_TEMPFAIL), 78 bad configuration
 //! (EX_CONFIG).
 
+mod escrow_cmd;
 mod intent_cmd;
 mod keys;
 mod nonce_cmd;
 mod online;
 mod qr_cmd;
 mod settle_cmd;
-mod vault_cmd;
 mod wallet_cmd;
 
 use std::process::ExitCode;
@@ -75,8 +75,8 @@ enum Command {
     },
     /// Submit waiting intents to the cluster now.
     Settle(settle_cmd::SettleArgs),
-    /// The on-chain vault offline intents draw on.
-    Vault(vault_cmd::VaultArgs),
+    /// The on-chain escrow offline intents draw on.
+    Escrow(escrow_cmd::EscrowArgs),
     /// The durable nonce pool (for durable-nonce intents).
     Nonce {
         #[command(subcommand)]
@@ -288,9 +288,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let (session, _log) = open_session(cli)?;
             settle_cmd::run(a, &session, cli.json)?;
         }
-        Command::Vault(a) => {
+        Command::Escrow(a) => {
             let (session, _log) = open_session(cli)?;
-            vault_cmd::run(a, &session, cli.json)?;
+            escrow_cmd::run(a, &session, cli.json)?;
         }
         Command::Nonce { command } => {
             let (session, _log) = open_session(cli)?;

@@ -21,7 +21,7 @@ pub struct SettleArgs {
     /// intents; stop with Ctrl-C.
     #[arg(long, value_name = "SECONDS", conflicts_with_all = ["ids", "all"])]
     watch: Option<u64>,
-    /// Who pays fees and receipt rent: TOSS_FEE_PAYER when set, else this
+    /// Who pays fees and settlement record rent: TOSS_FEE_PAYER when set, else this
     /// wallet account or keypair file.
     #[command(flatten)]
     key: KeyArgs,

@@ -201,7 +201,7 @@ fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
     let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(h[0]["state"], "sent");
 
-    // Online commands: the vault gate (REQUIRE_BIOMETRIC_FOR_NONCE) refuses
+    // Online commands: the funds gate (REQUIRE_BIOMETRIC_FOR_NONCE) refuses
     // before any network use; past it, an unreachable cluster is exit 75.
     let offline = [
         ("SOLANA_RPC_URL", "http://127.0.0.1:9"),
@@ -209,7 +209,7 @@ fn a_wallet_is_imported_listed_and_pays_from_the_keychain_behind_the_gate() {
         ("REQUIRE_BIOMETRIC_FOR_NONCE", "true"),
     ];
     let deposit = [
-        "vault",
+        "escrow",
         "deposit",
         "1",
         "--from",

@@ -2,7 +2,7 @@
 //! engine settling its share concurrently against the Solana test runtime.
 //! Prints throughput and per-intent latency (p50/p99, from the start of
 //! the run to the intent's outcome) and checks that no intent was paid
-//! twice and no vault paid more than its intents.
+//! twice and no escrow paid more than its intents.
 //!
 //! ```text
 //! cargo bench -p toss-core --bench load            # 1,000 intents
@@ -63,11 +63,11 @@ async fn main() {
         let refs: Vec<&SignedIntent> = per_merchant[m].iter().collect();
         stores.push(w.merchant_store(dir.path(), merchants[m].1, &refs).await);
     }
-    let vaults: Vec<_> = (0..PAYERS)
-        .map(|p| toss_program::state::vault_address(&w.program_id, &key(p + 1).1, None).0)
+    let escrows: Vec<_> = (0..PAYERS)
+        .map(|p| toss_program::state::escrow_address(&w.program_id, &key(p + 1).1, None).0)
         .collect();
     let mut held_before = 0;
-    for v in &vaults {
+    for v in &escrows {
         held_before += w.balance(v).await;
     }
     let mut before = Vec::new();
@@ -108,16 +108,16 @@ async fn main() {
             .filter(|(_, o)| matches!(o, Outcome::Settled { .. }))
             .count();
         settled += paid;
-        // The merchant got the amounts and paid fees and receipt rent.
+        // The merchant got the amounts and paid fees and settlement record rent.
         let got = w.balance(&merchants[m].1).await;
         assert!(
             got < before[m] + paid as u64 * AMOUNT,
             "merchant {m} received more than its settled intents"
         );
     }
-    // What the vaults paid out is exactly what settled: nothing twice.
+    // What the escrows paid out is exactly what settled: nothing twice.
     let mut held_after = 0;
-    for v in &vaults {
+    for v in &escrows {
         held_after += w.balance(v).await;
     }
     latencies.sort();
@@ -143,6 +143,6 @@ async fn main() {
     assert_eq!(
         drawn,
         settled as u64 * AMOUNT,
-        "vaults paid exactly what settled"
+        "escrows paid exactly what settled"
     );
 }

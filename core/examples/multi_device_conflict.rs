@@ -5,7 +5,7 @@
 //!   nonce for different merchants: the first settlement consumes the
 //!   nonce; the other merchant gets `Conflict`.
 //! - Then two intents with different nonces that together exceed the
-//!   vault: the first settles; the other gets `InsufficientFunds`.
+//!   escrow: the first settles; the other gets `InsufficientFunds`.
 //!
 //! ```text
 //! cargo run -p toss-core --example multi_device_conflict
@@ -54,10 +54,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let (_, merchant_b) = key(51);
     w.fund(&merchant_a, SOL).await;
     w.fund(&merchant_b, SOL).await;
-    let vault = toss_program::state::vault_address(&w.program_id, &payer, None).0;
+    let escrow = toss_program::state::escrow_address(&w.program_id, &payer, None).0;
     println!(
-        "payer {payer}: vault holds {}",
-        sol(w.balance(&vault).await)
+        "payer {payer}: escrow holds {}",
+        sol(w.balance(&escrow).await)
     );
 
     println!("\n1. Laptop and phone both use replay nonce 7, offline");
@@ -80,7 +80,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("\n3. Merchant B settles the phone's intent with the same nonce");
     let (b, _keep_b) = merchant_settles(&w, 51, &phone).await?;
     println!("   merchant B: {b:?}");
-    println!("   vault now holds {}", sol(w.balance(&vault).await));
+    println!("   escrow now holds {}", sol(w.balance(&escrow).await));
 
     println!("\n4. Two new intents, nonces 8 and 9, 0.3 SOL each: together more than is left");
     let first = sign(
@@ -95,7 +95,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("   merchant A: {c:?}");
     let (d, _keep_d) = merchant_settles(&w, 51, &second).await?;
     println!("   merchant B: {d:?}");
-    println!("   vault now holds {}", sol(w.balance(&vault).await));
+    println!("   escrow now holds {}", sol(w.balance(&escrow).await));
 
     let expected = (
         matches!(a, Outcome::Settled { .. }),
@@ -106,6 +106,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if expected != (true, true, true, true) {
         return Err(format!("unexpected outcomes: {a:?} {b:?} {c:?} {d:?}").into());
     }
-    println!("\nexactly one payment per nonce, never more than the vault held");
+    println!("\nexactly one payment per nonce, never more than the escrow held");
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! One payment from start to end: a payer with no network signs an
 //! intent, it crosses to the merchant as a QR code, the merchant verifies
-//! it offline and keeps it, then settles it on chain and holds the receipt.
+//! it offline and keeps it, then settles it on chain and holds the settlement record.
 //!
 //! Runs against the Solana test runtime (solana-program-test) with the
 //! TOSS program; nothing leaves this computer.
@@ -20,7 +20,7 @@ use toss_core::intent::{MemoryLedger, RiskLimits, Verifier, sign};
 use toss_core::settle::{Outcome, Progress};
 use toss_core::store::State;
 use toss_core::transport::qr;
-use toss_program::state::{Receipt, receipt_address};
+use toss_program::state::{SettlementRecord, record_address};
 
 fn step(n: u32, text: &str) {
     println!("\n{n}. {text}");
@@ -38,12 +38,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     step(
         2,
-        "Online, earlier: the payer opens a vault and deposits 2 SOL",
+        "Online, earlier: the payer opens an escrow and deposits 2 SOL",
     );
     let payer_key = w.payer(1, 2 * SOL).await;
     let (_, payer) = key(1);
     let (merchant_key, merchant) = key(50);
-    w.fund(&merchant, SOL).await; // pays fees and receipt rent
+    w.fund(&merchant, SOL).await; // pays fees and settlement record rent
     println!("   payer    {payer}\n   merchant {merchant}");
 
     step(
@@ -118,34 +118,37 @@ async fn main() -> Result<(), Box<dyn Error>> {
     };
     println!("   settled in transaction {signature}");
 
-    step(7, "The receipt: on chain, and in the merchant's store");
-    let receipt_key = receipt_address(&w.program_id, &payer, 1).0;
+    step(
+        7,
+        "The settlement record: on chain, and in the merchant's store",
+    );
+    let record_key = record_address(&w.program_id, &payer, 1).0;
     let account = w
         .chain
         .ctx
         .lock()
         .await
         .banks_client
-        .get_account(receipt_key)
+        .get_account(record_key)
         .await?
-        .ok_or("no receipt on chain")?;
-    let receipt = Receipt::unpack(&account.data).map_err(|e| format!("{e:?}"))?;
-    println!("   receipt account {receipt_key}");
-    println!("   names intent    {}", hex::encode(receipt.intent_id));
+        .ok_or("no settlement record on chain")?;
+    let record = SettlementRecord::unpack(&account.data).map_err(|e| format!("{e:?}"))?;
+    println!("   settlement record account {record_key}");
+    println!("   names intent    {}", hex::encode(record.intent_id));
     println!(
         "   store says      {:?}, transaction {}",
         merchant_store.get(&accepted.id)?.state,
-        merchant_store.receipt(&accepted.id)?.unwrap_or_default()
+        merchant_store.settlement(&accepted.id)?.unwrap_or_default()
     );
-    let vault = toss_program::state::vault_address(&w.program_id, &payer, None).0;
+    let escrow = toss_program::state::escrow_address(&w.program_id, &payer, None).0;
     println!(
-        "   merchant balance {} -> {} (0.35 SOL in, fee and receipt rent out)",
+        "   merchant balance {} -> {} (0.35 SOL in, fee and settlement record rent out)",
         sol(before.1),
         sol(w.balance(&merchant).await)
     );
     println!(
-        "   payer's vault now holds {}",
-        sol(w.balance(&vault).await)
+        "   payer's escrow now holds {}",
+        sol(w.balance(&escrow).await)
     );
     println!(
         "   payer's own account untouched: {} -> {}",

@@ -3,7 +3,7 @@
 //! failures, and the one way the wallet sends a transaction.
 //!
 //! Keeping the trait this narrow lets the settlement engine, the nonce pool
-//! and vault management run unchanged against a real RPC endpoint
+//! and escrow management run unchanged against a real RPC endpoint
 //! ([`RpcChain`]) and against the Solana test runtime in tests.
 
 use std::cell::RefCell;
@@ -48,7 +48,7 @@ pub trait Chain {
     fn account(&self, key: Pubkey) -> impl Future<Output = Result<Option<Account>, ChainError>>;
     /// Lamports an account of `len` data bytes needs to be rent-exempt.
     fn rent_exemption(&self, len: usize) -> impl Future<Output = Result<u64, ChainError>>;
-    /// Identifies the cluster: intents and vaults carry its first 8 bytes.
+    /// Identifies the cluster: intents and escrows carry its first 8 bytes.
     fn genesis_hash(&self) -> impl Future<Output = Result<Hash, ChainError>>;
     /// Whether a transaction landed (`Some(Ok)`), failed on chain
     /// (`Some(Err)`), or is unknown to the cluster (`None`), searching the
@@ -60,7 +60,7 @@ pub trait Chain {
 }
 
 /// A borrowed chain is a chain: one connection serves the engine, the
-/// nonce pool and vault management at once.
+/// nonce pool and escrow management at once.
 impl<T: Chain> Chain for &T {
     async fn latest_blockhash(&self) -> Result<Hash, ChainError> {
         (**self).latest_blockhash().await
@@ -313,7 +313,7 @@ where
         .map_err(|e| e.to_string()))
 }
 
-/// Why a wallet transaction (vault, nonce pool) did not go through.
+/// Why a wallet transaction (escrow, nonce pool) did not go through.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     #[error(transparent)]

@@ -1,9 +1,9 @@
-//! The payer's on-chain vault (the program's `Vault` account): opening it,
+//! The payer's on-chain escrow (the program's `Escrow` account): opening it,
 //! moving funds in and out under the withdrawal time lock, and what can
 //! still be promised offline.
 //!
-//! Named `escrow` to keep it apart from `vault`, the keychain that holds
-//! the keys. The amount a payer may still sign for offline is the vault's
+//! Named `escrow` to keep it apart from `escrow`, the keychain that holds
+//! the keys. The amount a payer may still sign for offline is the escrow's
 //! balance as last read, less a pending withdrawal, less every intent this
 //! wallet signed that has not ended; the snapshot lives in the store, so
 //! the figure is there with no network.
@@ -14,12 +14,12 @@ use solana_signer::Signer;
 use toss_program::instruction::{self as ix, Funds};
 use toss_program::intent::cluster;
 use toss_program::state::{
-    MAX_WITHDRAW_DELAY, MIN_WITHDRAW_DELAY, Vault, vault_address, vault_tokens_address,
+    EscrowState, MAX_WITHDRAW_DELAY, MIN_WITHDRAW_DELAY, escrow_address, escrow_tokens_address,
 };
 
 use crate::address::associated_token_account;
 use crate::chain::{Backoff, Chain, SendError, Unreachable, read, send};
-use crate::store::{Store, StoreError, VaultSnapshot};
+use crate::store::{EscrowSnapshot, Store, StoreError};
 
 /// The time locks, in seconds, the program accepts for withdrawals.
 pub const WITHDRAW_DELAY: std::ops::RangeInclusive<u32> = MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY;
@@ -34,10 +34,10 @@ pub enum EscrowError {
     Unreachable(#[from] Unreachable),
     #[error("the cluster refused a read: {0}")]
     Read(String),
-    #[error("no vault is open for {owner} in {currency}: open one with `toss vault open`")]
+    #[error("no escrow is open for {owner} in {currency}: open one with `toss escrow open`")]
     NotOpen { owner: Pubkey, currency: String },
-    #[error("the vault account {0} is not a TOSS vault (wrong program id?)")]
-    NotAVault(Pubkey),
+    #[error("the escrow account {0} is not a TOSS escrow (wrong program id?)")]
+    NotAnEscrow(Pubkey),
 }
 
 impl EscrowError {
@@ -51,7 +51,7 @@ impl EscrowError {
     }
 }
 
-/// One wallet's vault for one currency on one deployment.
+/// One wallet's escrow for one currency on one deployment.
 #[derive(Debug)]
 pub struct Escrow<'a, C> {
     pub chain: &'a C,
@@ -61,13 +61,13 @@ pub struct Escrow<'a, C> {
     pub mint: Option<Pubkey>,
 }
 
-/// A vault's state, as shown to its owner.
+/// An escrow's state, as shown to its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Status {
     #[serde(serialize_with = "crate::address::serialize_pubkey")]
     pub address: Pubkey,
     #[serde(flatten)]
-    pub snapshot: VaultSnapshot,
+    pub snapshot: EscrowSnapshot,
     /// When the pending withdrawal may be paid out.
     pub unlocks_at: Option<i64>,
     /// Signed offline and not yet ended.
@@ -88,16 +88,16 @@ impl<C: Chain> Escrow<'_, C> {
     }
 
     fn address(&self, owner: &Pubkey) -> Pubkey {
-        vault_address(&self.program_id, owner, self.mint.as_ref()).0
+        escrow_address(&self.program_id, owner, self.mint.as_ref()).0
     }
 
-    /// Opens the vault on the cluster the chain answers for, bound to it
+    /// Opens the escrow on the cluster the chain answers for, bound to it
     /// by its genesis hash. `withdraw_delay` is the time lock in seconds.
     pub async fn open(&self, owner: &Keypair, withdraw_delay: u32) -> Result<String, EscrowError> {
         let genesis = read(self.backoff, || self.chain.genesis_hash())
             .await?
             .map_err(EscrowError::Read)?;
-        let open = ix::open_vault(
+        let open = ix::open_escrow(
             &self.program_id,
             &owner.pubkey(),
             self.mint.as_ref(),
@@ -157,7 +157,7 @@ impl<C: Chain> Escrow<'_, C> {
         .await?)
     }
 
-    /// Reads the vault from chain and keeps the snapshot for offline use.
+    /// Reads the escrow from chain and keeps the snapshot for offline use.
     pub async fn refresh(
         &self,
         store: &mut Store,
@@ -177,39 +177,40 @@ impl<C: Chain> Escrow<'_, C> {
                 currency: self.currency(),
             })?;
         if account.owner != self.program_id {
-            return Err(EscrowError::NotAVault(address));
+            return Err(EscrowError::NotAnEscrow(address));
         }
-        let vault = Vault::unpack(&account.data).map_err(|_| EscrowError::NotAVault(address))?;
+        let escrow =
+            EscrowState::unpack(&account.data).map_err(|_| EscrowError::NotAnEscrow(address))?;
         let balance = match self.mint {
             None => {
-                let floor = read(self.backoff, || self.chain.rent_exemption(Vault::LEN))
+                let floor = read(self.backoff, || self.chain.rent_exemption(EscrowState::LEN))
                     .await?
                     .map_err(EscrowError::Read)?;
                 account.lamports.saturating_sub(floor)
             }
             Some(_) => {
-                let tokens = vault_tokens_address(&self.program_id, &address).0;
+                let tokens = escrow_tokens_address(&self.program_id, &address).0;
                 account_at(tokens)
                     .await?
                     .map_or(0, |a| token_amount(&a.data))
             }
         };
-        let snapshot = VaultSnapshot {
+        let snapshot = EscrowSnapshot {
             balance,
-            pending_withdrawal: vault.pending_withdrawal,
-            requested_at: vault.requested_at,
-            withdraw_delay: vault.withdraw_delay,
+            pending_withdrawal: escrow.pending_withdrawal,
+            requested_at: escrow.requested_at,
+            withdraw_delay: escrow.withdraw_delay,
             at: now,
         };
-        store.put_vault_snapshot(owner, self.mint.as_ref(), &self.program_id, &snapshot)?;
+        store.put_escrow_snapshot(owner, self.mint.as_ref(), &self.program_id, &snapshot)?;
         self.status(store, owner)?
-            .ok_or(EscrowError::NotAVault(address))
+            .ok_or(EscrowError::NotAnEscrow(address))
     }
 
-    /// The vault as last read, with what may still be signed for offline;
+    /// The escrow as last read, with what may still be signed for offline;
     /// `None` if it was never read.
     pub fn status(&self, store: &Store, owner: &Pubkey) -> Result<Option<Status>, StoreError> {
-        let Some(snapshot) = store.vault_snapshot(owner, self.mint.as_ref(), &self.program_id)?
+        let Some(snapshot) = store.escrow_snapshot(owner, self.mint.as_ref(), &self.program_id)?
         else {
             return Ok(None);
         };

@@ -1,6 +1,6 @@
 //! Handing intents over, face to face, on any link that carries whole
 //! messages (BLE's channel, NFC's APDU exchange): a Noise XX session, then
-//! the payer's signed intents one way and the payee's receipt the other
+//! the payer's signed intents one way and the payee's acknowledgement the other
 //! (docs/handover.md).
 //!
 //! Sans-IO: a [`Handover`] takes each message that arrives and says what
@@ -13,8 +13,8 @@
 //! responder      ◀── hs2             (e, ee, s, es)
 //! initiator  hs3 ──▶                 (s, se)
 //! responder      ◀── INTENTS | READY (payer gives; a payee has nothing yet)
-//! initiator  INTENTS | RECEIPT ──▶
-//! responder      ◀── RECEIPT | DONE
+//! initiator  INTENTS | ACK ──▶
+//! responder      ◀── ACK | DONE
 //! ```
 
 use std::future::Future;
@@ -24,7 +24,7 @@ use crate::noise::{Handshake, NoiseError, Session, StaticKey, prologue};
 /// Version of the application messages inside the session.
 const VERSION: u8 = 1;
 const INTENTS: u8 = 1;
-const RECEIPT: u8 = 2;
+const ACK: u8 = 2;
 const READY: u8 = 3;
 const DONE: u8 = 4;
 /// Most intents handed over at once.
@@ -63,12 +63,12 @@ pub type Verdict = Result<[u8; 32], String>;
 
 /// What the payee answered for each intent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Receipt {
-    pub entries: Vec<ReceiptEntry>,
+pub struct Acknowledgement {
+    pub entries: Vec<Answer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ReceiptEntry {
+pub struct Answer {
     /// Position of the intent in what the payer sent.
     pub index: usize,
     /// `None`: accepted; otherwise the payee's reason for refusing it.
@@ -80,7 +80,7 @@ pub struct ReceiptEntry {
 pub enum Outcome {
     /// The payer: what the payee said of each intent.
     Paid {
-        receipt: Receipt,
+        acknowledgement: Acknowledgement,
         verification_code: String,
     },
     /// The payee: the verdict on each intent received.
@@ -153,7 +153,7 @@ impl Handover {
     }
 
     /// The payee's side: `accept` checks each intent received (and keeps
-    /// it) and gives the verdict the receipt reports.
+    /// it) and gives the verdict the acknowledgement reports.
     pub fn payee(
         role: Role,
         noise: &StaticKey,
@@ -256,12 +256,12 @@ impl Handover {
             }
             (Role::Initiator, 2, Side::Payee(accept), Message::Intents(list)) => {
                 self.verdicts = list.iter().map(|w| accept(w)).collect();
-                let out = seal(session, &receipt_message(&self.verdicts))?;
+                let out = seal(session, &ack_message(&self.verdicts))?;
                 Ok(Step::Send(out))
             }
             // Initiator, last message.
-            (Role::Initiator, 3, Side::Payer(intents), Message::Receipt(r)) => {
-                check_receipt(&r, intents.len())?;
+            (Role::Initiator, 3, Side::Payer(intents), Message::Acknowledgement(r)) => {
+                check_acknowledgement(&r, intents.len())?;
                 Ok(Step::Finish(None, paid(r, code)))
             }
             (Role::Initiator, 3, Side::Payee(_), Message::Done) => Ok(Step::Finish(
@@ -274,7 +274,7 @@ impl Handover {
             // Responder, the initiator's application message.
             (Role::Responder, 3, Side::Payee(accept), Message::Intents(list)) => {
                 let verdicts: Vec<Verdict> = list.iter().map(|w| accept(w)).collect();
-                let out = seal(session, &receipt_message(&verdicts))?;
+                let out = seal(session, &ack_message(&verdicts))?;
                 Ok(Step::Finish(
                     Some(out),
                     Outcome::Received {
@@ -283,8 +283,8 @@ impl Handover {
                     },
                 ))
             }
-            (Role::Responder, 3, Side::Payer(intents), Message::Receipt(r)) => {
-                check_receipt(&r, intents.len())?;
+            (Role::Responder, 3, Side::Payer(intents), Message::Acknowledgement(r)) => {
+                check_acknowledgement(&r, intents.len())?;
                 let out = seal(session, &[VERSION, DONE])?;
                 Ok(Step::Finish(Some(out), paid(r, code)))
             }
@@ -297,17 +297,22 @@ fn protocol(what: &str) -> HandoverError {
     HandoverError::Protocol(what.to_owned())
 }
 
-fn paid(receipt: Receipt, verification_code: String) -> Outcome {
+fn paid(acknowledgement: Acknowledgement, verification_code: String) -> Outcome {
     Outcome::Paid {
-        receipt,
+        acknowledgement,
         verification_code,
     }
 }
 
-/// Receipt entries answer the intents in order: one each.
-fn check_receipt(receipt: &Receipt, sent: usize) -> Result<(), HandoverError> {
-    if receipt.entries.len() != sent {
-        return Err(protocol("a receipt that does not answer each intent once"));
+/// Acknowledgement entries answer the intents in order: one each.
+fn check_acknowledgement(
+    acknowledgement: &Acknowledgement,
+    sent: usize,
+) -> Result<(), HandoverError> {
+    if acknowledgement.entries.len() != sent {
+        return Err(protocol(
+            "an acknowledgement that does not answer each intent once",
+        ));
     }
     Ok(())
 }
@@ -331,8 +336,8 @@ fn intents_message(intents: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn receipt_message(verdicts: &[Verdict]) -> Vec<u8> {
-    let mut out = vec![VERSION, RECEIPT, verdicts.len() as u8];
+fn ack_message(verdicts: &[Verdict]) -> Vec<u8> {
+    let mut out = vec![VERSION, ACK, verdicts.len() as u8];
     for v in verdicts {
         match v {
             Ok(_) => out.push(0),
@@ -358,7 +363,7 @@ fn truncate(text: &str, max: usize) -> &str {
 
 enum Message {
     Intents(Vec<Vec<u8>>),
-    Receipt(Receipt),
+    Acknowledgement(Acknowledgement),
     Ready,
     Done,
 }
@@ -367,7 +372,7 @@ impl Message {
     fn name(&self) -> &'static str {
         match self {
             Message::Intents(_) => "intents",
-            Message::Receipt(_) => "a receipt",
+            Message::Acknowledgement(_) => "an acknowledgement",
             Message::Ready => "ready",
             Message::Done => "done",
         }
@@ -404,7 +409,7 @@ fn parse(body: &[u8]) -> Result<Message, HandoverError> {
             }
             Message::Intents(list)
         }
-        RECEIPT => {
+        ACK => {
             let count = usize::from(take(1)?[0]);
             let mut entries = Vec::with_capacity(count);
             for index in 0..count {
@@ -413,14 +418,14 @@ fn parse(body: &[u8]) -> Result<Message, HandoverError> {
                     1 => {
                         let len = usize::from(take(1)?[0]);
                         let reason = std::str::from_utf8(take(len)?)
-                            .map_err(|_| protocol("a receipt reason that is not UTF-8"))?;
+                            .map_err(|_| protocol("an acknowledgement reason that is not UTF-8"))?;
                         Some(reason.to_owned())
                     }
-                    other => return Err(protocol(&format!("receipt status {other}"))),
+                    other => return Err(protocol(&format!("acknowledgement status {other}"))),
                 };
-                entries.push(ReceiptEntry { index, refused });
+                entries.push(Answer { index, refused });
             }
-            Message::Receipt(Receipt { entries })
+            Message::Acknowledgement(Acknowledgement { entries })
         }
         other => return Err(protocol(&format!("message kind {other}"))),
     };

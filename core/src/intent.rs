@@ -129,7 +129,7 @@ pub struct Limit {
 }
 
 /// The payee's offline risk policy. Offline, a payer can sign more than its
-/// vault holds; these limits bound what one payer can leave unpaid.
+/// escrow holds; these limits bound what one payer can leave unpaid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskLimits {
     /// Keyed by mint (`None` = SOL). A mint without an entry is refused.

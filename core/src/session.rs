@@ -18,7 +18,7 @@ use crate::chain::{Backoff, RpcChain};
 use crate::config::Config;
 use crate::currency::Currency;
 use crate::escrow::Escrow;
-use crate::handover::{Receipt, Verdict};
+use crate::handover::{Acknowledgement, Verdict};
 use crate::home::Home;
 use crate::intent::{Limit, RiskLimits, Verifier};
 use crate::keyfile::KeyFileError;
@@ -235,7 +235,7 @@ impl WalletSession {
         }
     }
 
-    /// Who pays settlement fees and receipt rent: the keypair file
+    /// Who pays settlement fees and settlement record rent: the keypair file
     /// TOSS_FEE_PAYER names when set, else the first account, through the
     /// payment gate.
     pub fn fee_payer(&self, passphrase: Option<&str>) -> Result<SigningKey, SessionError> {
@@ -398,17 +398,17 @@ pub fn keep_verified(
     }
 }
 
-/// The payer's side after a receipt: the intents the payee accepted count
+/// The payer's side after an acknowledgement: the intents the payee accepted count
 /// as handed over (`ids` in the order they were sent). How many changed.
-pub fn record_receipt(
+pub fn record_acknowledgement(
     store: &mut Store,
     ids: &[[u8; 32]],
-    receipt: &Receipt,
+    acknowledgement: &Acknowledgement,
     how: &str,
     now: i64,
 ) -> Result<usize, StoreError> {
     let mut changed = 0;
-    for (id, entry) in ids.iter().zip(&receipt.entries) {
+    for (id, entry) in ids.iter().zip(&acknowledgement.entries) {
         if entry.refused.is_none() && store.mark_handed_over(id, how, now)? {
             changed += 1;
         }

@@ -1,9 +1,9 @@
 //! Settlement: turning received intents into confirmed payments on chain.
 //!
 //! The engine takes the intents waiting in the store, asks the chain whether
-//! each one's receipt already exists (so a rerun after a crash never submits
+//! each one's settlement record already exists (so a rerun after a crash never submits
 //! twice, and a payment someone else settled is recognised), packs the rest
-//! into as few vault-settlement transactions as fit, submits them with the
+//! into as few escrow-settlement transactions as fit, submits them with the
 //! merchant as fee payer, and records every step in the store. Network
 //! failures are retried with exponential backoff; a transaction the program
 //! refuses is split until each intent has its own deterministic outcome.
@@ -20,7 +20,7 @@ use solana_transaction_error::TransactionError;
 use toss_program::error::TossError;
 use toss_program::instruction as ix;
 use toss_program::intent::SignedIntent;
-use toss_program::state::{Receipt, receipt_address};
+use toss_program::state::{SettlementRecord, record_address};
 
 use crate::address::associated_token_account;
 use crate::chain::{
@@ -43,7 +43,7 @@ pub enum Outcome {
     /// Already paid (by an earlier run, or by someone else).
     AlreadySettled,
     Expired,
-    /// The payer's vault could not cover it when it was submitted.
+    /// The payer's escrow could not cover it when it was submitted.
     InsufficientFunds,
     /// Another intent with the same payer and nonce was settled first.
     Conflict,
@@ -68,7 +68,7 @@ impl Outcome {
         match TossError::from_code(code) {
             Some(TossError::AlreadySettled) => Outcome::AlreadySettled,
             Some(TossError::Expired) => Outcome::Expired,
-            Some(TossError::InsufficientVaultFunds) => Outcome::InsufficientFunds,
+            Some(TossError::InsufficientEscrowFunds) => Outcome::InsufficientFunds,
             Some(TossError::NonceConflict) => Outcome::Conflict,
             Some(e) => Outcome::Invalid {
                 reason: e.to_string(),
@@ -142,7 +142,7 @@ impl Outcome {
             Outcome::Settled { signature } => format!("settled in {signature}"),
             Outcome::AlreadySettled => "already settled".into(),
             Outcome::Expired => "expired".into(),
-            Outcome::InsufficientFunds => "refused: the payer's vault could not cover it".into(),
+            Outcome::InsufficientFunds => "refused: the payer's escrow could not cover it".into(),
             Outcome::Conflict => "conflict: another intent with this nonce settled first".into(),
             Outcome::Invalid { reason } => format!("refused: {reason}"),
         }
@@ -210,7 +210,7 @@ pub struct Engine<C> {
 }
 
 impl<C: Chain> Engine<C> {
-    /// `fee_payer` pays fees and receipt rent (normally the merchant's key).
+    /// `fee_payer` pays fees and settlement record rent (normally the merchant's key).
     pub fn new(chain: C, program_id: Pubkey, fee_payer: &SigningKey, backoff: Backoff) -> Self {
         Self {
             chain,
@@ -346,7 +346,7 @@ impl<C: Chain> Engine<C> {
         Ok(results)
     }
 
-    /// The outcome an existing receipt implies, or `None` when the intent is
+    /// The outcome an existing settlement record implies, or `None` when the intent is
     /// not on chain yet.
     async fn already_on_chain(
         &self,
@@ -354,10 +354,10 @@ impl<C: Chain> Engine<C> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Option<Outcome>, SettleError> {
         let i = &stored.signed.intent;
-        let receipt = receipt_address(&self.program_id, &i.payer, i.nonce).0;
+        let record = record_address(&self.program_id, &i.payer, i.nonce).0;
         let account = match retrying(
             self.backoff,
-            || self.chain.account(receipt),
+            || self.chain.account(record),
             &mut retry_events(progress),
         )
         .await?
@@ -365,13 +365,13 @@ impl<C: Chain> Engine<C> {
             Ok(account) => account,
             Err(e) => {
                 return Err(SettleError::Read {
-                    what: format!("the receipt {receipt}"),
+                    what: format!("the settlement record {record}"),
                     reason: e.to_string(),
                 });
             }
         };
         Ok(account
-            .and_then(|a| Receipt::unpack(&a.data).ok())
+            .and_then(|a| SettlementRecord::unpack(&a.data).ok())
             .map(|r| {
                 if r.intent_id == stored.id {
                     Outcome::AlreadySettled
@@ -391,7 +391,7 @@ impl<C: Chain> Engine<C> {
     ) -> Result<([u8; 32], Outcome), SettleError> {
         let detail = match &outcome {
             Outcome::Settled { signature } => {
-                store.record_receipt(&stored.id, signature, None, now)?;
+                store.record_settlement(&stored.id, signature, None, now)?;
                 Some(format!("transaction {signature}"))
             }
             Outcome::Invalid { reason } => Some(reason.clone()),
@@ -509,7 +509,7 @@ impl<C: Chain> Engine<C> {
     }
 
     /// Submits the transaction the payer signed offline. Once its nonce has
-    /// advanced the cluster no longer knows its "blockhash": the receipt then
+    /// advanced the cluster no longer knows its "blockhash": the settlement record then
     /// says whether this transaction (an earlier attempt) or another one
     /// used it.
     async fn submit_durable(
@@ -636,7 +636,7 @@ fn retry_events(progress: &mut dyn FnMut(Progress)) -> impl FnMut(Duration, &str
     }
 }
 
-/// Where the TOSS instruction sits: after the signature check in a vault
+/// Where the TOSS instruction sits: after the signature check in an escrow
 /// settlement, after the nonce advance and the check in a durable one.
 const SETTLE_IX: usize = 1;
 const SETTLE_DURABLE_IX: usize = 2;
@@ -679,7 +679,7 @@ mod tests {
                 outcome: Outcome::InsufficientFunds
             })
             .as_deref(),
-            Some("Payment abababababababab: refused: the payer's vault could not cover it")
+            Some("Payment abababababababab: refused: the payer's escrow could not cover it")
         );
         let settled = Outcome::Settled {
             signature: "5xyz".into(),

@@ -198,23 +198,26 @@ async fn ble_cases() {
     )
     .unwrap();
     let Outcome::Paid {
-        receipt,
+        acknowledgement,
         verification_code,
     } = handover::run(&mut channel, payer).await.unwrap()
     else {
         panic!("the payer's outcome")
     };
-    assert_eq!(receipt.entries[0].refused, None);
-    assert!(receipt.entries[1].refused.is_some(), "{receipt:?}");
+    assert_eq!(acknowledgement.entries[0].refused, None);
+    assert!(
+        acknowledgement.entries[1].refused.is_some(),
+        "{acknowledgement:?}"
+    );
     // The payer's own store: only what the till accepted counts as handed over.
     let mut wallet = Store::open(&db.path().join("payer.db"), &Zeroizing::new([6; 32])).unwrap();
     let ids = [good.id().unwrap(), stale.id().unwrap()];
     wallet.record_sent(&good, None, 1).unwrap();
     wallet.record_sent(&stale, None, 1).unwrap();
-    let changed = toss_core::session::record_receipt(
+    let changed = toss_core::session::record_acknowledgement(
         &mut wallet,
         &ids,
-        &receipt,
+        &acknowledgement,
         "handed over by Bluetooth",
         2,
     );

@@ -246,7 +246,7 @@ fn nfc_cases() {
     );
 
     // Happy path: the till (reader) and the payer's phone (card) hand
-    // over: Noise XX, the phone's signed intent, the till's receipt. The
+    // over: Noise XX, the phone's signed intent, the till's acknowledgement. The
     // phone runs the card side of the handover inside its applet.
     let till_key = SigningKey::from_bytes(&[60; 32]);
     let till = Pubkey::new_from_array(till_key.verifying_key().to_bytes());
@@ -299,13 +299,13 @@ fn nfc_cases() {
     assert_eq!(verdicts.len(), 1);
     assert!(verdicts[0].is_ok(), "{verdicts:?}");
     let Outcome::Paid {
-        receipt,
+        acknowledgement,
         verification_code: phone_code,
     } = outcome_rx.recv_timeout(Duration::from_secs(5)).unwrap()
     else {
         panic!("the phone's outcome")
     };
-    assert_eq!(receipt.entries[0].refused, None);
+    assert_eq!(acknowledgement.entries[0].refused, None);
     assert_eq!(phone_code, verification_code);
     drop(link);
     card.leave();

@@ -1,6 +1,6 @@
 //! Online wallet operations against the real Solana runtime: the nonce
-//! pool, durable-nonce settlement, vault management, and sends that never
-//! land twice. (`settle.rs` covers vault settlement by the engine.)
+//! pool, durable-nonce settlement, escrow management, and sends that never
+//! land twice. (`settle.rs` covers escrow settlement by the engine.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 #[path = "support/banks.rs"]
@@ -297,7 +297,7 @@ async fn a_durable_intent_settles_from_the_payers_account_once() {
         "{results:?}"
     );
     // The payer paid the amount, the fee (transaction + precompile
-    // signature) and the receipt rent; the merchant paid nothing.
+    // signature) and the settlement record rent; the merchant paid nothing.
     assert_eq!(w.balance(&me).await, merchant_before + SOL / 2);
     assert_eq!(
         w.balance(&payer_addr).await,
@@ -356,7 +356,7 @@ async fn a_durable_intent_settles_from_the_payers_account_once() {
 }
 
 #[tokio::test]
-async fn vault_management_keeps_the_offline_spendable_amount() {
+async fn escrow_management_keeps_the_offline_spendable_amount() {
     let Funded {
         w,
         secret: owner,
@@ -424,8 +424,8 @@ async fn a_lost_confirmation_never_sends_twice() {
     w.fund(&me, 5 * SOL).await;
     let e = escrow(&w);
     e.open(&kp, 3600).await.unwrap();
-    let vault = toss_program::state::vault_address(&w.program_id, &me, None).0;
-    let before = w.balance(&vault).await;
+    let escrow = toss_program::state::escrow_address(&w.program_id, &me, None).0;
+    let before = w.balance(&escrow).await;
 
     // The deposit lands, but the answer is lost: the retry asks the cluster
     // about the signature instead of depositing again.
@@ -446,7 +446,7 @@ async fn a_lost_confirmation_never_sends_twice() {
     .await
     .unwrap();
     assert_eq!(
-        w.balance(&vault).await,
+        w.balance(&escrow).await,
         before + SOL,
         "deposited exactly once"
     );
@@ -458,7 +458,7 @@ async fn a_lost_confirmation_never_sends_twice() {
     e.deposit(&kp, SOL).await.unwrap();
     e.deposit(&kp, SOL).await.unwrap();
     assert_eq!(
-        w.balance(&vault).await,
+        w.balance(&escrow).await,
         before + 3 * SOL,
         "two more deposits"
     );
@@ -473,5 +473,5 @@ async fn a_lost_confirmation_never_sends_twice() {
         "{err}"
     );
     w.chain.fail_next.set(0);
-    assert_eq!(w.balance(&vault).await, before + SOL);
+    assert_eq!(w.balance(&escrow).await, before + SOL);
 }

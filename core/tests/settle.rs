@@ -18,7 +18,7 @@ use toss_core::store::State;
 async fn intents_settle_in_batches_and_a_rerun_pays_nothing_twice() {
     let w = world().await;
     let (merchant, me) = merchant_key(50);
-    w.fund(&me, SOL).await; // the merchant pays fees and receipt rent
+    w.fund(&me, SOL).await; // the merchant pays fees and settlement record rent
     let (p1, p2) = (w.payer(1, 5 * SOL).await, w.payer(2, 5 * SOL).await);
     let intents = [
         w.intent(&p1, me, SOL / 10, 1).await,
@@ -50,12 +50,12 @@ async fn intents_settle_in_batches_and_a_rerun_pays_nothing_twice() {
         "3 intents fit in one transaction, the 4th in a second"
     );
     // Paid 4 x 0.1 SOL; paid fees (5,000 lamports per transaction signature and
-    // per precompile signature: 4 + 2) and four receipts' rent.
+    // per precompile signature: 4 + 2) and four settlement records' rent.
     let expected = before + 4 * SOL / 10 - 6 * 5_000 - 4 * 1_705_200;
     assert_eq!(w.balance(&me).await, expected);
     for (id, _) in &results {
         assert_eq!(store.get(id).unwrap().state, State::Settled);
-        assert!(store.receipt(id).unwrap().is_some());
+        assert!(store.settlement(id).unwrap().is_some());
     }
     assert!(
         events
@@ -94,7 +94,7 @@ async fn each_intent_of_a_refused_batch_gets_its_own_outcome() {
     let (merchant, me) = merchant_key(50);
     w.fund(&me, SOL).await;
     let payer = w.payer(1, 3 * SOL).await;
-    // Together over the vault: the batch fails, then each is tried alone.
+    // Together over the escrow: the batch fails, then each is tried alone.
     let a = w.intent(&payer, me, 2 * SOL, 1).await;
     let b = w.intent(&payer, me, 2 * SOL, 2).await;
     let tmp = tempfile::tempdir().unwrap();
@@ -357,15 +357,15 @@ async fn asked_for_confidentiality_the_engine_settles_directly_and_records_why()
 }
 
 #[tokio::test]
-async fn an_intent_without_a_vault_and_an_expired_one_get_their_own_outcomes() {
+async fn an_intent_without_a_escrow_and_an_expired_one_get_their_own_outcomes() {
     let w = world().await;
     let (merchant, me) = merchant_key(50);
     w.fund(&me, SOL).await;
     let payer = w.payer(1, 5 * SOL).await;
-    let (no_vault, _) = merchant_key(7); // a payer who never opened a vault
+    let (no_escrow, _) = merchant_key(7); // a payer who never opened an escrow
     let engine = w.engine(&merchant, 0);
 
-    let b = w.intent(&no_vault, me, SOL / 10, 1).await;
+    let b = w.intent(&no_escrow, me, SOL / 10, 1).await;
     let tmp = tempfile::tempdir().unwrap();
     let mut store = w.merchant_store(tmp.path(), me, &[&b]).await;
     let results = engine.settle_all(&mut store, 0, &mut |_| {}).await.unwrap();

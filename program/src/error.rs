@@ -37,24 +37,24 @@ errors! {
     AlreadySettled = 7 => "the intent was already settled",
     /// Another intent with the same payer and nonce settled first.
     NonceConflict = 8 => "another intent with the same nonce was settled first",
-    InsufficientVaultFunds = 9 => "the payer's vault does not hold enough to pay the intent",
+    InsufficientEscrowFunds = 9 => "the payer's escrow does not hold enough to pay the intent",
     WrongPayee = 10 => "the destination account does not belong to the intent's payee",
     WrongMint = 11 => "the token accounts are not for the intent's mint",
-    WrongVault = 12 => "the vault account is not the payer's vault for this currency",
-    WrongReceipt = 13 => "the receipt account is not the one for this payer and nonce",
+    WrongEscrow = 12 => "the escrow account is not the payer's escrow for this currency",
+    WrongRecord = 13 => "the settlement record account is not the one for this payer and nonce",
     WithdrawalLocked = 14 => "the withdrawal time lock has not passed yet",
     NoWithdrawalRequested = 15 => "no withdrawal was requested",
-    NotVaultOwner = 16 => "only the vault's owner may do this, and must sign",
+    NotEscrowOwner = 16 => "only the escrow's owner may do this, and must sign",
     /// The durable path needs instruction 0 to advance the intent's nonce account.
     DurableNonceNotAdvanced = 17 => "instruction 0 does not advance the intent's durable nonce account",
     NotDurableIntent = 18 => "the intent does not name a durable nonce",
-    ReceiptStillNeeded = 19 => "the receipt cannot be closed before the intent expires",
+    RecordStillNeeded = 19 => "the settlement record cannot be closed before the intent expires",
     InvalidWithdrawDelay = 20 => "the withdrawal delay must be from 1 hour to 30 days",
     AlreadyInitialized = 21 => "the account already exists",
     NotInitialized = 22 => "the account does not exist or is not a TOSS account",
     Overflow = 23 => "an amount overflowed",
     WrongRentPayer = 24 => "the rent goes back to the account that paid it",
-    DurableIntentInVault = 25 => "a durable-nonce intent settles only through the durable path",
+    DurableIntentInEscrow = 25 => "a durable-nonce intent settles only through the durable path",
 }
 
 impl From<TossError> for ProgramError {

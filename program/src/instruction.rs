@@ -6,7 +6,7 @@ use solana_sdk_ids::{ed25519_program, system_program, sysvar};
 
 use crate::error::TossError;
 use crate::intent::{IntentError, SignedIntent};
-use crate::state::{receipt_address, vault_address, vault_tokens_address};
+use crate::state::{escrow_address, escrow_tokens_address, record_address};
 
 /// Offset of the payer's key inside an intent body: the precompile reads the
 /// public key from there, so batch settlement does not carry it twice.
@@ -15,57 +15,57 @@ pub const PAYER_OFFSET_IN_BODY: usize = 47;
 /// What the program can be asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TossInstruction {
-    /// Opens the signer's vault for SOL or for one SPL mint.
+    /// Opens the signer's escrow for SOL or for one SPL mint.
     ///
-    /// Accounts: owner (signer, writable), vault (writable), system program;
-    /// for SPL also: mint, vault token account (writable), token program.
-    OpenVault {
+    /// Accounts: owner (signer, writable), escrow (writable), system program;
+    /// for SPL also: mint, escrow token account (writable), token program.
+    OpenEscrow {
         cluster: [u8; 8],
         withdraw_delay: u32,
         spl: bool,
     },
-    /// Moves funds from the owner into the vault.
+    /// Moves funds from the owner into the escrow.
     ///
-    /// Accounts: owner (signer, writable), vault (writable), system program;
-    /// for SPL: owner (signer), vault, owner token account (writable), vault
+    /// Accounts: owner (signer, writable), escrow (writable), system program;
+    /// for SPL: owner (signer), escrow, owner token account (writable), escrow
     /// token account (writable), token program.
     Deposit { amount: u64 },
     /// Starts the withdrawal time lock; `amount` 0 cancels a request.
     ///
-    /// Accounts: owner (signer), vault (writable).
+    /// Accounts: owner (signer), escrow (writable).
     RequestWithdrawal { amount: u64 },
     /// Pays out a requested withdrawal once its time lock has passed.
     ///
-    /// Accounts: owner (signer, writable), vault (writable); for SPL also:
-    /// vault token account (writable), owner token account (writable), token program.
+    /// Accounts: owner (signer, writable), escrow (writable); for SPL also:
+    /// escrow token account (writable), owner token account (writable), token program.
     Withdraw,
-    /// Settles intents from vaults. Each item names the Ed25519 precompile
+    /// Settles intents from escrows. Each item names the Ed25519 precompile
     /// instruction and the signature in it that checked the intent.
     ///
-    /// Accounts: settler (signer, writable: pays receipt rent), instructions
-    /// sysvar, system program; then per intent, SOL: vault (writable), receipt
-    /// (writable), payee (writable); SPL: vault, receipt (writable), payee
-    /// token account (writable), vault token account (writable), token program.
+    /// Accounts: settler (signer, writable: pays settlement record rent), instructions
+    /// sysvar, system program; then per intent, SOL: escrow (writable), settlement record
+    /// (writable), payee (writable); SPL: escrow, settlement record (writable), payee
+    /// token account (writable), escrow token account (writable), token program.
     Settle { items: Vec<(u8, u8)> },
     /// Settles one durable-nonce intent from the payer's own account, in a
     /// transaction the payer signed offline whose instruction 0 advances the
     /// intent's nonce account.
     ///
     /// Accounts: payer (signer, writable), instructions sysvar, system
-    /// program, receipt (writable); SOL: payee (writable); SPL: payer token
+    /// program, settlement record (writable); SOL: payee (writable); SPL: payer token
     /// account (writable), payee token account (writable), token program.
     SettleDurable { check_ix: u8, signature: u8 },
-    /// Returns an expired intent's receipt rent to whoever paid it.
+    /// Returns an expired intent's settlement record rent to whoever paid it.
     ///
-    /// Accounts: receipt (writable), rent payer (writable).
-    CloseReceipt,
+    /// Accounts: settlement record (writable), rent payer (writable).
+    CloseRecord,
 }
 
 impl TossInstruction {
     pub fn pack(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
-            Self::OpenVault {
+            Self::OpenEscrow {
                 cluster,
                 withdraw_delay,
                 spl,
@@ -96,7 +96,7 @@ impl TossInstruction {
                 check_ix,
                 signature,
             } => out.extend_from_slice(&[5, *check_ix, *signature]),
-            Self::CloseReceipt => out.push(6),
+            Self::CloseRecord => out.push(6),
         }
         out
     }
@@ -119,7 +119,7 @@ impl TossInstruction {
                     1 => true,
                     _ => return Err(bad),
                 };
-                Self::OpenVault {
+                Self::OpenEscrow {
                     cluster,
                     withdraw_delay: u32::from_le_bytes(delay),
                     spl,
@@ -148,13 +148,13 @@ impl TossInstruction {
                 },
                 _ => return Err(bad),
             },
-            6 if rest.is_empty() => Self::CloseReceipt,
+            6 if rest.is_empty() => Self::CloseRecord,
             _ => return Err(bad),
         })
     }
 }
 
-/// The currency side of a vault: SOL, or a mint with the owner's token account.
+/// The currency side of an escrow: SOL, or a mint with the owner's token account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Funds {
     Sol,
@@ -182,31 +182,31 @@ fn ix(program_id: &Pubkey, accounts: Vec<AccountMeta>, data: TossInstruction) ->
     }
 }
 
-fn vault_tokens(program_id: &Pubkey, vault: &Pubkey) -> AccountMeta {
-    AccountMeta::new(vault_tokens_address(program_id, vault).0, false)
+fn escrow_tokens(program_id: &Pubkey, escrow: &Pubkey) -> AccountMeta {
+    AccountMeta::new(escrow_tokens_address(program_id, escrow).0, false)
 }
 
-/// Opens `owner`'s vault. `cluster` is the genesis prefix of the cluster the
+/// Opens `owner`'s escrow. `cluster` is the genesis prefix of the cluster the
 /// owner is connected to (read it from `getGenesisHash`).
-pub fn open_vault(
+pub fn open_escrow(
     program_id: &Pubkey,
     owner: &Pubkey,
     mint: Option<&Pubkey>,
     cluster: [u8; 8],
     withdraw_delay: u32,
 ) -> Instruction {
-    let vault = vault_address(program_id, owner, mint).0;
+    let escrow = escrow_address(program_id, owner, mint).0;
     let mut accounts = vec![
         AccountMeta::new(*owner, true),
-        AccountMeta::new(vault, false),
+        AccountMeta::new(escrow, false),
         AccountMeta::new_readonly(system_program::ID, false),
     ];
     if let Some(mint) = mint {
         accounts.push(AccountMeta::new_readonly(*mint, false));
-        accounts.push(vault_tokens(program_id, &vault));
+        accounts.push(escrow_tokens(program_id, &escrow));
         accounts.push(AccountMeta::new_readonly(spl_token_interface::ID, false));
     }
-    let data = TossInstruction::OpenVault {
+    let data = TossInstruction::OpenEscrow {
         cluster,
         withdraw_delay,
         spl: mint.is_some(),
@@ -215,18 +215,18 @@ pub fn open_vault(
 }
 
 pub fn deposit(program_id: &Pubkey, owner: &Pubkey, funds: Funds, amount: u64) -> Instruction {
-    let vault = vault_address(program_id, owner, funds.mint().as_ref()).0;
+    let escrow = escrow_address(program_id, owner, funds.mint().as_ref()).0;
     let accounts = match funds {
         Funds::Sol => vec![
             AccountMeta::new(*owner, true),
-            AccountMeta::new(vault, false),
+            AccountMeta::new(escrow, false),
             AccountMeta::new_readonly(system_program::ID, false),
         ],
         Funds::Spl { owner_tokens, .. } => vec![
             AccountMeta::new_readonly(*owner, true),
-            AccountMeta::new_readonly(vault, false),
+            AccountMeta::new_readonly(escrow, false),
             AccountMeta::new(owner_tokens, false),
-            vault_tokens(program_id, &vault),
+            escrow_tokens(program_id, &escrow),
             AccountMeta::new_readonly(spl_token_interface::ID, false),
         ],
     };
@@ -239,10 +239,10 @@ pub fn request_withdrawal(
     mint: Option<&Pubkey>,
     amount: u64,
 ) -> Instruction {
-    let vault = vault_address(program_id, owner, mint).0;
+    let escrow = escrow_address(program_id, owner, mint).0;
     let accounts = vec![
         AccountMeta::new_readonly(*owner, true),
-        AccountMeta::new(vault, false),
+        AccountMeta::new(escrow, false),
     ];
     ix(
         program_id,
@@ -252,13 +252,13 @@ pub fn request_withdrawal(
 }
 
 pub fn withdraw(program_id: &Pubkey, owner: &Pubkey, funds: Funds) -> Instruction {
-    let vault = vault_address(program_id, owner, funds.mint().as_ref()).0;
+    let escrow = escrow_address(program_id, owner, funds.mint().as_ref()).0;
     let mut accounts = vec![
         AccountMeta::new(*owner, true),
-        AccountMeta::new(vault, false),
+        AccountMeta::new(escrow, false),
     ];
     if let Funds::Spl { owner_tokens, .. } = funds {
-        accounts.push(vault_tokens(program_id, &vault));
+        accounts.push(escrow_tokens(program_id, &escrow));
         accounts.push(AccountMeta::new(owner_tokens, false));
         accounts.push(AccountMeta::new_readonly(spl_token_interface::ID, false));
     }
@@ -326,19 +326,19 @@ pub fn settle(
     let mut items = Vec::with_capacity(intents.len());
     for (i, (signed, payee_tokens)) in intents.iter().enumerate() {
         let intent = &signed.intent;
-        let vault = vault_address(program_id, &intent.payer, intent.mint.as_ref()).0;
-        let receipt = receipt_address(program_id, &intent.payer, intent.nonce).0;
+        let escrow = escrow_address(program_id, &intent.payer, intent.mint.as_ref()).0;
+        let record = record_address(program_id, &intent.payer, intent.nonce).0;
         match (intent.mint, payee_tokens) {
             (Some(_), Some(payee_tokens)) => accounts.extend([
-                AccountMeta::new_readonly(vault, false),
-                AccountMeta::new(receipt, false),
+                AccountMeta::new_readonly(escrow, false),
+                AccountMeta::new(record, false),
                 AccountMeta::new(*payee_tokens, false),
-                vault_tokens(program_id, &vault),
+                escrow_tokens(program_id, &escrow),
                 AccountMeta::new_readonly(spl_token_interface::ID, false),
             ]),
             _ => accounts.extend([
-                AccountMeta::new(vault, false),
-                AccountMeta::new(receipt, false),
+                AccountMeta::new(escrow, false),
+                AccountMeta::new(record, false),
                 AccountMeta::new(intent.payee, false),
             ]),
         }
@@ -367,7 +367,7 @@ pub fn settle_durable(
         AccountMeta::new_readonly(sysvar::instructions::ID, false),
         AccountMeta::new_readonly(system_program::ID, false),
         AccountMeta::new(
-            receipt_address(program_id, &intent.payer, intent.nonce).0,
+            record_address(program_id, &intent.payer, intent.nonce).0,
             false,
         ),
     ];
@@ -386,12 +386,12 @@ pub fn settle_durable(
     Ok([advance, check, ix(program_id, accounts, data)])
 }
 
-pub fn close_receipt(program_id: &Pubkey, receipt: &Pubkey, rent_payer: &Pubkey) -> Instruction {
+pub fn close_record(program_id: &Pubkey, record: &Pubkey, rent_payer: &Pubkey) -> Instruction {
     let accounts = vec![
-        AccountMeta::new(*receipt, false),
+        AccountMeta::new(*record, false),
         AccountMeta::new(*rent_payer, false),
     ];
-    ix(program_id, accounts, TossInstruction::CloseReceipt)
+    ix(program_id, accounts, TossInstruction::CloseRecord)
 }
 
 #[cfg(test)]
@@ -401,7 +401,7 @@ mod tests {
     #[test]
     fn every_instruction_round_trips() {
         for i in [
-            TossInstruction::OpenVault {
+            TossInstruction::OpenEscrow {
                 cluster: [7; 8],
                 withdraw_delay: 86_400,
                 spl: true,
@@ -416,7 +416,7 @@ mod tests {
                 check_ix: 1,
                 signature: 0,
             },
-            TossInstruction::CloseReceipt,
+            TossInstruction::CloseRecord,
         ] {
             assert_eq!(TossInstruction::unpack(&i.pack()).unwrap(), i);
         }

@@ -55,7 +55,7 @@ pub struct Intent {
     pub cluster: [u8; 8],
     /// The TOSS program deployment that may settle it.
     pub program_id: Pubkey,
-    /// The paying wallet (owner of the vault the funds come from).
+    /// The paying wallet (owner of the escrow the funds come from).
     pub payer: Pubkey,
     /// The receiving wallet (never a token account; the program derives it).
     pub payee: Pubkey,
@@ -67,7 +67,7 @@ pub struct Intent {
     pub reference: Option<Pubkey>,
     /// Free text for the merchant, at most [`MAX_MEMO_LEN`] bytes of UTF-8.
     pub memo: Option<String>,
-    /// The payer's replay nonce: each value settles at most once per vault.
+    /// The payer's replay nonce: each value settles at most once per escrow.
     pub nonce: u64,
     /// Unix seconds when signed (the payer's clock).
     pub created_at: u32,

@@ -19,8 +19,8 @@ use crate::error::TossError;
 use crate::instruction::TossInstruction;
 use crate::intent::{Intent, SignedIntent};
 use crate::state::{
-    MAX_WITHDRAW_DELAY, MIN_WITHDRAW_DELAY, RECEIPT_SEED, Receipt, VAULT_SEED, VAULT_TOKENS_SEED,
-    Vault, receipt_address, vault_address, vault_tokens_address,
+    ESCROW_SEED, ESCROW_TOKENS_SEED, EscrowState, MAX_WITHDRAW_DELAY, MIN_WITHDRAW_DELAY,
+    RECORD_SEED, SettlementRecord, escrow_address, escrow_tokens_address, record_address,
 };
 
 pub fn process_instruction(
@@ -29,11 +29,11 @@ pub fn process_instruction(
     data: &[u8],
 ) -> ProgramResult {
     match TossInstruction::unpack(data)? {
-        TossInstruction::OpenVault {
+        TossInstruction::OpenEscrow {
             cluster,
             withdraw_delay,
             spl,
-        } => open_vault(program_id, accounts, cluster, withdraw_delay, spl),
+        } => open_escrow(program_id, accounts, cluster, withdraw_delay, spl),
         TossInstruction::Deposit { amount } => deposit(program_id, accounts, amount),
         TossInstruction::RequestWithdrawal { amount } => {
             request_withdrawal(program_id, accounts, amount)
@@ -44,11 +44,11 @@ pub fn process_instruction(
             check_ix,
             signature,
         } => settle_durable(program_id, accounts, check_ix, signature),
-        TossInstruction::CloseReceipt => close_receipt(program_id, accounts),
+        TossInstruction::CloseRecord => close_record(program_id, accounts),
     }
 }
 
-fn open_vault(
+fn open_escrow(
     program_id: &Pubkey,
     accounts: &[AccountInfo],
     cluster: [u8; 8],
@@ -57,7 +57,7 @@ fn open_vault(
 ) -> ProgramResult {
     let it = &mut accounts.iter();
     let owner = signer(it)?;
-    let vault = next_account_info(it)?;
+    let escrow = next_account_info(it)?;
     let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
     if !(MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY).contains(&withdraw_delay) {
         return Err(TossError::InvalidWithdrawDelay.into());
@@ -67,17 +67,17 @@ fn open_vault(
     } else {
         None
     };
-    let (address, bump) = vault_address(program_id, owner.key, mint.map(|m| m.key));
-    if *vault.key != address {
-        return Err(TossError::WrongVault.into());
+    let (address, bump) = escrow_address(program_id, owner.key, mint.map(|m| m.key));
+    if *escrow.key != address {
+        return Err(TossError::WrongEscrow.into());
     }
-    if vault.owner == program_id {
+    if escrow.owner == program_id {
         return Err(TossError::AlreadyInitialized.into());
     }
     let mint_key = mint.map(|m| *m.key).unwrap_or_default();
-    let seeds: &[&[u8]] = &[VAULT_SEED, owner.key.as_ref(), mint_key.as_ref(), &[bump]];
-    create_pda(owner, vault, system, Vault::LEN, program_id, seeds)?;
-    Vault {
+    let seeds: &[&[u8]] = &[ESCROW_SEED, owner.key.as_ref(), mint_key.as_ref(), &[bump]];
+    create_pda(owner, escrow, system, EscrowState::LEN, program_id, seeds)?;
+    EscrowState {
         bump,
         owner: *owner.key,
         mint: mint_key,
@@ -86,16 +86,16 @@ fn open_vault(
         pending_withdrawal: 0,
         requested_at: 0,
     }
-    .pack(&mut vault.try_borrow_mut_data()?)?;
+    .pack(&mut escrow.try_borrow_mut_data()?)?;
 
     if let Some(mint) = mint {
         let tokens = next_account_info(it)?;
         let token_program = token_program(it)?;
-        let (address, bump) = vault_tokens_address(program_id, vault.key);
+        let (address, bump) = escrow_tokens_address(program_id, escrow.key);
         if *tokens.key != address {
-            return Err(TossError::WrongVault.into());
+            return Err(TossError::WrongEscrow.into());
         }
-        let seeds: &[&[u8]] = &[VAULT_TOKENS_SEED, vault.key.as_ref(), &[bump]];
+        let seeds: &[&[u8]] = &[ESCROW_TOKENS_SEED, escrow.key.as_ref(), &[bump]];
         create_pda(
             owner,
             tokens,
@@ -108,7 +108,7 @@ fn open_vault(
             &spl_token_interface::ID,
             tokens.key,
             mint.key,
-            vault.key,
+            escrow.key,
         )?;
         invoke(
             &init,
@@ -120,16 +120,16 @@ fn open_vault(
 
 fn deposit(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> ProgramResult {
     let it = &mut accounts.iter();
-    let (owner, vault_info, vault) = owner_and_vault(program_id, it)?;
-    match vault.mint() {
+    let (owner, escrow_info, escrow) = owner_and_escrow(program_id, it)?;
+    match escrow.mint() {
         None => {
             let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
-            let ix = system_instruction::transfer(owner.key, vault_info.key, amount);
-            invoke(&ix, &[owner.clone(), vault_info.clone(), system.clone()])
+            let ix = system_instruction::transfer(owner.key, escrow_info.key, amount);
+            invoke(&ix, &[owner.clone(), escrow_info.clone(), system.clone()])
         }
         Some(mint) => {
             let from = next_account_info(it)?;
-            let tokens = vault_tokens(program_id, vault_info, it)?;
+            let tokens = escrow_tokens(program_id, escrow_info, it)?;
             let token_program = token_program(it)?;
             expect_mint(tokens, &mint)?;
             let ix = spl_token_interface::instruction::transfer(
@@ -155,50 +155,50 @@ fn deposit(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> Progra
 
 fn request_withdrawal(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> ProgramResult {
     let it = &mut accounts.iter();
-    let (_, vault_info, mut vault) = owner_and_vault(program_id, it)?;
-    vault.pending_withdrawal = amount;
-    vault.requested_at = if amount == 0 {
+    let (_, escrow_info, mut escrow) = owner_and_escrow(program_id, it)?;
+    escrow.pending_withdrawal = amount;
+    escrow.requested_at = if amount == 0 {
         0
     } else {
         Clock::get()?.unix_timestamp
     };
-    vault.pack(&mut vault_info.try_borrow_mut_data()?)?;
+    escrow.pack(&mut escrow_info.try_borrow_mut_data()?)?;
     Ok(())
 }
 
 fn withdraw(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
     let it = &mut accounts.iter();
-    let (owner, vault_info, mut vault) = owner_and_vault(program_id, it)?;
-    if vault.pending_withdrawal == 0 {
+    let (owner, escrow_info, mut escrow) = owner_and_escrow(program_id, it)?;
+    if escrow.pending_withdrawal == 0 {
         return Err(TossError::NoWithdrawalRequested.into());
     }
-    let unlocks_at = vault
+    let unlocks_at = escrow
         .requested_at
-        .checked_add(i64::from(vault.withdraw_delay))
+        .checked_add(i64::from(escrow.withdraw_delay))
         .ok_or(TossError::Overflow)?;
     if Clock::get()?.unix_timestamp < unlocks_at {
         return Err(TossError::WithdrawalLocked.into());
     }
     // Settlements that came first have priority: pay out what is left.
-    match vault.mint() {
+    match escrow.mint() {
         None => {
-            let amount = vault
+            let amount = escrow
                 .pending_withdrawal
-                .min(spendable_lamports(vault_info)?);
-            move_lamports(vault_info, owner, amount)?;
+                .min(spendable_lamports(escrow_info)?);
+            move_lamports(escrow_info, owner, amount)?;
         }
         Some(mint) => {
-            let tokens = vault_tokens(program_id, vault_info, it)?;
+            let tokens = escrow_tokens(program_id, escrow_info, it)?;
             let to = next_account_info(it)?;
             let token_program = token_program(it)?;
             let held = expect_mint(tokens, &mint)?.amount;
-            let amount = vault.pending_withdrawal.min(held);
-            vault_token_transfer(&vault, vault_info, tokens, to, token_program, amount)?;
+            let amount = escrow.pending_withdrawal.min(held);
+            escrow_token_transfer(&escrow, escrow_info, tokens, to, token_program, amount)?;
         }
     }
-    vault.pending_withdrawal = 0;
-    vault.requested_at = 0;
-    vault.pack(&mut vault_info.try_borrow_mut_data()?)?;
+    escrow.pending_withdrawal = 0;
+    escrow.requested_at = 0;
+    escrow.pack(&mut escrow_info.try_borrow_mut_data()?)?;
     Ok(())
 }
 
@@ -219,39 +219,41 @@ fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> 
         let intent = &signed.intent;
         check_common(program_id, intent, now)?;
         if intent.durable_nonce.is_some() {
-            return Err(TossError::DurableIntentInVault.into());
+            return Err(TossError::DurableIntentInEscrow.into());
         }
-        let vault_info = next_account_info(it)?;
-        let vault = load_vault(program_id, vault_info)?;
-        let (expected, _) = vault_address(program_id, &intent.payer, intent.mint.as_ref());
-        if *vault_info.key != expected || vault.owner != intent.payer || vault.mint() != intent.mint
+        let escrow_info = next_account_info(it)?;
+        let escrow = load_escrow(program_id, escrow_info)?;
+        let (expected, _) = escrow_address(program_id, &intent.payer, intent.mint.as_ref());
+        if *escrow_info.key != expected
+            || escrow.owner != intent.payer
+            || escrow.mint() != intent.mint
         {
-            return Err(TossError::WrongVault.into());
+            return Err(TossError::WrongEscrow.into());
         }
-        if vault.cluster != intent.cluster {
+        if escrow.cluster != intent.cluster {
             return Err(TossError::WrongCluster.into());
         }
-        let receipt = next_account_info(it)?;
-        write_receipt(program_id, &signed, receipt, settler, system, now)?;
+        let record = next_account_info(it)?;
+        write_record(program_id, &signed, record, settler, system, now)?;
         match intent.mint {
             None => {
                 let payee = next_account_info(it)?;
                 if payee.key != &intent.payee {
                     return Err(TossError::WrongPayee.into());
                 }
-                sol_moves.push((vault_info, payee, intent.amount));
+                sol_moves.push((escrow_info, payee, intent.amount));
             }
             Some(mint) => {
                 let payee_tokens = next_account_info(it)?;
-                let tokens = vault_tokens(program_id, vault_info, it)?;
+                let tokens = escrow_tokens(program_id, escrow_info, it)?;
                 let token_program = token_program(it)?;
                 expect_payee_tokens(payee_tokens, intent, &mint)?;
                 if expect_mint(tokens, &mint)?.amount < intent.amount {
-                    return Err(TossError::InsufficientVaultFunds.into());
+                    return Err(TossError::InsufficientEscrowFunds.into());
                 }
-                vault_token_transfer(
-                    &vault,
-                    vault_info,
+                escrow_token_transfer(
+                    &escrow,
+                    escrow_info,
                     tokens,
                     payee_tokens,
                     token_program,
@@ -260,11 +262,11 @@ fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> 
             }
         }
     }
-    for (vault, payee, amount) in sol_moves {
-        if amount > spendable_lamports(vault)? {
-            return Err(TossError::InsufficientVaultFunds.into());
+    for (escrow, payee, amount) in sol_moves {
+        if amount > spendable_lamports(escrow)? {
+            return Err(TossError::InsufficientEscrowFunds.into());
         }
-        move_lamports(vault, payee, amount)?;
+        move_lamports(escrow, payee, amount)?;
     }
     Ok(())
 }
@@ -279,7 +281,7 @@ fn settle_durable(
     let payer = signer(it)?;
     let instructions = next_checked(it, |a| expect_key(a, &sysvar::instructions::ID))?;
     let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
-    let receipt = next_account_info(it)?;
+    let record = next_account_info(it)?;
     let now = Clock::get()?.unix_timestamp;
 
     let signed = checked_intent(instructions, check_ix, signature)?;
@@ -287,7 +289,7 @@ fn settle_durable(
     check_common(program_id, intent, now)?;
     let nonce = intent.durable_nonce.ok_or(TossError::NotDurableIntent)?;
     if *payer.key != intent.payer {
-        return Err(TossError::NotVaultOwner.into());
+        return Err(TossError::NotEscrowOwner.into());
     }
     // The runtime accepts a durable-nonce transaction only if instruction 0
     // advances its nonce; requiring that it is *this intent's* nonce account
@@ -300,7 +302,7 @@ fn settle_durable(
     if !advances {
         return Err(TossError::DurableNonceNotAdvanced.into());
     }
-    write_receipt(program_id, &signed, receipt, payer, system, now)?;
+    write_record(program_id, &signed, record, payer, system, now)?;
     match intent.mint {
         None => {
             let payee = next_account_info(it)?;
@@ -337,24 +339,24 @@ fn settle_durable(
     }
 }
 
-fn close_receipt(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
+fn close_record(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
     let it = &mut accounts.iter();
-    let receipt_info = next_account_info(it)?;
+    let record_info = next_account_info(it)?;
     let rent_payer = next_account_info(it)?;
-    if receipt_info.owner != program_id {
+    if record_info.owner != program_id {
         return Err(TossError::NotInitialized.into());
     }
-    let receipt = Receipt::unpack(&receipt_info.try_borrow_data()?)?;
-    if Clock::get()?.unix_timestamp <= i64::from(receipt.expires_at) {
-        return Err(TossError::ReceiptStillNeeded.into());
+    let record = SettlementRecord::unpack(&record_info.try_borrow_data()?)?;
+    if Clock::get()?.unix_timestamp <= i64::from(record.expires_at) {
+        return Err(TossError::RecordStillNeeded.into());
     }
-    if *rent_payer.key != receipt.rent_payer {
+    if *rent_payer.key != record.rent_payer {
         return Err(TossError::WrongRentPayer.into());
     }
-    receipt_info.try_borrow_mut_data()?.fill(0);
-    move_lamports(receipt_info, rent_payer, receipt_info.lamports())?;
-    receipt_info.resize(0)?;
-    receipt_info.assign(&system_program::ID);
+    record_info.try_borrow_mut_data()?.fill(0);
+    move_lamports(record_info, rent_payer, record_info.lamports())?;
+    record_info.resize(0)?;
+    record_info.assign(&system_program::ID);
     Ok(())
 }
 
@@ -411,21 +413,21 @@ fn check_common(program_id: &Pubkey, intent: &Intent, now: i64) -> ProgramResult
     Ok(())
 }
 
-/// Creates the `(payer, nonce)` receipt, refusing if it exists: the same
+/// Creates the `(payer, nonce)` settlement record, refusing if it exists: the same
 /// intent again is `AlreadySettled`, another intent with that nonce lost
 /// the race (`NonceConflict`).
-fn write_receipt<'a>(
+fn write_record<'a>(
     program_id: &Pubkey,
     signed: &SignedIntent,
-    receipt: &AccountInfo<'a>,
+    record: &AccountInfo<'a>,
     rent_payer: &AccountInfo<'a>,
     system: &AccountInfo<'a>,
     now: i64,
 ) -> ProgramResult {
     let intent = &signed.intent;
     let id = signed.id().map_err(|_| TossError::IntentMalformed)?;
-    if receipt.owner == program_id {
-        let existing = Receipt::unpack(&receipt.try_borrow_data()?)?;
+    if record.owner == program_id {
+        let existing = SettlementRecord::unpack(&record.try_borrow_data()?)?;
         return Err(if existing.intent_id == id {
             TossError::AlreadySettled
         } else {
@@ -433,14 +435,21 @@ fn write_receipt<'a>(
         }
         .into());
     }
-    let (address, bump) = receipt_address(program_id, &intent.payer, intent.nonce);
-    if *receipt.key != address {
-        return Err(TossError::WrongReceipt.into());
+    let (address, bump) = record_address(program_id, &intent.payer, intent.nonce);
+    if *record.key != address {
+        return Err(TossError::WrongRecord.into());
     }
     let nonce = intent.nonce.to_le_bytes();
-    let seeds: &[&[u8]] = &[RECEIPT_SEED, intent.payer.as_ref(), &nonce, &[bump]];
-    create_pda(rent_payer, receipt, system, Receipt::LEN, program_id, seeds)?;
-    Receipt {
+    let seeds: &[&[u8]] = &[RECORD_SEED, intent.payer.as_ref(), &nonce, &[bump]];
+    create_pda(
+        rent_payer,
+        record,
+        system,
+        SettlementRecord::LEN,
+        program_id,
+        seeds,
+    )?;
+    SettlementRecord {
         intent_id: id,
         payee: intent.payee,
         amount: intent.amount,
@@ -448,13 +457,13 @@ fn write_receipt<'a>(
         expires_at: intent.expires_at,
         rent_payer: *rent_payer.key,
     }
-    .pack(&mut receipt.try_borrow_mut_data()?)?;
+    .pack(&mut record.try_borrow_mut_data()?)?;
     Ok(())
 }
 
 /// Creates a rent-exempt account at a PDA, also when someone has already
 /// sent lamports to the address (which would make `create_account` fail and
-/// could otherwise block a vault or a settlement).
+/// could otherwise block an escrow or a settlement).
 fn create_pda<'a>(
     funder: &AccountInfo<'a>,
     account: &AccountInfo<'a>,
@@ -505,7 +514,7 @@ fn signer<'a, 'b: 'a>(
 ) -> Result<&'a AccountInfo<'b>, ProgramError> {
     next_checked(it, |a| match a.is_signer {
         true => Ok(()),
-        false => Err(TossError::NotVaultOwner.into()),
+        false => Err(TossError::NotEscrowOwner.into()),
     })
 }
 
@@ -515,15 +524,15 @@ fn token_program<'a, 'b: 'a>(
     next_checked(it, |a| expect_key(a, &spl_token_interface::ID))
 }
 
-fn vault_tokens<'a, 'b: 'a>(
+fn escrow_tokens<'a, 'b: 'a>(
     program_id: &Pubkey,
-    vault: &AccountInfo,
+    escrow: &AccountInfo,
     it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
 ) -> Result<&'a AccountInfo<'b>, ProgramError> {
-    let expected = vault_tokens_address(program_id, vault.key).0;
+    let expected = escrow_tokens_address(program_id, escrow.key).0;
     next_checked(it, |a| match *a.key == expected {
         true => Ok(()),
-        false => Err(TossError::WrongVault.into()),
+        false => Err(TossError::WrongEscrow.into()),
     })
 }
 
@@ -534,26 +543,26 @@ fn expect_key(account: &AccountInfo, key: &Pubkey) -> ProgramResult {
     Ok(())
 }
 
-/// The signing owner and their vault: the first two accounts of the vault
+/// The signing owner and their escrow: the first two accounts of the escrow
 /// instructions.
-fn owner_and_vault<'a, 'b: 'a>(
+fn owner_and_escrow<'a, 'b: 'a>(
     program_id: &Pubkey,
     it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<(&'a AccountInfo<'b>, &'a AccountInfo<'b>, Vault), ProgramError> {
+) -> Result<(&'a AccountInfo<'b>, &'a AccountInfo<'b>, EscrowState), ProgramError> {
     let owner = signer(it)?;
-    let vault_info = next_account_info(it)?;
-    let vault = load_vault(program_id, vault_info)?;
-    if vault.owner != *owner.key {
-        return Err(TossError::NotVaultOwner.into());
+    let escrow_info = next_account_info(it)?;
+    let escrow = load_escrow(program_id, escrow_info)?;
+    if escrow.owner != *owner.key {
+        return Err(TossError::NotEscrowOwner.into());
     }
-    Ok((owner, vault_info, vault))
+    Ok((owner, escrow_info, escrow))
 }
 
-fn load_vault(program_id: &Pubkey, info: &AccountInfo) -> Result<Vault, ProgramError> {
+fn load_escrow(program_id: &Pubkey, info: &AccountInfo) -> Result<EscrowState, ProgramError> {
     if info.owner != program_id {
         return Err(TossError::NotInitialized.into());
     }
-    Ok(Vault::unpack(&info.try_borrow_data()?)?)
+    Ok(EscrowState::unpack(&info.try_borrow_data()?)?)
 }
 
 /// A token account owned by the token program and holding `mint`.
@@ -575,10 +584,10 @@ fn expect_payee_tokens(info: &AccountInfo, intent: &Intent, mint: &Pubkey) -> Pr
     Ok(())
 }
 
-/// Lamports above the vault's rent-exempt minimum.
-fn spendable_lamports(vault: &AccountInfo) -> Result<u64, ProgramError> {
-    let floor = Rent::get()?.minimum_balance(vault.data_len());
-    Ok(vault.lamports().saturating_sub(floor))
+/// Lamports above the escrow's rent-exempt minimum.
+fn spendable_lamports(escrow: &AccountInfo) -> Result<u64, ProgramError> {
+    let floor = Rent::get()?.minimum_balance(escrow.data_len());
+    Ok(escrow.lamports().saturating_sub(floor))
 }
 
 /// Moves lamports out of an account this program owns.
@@ -587,14 +596,14 @@ fn move_lamports(from: &AccountInfo, to: &AccountInfo, amount: u64) -> ProgramRe
     let mut to_lamports = to.try_borrow_mut_lamports()?;
     **from_lamports = from_lamports
         .checked_sub(amount)
-        .ok_or(TossError::InsufficientVaultFunds)?;
+        .ok_or(TossError::InsufficientEscrowFunds)?;
     **to_lamports = to_lamports.checked_add(amount).ok_or(TossError::Overflow)?;
     Ok(())
 }
 
-fn vault_token_transfer<'a>(
-    vault: &Vault,
-    vault_info: &AccountInfo<'a>,
+fn escrow_token_transfer<'a>(
+    escrow: &EscrowState,
+    escrow_info: &AccountInfo<'a>,
     from: &AccountInfo<'a>,
     to: &AccountInfo<'a>,
     token_program: &AccountInfo<'a>,
@@ -604,22 +613,22 @@ fn vault_token_transfer<'a>(
         &spl_token_interface::ID,
         from.key,
         to.key,
-        vault_info.key,
+        escrow_info.key,
         &[],
         amount,
     )?;
     let seeds: &[&[u8]] = &[
-        VAULT_SEED,
-        vault.owner.as_ref(),
-        vault.mint.as_ref(),
-        &[vault.bump],
+        ESCROW_SEED,
+        escrow.owner.as_ref(),
+        escrow.mint.as_ref(),
+        &[escrow.bump],
     ];
     invoke_signed(
         &ix,
         &[
             from.clone(),
             to.clone(),
-            vault_info.clone(),
+            escrow_info.clone(),
             token_program.clone(),
         ],
         &[seeds],

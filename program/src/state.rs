@@ -5,40 +5,40 @@ use solana_program::pubkey::Pubkey;
 use crate::error::TossError;
 
 /// Seed prefixes of the program's addresses.
-pub const VAULT_SEED: &[u8] = b"vault";
-pub const VAULT_TOKENS_SEED: &[u8] = b"vault-tokens";
-pub const RECEIPT_SEED: &[u8] = b"receipt";
+pub const ESCROW_SEED: &[u8] = b"escrow";
+pub const ESCROW_TOKENS_SEED: &[u8] = b"escrow-tokens";
+pub const RECORD_SEED: &[u8] = b"settled";
 
 /// Withdrawal delay bounds: long enough to get a till online, short enough
 /// that a payer's money is never locked for more than a month.
 pub const MIN_WITHDRAW_DELAY: u32 = 3600;
 pub const MAX_WITHDRAW_DELAY: u32 = 30 * 24 * 3600;
 
-const VAULT_TAG: u8 = 1;
-const RECEIPT_TAG: u8 = 2;
+const ESCROW_TAG: u8 = 1;
+const RECORD_TAG: u8 = 2;
 
-/// The vault for `owner`'s funds in `mint` (`None` = SOL).
-pub fn vault_address(program_id: &Pubkey, owner: &Pubkey, mint: Option<&Pubkey>) -> (Pubkey, u8) {
+/// The escrow for `owner`'s funds in `mint` (`None` = SOL).
+pub fn escrow_address(program_id: &Pubkey, owner: &Pubkey, mint: Option<&Pubkey>) -> (Pubkey, u8) {
     let mint = mint.copied().unwrap_or_default();
-    Pubkey::find_program_address(&[VAULT_SEED, owner.as_ref(), mint.as_ref()], program_id)
+    Pubkey::find_program_address(&[ESCROW_SEED, owner.as_ref(), mint.as_ref()], program_id)
 }
 
-/// The token account an SPL vault holds its tokens in.
-pub fn vault_tokens_address(program_id: &Pubkey, vault: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[VAULT_TOKENS_SEED, vault.as_ref()], program_id)
+/// The token account an SPL escrow holds its tokens in.
+pub fn escrow_tokens_address(program_id: &Pubkey, escrow: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[ESCROW_TOKENS_SEED, escrow.as_ref()], program_id)
 }
 
-/// The receipt that marks `payer`'s `nonce` as used.
-pub fn receipt_address(program_id: &Pubkey, payer: &Pubkey, nonce: u64) -> (Pubkey, u8) {
+/// The settlement record that marks `payer`'s `nonce` as used.
+pub fn record_address(program_id: &Pubkey, payer: &Pubkey, nonce: u64) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[RECEIPT_SEED, payer.as_ref(), &nonce.to_le_bytes()],
+        &[RECORD_SEED, payer.as_ref(), &nonce.to_le_bytes()],
         program_id,
     )
 }
 
 /// A payer's deposit that offline intents draw on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Vault {
+pub struct EscrowState {
     pub bump: u8,
     pub owner: Pubkey,
     /// `Pubkey::default()` for SOL.
@@ -53,13 +53,13 @@ pub struct Vault {
     pub requested_at: i64,
 }
 
-impl Vault {
+impl EscrowState {
     pub const LEN: usize = 1 + 1 + 32 + 32 + 8 + 4 + 8 + 8;
 
     pub fn pack(&self, dst: &mut [u8]) -> Result<(), TossError> {
         let dst = dst.get_mut(..Self::LEN).ok_or(TossError::NotInitialized)?;
         let mut w = Writer(dst, 0);
-        w.put(&[VAULT_TAG, self.bump]);
+        w.put(&[ESCROW_TAG, self.bump]);
         w.put(self.owner.as_ref());
         w.put(self.mint.as_ref());
         w.put(&self.cluster);
@@ -70,7 +70,7 @@ impl Vault {
     }
 
     pub fn unpack(src: &[u8]) -> Result<Self, TossError> {
-        let mut r = Fields::new(src, Self::LEN, VAULT_TAG)?;
+        let mut r = Fields::new(src, Self::LEN, ESCROW_TAG)?;
         Ok(Self {
             bump: r.byte(),
             owner: r.key(),
@@ -89,25 +89,25 @@ impl Vault {
 
 /// Proof that a `(payer, nonce)` was used, and by which intent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Receipt {
+pub struct SettlementRecord {
     /// SHA-256 of the signed intent.
     pub intent_id: [u8; 32],
     pub payee: Pubkey,
     pub amount: u64,
     pub settled_at: i64,
-    /// After this the intent can never settle, so the receipt may be closed.
+    /// After this the intent can never settle, so the settlement record may be closed.
     pub expires_at: u32,
-    /// Who paid the receipt's rent and gets it back on close.
+    /// Who paid the settlement record's rent and gets it back on close.
     pub rent_payer: Pubkey,
 }
 
-impl Receipt {
+impl SettlementRecord {
     pub const LEN: usize = 1 + 32 + 32 + 8 + 8 + 4 + 32;
 
     pub fn pack(&self, dst: &mut [u8]) -> Result<(), TossError> {
         let dst = dst.get_mut(..Self::LEN).ok_or(TossError::NotInitialized)?;
         let mut w = Writer(dst, 0);
-        w.put(&[RECEIPT_TAG]);
+        w.put(&[RECORD_TAG]);
         w.put(&self.intent_id);
         w.put(self.payee.as_ref());
         w.put(&self.amount.to_le_bytes());
@@ -118,7 +118,7 @@ impl Receipt {
     }
 
     pub fn unpack(src: &[u8]) -> Result<Self, TossError> {
-        let mut r = Fields::new(src, Self::LEN, RECEIPT_TAG)?;
+        let mut r = Fields::new(src, Self::LEN, RECORD_TAG)?;
         Ok(Self {
             intent_id: r.array(),
             payee: r.key(),
@@ -176,8 +176,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vault_and_receipt_round_trip() {
-        let v = Vault {
+    fn escrow_and_record_round_trip() {
+        let v = EscrowState {
             bump: 254,
             owner: Pubkey::new_unique(),
             mint: Pubkey::default(),
@@ -186,12 +186,12 @@ mod tests {
             pending_withdrawal: 5,
             requested_at: -1,
         };
-        let mut buf = vec![0; Vault::LEN];
+        let mut buf = vec![0; EscrowState::LEN];
         v.pack(&mut buf).unwrap();
-        assert_eq!(Vault::unpack(&buf).unwrap(), v);
+        assert_eq!(EscrowState::unpack(&buf).unwrap(), v);
         assert_eq!(v.mint(), None);
 
-        let r = Receipt {
+        let r = SettlementRecord {
             intent_id: [9; 32],
             payee: Pubkey::new_unique(),
             amount: u64::MAX,
@@ -199,14 +199,17 @@ mod tests {
             expires_at: u32::MAX,
             rent_payer: Pubkey::new_unique(),
         };
-        let mut buf = vec![0; Receipt::LEN];
+        let mut buf = vec![0; SettlementRecord::LEN];
         r.pack(&mut buf).unwrap();
-        assert_eq!(Receipt::unpack(&buf).unwrap(), r);
-        // A receipt is not a vault, and an empty account is neither.
-        assert_eq!(Vault::unpack(&buf), Err(TossError::NotInitialized));
-        assert_eq!(Receipt::unpack(&[]), Err(TossError::NotInitialized));
+        assert_eq!(SettlementRecord::unpack(&buf).unwrap(), r);
+        // A settlement record is not an escrow, and an empty account is neither.
+        assert_eq!(EscrowState::unpack(&buf), Err(TossError::NotInitialized));
         assert_eq!(
-            Receipt::unpack(&[0; Receipt::LEN]),
+            SettlementRecord::unpack(&[]),
+            Err(TossError::NotInitialized)
+        );
+        assert_eq!(
+            SettlementRecord::unpack(&[0; SettlementRecord::LEN]),
             Err(TossError::NotInitialized)
         );
         assert_eq!(r.pack(&mut [0; 3]), Err(TossError::NotInitialized));

@@ -16,7 +16,9 @@ use solana_transaction_error::TransactionError;
 use toss_program::error::TossError;
 use toss_program::instruction::{self as ix, Funds};
 use toss_program::intent::{DurableNonce, Intent, SignedIntent, cluster};
-use toss_program::state::{Receipt, Vault, receipt_address, vault_address, vault_tokens_address};
+use toss_program::state::{
+    EscrowState, SettlementRecord, escrow_address, escrow_tokens_address, record_address,
+};
 
 const SOL: u64 = 1_000_000_000;
 const DAY: u32 = 86_400;
@@ -133,11 +135,11 @@ impl Env {
         self.send(&[t], &[]).await.unwrap();
     }
 
-    /// A funded payer with a SOL vault holding `deposit`.
-    async fn payer_with_vault(&mut self, seed: u8, deposit: u64) -> Wallet {
+    /// A funded payer with a SOL escrow holding `deposit`.
+    async fn payer_with_escrow(&mut self, seed: u8, deposit: u64) -> Wallet {
         let w = Wallet::new(seed);
         self.fund(&w.key(), deposit + SOL).await;
-        let open = ix::open_vault(&self.program_id, &w.key(), None, self.cluster, 3600);
+        let open = ix::open_escrow(&self.program_id, &w.key(), None, self.cluster, 3600);
         let dep = ix::deposit(&self.program_id, &w.key(), Funds::Sol, deposit);
         self.send(&[open, dep], &[&w.keypair]).await.unwrap();
         w
@@ -180,9 +182,9 @@ impl Env {
         self.send(&[check, settle], &[]).await
     }
 
-    async fn vault_lamports(&mut self, owner: &Pubkey) -> u64 {
-        let vault = vault_address(&self.program_id, owner, None).0;
-        self.lamports(&vault).await
+    async fn escrow_lamports(&mut self, owner: &Pubkey) -> u64 {
+        let escrow = escrow_address(&self.program_id, owner, None).0;
+        self.lamports(&escrow).await
     }
 }
 
@@ -198,22 +200,22 @@ fn toss_error(result: Result<(), BanksClientError>) -> TossError {
 }
 
 #[tokio::test]
-async fn sol_intent_settles_from_the_vault_to_the_payee() {
+async fn sol_intent_settles_from_the_escrow_to_the_payee() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
-    let vault_before = env.vault_lamports(&payer.key()).await;
+    let escrow_before = env.escrow_lamports(&payer.key()).await;
 
     env.settle(&[&signed]).await.unwrap();
 
     assert_eq!(env.lamports(&merchant).await, SOL);
-    assert_eq!(env.vault_lamports(&payer.key()).await, vault_before - SOL);
-    let receipt_key = receipt_address(&env.program_id, &payer.key(), 1).0;
-    let receipt = Receipt::unpack(&env.data(&receipt_key).await.unwrap()).unwrap();
-    assert_eq!(receipt.intent_id, signed.id().unwrap());
-    assert_eq!((receipt.payee, receipt.amount), (merchant, SOL));
-    assert_eq!(receipt.rent_payer, env.ctx.payer.pubkey());
+    assert_eq!(env.escrow_lamports(&payer.key()).await, escrow_before - SOL);
+    let record_key = record_address(&env.program_id, &payer.key(), 1).0;
+    let record = SettlementRecord::unpack(&env.data(&record_key).await.unwrap()).unwrap();
+    assert_eq!(record.intent_id, signed.id().unwrap());
+    assert_eq!((record.payee, record.amount), (merchant, SOL));
+    assert_eq!(record.rent_payer, env.ctx.payer.pubkey());
 }
 
 #[tokio::test]
@@ -277,7 +279,7 @@ async fn spl_intent_settles_through_a_pda_signed_token_transfer() {
         mint: mint.pubkey(),
         owner_tokens: payer_tokens.pubkey(),
     };
-    let open = ix::open_vault(
+    let open = ix::open_escrow(
         &env.program_id,
         &payer.key(),
         Some(&mint.pubkey()),
@@ -304,14 +306,14 @@ async fn spl_intent_settles_through_a_pda_signed_token_transfer() {
             .unwrap()
             .amount
     };
-    let vault = vault_address(&env.program_id, &payer.key(), Some(&mint.pubkey())).0;
-    let vault_tokens = vault_tokens_address(&env.program_id, &vault).0;
+    let escrow = escrow_address(&env.program_id, &payer.key(), Some(&mint.pubkey())).0;
+    let escrow_tokens = escrow_tokens_address(&env.program_id, &escrow).0;
     assert_eq!(
         amount(env.data(&merchant_tokens.pubkey()).await.unwrap()),
         12_340_000
     );
     assert_eq!(
-        amount(env.data(&vault_tokens).await.unwrap()),
+        amount(env.data(&escrow_tokens).await.unwrap()),
         50_000_000 - 12_340_000
     );
     assert_eq!(
@@ -340,8 +342,8 @@ async fn spl_intent_settles_through_a_pda_signed_token_transfer() {
 async fn a_batch_settles_as_many_intents_as_fit_in_one_transaction() {
     let mut env = start().await;
     let payers = [
-        env.payer_with_vault(1, 2 * SOL).await,
-        env.payer_with_vault(2, 2 * SOL).await,
+        env.payer_with_escrow(1, 2 * SOL).await,
+        env.payer_with_escrow(2, 2 * SOL).await,
     ];
     let merchant = Pubkey::new_unique();
     let fee = env.ctx.payer.pubkey();
@@ -378,7 +380,7 @@ async fn a_batch_settles_as_many_intents_as_fit_in_one_transaction() {
     env.settle(&batch).await.unwrap();
     assert_eq!(env.lamports(&merchant).await, n as u64 * SOL / 10);
     for s in &batch {
-        let r = receipt_address(&env.program_id, &s.intent.payer, s.intent.nonce).0;
+        let r = record_address(&env.program_id, &s.intent.payer, s.intent.nonce).0;
         assert!(env.data(&r).await.is_some());
     }
 }
@@ -386,7 +388,7 @@ async fn a_batch_settles_as_many_intents_as_fit_in_one_transaction() {
 #[tokio::test]
 async fn a_merchant_paying_the_fees_is_also_the_payee() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Keypair::new();
     env.fund(&merchant.pubkey(), SOL).await;
     let a = payer.sign(env.intent(&payer, merchant.pubkey(), SOL, 1).await);
@@ -406,7 +408,7 @@ async fn a_merchant_paying_the_fees_is_also_the_payee() {
         blockhash,
     );
     env.ctx.banks_client.process_transaction(tx).await.unwrap();
-    // +2 SOL, less 3 signatures' fees (the transaction's and two checked) and two receipts.
+    // +2 SOL, less 3 signatures' fees (the transaction's and two checked) and two settlement records.
     assert_eq!(
         env.lamports(&merchant.pubkey()).await,
         3 * SOL - 3 * 5_000 - 2 * 1_705_200
@@ -416,7 +418,7 @@ async fn a_merchant_paying_the_fees_is_also_the_payee() {
 #[tokio::test]
 async fn a_tampered_signature_fails_the_precompile_and_moves_nothing() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let mut signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
     signed.signature[10] ^= 1;
@@ -466,10 +468,10 @@ fn raw_check(signature: &[u8; 64], key: Option<&Pubkey>, message: &[u8]) -> Inst
 #[tokio::test]
 async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
     let mut env = start().await;
-    let victim = env.payer_with_vault(1, 5 * SOL).await;
+    let victim = env.payer_with_escrow(1, 5 * SOL).await;
     let thief = Wallet::new(9);
     let merchant = Pubkey::new_unique();
-    // The thief writes an intent draining the victim's vault and signs it
+    // The thief writes an intent draining the victim's escrow and signs it
     // with their own key, placing their key outside the intent body.
     let intent = env.intent(&victim, merchant, SOL, 1).await;
     let body = intent.encode().unwrap();
@@ -500,7 +502,7 @@ async fn a_signature_check_by_another_key_or_elsewhere_is_refused() {
 #[tokio::test]
 async fn a_signature_check_over_something_that_is_not_an_intent_is_refused() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let intent = env.intent(&payer, merchant, SOL, 1).await;
     // The payer really signed these bytes, but they are an intent with a
@@ -523,7 +525,7 @@ async fn a_signature_check_over_something_that_is_not_an_intent_is_refused() {
 #[tokio::test]
 async fn settling_without_a_signature_check_is_refused() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
     let fee = env.ctx.payer.pubkey();
@@ -540,7 +542,7 @@ async fn settling_without_a_signature_check_is_refused() {
 #[tokio::test]
 async fn an_expired_intent_is_refused_on_chain() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let intent = env.intent(&payer, merchant, SOL, 1).await;
     let expires_at = intent.expires_at;
@@ -553,7 +555,7 @@ async fn an_expired_intent_is_refused_on_chain() {
 #[tokio::test]
 async fn an_intent_settles_once_and_a_nonce_is_used_once() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
 
@@ -581,37 +583,37 @@ async fn an_intent_settles_once_and_a_nonce_is_used_once() {
 }
 
 #[tokio::test]
-async fn two_merchants_overspending_a_vault_first_settles_second_is_refused() {
+async fn two_merchants_overspending_a_escrow_first_settles_second_is_refused() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 3 * SOL).await;
+    let payer = env.payer_with_escrow(1, 3 * SOL).await;
     let (m1, m2) = (Pubkey::new_unique(), Pubkey::new_unique());
     let a = payer.sign(env.intent(&payer, m1, 2 * SOL, 1).await);
     let b = payer.sign(env.intent(&payer, m2, 2 * SOL, 2).await);
-    let vault_before = env.vault_lamports(&payer.key()).await;
+    let escrow_before = env.escrow_lamports(&payer.key()).await;
 
     env.settle(&[&a]).await.unwrap();
     assert_eq!(
         toss_error(env.settle(&[&b]).await),
-        TossError::InsufficientVaultFunds
+        TossError::InsufficientEscrowFunds
     );
 
     assert_eq!(env.lamports(&m1).await, 2 * SOL);
     assert_eq!(env.lamports(&m2).await, 0);
     assert_eq!(
-        env.vault_lamports(&payer.key()).await,
-        vault_before - 2 * SOL
+        env.escrow_lamports(&payer.key()).await,
+        escrow_before - 2 * SOL
     );
-    let b_receipt = receipt_address(&env.program_id, &payer.key(), 2).0;
+    let b_record = record_address(&env.program_id, &payer.key(), 2).0;
     assert!(
-        env.data(&b_receipt).await.is_none(),
-        "a refused intent leaves no receipt"
+        env.data(&b_record).await.is_none(),
+        "a refused intent leaves no settlement record"
     );
 }
 
 #[tokio::test]
 async fn intents_for_another_cluster_or_program_are_refused() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let mut intent = env.intent(&payer, merchant, SOL, 1).await;
     intent.cluster = cluster::MAINNET_BETA;
@@ -647,7 +649,7 @@ async fn intents_for_another_cluster_or_program_are_refused() {
 #[tokio::test]
 async fn withdrawal_waits_for_its_time_lock_and_settlements_come_first() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 3 * SOL).await;
+    let payer = env.payer_with_escrow(1, 3 * SOL).await;
     let pid = env.program_id;
     let req = ix::request_withdrawal(&pid, &payer.key(), None, 3 * SOL);
     env.send(&[req], &[&payer.keypair]).await.unwrap();
@@ -662,15 +664,15 @@ async fn withdrawal_waits_for_its_time_lock_and_settlements_come_first() {
     let signed = payer.sign(env.intent(&payer, merchant, SOL, 1).await);
     env.settle(&[&signed]).await.unwrap();
 
-    let vault = vault_address(&pid, &payer.key(), None).0;
-    let v = Vault::unpack(&env.data(&vault).await.unwrap()).unwrap();
+    let escrow = escrow_address(&pid, &payer.key(), None).0;
+    let v = EscrowState::unpack(&env.data(&escrow).await.unwrap()).unwrap();
     env.set_time(v.requested_at + 3600).await;
     let owner_before = env.lamports(&payer.key()).await;
     env.send(&[wd], &[&payer.keypair]).await.unwrap();
-    // Only what the settlement left is paid out; the vault keeps its rent.
+    // Only what the settlement left is paid out; the escrow keeps its rent.
     assert_eq!(env.lamports(&payer.key()).await, owner_before + 2 * SOL);
     assert_eq!(env.lamports(&merchant).await, SOL);
-    let v = Vault::unpack(&env.data(&vault).await.unwrap()).unwrap();
+    let v = EscrowState::unpack(&env.data(&escrow).await.unwrap()).unwrap();
     assert_eq!(v.pending_withdrawal, 0);
 
     // Nobody but the owner may ask.
@@ -680,26 +682,26 @@ async fn withdrawal_waits_for_its_time_lock_and_settlements_come_first() {
     req.accounts[0].pubkey = stranger.key();
     assert_eq!(
         toss_error(env.send(&[req], &[&stranger.keypair]).await),
-        TossError::NotVaultOwner
+        TossError::NotEscrowOwner
     );
 }
 
 #[tokio::test]
-async fn a_vault_needs_a_sane_delay_and_opens_once() {
+async fn an_escrow_needs_a_sane_delay_and_opens_once() {
     let mut env = start().await;
     let w = Wallet::new(1);
     env.fund(&w.key(), SOL).await;
-    let short = ix::open_vault(&env.program_id, &w.key(), None, env.cluster, 59);
+    let short = ix::open_escrow(&env.program_id, &w.key(), None, env.cluster, 59);
     assert_eq!(
         toss_error(env.send(&[short], &[&w.keypair]).await),
         TossError::InvalidWithdrawDelay
     );
-    // Lamports sent to the vault address beforehand do not block opening it.
-    let vault = vault_address(&env.program_id, &w.key(), None).0;
-    env.fund(&vault, 1_000_000).await;
-    let open = ix::open_vault(&env.program_id, &w.key(), None, env.cluster, 3600);
+    // Lamports sent to the escrow address beforehand do not block opening it.
+    let escrow = escrow_address(&env.program_id, &w.key(), None).0;
+    env.fund(&escrow, 1_000_000).await;
+    let open = ix::open_escrow(&env.program_id, &w.key(), None, env.cluster, 3600);
     env.send(&[open], &[&w.keypair]).await.unwrap();
-    let again = ix::open_vault(&env.program_id, &w.key(), None, env.cluster, 7200);
+    let again = ix::open_escrow(&env.program_id, &w.key(), None, env.cluster, 7200);
     assert_eq!(
         toss_error(env.send(&[again], &[&w.keypair]).await),
         TossError::AlreadyInitialized
@@ -707,26 +709,26 @@ async fn a_vault_needs_a_sane_delay_and_opens_once() {
 }
 
 #[tokio::test]
-async fn receipt_rent_returns_to_its_payer_after_expiry_and_the_intent_stays_dead() {
+async fn record_rent_returns_to_its_payer_after_expiry_and_the_intent_stays_dead() {
     let mut env = start().await;
-    let payer = env.payer_with_vault(1, 5 * SOL).await;
+    let payer = env.payer_with_escrow(1, 5 * SOL).await;
     let merchant = Pubkey::new_unique();
     let intent = env.intent(&payer, merchant, SOL, 1).await;
     let expires_at = intent.expires_at;
     let signed = payer.sign(intent);
     env.settle(&[&signed]).await.unwrap();
     let fee = env.ctx.payer.pubkey();
-    let receipt = receipt_address(&env.program_id, &payer.key(), 1).0;
-    let rent = env.lamports(&receipt).await;
+    let record = record_address(&env.program_id, &payer.key(), 1).0;
+    let rent = env.lamports(&record).await;
     assert_eq!(rent, 1_705_200, "docs/program.md states this figure");
 
-    let close = ix::close_receipt(&env.program_id, &receipt, &fee);
+    let close = ix::close_record(&env.program_id, &record, &fee);
     assert_eq!(
         toss_error(env.send(std::slice::from_ref(&close), &[]).await),
-        TossError::ReceiptStillNeeded
+        TossError::RecordStillNeeded
     );
     env.set_time(i64::from(expires_at) + 1).await;
-    let wrong = ix::close_receipt(&env.program_id, &receipt, &merchant);
+    let wrong = ix::close_record(&env.program_id, &record, &merchant);
     assert_eq!(
         toss_error(env.send(&[wrong], &[]).await),
         TossError::WrongRentPayer
@@ -734,7 +736,7 @@ async fn receipt_rent_returns_to_its_payer_after_expiry_and_the_intent_stays_dea
 
     let before = env.lamports(&fee).await;
     env.send(&[close], &[]).await.unwrap();
-    assert!(env.data(&receipt).await.is_none());
+    assert!(env.data(&record).await.is_none());
     // The fee payer got the rent back, less this transaction's fee.
     assert!(env.lamports(&fee).await > before + rent - 10_000);
     assert_eq!(toss_error(env.settle(&[&signed]).await), TossError::Expired);
@@ -793,8 +795,8 @@ async fn durable_nonce_settlement_pays_once_and_refuses_a_replay() {
     let tx = offline_tx(&payer, &ixs, value);
     env.submit_signed(tx.clone()).await.unwrap();
     assert_eq!(env.lamports(&merchant).await, SOL);
-    let receipt = receipt_address(&env.program_id, &payer.key(), 1).0;
-    assert!(env.data(&receipt).await.is_some());
+    let record = record_address(&env.program_id, &payer.key(), 1).0;
+    assert!(env.data(&record).await.is_some());
 
     // The nonce has advanced: the same signed transaction cannot run again.
     let slot = env.ctx.banks_client.get_root_slot().await.unwrap();
@@ -802,10 +804,10 @@ async fn durable_nonce_settlement_pays_once_and_refuses_a_replay() {
     assert!(env.submit_signed(tx).await.is_err());
     assert_eq!(env.lamports(&merchant).await, SOL);
 
-    // A durable intent cannot be settled from a vault either.
+    // A durable intent cannot be settled from an escrow either.
     assert_eq!(
         toss_error(env.settle(&[&signed]).await),
-        TossError::DurableIntentInVault
+        TossError::DurableIntentInEscrow
     );
 }
 
@@ -827,7 +829,7 @@ async fn durable_settlement_requires_advancing_the_intents_own_nonce() {
     assert_eq!(toss_error(result), TossError::DurableNonceNotAdvanced);
     assert_eq!(env.lamports(&merchant).await, 0);
 
-    // And a vault intent cannot take the durable path.
+    // And an escrow intent cannot take the durable path.
     let plain = payer.sign(env.intent(&payer, merchant, SOL, 2).await);
     assert_eq!(
         ix::settle_durable(&env.program_id, &plain, None).unwrap_err(),
@@ -837,7 +839,7 @@ async fn durable_settlement_requires_advancing_the_intents_own_nonce() {
 
 #[test]
 fn spl_intents_per_transaction() {
-    // Size only: how many SPL intents (each with its own payer vault and
+    // Size only: how many SPL intents (each with its own payer escrow and
     // payee token account, the worst case) fit in one legacy transaction.
     let program_id = Pubkey::new_unique();
     let fee = Pubkey::new_unique();

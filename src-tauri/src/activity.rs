@@ -44,7 +44,7 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, C
     let id = payment_id(&id)?;
     let store = state.store()?;
     let stored = store.get(&id).map_err(text)?;
-    let settlement = store.receipt(&id).map_err(text)?;
+    let settlement = store.settlement(&id).map_err(text)?;
     let explorer = match (&settlement, state.config()) {
         (Some(sig), Ok(c)) => Some(c.cluster.explorer_tx(sig, &c.rpc_url)),
         _ => None,

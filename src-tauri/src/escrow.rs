@@ -1,7 +1,7 @@
-//! The vault screen: the on-chain vault offline payments draw on. Opening
+//! The escrow screen: the on-chain escrow offline payments draw on. Opening
 //! it, deposits and withdrawals (under its time lock) go online, signed by
 //! the wallet's first account through the gate the settings ask for
-//! nonces and vaults (REQUIRE_BIOMETRIC_FOR_NONCE, as the CLI does); the
+//! nonces and escrows (REQUIRE_BIOMETRIC_FOR_NONCE, as the CLI does); the
 //! view works offline from the last snapshot.
 
 use serde::{Deserialize, Serialize};
@@ -13,10 +13,10 @@ use toss_core::session::unix_now;
 use crate::error::CommandError;
 use crate::state::{AppState, Owner, on_own_thread, text};
 
-/// The vault as the screen shows it.
+/// The escrow as the screen shows it.
 #[derive(Debug, Serialize)]
-pub struct VaultView {
-    /// As last read; `None` when it never was (or no vault is open).
+pub struct EscrowView {
+    /// As last read; `None` when it never was (or no escrow is open).
     pub status: Option<Status>,
     /// The app's clock, which the time lock is counted against.
     pub now: i64,
@@ -28,11 +28,11 @@ pub struct VaultView {
     pub currency: Currency,
 }
 
-/// What the owner asks of the vault. Amounts are typed in the settings'
+/// What the owner asks of the escrow. Amounts are typed in the settings'
 /// decimal separator.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
-pub enum VaultAction {
+pub enum EscrowAction {
     /// `hours` of time lock on withdrawals.
     Open {
         hours: u32,
@@ -63,21 +63,21 @@ enum Step {
 fn explain(e: EscrowError) -> CommandError {
     match e {
         EscrowError::NotOpen { .. } => {
-            "this wallet has no vault on this cluster yet: open one below".into()
+            "this wallet has no escrow on this cluster yet: open one below".into()
         }
         other => other.into(),
     }
 }
 
-/// The vault in `currency` (a symbol; SOL when absent) as last read; with
+/// The escrow in `currency` (a symbol; SOL when absent) as last read; with
 /// `refresh`, read from the cluster first
 /// (offline, the last snapshot stays and `problem` says why).
 #[tauri::command]
-pub async fn vault_view(
+pub async fn escrow_view(
     state: State<'_, AppState>,
     refresh: bool,
     currency: Option<String>,
-) -> Result<VaultView, CommandError> {
+) -> Result<EscrowView, CommandError> {
     let session = state.session()?;
     let currency = crate::state::currency(session.config(), currency.as_deref())?;
     session.program_id()?;
@@ -95,7 +95,7 @@ pub async fn vault_view(
                 .map(|e| explain(e).message),
             false => None,
         };
-        Ok(VaultView {
+        Ok(EscrowView {
             status: escrow.status(&store, &owner).map_err(text)?,
             now,
             problem,
@@ -106,14 +106,14 @@ pub async fn vault_view(
     .await
 }
 
-/// Does `action` on the vault in `currency` and reads it back.
+/// Does `action` on the escrow in `currency` and reads it back.
 #[tauri::command]
-pub async fn vault_act(
+pub async fn escrow_act(
     state: State<'_, AppState>,
-    action: VaultAction,
+    action: EscrowAction,
     currency: Option<String>,
     passphrase: Option<String>,
-) -> Result<VaultView, CommandError> {
+) -> Result<EscrowView, CommandError> {
     let session = state.session()?;
     let config = session.config();
     let currency = crate::state::currency(config, currency.as_deref())?;
@@ -130,7 +130,7 @@ pub async fn vault_act(
         units => Ok(units),
     };
     let step = match action {
-        VaultAction::Open { hours } => match hours.checked_mul(3600) {
+        EscrowAction::Open { hours } => match hours.checked_mul(3600) {
             Some(delay) if WITHDRAW_DELAY.contains(&delay) => Step::Open(delay),
             _ => {
                 return Err(format!(
@@ -141,10 +141,10 @@ pub async fn vault_act(
                 .into());
             }
         },
-        VaultAction::Deposit { amount: a } => Step::Deposit(positive(&a)?),
-        VaultAction::Request { amount: a } => Step::Request(positive(&a)?),
-        VaultAction::Cancel => Step::Request(0),
-        VaultAction::Withdraw => Step::Withdraw,
+        EscrowAction::Deposit { amount: a } => Step::Deposit(positive(&a)?),
+        EscrowAction::Request { amount: a } => Step::Request(positive(&a)?),
+        EscrowAction::Cancel => Step::Request(0),
+        EscrowAction::Withdraw => Step::Withdraw,
     };
     let Owner {
         mut store,
@@ -168,7 +168,7 @@ pub async fn vault_act(
             .await
             .err()
             .map(|e| explain(e).message);
-        Ok(VaultView {
+        Ok(EscrowView {
             status: escrow.status(&store, &owner).map_err(text)?,
             now,
             problem,

@@ -21,9 +21,9 @@ pub struct HomeAccount {
     pub account: Account,
     /// The address as a QR code (SVG), to be scanned by a payer.
     pub qr_svg: String,
-    /// The SOL vault as last read online, with what may still be signed
+    /// The SOL escrow as last read online, with what may still be signed
     /// for offline; `None` when never read (or no program is set).
-    pub vault: Option<Status>,
+    pub escrow: Option<Status>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,7 +56,7 @@ pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, CommandError> {
             Ok(HomeAccount {
                 account: a.clone(),
                 qr_svg: qr::svg(a.address.to_string().as_bytes()).map_err(text)?,
-                vault: match &escrow {
+                escrow: match &escrow {
                     Some(e) => e.status(&store, &a.pubkey()).map_err(text)?,
                     None => None,
                 },

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use toss_core::config::Config;
-use toss_core::handover::{self, Handover, Outcome, Receipt, Role};
+use toss_core::handover::{self, Acknowledgement, Handover, Outcome, Role};
 use toss_core::intent::Verifier;
 use toss_core::intent::durable;
 use toss_core::noise::StaticKey;
@@ -39,7 +39,7 @@ pub enum HandoverEvent {
 /// The payer's result.
 #[derive(Debug, Serialize)]
 pub struct Paid {
-    pub receipt: Receipt,
+    pub acknowledgement: Acknowledgement,
     pub verification_code: String,
     /// Intents marked as handed over in this wallet (those accepted).
     pub handed_over: usize,
@@ -82,17 +82,22 @@ fn intents(hex_wires: &[String]) -> Result<Intents, String> {
 
 fn paid(outcome: Outcome, store: &mut Store, ids: &[[u8; 32]], how: &str) -> Result<Paid, String> {
     let Outcome::Paid {
-        receipt,
+        acknowledgement,
         verification_code,
     } = outcome
     else {
         return Err("the other device answered as a payer".into());
     };
-    let handed_over =
-        session::record_receipt(store, ids, &receipt, how, i64::from(session::unix_now()))
-            .map_err(text)?;
+    let handed_over = session::record_acknowledgement(
+        store,
+        ids,
+        &acknowledgement,
+        how,
+        i64::from(session::unix_now()),
+    )
+    .map_err(text)?;
     Ok(Paid {
-        receipt,
+        acknowledgement,
         verification_code,
         handed_over,
     })

@@ -124,30 +124,30 @@ fn refusal(result: Result<Value, Value>) -> String {
 }
 
 #[test]
-fn vault_and_nonce_commands_refuse_bad_input_before_asking_for_a_key() {
+fn escrow_and_nonce_commands_refuse_bad_input_before_asking_for_a_key() {
     let (_tmp, state) = wallet_home(
         "program_id = \"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA\"\n\
          rpc_url = \"http://127.0.0.1:9\"\ndecimal_separator = \"comma\"\n",
     );
     let webview = app(state);
-    let vault = |action: Value| invoke(&webview, "vault_act", json!({ "action": action }));
+    let escrow = |action: Value| invoke(&webview, "escrow_act", json!({ "action": action }));
     assert!(
-        refusal(vault(json!({ "kind": "deposit", "amount": "1.5" }))).contains("decimal comma"),
+        refusal(escrow(json!({ "kind": "deposit", "amount": "1.5" }))).contains("decimal comma"),
         "a point where the settings say comma"
     );
     assert_eq!(
-        refusal(vault(json!({ "kind": "request", "amount": "0" }))),
+        refusal(escrow(json!({ "kind": "request", "amount": "0" }))),
         "enter an amount above zero"
     );
     assert_eq!(
-        refusal(vault(json!({ "kind": "open", "hours": 0 }))),
+        refusal(escrow(json!({ "kind": "open", "hours": 0 }))),
         "the time lock is from 1 to 720 hours"
     );
     assert_eq!(
-        refusal(vault(json!({ "kind": "open", "hours": 721 }))),
+        refusal(escrow(json!({ "kind": "open", "hours": 721 }))),
         "the time lock is from 1 to 720 hours"
     );
-    assert!(vault(json!({ "kind": "sideways" })).is_err());
+    assert!(escrow(json!({ "kind": "sideways" })).is_err());
 
     let pool = |action: Value| invoke(&webview, "nonce_act", json!({ "action": action }));
     assert_eq!(
@@ -165,7 +165,7 @@ fn vault_and_nonce_commands_refuse_bad_input_before_asking_for_a_key() {
         );
     }
 
-    // No program named: the vault screen says what to set.
+    // No program named: the escrow screen says what to set.
     let (_tmp, state) = wallet_home("");
     let webview = app(state);
     for args in [
@@ -173,8 +173,8 @@ fn vault_and_nonce_commands_refuse_bad_input_before_asking_for_a_key() {
         json!({ "action": { "kind": "withdraw" } }),
     ] {
         let cmd = match args.get("refresh") {
-            Some(_) => "vault_view",
-            None => "vault_act",
+            Some(_) => "escrow_view",
+            None => "escrow_act",
         };
         let e = invoke(&webview, cmd, args).unwrap_err();
         assert_eq!(e["kind"], "settings", "{e}");

@@ -191,7 +191,7 @@ test("import a phrase, ask for a payment, see an empty activity", async () => {
     // The home screen says the cluster does not answer, and what is known offline.
     await app.waitForText("#online", (t) => t === "Offline");
     await app.waitForText(".balance", (t) => t === "On-chain balance: unknown while offline");
-    assert.match(await app.text(".vault"), /Vault: not read yet/);
+    assert.match(await app.text(".escrow"), /Escrow: not read yet/);
     assertNotBlank(await app.screenshot("home-offline"));
 
     // Receive: the keypad types the amount; the request is a Solana Pay URL and its QR code.
@@ -533,9 +533,9 @@ test("settle: a payment taken offline settles on a local validator and the activ
       TOSS_GENESIS_HASH: validator.genesis_hash,
     };
     const env = { ...process.env, ...CLEAN_ENV, ...cluster, TOSS_HOME: cli };
-    // The payer's vault, then a payment signed offline and shown as a code.
-    execFileSync(tossCli(), ["vault", "--keypair", payer.path, "open"], { env });
-    execFileSync(tossCli(), ["vault", "--keypair", payer.path, "deposit", "2"], { env });
+    // The payer's escrow, then a payment signed offline and shown as a code.
+    execFileSync(tossCli(), ["escrow", "--keypair", payer.path, "open"], { env });
+    execFileSync(tossCli(), ["escrow", "--keypair", payer.path, "deposit", "2"], { env });
     const intent = join(cli, "intent.bin");
     execFileSync(tossCli(), ["intent", "create", "--keypair", payer.path, "--to", PHRASE_ADDRESS, "--amount", "0.5", "--out", intent], { env });
     const png = join(cli, "intent.png");
@@ -572,7 +572,7 @@ test("settle: a payment taken offline settles on a local validator and the activ
   }
 });
 
-test("vault and nonces: open, deposit, a withdrawal under its time lock, nonce accounts created and closed", async () => {
+test("escrow and nonces: open, deposit, a withdrawal under its time lock, nonce accounts created and closed", async () => {
   const home = freshHome();
   const validator = await localValidator([[PHRASE_ADDRESS, 5_000_000_000]]);
   try {
@@ -585,55 +585,55 @@ test("vault and nonces: open, deposit, a withdrawal under its time lock, nonce a
       TOSS_GENESIS_HASH: validator.genesis_hash,
       TOSS_DECIMAL_SEPARATOR: "comma",
     });
-    const field = (key) => `#vault-fields dd[data-key="${key}"]`;
+    const field = (key) => `#escrow-fields dd[data-key="${key}"]`;
     try {
       await importPhrase(app);
       await app.waitForText(".balance", (t) => t === "On-chain balance: 5 SOL", 20000);
-      await app.click('#nav button[data-screen="vault"]');
-      await app.waitForText("#vault-problem", (t) => t.includes("no vault on this cluster yet: open one below"), 20000);
-      assert.equal(await app.run("return document.querySelector('#vault-actions').hidden"), true);
+      await app.click('#nav button[data-screen="escrow"]');
+      await app.waitForText("#escrow-problem", (t) => t.includes("no escrow on this cluster yet: open one below"), 20000);
+      assert.equal(await app.run("return document.querySelector('#escrow-actions').hidden"), true);
 
-      // Vault changes need the app passphrase (REQUIRE_BIOMETRIC_FOR_NONCE's default): none set yet.
-      await app.click("#vault-open-form button[type=submit]");
-      await app.waitForText("#vault-problem", (t) => t.includes("none is set; set one in Settings"));
+      // Escrow changes need the app passphrase (REQUIRE_BIOMETRIC_FOR_NONCE's default): none set yet.
+      await app.click("#escrow-open-form button[type=submit]");
+      await app.waitForText("#escrow-problem", (t) => t.includes("none is set; set one in Settings"));
       await app.click('#nav button[data-screen="settings"]');
       await app.type("#passphrase-new", "correct horse");
       await app.type("#passphrase-again", "correct horse");
       await app.click("#passphrase-form button");
       await app.waitForText("#passphrase-saved", (t) => t === "Passphrase set.");
-      await app.click('#nav button[data-screen="vault"]');
+      await app.click('#nav button[data-screen="escrow"]');
 
       const withPassphrase = async (button) => {
-        await app.type("#vault-passphrase", "correct horse");
+        await app.type("#escrow-passphrase", "correct horse");
         await app.click(button);
-        await app.waitForText("#vault-status", (t) => t.startsWith("Done: transaction"), 30000);
+        await app.waitForText("#escrow-status", (t) => t.startsWith("Done: transaction"), 30000);
       };
-      await app.clear("#vault-hours");
-      await app.type("#vault-hours", "48");
-      await withPassphrase("#vault-open-form button[type=submit]");
+      await app.clear("#escrow-hours");
+      await app.type("#escrow-hours", "48");
+      await withPassphrase("#escrow-open-form button[type=submit]");
       await app.waitForText(field("time-lock"), (t) => t === "2 d");
       assert.equal(await app.text(field("balance")), "0 SOL");
 
       // Amounts are typed and shown with the comma the settings chose; a point is refused.
-      await app.type("#vault-deposit", "1.5");
-      await app.type("#vault-passphrase", "correct horse");
-      await app.click("#vault-deposit-form button[type=submit]");
-      await app.waitForText("#vault-problem", (t) => t.includes("decimal comma, like 1,5"));
-      await app.clear("#vault-deposit");
-      await app.type("#vault-deposit", "1,5");
-      await withPassphrase("#vault-deposit-form button[type=submit]");
+      await app.type("#escrow-deposit", "1.5");
+      await app.type("#escrow-passphrase", "correct horse");
+      await app.click("#escrow-deposit-form button[type=submit]");
+      await app.waitForText("#escrow-problem", (t) => t.includes("decimal comma, like 1,5"));
+      await app.clear("#escrow-deposit");
+      await app.type("#escrow-deposit", "1,5");
+      await withPassphrase("#escrow-deposit-form button[type=submit]");
       await app.waitForText(field("balance"), (t) => t === "1,5 SOL");
       assert.equal(await app.text(field("spendable")), "1,5 SOL");
 
-      await app.type("#vault-request", "0,5");
-      await withPassphrase("#vault-request-form button[type=submit]");
+      await app.type("#escrow-request", "0,5");
+      await withPassphrase("#escrow-request-form button[type=submit]");
       await app.waitForText(field("withdrawal"), (t) => /^0,5 SOL, unlocks in (1 d 23 h|2 d)/.test(t));
       assert.equal(await app.text(field("spendable")), "1 SOL");
-      assert.equal(await app.run("return document.querySelector('#vault-withdraw').hidden"), true, "locked: no payout yet");
-      assert.equal(await app.run("return document.querySelector('#vault-cancel').hidden"), false);
+      assert.equal(await app.run("return document.querySelector('#escrow-withdraw').hidden"), true, "locked: no payout yet");
+      assert.equal(await app.run("return document.querySelector('#escrow-cancel').hidden"), false);
       assert.deepEqual(await app.run(OVERFLOWING_CARDS), [], "content wider than its card");
       await app.run("window.scrollTo(0, 0)");
-      assertNotBlank(await app.screenshot("vault"));
+      assertNotBlank(await app.screenshot("escrow"));
 
       // The nonce pool: the cost first, then the accounts; one closed returns its rent.
       const createNonces = async (count, cost, summary) => {
@@ -641,7 +641,7 @@ test("vault and nonces: open, deposit, a withdrawal under its time lock, nonce a
         await app.type("#nonce-count", String(count));
         await app.click("#nonce-create-form button[type=submit]");
         await app.waitForText("#nonce-cost", cost, 20000);
-        await app.type("#vault-passphrase", "correct horse");
+        await app.type("#escrow-passphrase", "correct horse");
         await app.click("#nonce-create");
         await app.waitForText("#nonce-summary", (t) => t === summary, 30000);
       };
@@ -652,14 +652,14 @@ test("vault and nonces: open, deposit, a withdrawal under its time lock, nonce a
       );
       await app.run("document.querySelector('#nonce-title').scrollIntoView()");
       assertNotBlank(await app.screenshot("nonces"));
-      await app.type("#vault-passphrase", "correct horse");
+      await app.type("#escrow-passphrase", "correct horse");
       await app.click("#nonce-rows tr button");
       await app.waitForText("#nonce-summary", (t) => t === "1 of 1 account(s) ready for offline payments.", 30000);
       // One more: the pool shows it with the one already there.
       await createNonces(1, (t) => t.startsWith("1 account(s) lock"), "2 of 2 account(s) ready for offline payments.");
 
-      await app.type("#vault-passphrase", "correct horse");
-      await app.click("#vault-cancel");
+      await app.type("#escrow-passphrase", "correct horse");
+      await app.click("#escrow-cancel");
       await app.waitForText(field("withdrawal"), (t) => t === "none pending", 30000);
       assert.equal(await app.text(field("spendable")), "1,5 SOL");
     } finally {
@@ -732,7 +732,7 @@ test("keyboard and accessibility: the till without a mouse, every control named,
 
     // Every screen: each control a keyboard reaches has a name; nothing scrolls sideways at 800x600.
     await app.resize(800, 600);
-    for (const screen of ["home", "receive", "pay", "activity", "vault", "settings"]) {
+    for (const screen of ["home", "receive", "pay", "activity", "escrow", "settings"]) {
       await app.click(`#nav button[data-screen="${screen}"]`);
       assert.equal(await app.run(`return document.querySelector("#screen-${screen}").hidden`), false);
       assert.deepEqual(await app.run(UNNAMED_CONTROLS), [], `${screen}: unnamed controls`);

@@ -1,7 +1,7 @@
 // Component tests of the screens: ui/ served as-is to Debian's Chromium (driven by
 // playwright-core), with Tauri's IPC replaced by a mock the test scripts. They reach what
 // the end-to-end tests cannot drive here — Bluetooth and NFC handovers, a live camera's
-// events, a vault whose time lock has run out — and check the screens show what the
+// events, an escrow whose time lock has run out — and check the screens show what the
 // commands answer. The answers are shaped like the commands' real ones
 // (src-tauri/src/*.rs); the end-to-end suite checks the real ones.
 import { createServer } from "node:http";

@@ -30,7 +30,7 @@ test("pay over Bluetooth: nearby merchants listed, the chosen one paid, its ackn
   const app = await openApp({
     answers: {
       ble_devices: { ok: [{ id: "hci0/dev_AA", name: "Till 1", rssi: -48 }, { id: "hci0/dev_BB", name: null, rssi: null }] },
-      ble_pay: { ok: { receipt: { entries: [{ index: 0, refused: null }] }, verification_code: "493027", handed_over: 1 } },
+      ble_pay: { ok: { acknowledgement: { entries: [{ index: 0, refused: null }] }, verification_code: "493027", handed_over: 1 } },
     },
   });
   try {
@@ -52,7 +52,7 @@ test("pay over Bluetooth: nearby merchants listed, the chosen one paid, its ackn
     assert.deepEqual(pay[1], { device: "hci0/dev_AA", intents: [INTENT.hex] });
 
     // A merchant that refuses says why.
-    await app.answer("ble_pay", { ok: { receipt: { entries: [{ index: 0, refused: "expired" }] }, verification_code: "1", handed_over: 0 } });
+    await app.answer("ble_pay", { ok: { acknowledgement: { entries: [{ index: 0, refused: "expired" }] }, verification_code: "1", handed_over: 0 } });
     await app.page.click("#pay-devices button >> nth=0");
     await app.page.getByText("The merchant refused it: expired").waitFor();
     assert.deepEqual(app.errors, []);
@@ -201,7 +201,7 @@ test("settle now: the engine's progress as it comes, then the outcome", async ()
   }
 });
 
-const VAULT = (now, unlocksAt) => ({
+const ESCROW = (now, unlocksAt) => ({
   status: {
     address: "E8dYWVDB9s6QJrbt6i7tzb8BkBP5KXfA89Df6d9CB23W",
     balance: 2_000_000_000,
@@ -219,43 +219,43 @@ const VAULT = (now, unlocksAt) => ({
   currency: CURRENCIES[0],
 });
 
-test("vault: a withdrawal whose time lock ran out is paid out; amounts in the chosen separator", async () => {
+test("escrow: a withdrawal whose time lock ran out is paid out; amounts in the chosen separator", async () => {
   const now = 1_790_000_000;
   const app = await openApp({
     config: { decimal_separator: "comma" },
     answers: {
-      vault_view: { ok: VAULT(now, now - 3600) },
+      escrow_view: { ok: ESCROW(now, now - 3600) },
       nonce_pool: { ok: { records: [], available: 0 } },
-      vault_act: { ok: { ...VAULT(now, null), signature: "5ig" } },
+      escrow_act: { ok: { ...ESCROW(now, null), signature: "5ig" } },
     },
   });
   try {
-    await app.show("vault");
-    const field = (key) => app.page.textContent(`#vault-fields dd[data-key="${key}"]`);
-    await app.page.locator('#vault-fields dd[data-key="withdrawal"]').getByText("0,5 SOL, ready to withdraw").waitFor();
+    await app.show("escrow");
+    const field = (key) => app.page.textContent(`#escrow-fields dd[data-key="${key}"]`);
+    await app.page.locator('#escrow-fields dd[data-key="withdrawal"]').getByText("0,5 SOL, ready to withdraw").waitFor();
     assert.equal(await field("spendable"), "1,25 SOL");
     assert.equal(await field("time-lock"), "1 d");
     assert.equal(await app.page.textContent("#nonce-summary"), "No nonce accounts yet.");
-    await app.page.click("#vault-withdraw");
+    await app.page.click("#escrow-withdraw");
     await app.page.getByText("Done: transaction 5ig confirmed.").waitFor();
-    const act = (await app.calls()).find(([cmd]) => cmd === "vault_act");
+    const act = (await app.calls()).find(([cmd]) => cmd === "escrow_act");
     assert.deepEqual(act[1], { action: { kind: "withdraw" }, currency: "SOL", passphrase: null });
     assert.equal(await field("withdrawal"), "none pending");
-    assert.equal(await app.page.isHidden("#vault-withdraw"), true);
-    assert.equal(await app.page.isHidden("#vault-cancel"), true);
+    assert.equal(await app.page.isHidden("#escrow-withdraw"), true);
+    assert.equal(await app.page.isHidden("#escrow-cancel"), true);
 
     // Still locked: the time left, and no payout offered.
-    await app.answer("vault_view", { ok: VAULT(now, now + 5 * 3600 + 120) });
-    await app.page.click("#vault-refresh");
-    await app.page.locator('#vault-fields dd[data-key="withdrawal"]').getByText(/^0,5 SOL, unlocks in 5 h 2 min/).waitFor();
-    assert.equal(await app.page.isHidden("#vault-withdraw"), true);
-    assert.equal(await app.page.isVisible("#vault-cancel"), true);
+    await app.answer("escrow_view", { ok: ESCROW(now, now + 5 * 3600 + 120) });
+    await app.page.click("#escrow-refresh");
+    await app.page.locator('#escrow-fields dd[data-key="withdrawal"]').getByText(/^0,5 SOL, unlocks in 5 h 2 min/).waitFor();
+    assert.equal(await app.page.isHidden("#escrow-withdraw"), true);
+    assert.equal(await app.page.isVisible("#escrow-cancel"), true);
 
-    // The USDC vault: asked for by its symbol, shown in USDC with six decimals.
-    await app.answer("vault_view", { ok: { ...VAULT(now, null), currency: CURRENCIES[1] } });
-    await app.page.selectOption("#vault-currency", "USDC");
-    await app.page.locator('#vault-fields dd[data-key="balance"]').getByText("2000 USDC").waitFor();
-    const views = (await app.calls()).filter(([cmd]) => cmd === "vault_view").map(([, a]) => a.currency);
+    // The USDC escrow: asked for by its symbol, shown in USDC with six decimals.
+    await app.answer("escrow_view", { ok: { ...ESCROW(now, null), currency: CURRENCIES[1] } });
+    await app.page.selectOption("#escrow-currency", "USDC");
+    await app.page.locator('#escrow-fields dd[data-key="balance"]').getByText("2000 USDC").waitFor();
+    const views = (await app.calls()).filter(([cmd]) => cmd === "escrow_view").map(([, a]) => a.currency);
     assert.equal(views.at(-1), "USDC");
   } finally {
     await app.close();
@@ -265,14 +265,14 @@ test("vault: a withdrawal whose time lock ran out is paid out; amounts in the ch
 test("nonces: what is created is the count whose rent was shown", async () => {
   const app = await openApp({
     answers: {
-      vault_view: { ok: { ...VAULT(1_790_000_000, null) } },
+      escrow_view: { ok: { ...ESCROW(1_790_000_000, null) } },
       nonce_pool: { ok: { records: [], available: 0 } },
       nonce_cost: { ok: { accounts: 2, rent_each: 1_447_680, total: 2_895_360 } },
       nonce_act: { ok: { records: [], available: 0 } },
     },
   });
   try {
-    await app.show("vault");
+    await app.show("escrow");
     await app.page.fill("#nonce-count", "2");
     await app.page.click("#nonce-create-form button[type=submit]");
     await app.page.getByText("2 account(s) lock 0.00289536 SOL of rent (0.00144768 SOL each), returned when closed; plus fees.").waitFor();
@@ -295,7 +295,7 @@ test("nonces: what is created is the count whose rent was shown", async () => {
   }
 });
 
-test("vault: offline, the last snapshot stays and the reason is shown; a nonce held by a payment cannot be closed", async () => {
+test("escrow: offline, the last snapshot stays and the reason is shown; a nonce held by a payment cannot be closed", async () => {
   const now = 1_790_000_000;
   const records = [
     { address: "6rR8ZPd1KrSjjbegbTqWrHQhh6sZCqydHvvnqPmsAHPB", state: "available", lamports: 1_447_680 },
@@ -304,14 +304,14 @@ test("vault: offline, the last snapshot stays and the reason is shown; a nonce h
   ];
   const app = await openApp({
     answers: {
-      vault_view: { ok: { ...VAULT(now, null), problem: "the cluster could not be reached (https://api.devnet.solana.com: connection refused, after 4 attempt(s)); nothing is lost: payments stay waiting, try again once online" } },
+      escrow_view: { ok: { ...ESCROW(now, null), problem: "the cluster could not be reached (https://api.devnet.solana.com: connection refused, after 4 attempt(s)); nothing is lost: payments stay waiting, try again once online" } },
       nonce_pool: { ok: { records, available: 1 } },
     },
   });
   try {
-    await app.show("vault");
+    await app.show("escrow");
     await app.page.getByText("nothing is lost: payments stay waiting, try again once online", { exact: false }).waitFor();
-    assert.equal(await app.page.textContent('#vault-fields dd[data-key="balance"]'), "2 SOL");
+    assert.equal(await app.page.textContent('#escrow-fields dd[data-key="balance"]'), "2 SOL");
     assert.equal(await app.page.textContent("#nonce-summary"), "1 of 2 account(s) ready for offline payments.");
     const rows = app.page.locator("#nonce-rows tr");
     assert.equal(await rows.count(), 2, "closed accounts are not listed");

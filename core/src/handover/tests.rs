@@ -42,18 +42,18 @@ fn play(mut initiator: Handover, mut responder: Handover) -> (Outcome, Outcome) 
     (done_i.unwrap(), done_r.unwrap())
 }
 
-fn expected_receipt() -> Receipt {
-    Receipt {
+fn expected_acknowledgement() -> Acknowledgement {
+    Acknowledgement {
         entries: vec![
-            ReceiptEntry {
+            Answer {
                 index: 0,
                 refused: None,
             },
-            ReceiptEntry {
+            Answer {
                 index: 1,
                 refused: Some("expired".into()),
             },
-            ReceiptEntry {
+            Answer {
                 index: 2,
                 refused: None,
             },
@@ -62,7 +62,7 @@ fn expected_receipt() -> Receipt {
 }
 
 #[test]
-fn the_payer_can_start_or_answer_and_the_receipt_says_what_was_kept() {
+fn the_payer_can_start_or_answer_and_the_acknowledgement_says_what_was_kept() {
     for payer_starts in [true, false] {
         let (payer_role, payee_role) = match payer_starts {
             true => (Role::Initiator, Role::Responder),
@@ -79,7 +79,7 @@ fn the_payer_can_start_or_answer_and_the_receipt_says_what_was_kept() {
         };
         let (
             Outcome::Paid {
-                receipt,
+                acknowledgement,
                 verification_code: c1,
             },
             Outcome::Received {
@@ -90,7 +90,7 @@ fn the_payer_can_start_or_answer_and_the_receipt_says_what_was_kept() {
         else {
             panic!("wrong outcomes");
         };
-        assert_eq!(receipt, expected_receipt());
+        assert_eq!(acknowledgement, expected_acknowledgement());
         assert_eq!(
             verdicts,
             vec![Ok([1; 32]), Err("expired".into()), Ok([3; 32])]
@@ -176,7 +176,7 @@ fn bad_input_stops_the_handover_with_a_clear_error() {
                 Step::Finish(..) => panic!("the responder answers last"),
             },
             Step::Finish(Some(m), _) => break m,
-            Step::Finish(None, _) => panic!("no receipt"),
+            Step::Finish(None, _) => panic!("no acknowledgement"),
         }
     };
     assert!(matches!(
@@ -201,8 +201,8 @@ fn application_messages_are_checked_before_use() {
         &[VERSION, 9],
         &[VERSION, INTENTS, 0],
         &[VERSION, INTENTS, 1, 0, 5, 1, 2],
-        &[VERSION, RECEIPT, 1, 7],
-        &[VERSION, RECEIPT, 1, 1, 1, 0xFF],
+        &[VERSION, ACK, 1, 7],
+        &[VERSION, ACK, 1, 1, 1, 0xFF],
         &[VERSION, DONE, 0],
     ] {
         assert!(
@@ -212,12 +212,13 @@ fn application_messages_are_checked_before_use() {
     }
     // Round trips, including a reason cut at a character boundary.
     let long = "é".repeat(200);
-    let Message::Receipt(r) = parse(&receipt_message(&[Ok([0; 32]), Err(long)])).unwrap() else {
+    let Message::Acknowledgement(r) = parse(&ack_message(&[Ok([0; 32]), Err(long)])).unwrap()
+    else {
         panic!()
     };
     assert_eq!(r.entries[1].refused.as_deref().map(str::len), Some(254));
-    assert!(check_receipt(&r, 2).is_ok());
-    assert!(check_receipt(&r, 3).is_err());
+    assert!(check_acknowledgement(&r, 2).is_ok());
+    assert!(check_acknowledgement(&r, 3).is_err());
     let Message::Intents(list) = parse(&intents_message(&intents())).unwrap() else {
         panic!()
     };

@@ -1,6 +1,6 @@
 //! Durable-nonce intents (the TOSS SDK's settlement path).
 //!
-//! On this path the payer pays from their own account, not a vault, so the
+//! On this path the payer pays from their own account, not an escrow, so the
 //! payer must sign, offline, the whole settlement transaction: the three
 //! instructions of `toss_program::instruction::settle_durable`, the payer as
 //! fee payer, and the intent's nonce value as blockhash. That message is a

@@ -1,4 +1,4 @@
-//! The local store: every intent sent or received, its history, receipts and
+//! The local store: every intent sent or received, its history, settlements and
 //! counters, in SQLite in the data directory.
 //!
 //! - **Append-only.** A signed intent is written once; every change of state
@@ -12,10 +12,10 @@
 //! - **Crash-safe.** WAL journal with `synchronous=FULL`: once a write call
 //!   returns, the data survives a crash or power loss.
 
+mod escrows;
 mod metrics;
 mod nonces;
 mod schema;
-mod vaults;
 
 use std::path::Path;
 
@@ -28,10 +28,10 @@ use zeroize::Zeroizing;
 
 use crate::intent::{Accepted, Ledger, SignedIntent};
 
+pub use escrows::EscrowSnapshot;
 pub use metrics::{Counter, Metrics};
 pub use nonces::{NonceRecord, NonceState};
 pub use schema::SCHEMA_VERSION;
-pub use vaults::VaultSnapshot;
 
 /// Where an intent came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -583,7 +583,7 @@ impl Store {
     }
 
     /// Keeps the transaction that settled an intent (`slot` when known).
-    pub fn record_receipt(
+    pub fn record_settlement(
         &mut self,
         id: &[u8; 32],
         signature: &str,
@@ -591,18 +591,18 @@ impl Store {
         at: i64,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO receipts (intent_id, signature, slot, at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR REPLACE INTO settlements (intent_id, signature, slot, at) VALUES (?1, ?2, ?3, ?4)",
             params![&id[..], signature, slot.map(|s| s as i64), at],
         )?;
         Ok(())
     }
 
     /// The settlement transaction recorded for an intent.
-    pub fn receipt(&self, id: &[u8; 32]) -> Result<Option<String>, StoreError> {
+    pub fn settlement(&self, id: &[u8; 32]) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT signature FROM receipts WHERE intent_id = ?1",
+                "SELECT signature FROM settlements WHERE intent_id = ?1",
                 params![&id[..]],
                 |r| r.get(0),
             )

@@ -46,7 +46,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         WHEN (SELECT state FROM intent_events WHERE intent_id = OLD.id ORDER BY seq DESC LIMIT 1)
              NOT IN ('settled', 'failed', 'expired', 'conflicted')
         BEGIN SELECT RAISE(ABORT, 'an unsettled intent is never deleted'); END;",
-    // 2: receipts of settlement transactions, for the activity view and audits.
+    // 2: settlement transactions (then "receipts"), for the activity view and audits.
     "CREATE TABLE receipts (
         intent_id  BLOB PRIMARY KEY REFERENCES intents (id) ON DELETE CASCADE,
         signature  TEXT NOT NULL,
@@ -55,7 +55,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ) STRICT;",
     // 3: what online operations leave for offline use: the payer's
     // settlement-transaction signature of durable intents, the nonce pool,
-    // and the last seen state of each on-chain vault.
+    // and the last seen state of each on-chain escrow (then named a vault).
     "CREATE TABLE durable_signatures (
         intent_id  BLOB PRIMARY KEY REFERENCES intents (id) ON DELETE CASCADE,
         signature  BLOB NOT NULL CHECK (length(signature) = 64)
@@ -84,6 +84,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         at              INTEGER NOT NULL,
         PRIMARY KEY (owner, mint, program_id)
      ) STRICT;",
+    // 4: the on-chain account offline payments draw on is the escrow
+    // everywhere ("vault" names the keychain store of keys).
+    // The settlement transactions' table, "receipts" before, is the
+    // settlements: a receipt is what a till hands a customer.
+    "ALTER TABLE vault_snapshots RENAME TO escrow_snapshots;
+     ALTER TABLE receipts RENAME TO settlements;",
 ];
 
 /// The version this build writes.

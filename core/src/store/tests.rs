@@ -274,7 +274,9 @@ fn an_old_store_is_migrated_with_its_data_and_a_newer_one_is_refused() {
     assert_eq!(store.get(&id).unwrap().signed, intent(1, 5));
     store
         .conn()
-        .query_row("SELECT count(*) FROM receipts", [], |r| r.get::<_, i64>(0))
+        .query_row("SELECT count(*) FROM settlements", [], |r| {
+            r.get::<_, i64>(0)
+        })
         .unwrap();
 
     store

@@ -12,7 +12,7 @@
 //! The receiver keeps at most [`MAX_PARTS`] fragments of at most one
 //! message: a hostile code cannot make it hold more.
 
-/// The UR type of a TOSS payload (a payment, its receipt).
+/// The UR type of a TOSS payload (a payment, a receipt).
 pub const UR_TYPE: &str = "toss-payment";
 /// Fragments a message may be split into.
 pub const MAX_PARTS: usize = 1_000;

@@ -1,7 +1,7 @@
 //! The Solana test runtime (solana-program-test, with the TOSS program as a
 //! native processor) as a `Chain`, with switchable network failures, and
 //! the helpers the engine tests and the examples share: funded payers with
-//! vaults, signed intents, merchant stores.
+//! escrows, signed intents, merchant stores.
 #![allow(dead_code)] // each test file or example uses its own part of this
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test harness: fail loudly
 
@@ -226,12 +226,12 @@ impl World {
         clock.unix_timestamp as u32
     }
 
-    /// A payer with a funded SOL vault.
+    /// A payer with a funded SOL escrow.
     pub async fn payer(&self, seed: u8, deposit: u64) -> SigningKey {
         let (key, _) = key(seed);
         let kp = keypair(&key);
         self.fund(&kp.pubkey(), deposit + SOL).await;
-        let open = ix::open_vault(&self.program_id, &kp.pubkey(), None, self.cluster, 3600);
+        let open = ix::open_escrow(&self.program_id, &kp.pubkey(), None, self.cluster, 3600);
         let dep = ix::deposit(&self.program_id, &kp.pubkey(), Funds::Sol, deposit);
         self.send(&[open, dep], &[&kp]).await;
         key

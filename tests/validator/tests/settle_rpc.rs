@@ -56,7 +56,7 @@ impl World {
         let key = SigningKey::from_bytes(&[seed; 32]);
         let kp = Keypair::new_from_array(key.to_bytes());
         self.fund(&kp.pubkey(), deposit + SOL).await;
-        let open = ix::open_vault(&self.v.program_id, &kp.pubkey(), None, self.cluster, 3600);
+        let open = ix::open_escrow(&self.v.program_id, &kp.pubkey(), None, self.cluster, 3600);
         let dep = ix::deposit(&self.v.program_id, &kp.pubkey(), Funds::Sol, deposit);
         self.send(&[open, dep], &[&kp]).await;
         key
@@ -196,7 +196,7 @@ async fn the_engine_settles_through_json_rpc_and_never_pays_twice() {
     );
     assert_eq!(w.client.get_balance(&me).await.unwrap(), expected);
 
-    // Overspending: p2's vault holds 1 SOL less the 0.2 settled; 1.5 SOL cannot pay.
+    // Overspending: p2's escrow holds 1 SOL less the 0.2 settled; 1.5 SOL cannot pay.
     let big = w.intent(&p2, me, 3 * SOL / 2, 3, now);
     let tmp3 = tempfile::tempdir().unwrap();
     let mut s3 = w.store(tmp3.path(), me, &[&big], now);
@@ -450,7 +450,7 @@ impl Cli {
     }
 }
 
-/// The app passphrase the CLI test sets: vault and nonce commands pass the
+/// The app passphrase the CLI test sets: escrow and nonce commands pass the
 /// gate (REQUIRE_BIOMETRIC_FOR_NONCE is on by default).
 const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -464,7 +464,7 @@ fn keypair_file(dir: &std::path::Path, name: &str, key: &SigningKey) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
+async fn the_cli_runs_escrow_nonce_pool_intents_and_settlement_over_json_rpc() {
     let w = World::start().await;
     let cli = Cli::new(&w);
     let (payer_home, merchant_home, files) = (
@@ -505,18 +505,18 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
         ],
     );
 
-    // The payer's vault: open, deposit, and what can be spent offline.
+    // The payer's escrow: open, deposit, and what can be spent offline.
     cli.ok(p, &["wallet", "passphrase"]);
-    // The gate: without the passphrase the vault cannot be touched.
-    let (ok, _, stderr) = cli.run(p, &["vault", "open"]);
+    // The gate: without the passphrase the escrow cannot be touched.
+    let (ok, _, stderr) = cli.run(p, &["escrow", "open"]);
     assert!(!ok && stderr.contains("passphrase"), "{stderr}");
     let gated = |args: &[&str]| {
         let mut all = args.to_vec();
         all.push("--passphrase-stdin");
         cli.ok(p, &all)
     };
-    gated(&["vault", "open", "--withdraw-delay", "3600"]);
-    let status = gated(&["vault", "deposit", "2"]);
+    gated(&["escrow", "open", "--withdraw-delay", "3600"]);
+    let status = gated(&["escrow", "deposit", "2"]);
     assert_eq!(status["balance"], 2 * SOL, "{status}");
     assert_eq!(status["spendable_offline"], 2 * SOL, "{status}");
 
@@ -524,13 +524,13 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
     let pool = gated(&["nonce", "create", "2", "--yes"]);
     assert_eq!(pool.as_array().unwrap().len(), 2, "{pool}");
 
-    // Offline: one vault intent, one durable intent.
-    let (vault_file, durable_file) = (
-        files.path().join("vault.bin"),
+    // Offline: one escrow intent, one durable intent.
+    let (escrow_file, durable_file) = (
+        files.path().join("escrow.bin"),
         files.path().join("durable.bin"),
     );
     let me_s = me.to_string();
-    for (file, extra) in [(&vault_file, None), (&durable_file, Some("--durable"))] {
+    for (file, extra) in [(&escrow_file, None), (&durable_file, Some("--durable"))] {
         let mut args = vec![
             "intent",
             "create",
@@ -547,14 +547,14 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
         args.extend(extra);
         cli.ok(p, &args);
     }
-    let status = cli.ok(p, &["vault", "status", "--offline"]);
-    // A signed vault intent is promised as soon as it exists (it could be
+    let status = cli.ok(p, &["escrow", "status", "--offline"]);
+    // A signed escrow intent is promised as soon as it exists (it could be
     // handed over at any time); the durable one pays from the account.
     assert_eq!(status["promised"], SOL / 4, "{status}");
     assert_eq!(status["spendable_offline"], 2 * SOL - SOL / 4, "{status}");
 
     // The merchant verifies both offline and settles them online.
-    for file in [&vault_file, &durable_file] {
+    for file in [&escrow_file, &durable_file] {
         let f = file.to_string_lossy().into_owned();
         cli.ok(
             m,
@@ -577,15 +577,15 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
     for r in results {
         assert_eq!(r["result"]["outcome"], "settled", "{r}");
     }
-    // 0.25 from the vault (the merchant paid fee + receipt rent), 0.25
+    // 0.25 from the escrow (the merchant paid fee + settlement record rent), 0.25
     // durable (the payer paid everything).
     assert_eq!(
         w.client.get_balance(&me).await.unwrap(),
         before + SOL / 2 - 2 * 5_000 - 1_705_200
     );
 
-    // The payer sees the vault drawn down and the used nonce refreshed.
-    let status = cli.ok(p, &["vault", "status"]);
+    // The payer sees the escrow drawn down and the used nonce refreshed.
+    let status = cli.ok(p, &["escrow", "status"]);
     assert_eq!(status["balance"], 2 * SOL - SOL / 4, "{status}");
     let pool = gated(&["nonce", "list", "--refresh"]);
     assert!(
@@ -615,7 +615,7 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
         .push(("SOLANA_RPC_URL", "http://127.0.0.1:9".to_owned()));
     offline.env.push(("MAX_SETTLEMENT_RETRIES", "0".to_owned()));
     let out = std::process::Command::new(&offline.bin)
-        .args(["vault", "status"])
+        .args(["escrow", "status"])
         .env("TOSS_HOME", p)
         .envs(offline.env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
@@ -625,7 +625,7 @@ async fn the_cli_runs_vault_nonce_pool_intents_and_settlement_over_json_rpc() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conflict_expiry_and_a_missing_vault_each_get_their_outcome_over_json_rpc() {
+async fn conflict_expiry_and_a_missing_escrow_each_get_their_outcome_over_json_rpc() {
     let w = World::start().await;
     let (m1, m2) = (
         SigningKey::from_bytes(&[50; 32]),
@@ -659,7 +659,7 @@ async fn conflict_expiry_and_a_missing_vault_each_get_their_outcome_over_json_rp
         .unwrap();
     assert_eq!(r2[0].1, Outcome::Conflict);
 
-    // A payer who never opened a vault: refused, with the program's reason.
+    // A payer who never opened an escrow: refused, with the program's reason.
     let stranger = SigningKey::from_bytes(&[7; 32]);
     let t3 = tempfile::tempdir().unwrap();
     let lost = w.intent(&stranger, me1, SOL / 10, 1, now);

@@ -1,4 +1,4 @@
-//! `toss vault open|deposit|withdraw|status`: the on-chain vault offline
+//! `toss escrow open|deposit|withdraw|status`: the on-chain escrow offline
 //! intents draw on.
 
 use clap::{Args, Subcommand};
@@ -12,12 +12,12 @@ use crate::keys::KeyArgs;
 use crate::{Failure, online};
 
 #[derive(Debug, Args)]
-pub struct VaultArgs {
+pub struct EscrowArgs {
     #[command(subcommand)]
-    command: VaultCommand,
+    command: EscrowCommand,
     #[command(flatten)]
     key: KeyArgs,
-    /// Token mint of the vault; SOL when absent.
+    /// Token mint of the escrow; SOL when absent.
     #[arg(long, global = true)]
     mint: Option<Address>,
     /// Decimals of the mint (needed with --mint for amounts).
@@ -26,15 +26,15 @@ pub struct VaultArgs {
 }
 
 #[derive(Debug, Subcommand)]
-enum VaultCommand {
-    /// Open the vault (once per currency).
+enum EscrowCommand {
+    /// Open the escrow (once per currency).
     Open {
         /// Withdrawal time lock in seconds (1 hour to 30 days); intents
         /// payees accept must outlive it.
         #[arg(long, default_value_t = 86_400)]
         withdraw_delay: u32,
     },
-    /// Move funds from the wallet into the vault.
+    /// Move funds from the wallet into the escrow.
     Deposit { amount: String },
     /// Ask for AMOUNT back (starts the time lock); with no amount, pay out
     /// the pending request once unlocked.
@@ -44,7 +44,7 @@ enum VaultCommand {
         #[arg(long, conflicts_with = "amount")]
         cancel: bool,
     },
-    /// The vault's balance, pending withdrawal and offline spendable amount.
+    /// The escrow's balance, pending withdrawal and offline spendable amount.
     Status {
         /// Show the last snapshot without going online.
         #[arg(long)]
@@ -52,7 +52,7 @@ enum VaultCommand {
     },
 }
 
-pub fn run(a: &VaultArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
+pub fn run(a: &EscrowArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
     let decimals = match (a.mint, a.decimals) {
         (None, _) => SOL_DECIMALS,
         (Some(_), Some(d)) => d,
@@ -65,12 +65,12 @@ pub fn run(a: &VaultArgs, session: &WalletSession, json_out: bool) -> Result<(),
     let show =
         |status: Status| online::print(json_out, &status, |s| print_status(s, decimals, now));
     let action = match &a.command {
-        VaultCommand::Status { offline } => {
+        EscrowCommand::Status { offline } => {
             let owner = a.key.address(session)?;
             let status = match offline {
                 true => escrow.status(&store, &owner)?.ok_or_else(|| {
                     Failure::general(
-                        "this vault was never read; run `toss vault status` online once",
+                        "this escrow was never read; run `toss escrow status` online once",
                     )
                 })?,
                 false => {
@@ -79,14 +79,14 @@ pub fn run(a: &VaultArgs, session: &WalletSession, json_out: bool) -> Result<(),
             };
             return show(status);
         }
-        VaultCommand::Open { withdraw_delay } => Action::Open(*withdraw_delay),
-        VaultCommand::Deposit { amount } => Action::Deposit(amount::parse(amount, decimals)?),
-        VaultCommand::Withdraw { cancel: true, .. } => Action::Request(0),
-        VaultCommand::Withdraw {
+        EscrowCommand::Open { withdraw_delay } => Action::Open(*withdraw_delay),
+        EscrowCommand::Deposit { amount } => Action::Deposit(amount::parse(amount, decimals)?),
+        EscrowCommand::Withdraw { cancel: true, .. } => Action::Request(0),
+        EscrowCommand::Withdraw {
             amount: Some(amount),
             ..
         } => Action::Request(amount::parse(amount, decimals)?),
-        VaultCommand::Withdraw { amount: None, .. } => Action::Withdraw,
+        EscrowCommand::Withdraw { amount: None, .. } => Action::Withdraw,
     };
     let key = toss_core::chain::signer(&a.key.key(session, KeyUse::Funds)?);
     let owner = key.pubkey();
@@ -114,7 +114,7 @@ enum Action {
 
 fn print_status(s: &Status, decimals: u8, now: i64) {
     let fmt = |v: u64| amount::format(v, decimals);
-    println!("vault              {}", s.address);
+    println!("escrow              {}", s.address);
     println!("balance            {}", fmt(s.snapshot.balance));
     println!("promised offline   {}", fmt(s.promised));
     println!("spendable offline  {}", fmt(s.spendable_offline));
@@ -125,7 +125,7 @@ fn print_status(s: &Status, decimals: u8, now: i64) {
             at - now
         ),
         Some(_) => println!(
-            "withdrawal         {} ready: run `toss vault withdraw`",
+            "withdrawal         {} ready: run `toss escrow withdraw`",
             fmt(s.snapshot.pending_withdrawal)
         ),
         None => println!("withdrawal         none pending"),

@@ -1,4 +1,4 @@
-// Vault and nonces: the on-chain vault offline payments draw on, and the durable nonce pool.
+// Escrow and nonces: the on-chain escrow offline payments draw on, and the durable nonce pool.
 // Rust reads, signs and sends; this screen shows what it reports and passes what is typed.
 import { $, busy, fillCurrencies, invoke, money, say, settings, showFields } from "./ipc.js";
 
@@ -14,12 +14,12 @@ function span(seconds) {
 
 const when = (unix) => new Date(unix * 1000).toLocaleString();
 
-function renderVault(view) {
+function renderEscrow(view) {
   const s = view.status;
-  $("vault-open-form").hidden = Boolean(s);
-  $("vault-actions").hidden = !s;
+  $("escrow-open-form").hidden = Boolean(s);
+  $("escrow-actions").hidden = !s;
   if (!s) {
-    showFields($("vault-fields"), [["Vault", "not open on this cluster, or not read yet", "state"]]);
+    showFields($("escrow-fields"), [["Escrow", "not open on this cluster, or not read yet", "state"]]);
     return;
   }
   const m = (amount) => money(amount, view.currency.mint);
@@ -30,8 +30,8 @@ function renderVault(view) {
       ? `${m(s.pending_withdrawal)}, ready to withdraw`
       : `${m(s.pending_withdrawal)}, unlocks in ${span(s.unlocks_at - view.now)} (${when(s.unlocks_at)})`;
   }
-  showFields($("vault-fields"), [
-    ["Vault account", s.address, "address"],
+  showFields($("escrow-fields"), [
+    ["Escrow account", s.address, "address"],
     ["Balance", m(s.balance), "balance"],
     ["Signed offline, not yet settled", m(s.promised), "promised"],
     ["Spendable offline", m(s.spendable_offline), "spendable"],
@@ -39,30 +39,30 @@ function renderVault(view) {
     ["Withdrawal", withdrawal, "withdrawal"],
     ["Last read", when(s.at), "read-at"],
   ]);
-  $("vault-withdraw").hidden = !unlocked;
-  $("vault-cancel").hidden = s.unlocks_at === null;
+  $("escrow-withdraw").hidden = !unlocked;
+  $("escrow-cancel").hidden = s.unlocks_at === null;
 }
 
 function passphrase() {
-  const value = $("vault-passphrase").value || null;
-  $("vault-passphrase").value = ""; // never kept on screen
+  const value = $("escrow-passphrase").value || null;
+  $("escrow-passphrase").value = ""; // never kept on screen
   return value;
 }
 
-/** Runs a vault action from `button`, with progress and its outcome in words. */
+/** Runs an escrow action from `button`, with progress and its outcome in words. */
 function act(button, action, doing) {
   return busy(button, async () => {
-    $("vault-status").textContent = `${doing}…`;
-    say("vault-problem", "");
+    $("escrow-status").textContent = `${doing}…`;
+    say("escrow-problem", "");
     try {
-      const view = await invoke("vault_act", { action: action(), currency: currency(), passphrase: passphrase() });
-      renderVault(view);
-      $("vault-status").textContent = `Done: transaction ${view.signature} confirmed.`;
-      say("vault-problem", view.problem);
+      const view = await invoke("escrow_act", { action: action(), currency: currency(), passphrase: passphrase() });
+      renderEscrow(view);
+      $("escrow-status").textContent = `Done: transaction ${view.signature} confirmed.`;
+      say("escrow-problem", view.problem);
       return true;
     } catch (err) {
-      $("vault-status").textContent = "";
-      say("vault-problem", String(err));
+      $("escrow-status").textContent = "";
+      say("escrow-problem", String(err));
       return false;
     }
   });
@@ -114,67 +114,67 @@ async function poolAct(button, action, doing) {
   });
 }
 
-export async function loadVault() {
-  $("vault-passphrase-label").hidden = !settings.asked.funds;
+export async function loadEscrow() {
+  $("escrow-passphrase-label").hidden = !settings.asked.funds;
   try {
-    fillCurrencies($("vault-currency"));
-    renderVault(await invoke("vault_view", { refresh: false, currency: currency() }));
+    fillCurrencies($("escrow-currency"));
+    renderEscrow(await invoke("escrow_view", { refresh: false, currency: currency() }));
     renderPool(await invoke("nonce_pool"));
   } catch (err) {
-    say("vault-problem", String(err));
+    say("escrow-problem", String(err));
     return;
   }
-  await refreshVault($("vault-refresh"));
+  await refreshEscrow($("escrow-refresh"));
 }
 
-function refreshVault(button) {
+function refreshEscrow(button) {
   return busy(button, async () => {
-    $("vault-status").textContent = "Reading the vault from the cluster…";
+    $("escrow-status").textContent = "Reading the escrow from the cluster…";
     try {
-      const view = await invoke("vault_view", { refresh: true, currency: currency() });
-      renderVault(view);
-      say("vault-problem", view.problem);
-      $("vault-status").textContent = "";
+      const view = await invoke("escrow_view", { refresh: true, currency: currency() });
+      renderEscrow(view);
+      say("escrow-problem", view.problem);
+      $("escrow-status").textContent = "";
     } catch (err) {
-      $("vault-status").textContent = "";
-      say("vault-problem", String(err));
+      $("escrow-status").textContent = "";
+      say("escrow-problem", String(err));
     }
   });
 }
 
-const currency = () => $("vault-currency").value || null;
+const currency = () => $("escrow-currency").value || null;
 
-export function setupVault() {
-  $("vault-refresh").addEventListener("click", (e) => refreshVault(e.currentTarget));
-  // One currency at a time: the picker waits for the vault it asked for.
-  $("vault-currency").addEventListener("change", (e) =>
+export function setupEscrow() {
+  $("escrow-refresh").addEventListener("click", (e) => refreshEscrow(e.currentTarget));
+  // One currency at a time: the picker waits for the escrow it asked for.
+  $("escrow-currency").addEventListener("change", (e) =>
     busy(e.currentTarget, async () => {
-      say("vault-problem", "");
+      say("escrow-problem", "");
       try {
-        renderVault(await invoke("vault_view", { refresh: false, currency: currency() }));
+        renderEscrow(await invoke("escrow_view", { refresh: false, currency: currency() }));
       } catch (err) {
-        say("vault-problem", String(err));
+        say("escrow-problem", String(err));
         return;
       }
-      await refreshVault($("vault-refresh"));
+      await refreshEscrow($("escrow-refresh"));
     }),
   );
-  $("vault-open-form").addEventListener("submit", (e) => {
+  $("escrow-open-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    act(e.submitter, () => ({ kind: "open", hours: Number($("vault-hours").value) }), "Opening the vault");
+    act(e.submitter, () => ({ kind: "open", hours: Number($("escrow-hours").value) }), "Opening the escrow");
   });
-  $("vault-deposit-form").addEventListener("submit", async (e) => {
+  $("escrow-deposit-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const amount = $("vault-deposit").value.trim();
-    if (await act(e.submitter, () => ({ kind: "deposit", amount }), "Depositing")) $("vault-deposit").value = "";
+    const amount = $("escrow-deposit").value.trim();
+    if (await act(e.submitter, () => ({ kind: "deposit", amount }), "Depositing")) $("escrow-deposit").value = "";
   });
-  $("vault-request-form").addEventListener("submit", async (e) => {
+  $("escrow-request-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const amount = $("vault-request").value.trim();
-    if (await act(e.submitter, () => ({ kind: "request", amount }), "Starting the time lock")) $("vault-request").value = "";
+    const amount = $("escrow-request").value.trim();
+    if (await act(e.submitter, () => ({ kind: "request", amount }), "Starting the time lock")) $("escrow-request").value = "";
   });
-  $("vault-withdraw").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "withdraw" }), "Withdrawing"));
-  $("vault-cancel").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "cancel" }), "Cancelling the withdrawal"));
+  $("escrow-withdraw").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "withdraw" }), "Withdrawing"));
+  $("escrow-cancel").addEventListener("click", (e) => act(e.currentTarget, () => ({ kind: "cancel" }), "Cancelling the withdrawal"));
 
   // The count priced is the count created: changing it hides the offer.
   let priced = null;

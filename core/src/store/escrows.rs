@@ -1,4 +1,4 @@
-//! The last state of each on-chain vault this wallet read, so the offline
+//! The last state of each on-chain escrow this wallet read, so the offline
 //! spendable amount can be shown with no network.
 
 use rusqlite::{OptionalExtension, params};
@@ -7,9 +7,9 @@ use solana_program::pubkey::Pubkey;
 
 use super::{Store, StoreError};
 
-/// A vault as last read from chain.
+/// An escrow as last read from chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct VaultSnapshot {
+pub struct EscrowSnapshot {
     /// Funds above the rent minimum (lamports, or token base units).
     pub balance: u64,
     /// Asked for by a pending withdrawal; 0 when none.
@@ -21,17 +21,17 @@ pub struct VaultSnapshot {
 }
 
 impl Store {
-    /// Keeps the snapshot of `owner`'s vault for `mint` under `program_id`
-    /// (one deployment's vault never overwrites another's).
-    pub fn put_vault_snapshot(
+    /// Keeps the snapshot of `owner`'s escrow for `mint` under `program_id`
+    /// (one deployment's escrow never overwrites another's).
+    pub fn put_escrow_snapshot(
         &mut self,
         owner: &Pubkey,
         mint: Option<&Pubkey>,
         program_id: &Pubkey,
-        v: &VaultSnapshot,
+        v: &EscrowSnapshot,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO vault_snapshots
+            "INSERT OR REPLACE INTO escrow_snapshots
                (owner, mint, program_id, balance, pending, requested_at, withdraw_delay, at)
              VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -48,16 +48,16 @@ impl Store {
         Ok(())
     }
 
-    pub fn vault_snapshot(
+    pub fn escrow_snapshot(
         &self,
         owner: &Pubkey,
         mint: Option<&Pubkey>,
         program_id: &Pubkey,
-    ) -> Result<Option<VaultSnapshot>, StoreError> {
+    ) -> Result<Option<EscrowSnapshot>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT balance, pending, requested_at, withdraw_delay, at FROM vault_snapshots
+                "SELECT balance, pending, requested_at, withdraw_delay, at FROM escrow_snapshots
                  WHERE owner = ?1 AND mint = ?2 AND program_id = ?3",
                 params![
                     owner.as_ref(),
@@ -65,7 +65,7 @@ impl Store {
                     program_id.as_ref()
                 ],
                 |r| {
-                    Ok(VaultSnapshot {
+                    Ok(EscrowSnapshot {
                         balance: r.get::<_, i64>(0)? as u64,
                         pending_withdrawal: r.get::<_, i64>(1)? as u64,
                         requested_at: r.get(2)?,
