@@ -1,6 +1,6 @@
 // Activity: every intent this wallet keeps, filtered and searched here (on what Rust
 // listed), a detail view, and a CSV export written by Rust.
-import { $, busy, invoke, listen, money, say, settings, showFields } from "./ipc.js";
+import { $, busy, invoke, listen, say, settings, showFields } from "./ipc.js";
 
 let rows = [];
 
@@ -18,7 +18,7 @@ function render() {
     ...shown.map((r) => {
       const tr = document.createElement("tr");
       const other = r.direction === "sent" ? r.payee : r.payer;
-      for (const text of [r.direction, money(r.amount, r.mint), other, r.state]) {
+      for (const text of [r.direction, r.amount_text, other, r.state]) {
         const td = document.createElement("td");
         td.textContent = text;
         if (text === other) td.className = "address";
@@ -41,7 +41,7 @@ async function showDetail(id) {
     showFields($("detail-fields"), [
       ["State", d.state],
       [d.direction === "sent" ? "Paid to" : "Paid by", d.direction === "sent" ? d.payee : d.payer],
-      ["Amount", money(d.amount, d.mint)],
+      ["Amount", d.amount_text],
       ...(d.memo ? [["Memo", d.memo]] : []),
       ["Expires", new Date(d.expires_at * 1000).toLocaleString()],
       ["Payment id", d.id],

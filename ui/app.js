@@ -1,5 +1,5 @@
 // TOSS UI: screens over the Rust commands. No wallet logic lives here.
-import { $, busy, invoke, money, say, settings } from "./ipc.js";
+import { $, busy, invoke, say, settings } from "./ipc.js";
 import { offerKeyFile, setupOnboarding } from "./onboarding.js";
 import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
@@ -84,7 +84,7 @@ async function loadHome() {
     $("home-intents").textContent = String(view.intents);
     const list = $("accounts");
     list.replaceChildren();
-    for (const { account, qr_svg, escrow: escrow_status } of view.accounts) {
+    for (const { account, qr_svg, escrow: status, escrow_amounts } of view.accounts) {
       const li = document.createElement("li");
       const name = document.createElement("strong");
       name.textContent = account.label;
@@ -107,7 +107,7 @@ async function loadHome() {
       balance.textContent = "On-chain balance: asking the cluster…";
       const escrow = document.createElement("p");
       escrow.className = "escrow";
-      escrow.textContent = escrowText(escrow_status);
+      escrow.textContent = escrowText(status, escrow_amounts);
       li.append(name, " ", address, " ", copy, balance, escrow, qr);
       list.append(li);
     }
@@ -117,10 +117,11 @@ async function loadHome() {
   }
 }
 
-function escrowText(v) {
-  if (!v) return "Escrow: not read yet (open or check it online to pay offline from it).";
-  return `Escrow: ${money(v.balance, null)}, ${money(v.spendable_offline, null)} spendable offline` +
-    (v.pending_withdrawal ? `, ${money(v.pending_withdrawal, null)} being withdrawn` : "");
+/** The escrow as last read (`s`), its amounts (`a`) as Rust wrote them. */
+function escrowText(s, a) {
+  if (!s) return "Escrow: not read yet (open or check it online to pay offline from it).";
+  return `Escrow: ${a.balance}, ${a.spendable_offline} spendable offline` +
+    (s.pending_withdrawal ? `, ${a.pending_withdrawal} being withdrawn` : "");
 }
 
 /** Online or offline, and the balances when online. */
@@ -131,10 +132,10 @@ async function refreshBalances() {
     online.textContent = b.online ? "Online" : "Offline";
     online.dataset.online = String(b.online);
     online.title = b.problem ?? "The cluster answers";
-    const byAddress = new Map(b.lamports);
+    const byAddress = new Map(b.balances);
     for (const p of document.querySelectorAll(".balance")) {
       p.textContent = b.online
-        ? `On-chain balance: ${money(byAddress.get(p.dataset.address) ?? 0, null)}`
+        ? `On-chain balance: ${byAddress.get(p.dataset.address) ?? "unknown"}`
         : "On-chain balance: unknown while offline";
     }
   } catch (err) {

@@ -1,6 +1,6 @@
 // Escrow and nonces: the on-chain escrow offline payments draw on, and the durable nonce pool.
 // Rust reads, signs and sends; this screen shows what it reports and passes what is typed.
-import { $, busy, fillCurrencies, invoke, money, say, settings, showFields } from "./ipc.js";
+import { $, busy, fillCurrencies, invoke, say, settings, showFields } from "./ipc.js";
 
 /** Seconds as people read a wait: "2 d 3 h", "23 h 5 min", "4 min", "under a minute". */
 function span(seconds) {
@@ -22,19 +22,19 @@ function renderEscrow(view) {
     showFields($("escrow-fields"), [["Escrow", "not open on this cluster, or not read yet", "state"]]);
     return;
   }
-  const m = (amount) => money(amount, view.currency.mint);
+  const a = view.amounts;
   let withdrawal = "none pending";
   const unlocked = s.unlocks_at !== null && s.unlocks_at <= view.now;
   if (s.unlocks_at !== null) {
     withdrawal = unlocked
-      ? `${m(s.pending_withdrawal)}, ready to withdraw`
-      : `${m(s.pending_withdrawal)}, unlocks in ${span(s.unlocks_at - view.now)} (${when(s.unlocks_at)})`;
+      ? `${a.pending_withdrawal}, ready to withdraw`
+      : `${a.pending_withdrawal}, unlocks in ${span(s.unlocks_at - view.now)} (${when(s.unlocks_at)})`;
   }
   showFields($("escrow-fields"), [
     ["Escrow account", s.address, "address"],
-    ["Balance", m(s.balance), "balance"],
-    ["Signed offline, not yet settled", m(s.promised), "promised"],
-    ["Spendable offline", m(s.spendable_offline), "spendable"],
+    ["Balance", a.balance, "balance"],
+    ["Signed offline, not yet settled", a.promised, "promised"],
+    ["Spendable offline", a.spendable_offline, "spendable"],
     ["Time lock", span(s.withdraw_delay), "time-lock"],
     ["Withdrawal", withdrawal, "withdrawal"],
     ["Last read", when(s.at), "read-at"],
@@ -85,7 +85,7 @@ function renderPool(pool) {
       const state = document.createElement("td");
       state.textContent = STATES[r.state] ?? r.state;
       const rent = document.createElement("td");
-      rent.textContent = money(r.lamports, null);
+      rent.textContent = r.lamports_text;
       const close = document.createElement("td");
       const b = document.createElement("button");
       b.type = "button";
@@ -193,7 +193,7 @@ export function setupEscrow() {
         const cost = await invoke("nonce_cost", { count });
         priced = cost.accounts;
         $("nonce-cost").textContent =
-          `${cost.accounts} account(s) lock ${money(cost.total, null)} of rent (${money(cost.rent_each, null)} each), returned when closed; plus fees.`;
+          `${cost.accounts} account(s) lock ${cost.total_text} of rent (${cost.rent_each_text} each), returned when closed; plus fees.`;
         $("nonce-confirm").hidden = false;
         $("nonce-create").focus();
       } catch (err) {

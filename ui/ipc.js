@@ -46,37 +46,8 @@ export async function busy(button, work) {
  */
 export const settings = { config: null, currencies: [], asked: { payment: false, settlement: false, funds: false } };
 
-/** The currency of `mint` (null: SOL) as Rust listed it; undefined for one it did not list. */
-function currencyOf(mint) {
-  return settings.currencies.find((c) => c.mint === (mint ?? null));
-}
-
-/**
- * An amount in base units of `mint`'s currency (null: SOL), with its symbol, in the decimals
- * Rust gave for it; one Rust did not list stays in base units.
- */
-export function money(amount, mint) {
-  const c = currencyOf(mint);
-  if (c) return `${units(amount, c.decimals)} ${c.symbol}`;
-  return mint ? `${amount} base units of ${mint}` : `${amount} lamports`;
-}
-
-/** What a decimal amount of `mint` reads as (a token not listed is named, and said unsupported). */
-export const tokenName = (mint) => currencyOf(mint)?.symbol ?? `of token ${mint} (not one TOSS pays offline)`;
-
-/** The decimal separator the settings choose for amounts people read and type. */
+/** The decimal separator the settings choose for amounts people type (the keypad's key). */
 export const separator = () => (settings.config?.decimal_separator === "comma" ? "," : ".");
-
-/** A decimal amount written with a point (as Solana Pay writes it), in the user's separator. */
-export const localAmount = (text) => text.replace(".", separator());
-
-/** Base units as decimal text with `decimals` places, in the user's separator. */
-function units(amount, decimals) {
-  const s = String(amount).padStart(decimals + 1, "0");
-  const whole = s.slice(0, s.length - decimals);
-  const frac = s.slice(s.length - decimals).replace(/0+$/, "");
-  return frac ? `${whole}${separator()}${frac}` : whole;
-}
 
 /** Offers the cluster's currencies in `select`, keeping the choice when it is still offered. */
 export function fillCurrencies(select) {

@@ -1,5 +1,5 @@
 // Pay: read the merchant's request from the webcam, an image file or the clipboard.
-import { $, busy, invoke, listen, localAmount, money, say, settings, showFields, tokenName } from "./ipc.js";
+import { $, busy, invoke, listen, say, settings, showFields } from "./ipc.js";
 
 let request = null;
 let frameTimer = null;
@@ -23,7 +23,7 @@ function showScanned(scanned) {
     rows = [
       ["What", "A payment request"],
       ["Pay to", r.recipient],
-      ["Amount", r.amount ? `${localAmount(r.amount)} ${tokenName(r.spl_token)}` : "you choose"],
+      ["Amount", scanned.amount_text ?? "you choose"],
       ...(r.label ? [["Label", r.label]] : []),
       ...(r.message ? [["Message", r.message]] : []),
       ["Offline payment", r.offline ? "accepted" : "not offered"],
@@ -33,7 +33,7 @@ function showScanned(scanned) {
       ["What", "A signed payment"],
       ["From", scanned.payer],
       ["To", scanned.payee],
-      ["Amount", money(scanned.amount, scanned.mint)],
+      ["Amount", scanned.amount_text],
     ];
   } else {
     rows = [
@@ -47,8 +47,8 @@ function showScanned(scanned) {
   request = scanned.kind === "payment-request" ? scanned.request : null;
   $("pay-confirm").hidden = !request;
   if (request) {
-    $("pay-amount").value = request.amount ? localAmount(request.amount) : "";
-    $("pay-amount-unit").textContent = tokenName(request.spl_token);
+    $("pay-amount").value = scanned.amount_input ?? "";
+    $("pay-amount-unit").textContent = scanned.unit;
     $("pay-amount").readOnly = Boolean(request.amount);
     $("pay-confirm").querySelector("button").focus();
   }

@@ -1,6 +1,6 @@
 // Receive (the till): an amount on a keypad, then a Solana Pay request as a QR code,
 // offered over Bluetooth and NFC as well.
-import { $, busy, fillCurrencies, invoke, listen, money, say, separator, showFields } from "./ipc.js";
+import { $, busy, fillCurrencies, invoke, listen, say, separator, showFields } from "./ipc.js";
 
 let payee = null;
 
@@ -27,7 +27,7 @@ function clearSale() {
 function showReceived(checked) {
   showFields($("received-fields"), [
     ["From", checked.payer],
-    ["Amount", money(checked.amount, checked.mint)],
+    ["Amount", checked.amount_text],
     ["Memo", checked.memo ?? "—"],
     ["Payment id", checked.id],
   ]);
@@ -42,7 +42,7 @@ async function showReceipt(id) {
     showFields($("receipt-fields"), [
       ["Paid to", r.payee],
       ["Paid by", r.payer],
-      ["Amount", money(r.amount, r.mint)],
+      ["Amount", r.amount_text],
       ["Memo", r.memo ?? "—"],
       ["Verified", new Date(r.verified_at * 1000).toLocaleString()],
       ["Payment id", r.id],

@@ -4,6 +4,8 @@
 //! mistyped program id or payee is rejected where the user typed it, with a
 //! message that says what is wrong, instead of deep inside a transaction.
 
+/// The key type Solana's crates use, for callers that do not depend on them.
+pub use solana_program::pubkey::Pubkey;
 use std::fmt;
 use std::str::FromStr;
 
@@ -16,17 +18,21 @@ pub struct Address([u8; 32]);
 /// Why a string is not an address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
+    /// The string has a character outside the base58 alphabet.
     #[error("not base58 (Solana addresses use the characters 1-9, A-H, J-N, P-Z, a-k, m-z)")]
     NotBase58,
+    /// Valid base58 that decodes to other than 32 bytes; carries the length.
     #[error("decodes to {0} bytes; a Solana address is 32 bytes")]
     WrongLength(usize),
 }
 
 impl Address {
+    /// The address with these raw key bytes.
     pub const fn new(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
+    /// The raw 32 key bytes.
     pub const fn to_bytes(self) -> [u8; 32] {
         self.0
     }

@@ -8,16 +8,27 @@
 /// Decimals of SOL (lamports per SOL = 10^9).
 pub const SOL_DECIMALS: u8 = 9;
 
+/// Why a typed amount was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
+    /// Not digits with at most one point (a sign, exponent, letter, bare point); carries the input.
     #[error("{0:?} is not an amount: use digits with an optional decimal point, like 1.5")]
     NotDecimal(String),
+    /// More fraction digits than the currency has decimals.
     #[error("{value:?} has more than {decimals} decimal places")]
-    TooPrecise { value: String, decimals: u8 },
+    TooPrecise {
+        /// The amount as typed.
+        value: String,
+        /// The currency's decimal places, the most allowed.
+        decimals: u8,
+    },
+    /// The amount in base units does not fit in a u64; carries the input.
     #[error("{0:?} is too large")]
     TooLarge(String),
+    /// A currency with more than 19 decimals was asked for.
     #[error("a currency cannot have {0} decimals (at most 19)")]
     Decimals(u8),
+    /// With a comma separator: not digits with at most one comma, or a point; carries the input.
     #[error("{0:?} is not an amount: use digits with an optional decimal comma, like 1,5")]
     NotDecimalComma(String),
 }
@@ -29,12 +40,15 @@ pub enum AmountError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Separator {
+    /// A decimal point: 1.5.
     #[default]
     Point,
+    /// A decimal comma: 1,5.
     Comma,
 }
 
 impl Separator {
+    /// The accepted setting values, for messages that list them.
     pub const ALLOWED: &'static str = "point (1.5) or comma (1,5)";
 
     /// The setting's value as written in the settings file.
@@ -43,6 +57,21 @@ impl Separator {
             "point" | "." => Some(Separator::Point),
             "comma" | "," => Some(Separator::Comma),
             _ => None,
+        }
+    }
+
+    /// `units` with `decimals` places as people here read and type them
+    /// (no trailing zeros; the separator the settings choose).
+    pub fn format(self, units: u64, decimals: u8) -> String {
+        self.localize(&format(units, decimals))
+    }
+
+    /// A decimal written with a point (as Solana Pay writes it) in this
+    /// separator.
+    pub fn localize(self, decimal: &str) -> String {
+        match self {
+            Separator::Point => decimal.to_owned(),
+            Separator::Comma => decimal.replace('.', ","),
         }
     }
 

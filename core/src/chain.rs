@@ -35,16 +35,21 @@ pub enum ChainError {
 /// An account as the wallet reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
+    /// Balance in lamports.
     pub lamports: u64,
+    /// The program that owns the account (the system program for a wallet).
     pub owner: Pubkey,
+    /// The account's raw data bytes.
     pub data: Vec<u8>,
 }
 
 /// What the wallet needs from a cluster.
 pub trait Chain {
+    /// The blockhash new transactions are built on.
     fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, ChainError>>;
     /// Submits and waits for confirmation.
     fn submit(&self, tx: Transaction) -> impl Future<Output = Result<(), ChainError>>;
+    /// The account at `key`; `None` if it does not exist.
     fn account(&self, key: Pubkey) -> impl Future<Output = Result<Option<Account>, ChainError>>;
     /// Lamports an account of `len` data bytes needs to be rent-exempt.
     fn rent_exemption(&self, len: usize) -> impl Future<Output = Result<u64, ChainError>>;
@@ -101,6 +106,7 @@ impl std::fmt::Debug for RpcChain {
 }
 
 impl RpcChain {
+    /// A client for the endpoint at `url`; nothing is sent until the first call.
     pub fn new(url: &str) -> Self {
         Self {
             client: solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
@@ -180,6 +186,7 @@ pub fn signer(key: &ed25519_dalek::SigningKey) -> Keypair {
 /// Retries after a network failure: `base`, then doubling (1 s, 2 s, 4 s...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
+    /// The first wait; each later one doubles it.
     pub base: Duration,
     /// MAX_SETTLEMENT_RETRIES.
     pub retries: u32,
@@ -194,6 +201,7 @@ impl Backoff {
         }
     }
 
+    /// The wait before each retry, in order: `base`, doubled each time.
     pub fn delays(self) -> impl Iterator<Item = Duration> {
         (0..self.retries).map(move |n| self.base.saturating_mul(1 << n.min(16)))
     }
@@ -207,6 +215,7 @@ impl Backoff {
     "the cluster could not be reached ({last}, after {attempts} attempt(s)); nothing is lost: payments stay waiting, try again once online"
 )]
 pub struct Unreachable {
+    /// Calls made in all, the first one included.
     pub attempts: u32,
     /// The last network failure, with any RPC address in it redacted.
     pub last: String,
@@ -316,6 +325,7 @@ where
 /// Why a wallet transaction (escrow, nonce pool) did not go through.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
+    /// The cluster stayed out of reach through every retry.
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
     /// Refused by the TOSS program, with its reason.

@@ -22,15 +22,21 @@ use crate::amount::Separator;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cluster {
+    /// The public test cluster (the default); its SOL has no value.
     Devnet,
+    /// Solana's validator test cluster.
     Testnet,
+    /// The production cluster: real money.
     MainnetBeta,
+    /// A local validator, named by its own genesis hash (`TOSS_GENESIS_HASH`).
     Localnet,
 }
 
 impl Cluster {
+    /// The accepted values, for messages that list them.
     pub const ALLOWED: &'static str = "devnet, testnet, mainnet-beta (or mainnet), localnet";
 
+    /// The name as settings write it (`mainnet-beta`, not `mainnet`).
     pub fn as_str(self) -> &'static str {
         match self {
             Cluster::Devnet => "devnet",
@@ -101,7 +107,9 @@ impl fmt::Display for Cluster {
 /// The resolved, validated settings the rest of the core runs on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Config {
+    /// The cluster intents settle on (`SOLANA_CLUSTER`); devnet by default.
     pub cluster: Cluster,
+    /// The JSON-RPC endpoint (`SOLANA_RPC_URL`); the cluster's public one by default.
     pub rpc_url: Url,
     /// The TOSS settlement program; `None` until one is deployed and named.
     pub program_id: Option<Address>,
@@ -109,9 +117,13 @@ pub struct Config {
     pub arcium_mxe_program_id: Option<Address>,
     /// Keypair file of the account that pays settlement fees, if not the wallet.
     pub fee_payer: Option<PathBuf>,
+    /// Retries after a network failure, 0 to 10, with doubling waits.
     pub max_settlement_retries: u32,
+    /// How long a new intent stays valid, in seconds (60 to 30 days).
     pub default_intent_expiry_seconds: u32,
+    /// Whether changing the escrow or the nonce pool needs the user-presence gate.
     pub require_biometric_for_nonce: bool,
+    /// Whether signing a payment or paying fees with a wallet key needs the gate.
     pub require_biometric_for_intent: bool,
     /// Days a finished intent is kept after it expires; unsettled ones are
     /// never deleted.
@@ -127,7 +139,9 @@ pub struct Config {
     pub ble_adapter: Option<String>,
     /// The PC/SC reader taps are waited for on; the first connected when unset.
     pub nfc_reader: Option<String>,
+    /// How amounts are typed and shown: with a point or a comma.
     pub decimal_separator: Separator,
+    /// The window's colour scheme.
     pub theme: Theme,
     /// Where the wallet's secrets are kept.
     pub keystore: KeyStorage,
@@ -165,6 +179,7 @@ impl Default for KeyStorage {
 }
 
 impl KeyStorage {
+    /// The accepted values, for messages that list them.
     pub const ALLOWED: &'static str = "file (an encrypted key file in the data directory), or on Linux secret-service or keyutils; unset: the system's keychain";
 
     fn parse(v: &str) -> Option<Self> {
@@ -207,13 +222,17 @@ impl KeyStorage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
+    /// Follow the desktop's light or dark preference (the default).
     #[default]
     System,
+    /// Always light.
     Light,
+    /// Always dark.
     Dark,
 }
 
 impl Theme {
+    /// The accepted values, for messages that list them.
     pub const ALLOWED: &'static str = "system, light or dark";
 
     fn parse(v: &str) -> Option<Self> {
@@ -230,14 +249,20 @@ impl Theme {
 /// the sentence shown when a value is refused.
 #[derive(Debug)]
 pub struct Setting {
+    /// The environment variable (`SOLANA_CLUSTER`).
     pub env: &'static str,
+    /// The key in the settings file (`cluster`).
     pub key: &'static str,
+    /// What values are accepted, in words.
     pub allowed: &'static str,
 }
 
 macro_rules! settings {
     ($($name:ident = ($env:literal, $key:literal, $allowed:expr);)*) => {
-        $(pub const $name: Setting = Setting { env: $env, key: $key, allowed: $allowed };)*
+        $(
+            #[doc = concat!("The `", $env, "` setting (`", $key, "` in the settings file).")]
+            pub const $name: Setting = Setting { env: $env, key: $key, allowed: $allowed };
+        )*
         /// Every setting, in the order the README documents them.
         pub const ALL: &[&Setting] = &[$(&$name),*];
     };
@@ -290,8 +315,15 @@ const EXPIRY_RANGE: Range = (
 /// Where a value came from, named the way the user wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
+    /// An environment variable; carries its name.
     Env(&'static str),
-    File { key: &'static str, path: PathBuf },
+    /// A key in the settings file.
+    File {
+        /// The key as written in the file.
+        key: &'static str,
+        /// The settings file.
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -306,29 +338,50 @@ impl fmt::Display for Origin {
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A value that does not parse or is out of range.
     #[error("{origin}: {value:?} is not allowed; expected {allowed}")]
     Invalid {
+        /// Where the value came from.
         origin: Origin,
+        /// The value as given.
         value: String,
+        /// What is accepted instead, in words.
         allowed: &'static str,
     },
+    /// The settings file exists but could not be read (or, when saving, written).
     #[error("cannot read settings file {}: {source}", path.display())]
     Read {
+        /// The settings file.
         path: PathBuf,
+        /// Why the file operation failed.
         source: std::io::Error,
     },
+    /// The settings file is not valid TOML.
     #[error("settings file {} is not valid TOML: {message}", path.display())]
-    Syntax { path: PathBuf, message: String },
+    Syntax {
+        /// The settings file.
+        path: PathBuf,
+        /// The TOML parser's message.
+        message: String,
+    },
+    /// A key that is no setting (a typo, or one from another version).
     #[error("settings file {}: unknown key `{key}`; known keys: {known}", path.display())]
     UnknownKey {
+        /// The settings file.
         path: PathBuf,
+        /// The unknown key.
         key: String,
+        /// Every known key, comma-separated.
         known: String,
     },
+    /// A value that is not a string, whole number or boolean (an array, a table...).
     #[error("settings file {}: `{key}` must be a string, a whole number or true/false, not {found}", path.display())]
     WrongType {
+        /// The settings file.
         path: PathBuf,
+        /// The key whose value has the wrong type.
         key: String,
+        /// The TOML type found.
         found: &'static str,
     },
 }

@@ -6,6 +6,7 @@
 
 use solana_program::pubkey::Pubkey;
 
+use crate::amount::Separator;
 use crate::config::Cluster;
 
 /// USDC's mint on mainnet-beta (Circle).
@@ -18,25 +19,32 @@ pub const USDC_DEVNET: Pubkey =
 /// A currency as the screens show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Currency {
+    /// Ticker shown next to amounts ("SOL", "USDC").
     pub symbol: &'static str,
     /// `None` for SOL.
     #[serde(serialize_with = "crate::address::serialize_opt_pubkey")]
     pub mint: Option<Pubkey>,
+    /// Decimal places between base units and whole units (9 for SOL, 6 for USDC).
     pub decimals: u8,
 }
 
+/// Why a currency cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CurrencyError {
+    /// USDC was asked for on a cluster where Circle does not issue it.
     #[error("USDC is not issued on {0}: take SOL there")]
     NoUsdc(Cluster),
+    /// A currency name other than SOL or USDC.
     #[error("{0:?} is not a currency TOSS takes: SOL or USDC")]
     Name(String),
+    /// A mint whose decimals TOSS does not know on this cluster.
     #[error(
         "the token {0} is not one TOSS can pay offline (its decimals cannot be checked without a network): SOL or USDC"
     )]
     Unknown(Pubkey),
 }
 
+/// Native SOL: no mint, 9 decimals (lamports).
 pub const SOL: Currency = Currency {
     symbol: "SOL",
     mint: None,
@@ -86,9 +94,38 @@ impl Currency {
     }
 }
 
+/// `units` of the currency of `mint` (`None`: SOL) on `cluster` as people
+/// read them, "1,5 SOL" with a comma `separator`; a token TOSS does not
+/// know stays in base units, named, rather than guessed at.
+pub fn money(units: u64, mint: Option<&Pubkey>, cluster: Cluster, separator: Separator) -> String {
+    match (Currency::of_mint(mint, cluster), mint) {
+        (Ok(c), _) => format!("{} {}", separator.format(units, c.decimals), c.symbol),
+        (Err(_), Some(m)) => format!("{units} base units of {m}"),
+        (Err(_), None) => format!("{units} lamports"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_in_their_currency_and_separator() {
+        let devnet = Cluster::Devnet;
+        assert_eq!(
+            money(1_500_000_000, None, devnet, Separator::Comma),
+            "1,5 SOL"
+        );
+        assert_eq!(
+            money(3_000_000, Some(&USDC_DEVNET), devnet, Separator::Point),
+            "3 USDC"
+        );
+        // Mainnet's USDC is not devnet's: its decimals are not assumed.
+        assert_eq!(
+            money(3_000_000, Some(&USDC_MAINNET), devnet, Separator::Point),
+            format!("3000000 base units of {USDC_MAINNET}")
+        );
+    }
 
     #[test]
     fn usdc_is_offered_where_circle_issues_it() {

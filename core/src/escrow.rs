@@ -24,18 +24,30 @@ use crate::store::{EscrowSnapshot, Store, StoreError};
 /// The time locks, in seconds, the program accepts for withdrawals.
 pub const WITHDRAW_DELAY: std::ops::RangeInclusive<u32> = MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY;
 
+/// Why an escrow operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EscrowError {
+    /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The escrow transaction did not go through.
     #[error(transparent)]
     Send(#[from] SendError),
+    /// A read could not reach the cluster through every retry.
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
+    /// The cluster refused a read; carries its words.
     #[error("the cluster refused a read: {0}")]
     Read(String),
+    /// No account exists at the escrow address.
     #[error("no escrow is open for {owner} in {currency}: open one with `toss escrow open`")]
-    NotOpen { owner: Pubkey, currency: String },
+    NotOpen {
+        /// The wallet whose escrow was looked for.
+        owner: Pubkey,
+        /// `SOL`, or the token's mint address.
+        currency: String,
+    },
+    /// The account at the escrow address is not owned by the program or not an escrow.
     #[error("the escrow account {0} is not a TOSS escrow (wrong program id?)")]
     NotAnEscrow(Pubkey),
 }
@@ -54,8 +66,11 @@ impl EscrowError {
 /// One wallet's escrow for one currency on one deployment.
 #[derive(Debug)]
 pub struct Escrow<'a, C> {
+    /// The cluster the escrow lives on.
     pub chain: &'a C,
+    /// Retry policy for network failures.
     pub backoff: Backoff,
+    /// The TOSS program deployment that owns the escrow.
     pub program_id: Pubkey,
     /// `None` for SOL.
     pub mint: Option<Pubkey>,
@@ -64,8 +79,10 @@ pub struct Escrow<'a, C> {
 /// An escrow's state, as shown to its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Status {
+    /// The escrow account's address.
     #[serde(serialize_with = "crate::address::serialize_pubkey")]
     pub address: Pubkey,
+    /// What was last read from chain (flattened when serialized).
     #[serde(flatten)]
     pub snapshot: EscrowSnapshot,
     /// When the pending withdrawal may be paid out.
@@ -107,6 +124,7 @@ impl<C: Chain> Escrow<'_, C> {
         self.send(owner, open).await
     }
 
+    /// Moves `amount` (lamports or base units) into the escrow; returns the transaction signature.
     pub async fn deposit(&self, owner: &Keypair, amount: u64) -> Result<String, EscrowError> {
         let ix = ix::deposit(
             &self.program_id,

@@ -35,18 +35,25 @@ const MAX_BODY: usize = 65_535 - 16 - 1;
 /// What both sides bind the session to (Noise prologue): this protocol.
 const PROLOGUE_REFERENCE: [u8; 32] = *b"TOSS face-to-face handover v1\0\0\0";
 
+/// Why a handover failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandoverError {
+    /// The secure session failed (handshake, decryption, wrong peer).
     #[error("{0}")]
     Noise(#[from] NoiseError),
+    /// The other side sent a message out of turn or malformed; carries what.
     #[error("the other device broke the handover protocol: {0}")]
     Protocol(String),
+    /// More than [`MAX_INTENTS`] intents were given to hand over; carries the count.
     #[error("at most {MAX_INTENTS} intents go over at once, not {0}")]
     TooMany(usize),
+    /// A payer was started with no intents.
     #[error("there is nothing to hand over")]
     NoIntents,
+    /// The encoded intents exceed one secure message; carries their size in bytes.
     #[error("the intents take {0} bytes, more than one secure message holds")]
     TooLarge(usize),
+    /// The transport under the session failed; carries its error.
     #[error("the link failed: {0}")]
     Link(String),
 }
@@ -54,7 +61,9 @@ pub enum HandoverError {
 /// Which end of the link this side is: the initiator speaks first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// Speaks first: writes the first handshake message.
     Initiator,
+    /// Answers the initiator.
     Responder,
 }
 
@@ -64,9 +73,11 @@ pub type Verdict = Result<[u8; 32], String>;
 /// What the payee answered for each intent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Acknowledgement {
+    /// One answer per intent received, in the order sent.
     pub entries: Vec<Answer>,
 }
 
+/// The payee's answer for one intent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Answer {
     /// Position of the intent in what the payer sent.
@@ -80,12 +91,16 @@ pub struct Answer {
 pub enum Outcome {
     /// The payer: what the payee said of each intent.
     Paid {
+        /// The payee's answer for each intent sent.
         acknowledgement: Acknowledgement,
+        /// The short code from the handshake hash, to compare with the other screen.
         verification_code: String,
     },
     /// The payee: the verdict on each intent received.
     Received {
+        /// The verdict on each intent, in the order received.
         verdicts: Vec<Verdict>,
+        /// The short code from the handshake hash, to compare with the other screen.
         verification_code: String,
     },
 }
@@ -437,7 +452,9 @@ fn parse(body: &[u8]) -> Result<Message, HandoverError> {
 
 /// A link that carries whole messages both ways, in order.
 pub trait Link {
+    /// Sends one whole message.
     fn send(&mut self, message: Vec<u8>) -> impl Future<Output = Result<(), HandoverError>> + Send;
+    /// The next whole message from the other side, waiting for it.
     fn recv(&mut self) -> impl Future<Output = Result<Vec<u8>, HandoverError>> + Send;
 }
 

@@ -9,15 +9,21 @@ use std::path::{Path, PathBuf};
 /// The variable that overrides the data directory.
 pub const HOME_VAR: &str = "TOSS_HOME";
 
+/// Why the data directory cannot be found or created.
 #[derive(Debug, thiserror::Error)]
 pub enum HomeError {
+    /// No override is set and the platform reports no home directory.
     #[error("no data directory: the platform reports no home directory; set {HOME_VAR}")]
     NoPlatformDir,
+    /// `TOSS_HOME` is set to a path that cannot be used; carries it and why.
     #[error("{HOME_VAR}={0:?} is not usable: {1}")]
     BadOverride(String, &'static str),
+    /// The directory tree could not be created.
     #[error("cannot create data directory {}: {source}", path.display())]
     Create {
+        /// The directory that could not be created.
         path: PathBuf,
+        /// Why creating it failed.
         source: std::io::Error,
     },
 }
@@ -50,14 +56,17 @@ impl Home {
         }
     }
 
+    /// The data directory at `root`, as given; nothing is checked or created.
     pub fn at(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
+    /// The directory itself.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// The settings file, `settings.toml`.
     pub fn settings_file(&self) -> PathBuf {
         self.root.join("settings.toml")
     }
@@ -67,6 +76,7 @@ impl Home {
         self.root.join("toss.db")
     }
 
+    /// Where the daily log files go.
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")
     }

@@ -17,12 +17,20 @@ pub use toss_program::intent::{
 /// "created in the future" is refused (documented in docs/intent.md).
 pub const CLOCK_SKEW_SECONDS: u32 = 300;
 
+/// Why an intent could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignError {
+    /// The intent breaks an encoding rule (zero amount, self-payment, validity, memo).
     #[error(transparent)]
     Intent(#[from] IntentError),
+    /// The signing key is not the intent's payer.
     #[error("this key ({key}) is not the intent's payer ({payer})")]
-    NotThePayer { key: Pubkey, payer: Pubkey },
+    NotThePayer {
+        /// The public key of the signing key offered.
+        key: Pubkey,
+        /// The intent's payer, who alone may sign it.
+        payer: Pubkey,
+    },
 }
 
 /// Signs `intent` as its payer. The key must be the payer's: a wallet must
@@ -44,48 +52,111 @@ pub fn sign(intent: Intent, key: &SigningKey) -> Result<SignedIntent, SignError>
 /// scripts can react precisely; the messages are meant for people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// The bytes are not a valid intent.
     #[error("not a valid intent: {0}")]
     Malformed(#[from] IntentError),
+    /// A durable intent's transaction signature is missing or does not verify.
     #[error(transparent)]
     Durable(durable::DurableError),
+    /// The signature is not the payer's over the body; carries the payer.
     #[error("the signature does not match the payer {0}: the intent was altered or forged")]
     BadSignature(Pubkey),
+    /// The intent names another cluster.
     #[error(
         "the intent is for another cluster (genesis prefix {got}, this wallet settles on {expected})"
     )]
-    WrongCluster { expected: String, got: String },
+    WrongCluster {
+        /// This wallet's genesis prefix, hex.
+        expected: String,
+        /// The intent's genesis prefix, hex.
+        got: String,
+    },
+    /// The intent names another TOSS program deployment.
     #[error(
         "the intent names program {got}, not the TOSS program this wallet settles with ({expected})"
     )]
-    WrongProgram { expected: Pubkey, got: Pubkey },
+    WrongProgram {
+        /// The program this wallet settles with.
+        expected: Pubkey,
+        /// The program the intent names.
+        got: Pubkey,
+    },
+    /// The intent pays someone else.
     #[error("the intent pays {got}, not this wallet ({expected})")]
-    WrongPayee { expected: Pubkey, got: Pubkey },
+    WrongPayee {
+        /// This wallet, the payee verifying.
+        expected: Pubkey,
+        /// The payee the intent names.
+        got: Pubkey,
+    },
+    /// The amount differs from the one requested.
     #[error("the intent is for {got} base units, but {expected} were requested")]
-    WrongAmount { expected: u64, got: u64 },
+    WrongAmount {
+        /// Base units requested.
+        expected: u64,
+        /// Base units the intent pays.
+        got: u64,
+    },
+    /// The currency differs from the one requested.
     #[error("the intent pays in {got}, but {expected} was requested")]
-    WrongMint { expected: String, got: String },
+    WrongMint {
+        /// The mint requested, base58, or `SOL`.
+        expected: String,
+        /// The mint the intent pays in, base58, or `SOL`.
+        got: String,
+    },
+    /// The intent expired by the payee's clock.
     #[error("the intent expired at {expires_at} (now {now})")]
-    Expired { expires_at: u32, now: u32 },
+    Expired {
+        /// The intent's expiry, Unix seconds.
+        expires_at: u32,
+        /// The payee's clock, Unix seconds.
+        now: u32,
+    },
+    /// The intent was created more than [`CLOCK_SKEW_SECONDS`] ahead of the payee's clock.
     #[error(
         "the intent claims to be created at {created_at}, ahead of this clock ({now}) by more than {CLOCK_SKEW_SECONDS} s; check both clocks"
     )]
-    FromTheFuture { created_at: u32, now: u32 },
+    FromTheFuture {
+        /// When the payer says it signed, Unix seconds.
+        created_at: u32,
+        /// The payee's clock, Unix seconds.
+        now: u32,
+    },
+    /// Too little time is left to get online and settle.
     #[error(
         "the intent expires in {remaining} s, less than the {minimum} s needed to settle it safely"
     )]
-    ExpiresTooSoon { remaining: u32, minimum: u32 },
+    ExpiresTooSoon {
+        /// Seconds left before expiry.
+        remaining: u32,
+        /// Seconds the payee needs (`min_remaining_seconds`).
+        minimum: u32,
+    },
+    /// This payee already received this exact intent.
     #[error("this intent was already received")]
     AlreadySeen,
+    /// The payee sets no offline limit for this currency; carries the mint or `SOL`.
     #[error("no offline limit is set for {0}; this wallet does not accept it offline")]
     NoLimitForMint(String),
+    /// The amount exceeds the per-payment offline limit.
     #[error("{amount} base units is over the offline limit of {limit} for one payment")]
-    OverSingleLimit { amount: u64, limit: u64 },
+    OverSingleLimit {
+        /// The intent's amount, base units.
+        amount: u64,
+        /// The largest single payment accepted, base units.
+        limit: u64,
+    },
+    /// Accepting it would take the payer's unsettled total over the limit.
     #[error(
         "this payer already owes {unsettled} unsettled base units; {amount} more is over the offline limit of {limit}"
     )]
     OverPayerLimit {
+        /// What the payer already owes unsettled, base units.
         unsettled: u64,
+        /// The intent's amount, base units.
         amount: u64,
+        /// The most one payer may owe unsettled, base units.
         limit: u64,
     },
 }
@@ -114,6 +185,7 @@ pub fn verify_signature(signed: &SignedIntent) -> Result<(), VerifyError> {
 /// What the payee asked for, when it asked for something specific.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
+    /// Base units asked for: lamports, or the mint's smallest unit.
     pub amount: u64,
     /// `None` for SOL.
     pub mint: Option<Pubkey>,
@@ -157,6 +229,7 @@ impl Default for RiskLimits {
 /// What the payee already holds: the seen-set and unsettled totals. The store
 /// persists it; [`MemoryLedger`] keeps it in memory.
 pub trait Ledger {
+    /// Whether the intent with this id was already received.
     fn seen(&self, id: &[u8; 32]) -> bool;
     /// Sum of intents received from `payer` in `mint` and not yet settled.
     fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64;
@@ -195,7 +268,9 @@ impl Ledger for MemoryLedger {
 /// An intent that passed every offline check, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
+    /// The intent, its signature checked.
     pub signed: SignedIntent,
+    /// Its intent id (SHA-256 of body and signature).
     pub id: [u8; 32],
     /// The payer's settlement-transaction signature, for a durable intent.
     pub tx_signature: Option<[u8; 64]>,
@@ -204,9 +279,13 @@ pub struct Accepted {
 /// The payee's view: who it is and where it settles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verifier {
+    /// Genesis prefix of the cluster the payee settles on.
     pub cluster: [u8; 8],
+    /// The TOSS program deployment the payee settles with.
     pub program_id: Pubkey,
+    /// The payee: intents must pay this address.
     pub payee: Pubkey,
+    /// The offline risk limits applied.
     pub limits: RiskLimits,
 }
 

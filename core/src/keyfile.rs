@@ -9,17 +9,29 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
+/// Why a keypair file could not be used; never carries its contents.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
+    /// The file could not be read.
     #[error("cannot read keypair file {}: {source}", path.display())]
     Read {
+        /// The file that could not be read.
         path: PathBuf,
+        /// Why reading it failed.
         source: std::io::Error,
     },
+    /// The file is not a JSON array of 64 bytes.
     #[error("{} is not a Solana keypair file (expected a JSON array of 64 numbers from 0 to 255)", path.display())]
-    Format { path: PathBuf },
+    Format {
+        /// The file that is not a keypair file.
+        path: PathBuf,
+    },
+    /// The public half is not the one the secret half derives.
     #[error("{}: its public key does not match its secret key; the file is damaged", path.display())]
-    Mismatch { path: PathBuf },
+    Mismatch {
+        /// The damaged file.
+        path: PathBuf,
+    },
 }
 
 /// Reads a keypair file and checks that its two halves belong together.

@@ -1,3 +1,5 @@
+#![warn(missing_docs)]
+
 //! The TOSS wallet core.
 //!
 //! Everything a TOSS wallet does lives here, free of any UI: the desktop app

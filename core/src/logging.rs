@@ -21,10 +21,13 @@ const KEEP_FILES: usize = 14;
 /// The variable holding a `tracing` filter such as `info` or `toss_core=debug`.
 pub const FILTER_VAR: &str = "TOSS_LOG";
 
+/// How log lines are written, to stderr and to the file alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
+    /// `tracing`'s plain text format (`human` or `text`).
     #[default]
     Human,
+    /// One JSON object per line (`json`).
     Json,
 }
 
@@ -39,14 +42,24 @@ impl FromStr for LogFormat {
     }
 }
 
+/// Why logging could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum LoggingError {
+    /// A log format name other than human, text or json; carries it.
     #[error("log format {0:?} is not known; use human or json")]
     Format(String),
+    /// `TOSS_LOG` is not a valid `tracing` filter; carries the parser's message.
     #[error("{FILTER_VAR}: {0}")]
     Filter(String),
+    /// The rotating log file could not be opened.
     #[error("cannot open the log file in {dir}: {message}")]
-    File { dir: String, message: String },
+    File {
+        /// The logs directory.
+        dir: String,
+        /// Why the file appender failed.
+        message: String,
+    },
+    /// A global subscriber was already installed in this process.
     #[error("logging was already set up in this process")]
     AlreadySet,
 }

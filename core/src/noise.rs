@@ -26,7 +26,9 @@ use sha2::{Digest, Sha256};
 use snow::{HandshakeState, TransportState};
 use zeroize::Zeroizing;
 
+/// The handshake when neither side knows the other's static key.
 pub const PATTERN_XX: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+/// The one-round-trip handshake when the payer knows the merchant's static key.
 pub const PATTERN_IK: &str = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
 /// The largest Noise message (the spec's limit).
 pub const MAX_FRAME: usize = 65_535;
@@ -39,20 +41,28 @@ pub const MAX_MESSAGE: usize = 1 << 20;
 const FINAL: u8 = 1;
 const PROLOGUE_TAG: &[u8] = b"TOSS/noise/1";
 
+/// Why a handshake or session failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoiseError {
+    /// The Noise library failed to set up or write a message; carries its error.
     #[error("the secure session could not be set up: {0}")]
     Handshake(String),
+    /// A handshake or transport message failed authentication.
     #[error("a message did not decrypt: altered, replayed, out of order, or from someone else")]
     Decrypt,
+    /// The session already failed once and accepts nothing more.
     #[error("the secure session was closed after an error; start a new one")]
     Closed,
+    /// The peer's static key is missing or not the one expected.
     #[error("the other side's key is not the one expected from the payment request")]
     WrongPeer,
+    /// A message over [`MAX_MESSAGE`]; carries its length in bytes.
     #[error("a message of {0} bytes is over the {MAX_MESSAGE}-byte limit")]
     TooLarge(usize),
+    /// A frame of impossible length, or with an invalid final-flag byte.
     #[error("a frame is malformed")]
     BadFrame,
+    /// A session was asked of a handshake still under way.
     #[error("the handshake is not finished")]
     NotFinished,
 }
@@ -72,6 +82,7 @@ impl std::fmt::Debug for StaticKey {
 }
 
 impl StaticKey {
+    /// The key pair for an x25519 secret, as kept in the vault.
     pub fn from_secret(secret: Zeroizing<[u8; 32]>) -> Self {
         let public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(*secret));
         Self {
@@ -80,6 +91,7 @@ impl StaticKey {
         }
     }
 
+    /// The x25519 public key peers see (a merchant's goes in its payment requests).
     pub fn public(&self) -> [u8; 32] {
         self.public
     }
@@ -196,6 +208,7 @@ impl Handshake {
         Ok(buf)
     }
 
+    /// Whether every handshake message has been written and read.
     pub fn is_finished(&self) -> bool {
         self.state.is_handshake_finished()
     }

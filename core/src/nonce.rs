@@ -34,28 +34,44 @@ const UNBOUND_GRACE_SECONDS: i64 = 600;
 /// Occupied addresses skipped before `create` gives up.
 const MAX_SKIPPED: usize = 16;
 
+/// Why a nonce pool operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum NonceError {
+    /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A pool transaction (create, advance, withdraw) did not go through.
     #[error(transparent)]
     Send(#[from] SendError),
+    /// A read could not reach the cluster through every retry.
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
+    /// The seeded address could not be derived; carries why.
     #[error("cannot derive a nonce account address: {0}")]
     Seed(String),
+    /// The cluster refused a read; carries its words.
     #[error("the cluster refused a read: {0}")]
     Read(String),
+    /// No account with a known value is available to hand out.
     #[error(
         "no nonce account is available: create some with `toss nonce create` or refresh the pool when online"
     )]
     PoolEmpty,
+    /// The address is not one of this wallet's pool accounts.
     #[error("{0} is not in this wallet's nonce pool")]
     NotInPool(Pubkey),
+    /// The account is bound to an intent that can still settle.
     #[error("{0} is bound to an intent that can still settle; close it after that intent ends")]
     InUse(Pubkey),
+    /// An account at a pool address is not a nonce account this wallet controls.
     #[error("{address} is not a nonce account of this wallet: {reason}")]
-    Foreign { address: Pubkey, reason: String },
+    Foreign {
+        /// The account in question.
+        address: Pubkey,
+        /// What is wrong with it (not a nonce account, another authority).
+        reason: String,
+    },
+    /// A number of accounts to create outside 1..=[`MAX_CREATE`]; carries it.
     #[error("create between 1 and {MAX_CREATE} nonce accounts at a time, not {0}")]
     Count(usize),
 }
@@ -86,16 +102,20 @@ pub fn check_count(accounts: usize) -> Result<(), NonceError> {
 /// What creating accounts will cost, shown before the user confirms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct CreationCost {
+    /// Accounts to be created.
     pub accounts: usize,
     /// Rent-exempt deposit per account, returned when it is closed.
     pub rent_each: u64,
+    /// Lamports locked in all: `rent_each` times `accounts`.
     pub total: u64,
 }
 
 /// The pool of one wallet key on one cluster.
 #[derive(Debug)]
 pub struct Pool<'a, C> {
+    /// The cluster the pool accounts live on.
     pub chain: &'a C,
+    /// Retry policy for network failures.
     pub backoff: Backoff,
 }
 
@@ -108,6 +128,7 @@ impl<C: Chain> Pool<'_, C> {
         read(self.backoff, call).await?.map_err(NonceError::Read)
     }
 
+    /// What creating `accounts` new accounts will lock in rent, read from the cluster.
     pub async fn creation_cost(&self, accounts: usize) -> Result<CreationCost, NonceError> {
         check_count(accounts)?;
         let rent_each = self.read(|| self.chain.rent_exemption(ACCOUNT_LEN)).await?;

@@ -12,12 +12,15 @@ use crate::store::{Store, StoreError};
 /// What the payer asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
+    /// The wallet to be paid.
     pub payee: Pubkey,
     /// SPL token mint; SOL when `None`.
     pub mint: Option<Pubkey>,
     /// In the currency's smallest unit.
     pub amount: u64,
+    /// Solana Pay reference from the payee's request, if any.
     pub reference: Option<Pubkey>,
+    /// Text for the payee, at most 64 bytes of UTF-8.
     pub memo: Option<String>,
     /// Seconds the intent stays valid.
     pub expires_in: u32,
@@ -30,17 +33,21 @@ pub struct Order {
 /// Where intents settle: the cluster (genesis prefix) and the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settlement {
+    /// First 8 bytes of the cluster's genesis hash.
     pub cluster: [u8; 8],
+    /// The TOSS program deployment intents name.
     pub program_id: Pubkey,
 }
 
 /// What the settings lack for intents to name where they settle.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
+    /// No `program_id` (`TOSS_PROGRAM_ID`) is configured.
     #[error(
         "TOSS_PROGRAM_ID is not set: set the TOSS program in Settings (program_id), the deployment intents settle through"
     )]
     NoProgram,
+    /// The cluster has no well-known genesis hash (localnet) and none is configured.
     #[error(
         "on localnet, intents name the cluster by its genesis hash: set TOSS_GENESIS_HASH (solana genesis-hash)"
     )]
@@ -70,22 +77,31 @@ impl Settlement {
     }
 }
 
+/// Why an order could not be signed and kept.
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
+    /// Now plus `expires_in` overflows the u32 seconds intents count in.
     #[error("the expiry is too far in the future")]
     Expiry,
+    /// A durable order came without a store to take a pool nonce from.
     #[error("a durable intent takes a nonce from the wallet's pool: pay from a wallet account")]
     DurableNeedsStore,
+    /// The OS random source failed while drawing a nonce.
     #[error("no randomness for a nonce: {0}")]
     Random(String),
+    /// Signing the intent failed.
     #[error("{0}")]
     Sign(#[from] SignError),
+    /// The order makes an invalid intent (zero amount, self-payment, validity...).
     #[error("{0}")]
     Intent(#[from] IntentError),
+    /// Signing the durable settlement transaction failed.
     #[error("{0}")]
     Durable(#[from] durable::DurableError),
+    /// No nonce could be taken from the pool.
     #[error("{0}")]
     Nonce(#[from] crate::nonce::NonceError),
+    /// Keeping the intent in the store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
 }
@@ -93,7 +109,9 @@ pub enum PaymentError {
 /// A signed intent, as kept and as it travels.
 #[derive(Debug, Clone)]
 pub struct Signed {
+    /// The intent with the payer's signature.
     pub signed: SignedIntent,
+    /// Its intent id (SHA-256 of body and signature).
     pub id: [u8; 32],
     /// What the payee receives: the intent, and for a durable one the
     /// payer's transaction signature after it.

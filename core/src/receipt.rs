@@ -10,6 +10,7 @@ use crate::intent::Intent;
 
 /// The receipt URI's scheme and version.
 pub const SCHEME: &str = "toss-receipt";
+/// The `v=` parameter this build writes.
 pub const VERSION: u8 = 1;
 
 /// A verified payment as a receipt.
@@ -17,6 +18,7 @@ pub const VERSION: u8 = 1;
 pub struct Receipt<'a> {
     /// The intent's id (SHA-256 of its body and signature).
     pub id: [u8; 32],
+    /// The verified intent, whose payer, payee, amount and mint the URI carries.
     pub intent: &'a Intent,
     /// Unix seconds when the till verified it.
     pub verified_at: i64,

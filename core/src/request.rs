@@ -28,17 +28,23 @@ const SCHEME: &str = "solana:";
 /// A transfer request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PaymentRequest {
+    /// The wallet to pay: a point on the Ed25519 curve, never a token account.
     #[serde(serialize_with = "crate::address::serialize_pubkey")]
     pub recipient: Pubkey,
     /// As written, in the currency's units ("1.5"); checked to be a
     /// well-formed decimal.
     pub amount: Option<String>,
+    /// The token mint to pay in (`spl-token`); `None`: SOL.
     #[serde(serialize_with = "crate::address::serialize_opt_pubkey")]
     pub spl_token: Option<Pubkey>,
+    /// Keys the payment transaction carries so the till can find it on chain.
     #[serde(serialize_with = "serialize_pubkeys")]
     pub references: Vec<Pubkey>,
+    /// Who asks to be paid (a store name), shown to the payer; decoded.
     pub label: Option<String>,
+    /// What the payment is for, shown to the payer; decoded.
     pub message: Option<String>,
+    /// Text the payment should carry as its memo; decoded.
     pub memo: Option<String>,
     /// The merchant's Noise static key: the payer can open an IK session.
     #[serde(serialize_with = "serialize_opt_key")]
@@ -69,28 +75,44 @@ pub fn new_reference() -> Result<Pubkey, getrandom::Error> {
 /// Which rule a URL broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
+    /// The URL does not start with `solana:`.
     #[error("not a Solana Pay URL: it must start with \"solana:\"")]
     NotSolanaPay,
+    /// An `http(s):` link: a transaction request, which TOSS does not pay.
     #[error("this is a Solana Pay transaction request (an https link), not a transfer request")]
     TransactionRequest,
+    /// The recipient is not a base58 32-byte address; carries it.
     #[error("the recipient {0:?} is not a Solana address (base58, 32 bytes)")]
     BadRecipient(String),
+    /// The recipient is off the Ed25519 curve (a token account or PDA).
     #[error(
         "the recipient {0} is not a wallet address (it is off the Ed25519 curve: a token account or program address); ask for the wallet's own address"
     )]
     RecipientNotWallet(Pubkey),
+    /// `amount` breaks Solana Pay's decimal rules or the currency's decimals.
     #[error("the amount is invalid: {0}")]
     BadAmount(AmountError),
+    /// A field that must be an address is not a base58 32-byte key.
     #[error("{field} {value:?} is not a Solana address (base58, 32 bytes)")]
-    BadAddress { field: &'static str, value: String },
+    BadAddress {
+        /// The query field (`spl-token`, `reference`).
+        field: &'static str,
+        /// Its value as written.
+        value: String,
+    },
+    /// A field other than `reference` appears twice; carries its name.
     #[error("the field {0} appears more than once")]
     Repeated(String),
+    /// A field is not valid percent-encoded UTF-8; carries its name.
     #[error("the field {0} is not valid percent-encoded UTF-8")]
     BadEncoding(String),
+    /// `toss-key` is not a base58 32-byte key; carries it.
     #[error("toss-key {0:?} is not a 32-byte key in base58")]
     BadNoiseKey(String),
+    /// `toss-offline` is neither 0 nor 1; carries it.
     #[error("toss-offline must be 0 or 1, not {0:?}")]
     BadOffline(String),
+    /// `toss-key` is given without a `reference` to bind the session to.
     #[error("toss-key needs a reference: the secure session is bound to it")]
     NoReference,
 }
@@ -181,6 +203,7 @@ impl PaymentRequest {
             .transpose()
     }
 
+    /// Parses a `solana:` transfer-request URL, checking every rule above.
     pub fn parse(url: &str) -> Result<Self, RequestError> {
         let rest = url
             .trim()

@@ -6,32 +6,52 @@ use serde::Serialize;
 use crate::intent::durable;
 use crate::request::{PaymentRequest, RequestError};
 
+/// What a scanned code holds, described for the UI.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Scanned {
+    /// A `solana:` link that is a valid Solana Pay request.
     PaymentRequest {
+        /// The parsed request.
         request: PaymentRequest,
     },
+    /// A signed TOSS intent, with the transaction signature when durable.
     Intent {
+        /// The intent id, hex.
         id: String,
+        /// The payer's address, base58.
         payer: String,
+        /// The payee's address, base58.
         payee: String,
+        /// Lamports, or the mint's base units.
         amount: u64,
+        /// The token mint, base58; `None` for SOL.
         mint: Option<String>,
+        /// Whether the payer's durable-nonce transaction signature came with it.
         durable: bool,
+        /// The scanned bytes, hex.
         hex: String,
     },
+    /// Anything else, shown as it is.
     Unknown {
+        /// The bytes as text, when they are UTF-8.
         text: Option<String>,
+        /// The scanned bytes, hex.
         hex: String,
     },
 }
 
+/// Why a scanned code cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScannedError {
     /// A `solana:` link that breaks a rule: which one.
     #[error("{url}: {reason}")]
-    BadRequest { url: String, reason: RequestError },
+    BadRequest {
+        /// The link as scanned.
+        url: String,
+        /// The rule it breaks.
+        reason: RequestError,
+    },
 }
 
 /// Describes `bytes` as read from a code.

@@ -34,16 +34,22 @@ use crate::wallet::Account;
 /// Why the wallet, or a part of it, could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
+    /// The keychain or the account index could not be used.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The local store could not be opened or cleaned up.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The settings do not say where or how to settle.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// The `TOSS_FEE_PAYER` keypair file could not be read.
     #[error("the fee payer TOSS_FEE_PAYER names cannot be used: {0}")]
     FeePayer(#[from] KeyFileError),
+    /// The wallet has no account to sign or be paid with.
     #[error("this wallet has no account yet: create or import one first")]
     NoAccount,
+    /// The OS random source failed while making a payment reference.
     #[error("no randomness for a payment reference: {0}")]
     Random(String),
 }
@@ -73,6 +79,7 @@ pub struct PassphraseAsked {
 }
 
 impl PassphraseAsked {
+    /// What asks for the passphrase under `config`.
     pub fn under(config: &Config) -> Self {
         PassphraseAsked {
             payment: config.require_biometric_for_intent,
@@ -121,10 +128,12 @@ impl WalletSession {
         }
     }
 
+    /// The data directory the wallet was opened in.
     pub fn home(&self) -> &Home {
         &self.home
     }
 
+    /// The settings the session was opened under.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -138,6 +147,7 @@ impl WalletSession {
         self.vault.as_mut().map_err(|e| e.clone().into())
     }
 
+    /// The wallet's accounts, in the order they were added.
     pub fn accounts(&self) -> Result<&[Account], SessionError> {
         Ok(self.vault()?.accounts())
     }
@@ -356,16 +366,22 @@ impl WalletSession {
 /// What a till asks to be paid (see [`WalletSession::till_request`]).
 #[derive(Debug, Clone, Default)]
 pub struct Sale {
+    /// The wallet to be paid.
     pub recipient: Pubkey,
     /// Decimal text in the currency's units, as Solana Pay writes it
     /// ("1.5"); any amount when `None`.
     pub amount: Option<String>,
     /// `None`: SOL.
     pub mint: Option<Pubkey>,
+    /// Solana Pay `label`: who asks to be paid; empty is left out.
     pub label: Option<String>,
+    /// Solana Pay `message`: what the payment is for; empty is left out.
     pub message: Option<String>,
+    /// Solana Pay `memo` for the payment; empty is left out.
     pub memo: Option<String>,
+    /// The reference key to use; `None`: a fresh random one.
     pub reference: Option<Pubkey>,
+    /// Also take offline TOSS intents: the request carries this wallet's Noise key.
     pub offline: bool,
 }
 

@@ -38,10 +38,12 @@ const MAX_TX_BYTES: u64 = 1232;
 pub enum Outcome {
     /// Paid by the transaction with this signature.
     Settled {
+        /// The transaction signature, base58.
         signature: String,
     },
     /// Already paid (by an earlier run, or by someone else).
     AlreadySettled,
+    /// The program refused it as expired: its `expires_at` passed first.
     Expired,
     /// The payer's escrow could not cover it when it was submitted.
     InsufficientFunds,
@@ -49,6 +51,7 @@ pub enum Outcome {
     Conflict,
     /// Refused for a reason that retrying cannot fix.
     Invalid {
+        /// The program's or the cluster's reason, in words.
         reason: String,
     },
 }
@@ -80,15 +83,23 @@ impl Outcome {
     }
 }
 
+/// Why a settlement run stopped; the intents it did not reach stay waiting.
 #[derive(Debug, thiserror::Error)]
 pub enum SettleError {
+    /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The cluster stayed out of reach through every retry.
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
     /// The cluster answered a read with a refusal: the intent stays waiting.
     #[error("the cluster refused to read {what}: {reason}")]
-    Read { what: String, reason: String },
+    Read {
+        /// What was being read (a settlement record, by address).
+        what: String,
+        /// The cluster's refusal, in its words.
+        reason: String,
+    },
 }
 
 impl SettleError {
@@ -107,30 +118,44 @@ impl SettleError {
 pub enum Progress {
     /// The background loop found the cluster reachable (`true`) or not.
     Connectivity {
+        /// Whether the cluster answered.
         online: bool,
     },
     /// Expired intents marked, old finished ones deleted.
     CleanedUp {
+        /// Intents newly marked expired.
         expired: usize,
+        /// Finished intents deleted past the retention period.
         deleted: usize,
     },
     /// Confidential submission was asked for but these intents are settled
     /// directly, for this reason.
     Downgraded {
+        /// Why the intents cannot go through the MXE.
         reason: String,
     },
+    /// A settlement round began.
     Started {
+        /// Intents waiting in this round.
         intents: usize,
     },
+    /// A transaction is being sent.
     Submitting {
+        /// Intents in this transaction.
         intents: usize,
     },
+    /// The cluster could not be reached; the call is tried again.
     Retrying {
+        /// Milliseconds until the next attempt.
         after_ms: u64,
+        /// The network failure, with RPC addresses redacted.
         error: String,
     },
+    /// One intent got its final outcome.
     Resolved {
+        /// The intent id, hex.
         id: String,
+        /// What the chain decided.
         outcome: Outcome,
     },
 }

@@ -27,12 +27,16 @@ pub enum KeySource {
 /// One account as listed in the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
+    /// The name the user gave it, 1 to 64 characters.
     pub label: String,
+    /// Its public key.
     pub address: Address,
+    /// Where its key came from.
     pub source: KeySource,
 }
 
 impl Account {
+    /// The address as a Solana `Pubkey`.
     pub fn pubkey(&self) -> Pubkey {
         self.address.into()
     }
@@ -41,26 +45,43 @@ impl Account {
 /// What the app shows before anything is unlocked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WalletStatus {
+    /// Whether the wallet has at least one account.
     pub exists: bool,
+    /// Its accounts, in the order they were added.
     pub accounts: Vec<Account>,
 }
 
+/// Why the account index could not be read or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum WalletError {
+    /// The index file exists but could not be read.
     #[error("cannot read the account list {}: {source}", path.display())]
     Read {
+        /// The index file (`accounts.json`).
         path: PathBuf,
+        /// Why reading it failed.
         source: std::io::Error,
     },
+    /// The index file could not be written.
     #[error("cannot save the account list {}: {source}", path.display())]
     Write {
+        /// The index file (`accounts.json`).
         path: PathBuf,
+        /// Why writing it failed.
         source: std::io::Error,
     },
+    /// The index file does not parse, has an unknown version or a bad id or address.
     #[error("the account list {} is damaged ({message}); restore it from a backup or re-import the wallet", path.display())]
-    Damaged { path: PathBuf, message: String },
+    Damaged {
+        /// The index file (`accounts.json`).
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A label empty or over 64 characters once trimmed.
     #[error("an account label must be 1 to 64 characters")]
     BadLabel,
+    /// The OS random source failed while making a wallet id.
     #[error("no secure random numbers: {0}")]
     Random(String),
 }
@@ -145,14 +166,17 @@ impl AccountIndex {
         })
     }
 
+    /// The 32-hex-digit id that names this wallet's keychain items.
     pub fn wallet_id(&self) -> &str {
         &self.wallet_id
     }
 
+    /// The accounts, in the order they were added.
     pub fn accounts(&self) -> &[Account] {
         &self.accounts
     }
 
+    /// Whether the wallet exists, and its accounts.
     pub fn status(&self) -> WalletStatus {
         WalletStatus {
             exists: !self.accounts.is_empty(),
@@ -160,10 +184,12 @@ impl AccountIndex {
         }
     }
 
+    /// The account with this address, if listed.
     pub fn find(&self, address: &Pubkey) -> Option<&Account> {
         self.accounts.iter().find(|a| a.pubkey() == *address)
     }
 
+    /// Lists a new account and saves the index; nothing changes if saving fails.
     pub fn add(
         &mut self,
         label: &str,
@@ -187,6 +213,7 @@ impl AccountIndex {
         Ok(account)
     }
 
+    /// Unlists the account and saves the index; nothing changes if saving fails.
     pub fn remove(&mut self, address: &Pubkey) -> Result<(), WalletError> {
         let before = self.accounts.clone();
         self.accounts.retain(|a| a.pubkey() != *address);

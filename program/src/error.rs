@@ -25,35 +25,57 @@ macro_rules! errors {
 }
 
 errors! {
+    /// Instruction data is empty, has an unknown tag, or the wrong length for its tag.
     InvalidInstruction = 0 => "the instruction data is not a TOSS instruction",
+    /// The message the signature check covers does not decode as a canonical intent.
     IntentMalformed = 1 => "the intent bytes are not a valid TOSS intent",
     /// No Ed25519 precompile instruction where the settle instruction points.
     MissingSignatureCheck = 2 => "the transaction has no Ed25519 signature check for the intent",
     /// The precompile exists but does not check this intent by its payer.
     SignatureCheckMismatch = 3 => "the Ed25519 signature check is not over this intent by its payer",
+    /// Escrow settlement of an intent whose cluster differs from the escrow's.
     WrongCluster = 4 => "the intent was signed for another cluster",
+    /// The intent's `program_id` is not this deployment.
     WrongProgram = 5 => "the intent names another TOSS program",
+    /// The cluster clock has reached the intent's `expires_at`.
     Expired = 6 => "the intent has expired",
+    /// The settlement record for this payer and nonce already holds this same intent.
     AlreadySettled = 7 => "the intent was already settled",
     /// Another intent with the same payer and nonce settled first.
     NonceConflict = 8 => "another intent with the same nonce was settled first",
+    /// The escrow holds less than the intent's amount (for SOL, counting only lamports above rent).
     InsufficientEscrowFunds = 9 => "the payer's escrow does not hold enough to pay the intent",
+    /// The SOL destination is not the payee, or the token destination is not owned by the payee.
     WrongPayee = 10 => "the destination account does not belong to the intent's payee",
+    /// A token account is not owned by the token program or holds a different mint.
     WrongMint = 11 => "the token accounts are not for the intent's mint",
+    /// The escrow or its token account is not at the derived address, or has another owner or mint.
     WrongEscrow = 12 => "the escrow account is not the payer's escrow for this currency",
+    /// The settlement record account is not at the address derived from payer and nonce.
     WrongRecord = 13 => "the settlement record account is not the one for this payer and nonce",
+    /// `Withdraw` before the request time plus the escrow's withdrawal delay.
     WithdrawalLocked = 14 => "the withdrawal time lock has not passed yet",
+    /// `Withdraw` while no withdrawal is pending.
     NoWithdrawalRequested = 15 => "no withdrawal was requested",
+    /// A required signer did not sign, or is not the escrow's owner (or durable intent's payer).
     NotEscrowOwner = 16 => "only the escrow's owner may do this, and must sign",
     /// The durable path needs instruction 0 to advance the intent's nonce account.
     DurableNonceNotAdvanced = 17 => "instruction 0 does not advance the intent's durable nonce account",
+    /// The durable path was given an intent without a durable nonce.
     NotDurableIntent = 18 => "the intent does not name a durable nonce",
+    /// `CloseRecord` while the record's intent could still settle.
     RecordStillNeeded = 19 => "the settlement record cannot be closed before the intent expires",
+    /// `OpenEscrow` with a delay outside `MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY`.
     InvalidWithdrawDelay = 20 => "the withdrawal delay must be from 1 hour to 30 days",
+    /// `OpenEscrow` for an escrow the program already owns.
     AlreadyInitialized = 21 => "the account already exists",
+    /// The account is not owned by the program, or its data has the wrong tag or length.
     NotInitialized = 22 => "the account does not exist or is not a TOSS account",
+    /// Checked arithmetic on lamports or the unlock time overflowed.
     Overflow = 23 => "an amount overflowed",
+    /// `CloseRecord` names an account other than the one that paid the rent.
     WrongRentPayer = 24 => "the rent goes back to the account that paid it",
+    /// A durable-nonce intent appeared in an escrow `Settle` batch.
     DurableIntentInEscrow = 25 => "a durable-nonce intent settles only through the durable path",
 }
 

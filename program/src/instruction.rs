@@ -20,8 +20,11 @@ pub enum TossInstruction {
     /// Accounts: owner (signer, writable), escrow (writable), system program;
     /// for SPL also: mint, escrow token account (writable), token program.
     OpenEscrow {
+        /// Genesis prefix of the cluster the escrow accepts intents for.
         cluster: [u8; 8],
+        /// Withdrawal time lock in seconds, from 1 hour to 30 days.
         withdraw_delay: u32,
+        /// True for an SPL mint escrow (mint and token accounts follow), false for SOL.
         spl: bool,
     },
     /// Moves funds from the owner into the escrow.
@@ -29,11 +32,17 @@ pub enum TossInstruction {
     /// Accounts: owner (signer, writable), escrow (writable), system program;
     /// for SPL: owner (signer), escrow, owner token account (writable), escrow
     /// token account (writable), token program.
-    Deposit { amount: u64 },
+    Deposit {
+        /// Lamports or the mint's base units to move in.
+        amount: u64,
+    },
     /// Starts the withdrawal time lock; `amount` 0 cancels a request.
     ///
     /// Accounts: owner (signer), escrow (writable).
-    RequestWithdrawal { amount: u64 },
+    RequestWithdrawal {
+        /// Lamports or base units to withdraw later; 0 cancels the pending request.
+        amount: u64,
+    },
     /// Pays out a requested withdrawal once its time lock has passed.
     ///
     /// Accounts: owner (signer, writable), escrow (writable); for SPL also:
@@ -46,7 +55,10 @@ pub enum TossInstruction {
     /// sysvar, system program; then per intent, SOL: escrow (writable), settlement record
     /// (writable), payee (writable); SPL: escrow, settlement record (writable), payee
     /// token account (writable), escrow token account (writable), token program.
-    Settle { items: Vec<(u8, u8)> },
+    Settle {
+        /// Per intent: (index of the precompile instruction, index of the signature in it).
+        items: Vec<(u8, u8)>,
+    },
     /// Settles one durable-nonce intent from the payer's own account, in a
     /// transaction the payer signed offline whose instruction 0 advances the
     /// intent's nonce account.
@@ -54,7 +66,12 @@ pub enum TossInstruction {
     /// Accounts: payer (signer, writable), instructions sysvar, system
     /// program, settlement record (writable); SOL: payee (writable); SPL: payer token
     /// account (writable), payee token account (writable), token program.
-    SettleDurable { check_ix: u8, signature: u8 },
+    SettleDurable {
+        /// Index of the Ed25519 precompile instruction in the transaction.
+        check_ix: u8,
+        /// Index of the intent's signature within that instruction.
+        signature: u8,
+    },
     /// Returns an expired intent's settlement record rent to whoever paid it.
     ///
     /// Accounts: settlement record (writable), rent payer (writable).
@@ -62,6 +79,7 @@ pub enum TossInstruction {
 }
 
 impl TossInstruction {
+    /// Encodes the instruction data: a one-byte tag, then its fields little-endian.
     pub fn pack(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
@@ -101,6 +119,7 @@ impl TossInstruction {
         out
     }
 
+    /// Decodes instruction data; `InvalidInstruction` for an unknown tag or wrong length.
     pub fn unpack(data: &[u8]) -> Result<Self, TossError> {
         let bad = TossError::InvalidInstruction;
         let (&tag, rest) = data.split_first().ok_or(bad)?;
@@ -157,8 +176,11 @@ impl TossInstruction {
 /// The currency side of an escrow: SOL, or a mint with the owner's token account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Funds {
+    /// Lamports held in the escrow account itself.
     Sol,
+    /// Tokens of one mint, held in the escrow's token account.
     Spl {
+        /// The token's mint.
         mint: Pubkey,
         /// The owner's token account (source of deposits, destination of withdrawals).
         owner_tokens: Pubkey,
@@ -214,6 +236,7 @@ pub fn open_escrow(
     ix(program_id, accounts, data)
 }
 
+/// Moves `amount` (lamports or base units) from `owner` into their escrow for `funds`.
 pub fn deposit(program_id: &Pubkey, owner: &Pubkey, funds: Funds, amount: u64) -> Instruction {
     let escrow = escrow_address(program_id, owner, funds.mint().as_ref()).0;
     let accounts = match funds {
@@ -233,6 +256,7 @@ pub fn deposit(program_id: &Pubkey, owner: &Pubkey, funds: Funds, amount: u64) -
     ix(program_id, accounts, TossInstruction::Deposit { amount })
 }
 
+/// Starts the time lock on withdrawing `amount` from `owner`'s escrow; 0 cancels.
 pub fn request_withdrawal(
     program_id: &Pubkey,
     owner: &Pubkey,
@@ -251,6 +275,7 @@ pub fn request_withdrawal(
     )
 }
 
+/// Pays out `owner`'s requested withdrawal, capped at what the escrow still holds.
 pub fn withdraw(program_id: &Pubkey, owner: &Pubkey, funds: Funds) -> Instruction {
     let escrow = escrow_address(program_id, owner, funds.mint().as_ref()).0;
     let mut accounts = vec![
@@ -386,6 +411,7 @@ pub fn settle_durable(
     Ok([advance, check, ix(program_id, accounts, data)])
 }
 
+/// Closes an expired intent's settlement record, returning its rent to `rent_payer`.
 pub fn close_record(program_id: &Pubkey, record: &Pubkey, rent_payer: &Pubkey) -> Instruction {
     let accounts = vec![
         AccountMeta::new(*record, false),

@@ -80,33 +80,51 @@ pub struct Intent {
 /// An intent with the payer's Ed25519 signature over its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIntent {
+    /// The intent whose canonical body was signed.
     pub intent: Intent,
+    /// The payer's Ed25519 signature over `intent.encode()`.
     pub signature: [u8; SIGNATURE_LEN],
 }
 
 /// Why bytes are not a valid intent. Each case names the rule that failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IntentError {
+    /// The bytes end before the intent (or its signature) does; carries the length given.
     #[error("too short to be an intent: {0} bytes")]
     TooShort(usize),
+    /// The bytes do not start with [`MAGIC`].
     #[error("not a TOSS intent (wrong magic bytes)")]
     NotAnIntent,
+    /// The version byte is not [`VERSION`].
     #[error("intent version {0} is not supported by this build (it reads version {VERSION})")]
     UnsupportedVersion(u8),
+    /// Flag bits this version does not define are set; carries those bits.
     #[error("unknown flag bits {0:#04x}")]
     UnknownFlags(u8),
+    /// The amount is 0.
     #[error("amount is zero")]
     ZeroAmount,
+    /// Payer and payee are the same key.
     #[error("payer and payee are the same account")]
     SelfPayment,
+    /// `expires_at` is not after `created_at`.
     #[error("expires_at ({expires_at}) is not after created_at ({created_at})")]
-    ExpiresBeforeCreated { created_at: u32, expires_at: u32 },
+    ExpiresBeforeCreated {
+        /// Unix seconds when signed.
+        created_at: u32,
+        /// Unix seconds of expiry, not later than `created_at`.
+        expires_at: u32,
+    },
+    /// The validity window exceeds [`MAX_VALIDITY_SECONDS`]; carries its length in seconds.
     #[error("validity of {0} s is longer than the maximum of {MAX_VALIDITY_SECONDS} s")]
     ValidityTooLong(u32),
+    /// A memo is present but empty or over [`MAX_MEMO_LEN`] bytes; carries its length.
     #[error("memo must be 1 to {MAX_MEMO_LEN} bytes, got {0}")]
     MemoLength(usize),
+    /// The memo bytes are not valid UTF-8.
     #[error("memo is not valid UTF-8")]
     MemoNotUtf8,
+    /// Extra bytes follow the body (or the signature); carries how many.
     #[error("{0} bytes follow the intent")]
     TrailingBytes(usize),
 }

@@ -1,3 +1,5 @@
+#![warn(missing_docs)]
+
 //! TOSS settlement program and its client-side wire format.
 //!
 //! - [`intent`]: the signed payment intent, its canonical encoding and the

@@ -23,6 +23,7 @@ use crate::state::{
     RECORD_SEED, SettlementRecord, escrow_address, escrow_tokens_address, record_address,
 };
 
+/// Decodes `data` and runs that instruction on `accounts`; the entrypoint calls this.
 pub fn process_instruction(
     program_id: &Pubkey,
     accounts: &[AccountInfo],

@@ -6,12 +6,15 @@ use crate::error::TossError;
 
 /// Seed prefixes of the program's addresses.
 pub const ESCROW_SEED: &[u8] = b"escrow";
+/// Seed prefix of an SPL escrow's token account, derived from the escrow's address.
 pub const ESCROW_TOKENS_SEED: &[u8] = b"escrow-tokens";
+/// Seed prefix of a settlement record, derived from the payer and the nonce.
 pub const RECORD_SEED: &[u8] = b"settled";
 
 /// Withdrawal delay bounds: long enough to get a till online, short enough
 /// that a payer's money is never locked for more than a month.
 pub const MIN_WITHDRAW_DELAY: u32 = 3600;
+/// Longest withdrawal delay: 30 days, in seconds.
 pub const MAX_WITHDRAW_DELAY: u32 = 30 * 24 * 3600;
 
 const ESCROW_TAG: u8 = 1;
@@ -39,13 +42,16 @@ pub fn record_address(program_id: &Pubkey, payer: &Pubkey, nonce: u64) -> (Pubke
 /// A payer's deposit that offline intents draw on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EscrowState {
+    /// Bump seed of the escrow's address, used when it signs token transfers.
     pub bump: u8,
+    /// The payer who opened the escrow; only they may deposit or withdraw.
     pub owner: Pubkey,
     /// `Pubkey::default()` for SOL.
     pub mint: Pubkey,
     /// Genesis prefix of the cluster the owner opened it on; intents for any
     /// other cluster are refused.
     pub cluster: [u8; 8],
+    /// Seconds between a withdrawal request and when it can be paid out.
     pub withdraw_delay: u32,
     /// Amount asked for by the pending withdrawal; 0 when none.
     pub pending_withdrawal: u64,
@@ -54,8 +60,10 @@ pub struct EscrowState {
 }
 
 impl EscrowState {
+    /// Account data size in bytes: tag, bump, owner, mint, cluster, delay, pending, requested at.
     pub const LEN: usize = 1 + 1 + 32 + 32 + 8 + 4 + 8 + 8;
 
+    /// Writes the tagged layout to `dst`; `NotInitialized` if `dst` is shorter than [`Self::LEN`].
     pub fn pack(&self, dst: &mut [u8]) -> Result<(), TossError> {
         let dst = dst.get_mut(..Self::LEN).ok_or(TossError::NotInitialized)?;
         let mut w = Writer(dst, 0);
@@ -69,6 +77,7 @@ impl EscrowState {
         Ok(())
     }
 
+    /// Reads an escrow; `NotInitialized` if `src` is too short or not tagged as an escrow.
     pub fn unpack(src: &[u8]) -> Result<Self, TossError> {
         let mut r = Fields::new(src, Self::LEN, ESCROW_TAG)?;
         Ok(Self {
@@ -82,6 +91,7 @@ impl EscrowState {
         })
     }
 
+    /// The mint as an option: `None` for a SOL escrow.
     pub fn mint(&self) -> Option<Pubkey> {
         (self.mint != Pubkey::default()).then_some(self.mint)
     }
@@ -92,8 +102,11 @@ impl EscrowState {
 pub struct SettlementRecord {
     /// SHA-256 of the signed intent.
     pub intent_id: [u8; 32],
+    /// The wallet the intent paid.
     pub payee: Pubkey,
+    /// Amount paid, in lamports or the mint's base units.
     pub amount: u64,
+    /// Cluster Unix time, in seconds, when the intent settled.
     pub settled_at: i64,
     /// After this the intent can never settle, so the settlement record may be closed.
     pub expires_at: u32,
@@ -102,8 +115,10 @@ pub struct SettlementRecord {
 }
 
 impl SettlementRecord {
+    /// Account data size in bytes: tag, intent id, payee, amount, settle time, expiry, rent payer.
     pub const LEN: usize = 1 + 32 + 32 + 8 + 8 + 4 + 32;
 
+    /// Writes the tagged layout to `dst`; `NotInitialized` if `dst` is shorter than [`Self::LEN`].
     pub fn pack(&self, dst: &mut [u8]) -> Result<(), TossError> {
         let dst = dst.get_mut(..Self::LEN).ok_or(TossError::NotInitialized)?;
         let mut w = Writer(dst, 0);
@@ -117,6 +132,7 @@ impl SettlementRecord {
         Ok(())
     }
 
+    /// Reads a record; `NotInitialized` if `src` is too short or not tagged as a record.
     pub fn unpack(src: &[u8]) -> Result<Self, TossError> {
         let mut r = Fields::new(src, Self::LEN, RECORD_TAG)?;
         Ok(Self {

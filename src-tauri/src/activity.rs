@@ -8,12 +8,31 @@ use toss_core::settle::Progress;
 use toss_core::store::Summary;
 
 use crate::error::CommandError;
-use crate::state::{AppState, on_own_thread, payment_id, text};
+use crate::state::{AppState, money, on_own_thread, payment_id, text};
+
+/// One payment in the activity list, its amount as the window shows it.
+#[derive(Debug, Serialize)]
+pub struct ActivityRow {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub amount_text: String,
+}
 
 /// Every intent this wallet keeps, newest first.
 #[tauri::command]
-pub fn activity(state: State<'_, AppState>) -> Result<Vec<Summary>, CommandError> {
-    Ok(state.store()?.list().map_err(text)?)
+pub fn activity(state: State<'_, AppState>) -> Result<Vec<ActivityRow>, CommandError> {
+    let session = state.session()?;
+    let rows = session.store()?.list().map_err(text)?;
+    Ok(rows
+        .into_iter()
+        .map(|summary| {
+            let mint = summary.mint.as_deref().and_then(|m| m.parse().ok());
+            ActivityRow {
+                amount_text: money(session.config(), summary.amount, mint.as_ref()),
+                summary,
+            }
+        })
+        .collect())
 }
 
 /// Everything kept about one intent, for its detail view.
@@ -26,6 +45,7 @@ pub struct Detail {
     pub payee: String,
     pub mint: Option<String>,
     pub amount: u64,
+    pub amount_text: String,
     pub memo: Option<String>,
     pub reference: Option<String>,
     pub nonce: u64,
@@ -45,10 +65,10 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, C
     let store = state.store()?;
     let stored = store.get(&id).map_err(text)?;
     let settlement = store.settlement(&id).map_err(text)?;
-    let explorer = match (&settlement, state.config()) {
-        (Some(sig), Ok(c)) => Some(c.cluster.explorer_tx(sig, &c.rpc_url)),
-        _ => None,
-    };
+    let config = state.config()?;
+    let explorer = settlement
+        .as_ref()
+        .map(|sig| config.cluster.explorer_tx(sig, &config.rpc_url));
     let i = &stored.signed.intent;
     Ok(Detail {
         id: hex::encode(stored.id),
@@ -58,6 +78,7 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, C
         payee: i.payee.to_string(),
         mint: i.mint.map(|m| m.to_string()),
         amount: i.amount,
+        amount_text: money(&config, i.amount, i.mint.as_ref()),
         memo: i.memo.clone(),
         reference: i.reference.map(|r| r.to_string()),
         nonce: i.nonce,

@@ -6,12 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 use tauri::State;
+use toss_core::config::Config;
 use toss_core::currency::Currency;
 use toss_core::escrow::{EscrowError, Status, WITHDRAW_DELAY};
 use toss_core::session::unix_now;
 
 use crate::error::CommandError;
-use crate::state::{AppState, Owner, on_own_thread, text};
+use crate::state::{AppState, EscrowAmounts, Owner, on_own_thread, text};
 
 /// The escrow as the screen shows it.
 #[derive(Debug, Serialize)]
@@ -26,6 +27,30 @@ pub struct EscrowView {
     pub signature: Option<String>,
     /// What the amounts are in.
     pub currency: Currency,
+    /// The status's amounts as the window shows them.
+    pub amounts: Option<EscrowAmounts>,
+}
+
+impl EscrowView {
+    fn new(
+        config: &Config,
+        status: Option<Status>,
+        now: i64,
+        problem: Option<String>,
+        signature: Option<String>,
+        currency: Currency,
+    ) -> Self {
+        EscrowView {
+            amounts: status
+                .as_ref()
+                .map(|s| EscrowAmounts::of(config, s, currency.mint.as_ref())),
+            status,
+            now,
+            problem,
+            signature,
+            currency,
+        }
+    }
 }
 
 /// What the owner asks of the escrow. Amounts are typed in the settings'
@@ -95,13 +120,14 @@ pub async fn escrow_view(
                 .map(|e| explain(e).message),
             false => None,
         };
-        Ok(EscrowView {
-            status: escrow.status(&store, &owner).map_err(text)?,
+        Ok(EscrowView::new(
+            session.config(),
+            escrow.status(&store, &owner).map_err(text)?,
             now,
             problem,
-            signature: None,
+            None,
             currency,
-        })
+        ))
     })
     .await
 }
@@ -168,13 +194,14 @@ pub async fn escrow_act(
             .await
             .err()
             .map(|e| explain(e).message);
-        Ok(EscrowView {
-            status: escrow.status(&store, &owner).map_err(text)?,
+        Ok(EscrowView::new(
+            session.config(),
+            escrow.status(&store, &owner).map_err(text)?,
             now,
             problem,
-            signature: Some(sent),
+            Some(sent),
             currency,
-        })
+        ))
     })
     .await
 }

@@ -13,7 +13,7 @@ use toss_core::transport::qr;
 use toss_core::wallet::Account;
 
 use crate::error::CommandError;
-use crate::state::{AppState, text};
+use crate::state::{AppState, EscrowAmounts, money, text};
 
 /// What the home screen shows for one account.
 #[derive(Debug, Serialize)]
@@ -24,6 +24,8 @@ pub struct HomeAccount {
     /// The SOL escrow as last read online, with what may still be signed
     /// for offline; `None` when never read (or no program is set).
     pub escrow: Option<Status>,
+    /// Its amounts as the window shows them.
+    pub escrow_amounts: Option<EscrowAmounts>,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,13 +55,17 @@ pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, CommandError> {
         .accounts()?
         .iter()
         .map(|a| {
+            let status = match &escrow {
+                Some(e) => e.status(&store, &a.pubkey()).map_err(text)?,
+                None => None,
+            };
             Ok(HomeAccount {
                 account: a.clone(),
                 qr_svg: qr::svg(a.address.to_string().as_bytes()).map_err(text)?,
-                escrow: match &escrow {
-                    Some(e) => e.status(&store, &a.pubkey()).map_err(text)?,
-                    None => None,
-                },
+                escrow_amounts: status
+                    .as_ref()
+                    .map(|s| EscrowAmounts::of(session.config(), s, None)),
+                escrow: status,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -78,8 +84,8 @@ pub fn home_view(state: State<'_, AppState>) -> Result<HomeView, CommandError> {
 #[derive(Debug, Serialize)]
 pub struct Balances {
     pub online: bool,
-    /// Lamports per account address, when online.
-    pub lamports: Vec<(String, u64)>,
+    /// Each account's balance (address, as the window shows it), when online.
+    pub balances: Vec<(String, String)>,
     /// Why not, when offline.
     pub problem: Option<String>,
 }
@@ -95,25 +101,26 @@ pub async fn balances(state: State<'_, AppState>) -> Result<Balances, CommandErr
         let mut lamports = Vec::new();
         for a in &accounts {
             let account = chain.account(a.pubkey()).await.map_err(text)?;
-            lamports.push((a.address.to_string(), account.map_or(0, |acc| acc.lamports)));
+            let units = account.map_or(0, |acc| acc.lamports);
+            lamports.push((a.address.to_string(), money(session.config(), units, None)));
         }
         Ok::<_, String>(lamports)
     };
     let limit = Duration::from_secs(4);
     Ok(match tokio::time::timeout(limit, ask).await {
-        Ok(Ok(lamports)) => Balances {
+        Ok(Ok(balances)) => Balances {
             online: true,
-            lamports,
+            balances,
             problem: None,
         },
         Ok(Err(e)) => Balances {
             online: false,
-            lamports: Vec::new(),
+            balances: Vec::new(),
             problem: Some(e),
         },
         Err(_) => Balances {
             online: false,
-            lamports: Vec::new(),
+            balances: Vec::new(),
             problem: Some(Unreachable::no_answer_within(limit).to_string()),
         },
     })

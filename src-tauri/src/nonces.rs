@@ -15,14 +15,31 @@ use toss_core::session::unix_now;
 use toss_core::store::{NonceRecord, Store};
 
 use crate::error::CommandError;
-use crate::state::{AppState, Owner, address, on_own_thread, text};
+use crate::state::{AppState, Owner, address, money, on_own_thread, text};
 
 /// The pool as the screen shows it.
 #[derive(Debug, Serialize)]
 pub struct PoolView {
-    pub records: Vec<NonceRecord>,
+    pub records: Vec<PoolRecord>,
     /// Accounts ready to be handed to a new durable payment.
     pub available: usize,
+}
+
+/// One account of the pool, its rent as the window shows it.
+#[derive(Debug, Serialize)]
+pub struct PoolRecord {
+    #[serde(flatten)]
+    pub record: NonceRecord,
+    pub lamports_text: String,
+}
+
+/// What creating accounts costs, as the window shows it.
+#[derive(Debug, Serialize)]
+pub struct CostView {
+    #[serde(flatten)]
+    pub cost: CreationCost,
+    pub rent_each_text: String,
+    pub total_text: String,
 }
 
 /// The pool of `owner` on the configured cluster, as the store has it. A
@@ -38,7 +55,13 @@ fn listed(store: &Store, owner: Address, config: &Config) -> Result<PoolView, St
             .iter()
             .filter(|r| r.state == NonceState::Available)
             .count(),
-        records,
+        records: records
+            .into_iter()
+            .map(|record| PoolRecord {
+                lamports_text: money(config, record.lamports, None),
+                record,
+            })
+            .collect(),
     })
 }
 
@@ -58,12 +81,18 @@ pub fn nonce_pool(state: State<'_, AppState>) -> Result<PoolView, CommandError> 
 pub async fn nonce_cost(
     state: State<'_, AppState>,
     count: usize,
-) -> Result<CreationCost, CommandError> {
+) -> Result<CostView, CommandError> {
     let session = state.session()?;
     check_count(count).map_err(text)?;
     on_own_thread(move || async move {
         let chain = session.chain();
-        Ok(session.nonce_pool(&chain).creation_cost(count).await?)
+        let cost = session.nonce_pool(&chain).creation_cost(count).await?;
+        let sol = |units| money(session.config(), units, None);
+        Ok(CostView {
+            rent_each_text: sol(cost.rent_each),
+            total_text: sol(cost.total),
+            cost,
+        })
     })
     .await
 }

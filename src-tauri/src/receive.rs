@@ -10,7 +10,7 @@ use toss_core::session::{self, Sale};
 use toss_core::transport::qr;
 
 use crate::error::CommandError;
-use crate::state::{AppState, address, payment_id, text};
+use crate::state::{AppState, address, money, payment_id, text};
 
 /// The till's request: a Solana Pay URL any wallet can pay and its QR code.
 #[derive(Debug, Serialize)]
@@ -67,6 +67,7 @@ pub struct Checked {
     pub payer: String,
     pub mint: Option<String>,
     pub amount: u64,
+    pub amount_text: String,
     pub memo: Option<String>,
 }
 
@@ -91,6 +92,7 @@ pub fn receive_intent(
         payer: i.payer.to_string(),
         mint: i.mint.map(|m| m.to_string()),
         amount: i.amount,
+        amount_text: money(session.config(), i.amount, i.mint.as_ref()),
         memo: i.memo,
     })
 }
@@ -107,6 +109,7 @@ pub struct ReceiptView {
     pub payee: String,
     pub mint: Option<String>,
     pub amount: u64,
+    pub amount_text: String,
     pub memo: Option<String>,
     /// Unix seconds when it was verified.
     pub verified_at: i64,
@@ -115,7 +118,8 @@ pub struct ReceiptView {
 #[tauri::command]
 pub fn receipt(state: State<'_, AppState>, id: String) -> Result<ReceiptView, CommandError> {
     use toss_core::store::{Direction, State as Stage};
-    let stored = state.store()?.get(&payment_id(&id)?).map_err(text)?;
+    let session = state.session()?;
+    let stored = session.store()?.get(&payment_id(&id)?).map_err(text)?;
     if stored.direction != Direction::Received {
         return Err("a receipt is given for a payment this till received".into());
     }
@@ -140,6 +144,7 @@ pub fn receipt(state: State<'_, AppState>, id: String) -> Result<ReceiptView, Co
         payee: i.payee.to_string(),
         mint: i.mint.map(|m| m.to_string()),
         amount: i.amount,
+        amount_text: money(session.config(), i.amount, i.mint.as_ref()),
         memo: i.memo.clone(),
         verified_at,
     })

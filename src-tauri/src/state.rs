@@ -164,6 +164,38 @@ pub fn address(s: &str) -> Result<toss_core::address::Address, String> {
         .map_err(|_| format!("{s} is not a Solana address"))
 }
 
+/// An amount as the window shows it: formatted here, in its currency and
+/// the settings' separator, so the UI derives nothing.
+pub fn money(config: &Config, units: u64, mint: Option<&toss_core::address::Pubkey>) -> String {
+    toss_core::currency::money(units, mint, config.cluster, config.decimal_separator)
+}
+
+/// The escrow's amounts as the window shows them.
+#[derive(Debug, serde::Serialize)]
+pub struct EscrowAmounts {
+    pub balance: String,
+    pub promised: String,
+    pub spendable_offline: String,
+    pub pending_withdrawal: String,
+}
+
+impl EscrowAmounts {
+    /// `status`'s amounts, in the currency of `mint`.
+    pub fn of(
+        config: &Config,
+        status: &toss_core::escrow::Status,
+        mint: Option<&toss_core::address::Pubkey>,
+    ) -> Self {
+        let m = |units| money(config, units, mint);
+        EscrowAmounts {
+            balance: m(status.snapshot.balance),
+            promised: m(status.promised),
+            spendable_offline: m(status.spendable_offline),
+            pending_withdrawal: m(status.snapshot.pending_withdrawal),
+        }
+    }
+}
+
 /// A payment id as the screens pass it (hex).
 pub fn payment_id(id: &str) -> Result<[u8; 32], String> {
     hex::decode(id)

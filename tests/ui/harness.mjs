@@ -81,7 +81,7 @@ function startAnswers(config) {
     passphrase_asked: { ok: { payment: false, settlement: false, funds: false } },
     wallet_status: { ok: { exists: true, accounts: [{ label: "Main", address: ADDRESS, source: "phrase" }] } },
     home_view: { ok: { accounts: [], pending: 0, intents: 0 } },
-    balances: { ok: { online: false, lamports: [], problem: "offline" } },
+    balances: { ok: { online: false, balances: [], problem: "offline" } },
     cameras: { ok: [] },
     currencies: { ok: CURRENCIES },
     metrics: { ok: {} },

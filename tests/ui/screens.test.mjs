@@ -12,6 +12,9 @@ const SVG = (n) => `<svg xmlns="http://www.w3.org/2000/svg" data-frame="${n}" vi
 const REQUEST = {
   kind: "payment-request",
   request: { recipient: MERCHANT, amount: "1.5", label: "Till 1", references: [ADDRESS], offline: true },
+  amount_text: "1.5 SOL",
+  amount_input: "1.5",
+  unit: "SOL",
 };
 const INTENT = { id: "ab".repeat(32), hex: "0102", frames: [SVG(0), SVG(1), SVG(2)] };
 
@@ -88,6 +91,7 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
           payee: ADDRESS,
           mint: null,
           amount: 2_000_000_000,
+          amount_text: "2 SOL",
           memo: "coffee",
           verified_at: 1_790_000_000,
         },
@@ -201,7 +205,9 @@ test("settle now: the engine's progress as it comes, then the outcome", async ()
   }
 });
 
-const ESCROW = (now, unlocksAt) => ({
+/** An escrow view as Rust sends it; `amounts` as it writes them (a comma here). */
+const ESCROW = (now, unlocksAt, amounts = { balance: "2 SOL", promised: "0,25 SOL", spendable_offline: "1,25 SOL", pending_withdrawal: "0,5 SOL" }) => ({
+  amounts,
   status: {
     address: "E8dYWVDB9s6QJrbt6i7tzb8BkBP5KXfA89Df6d9CB23W",
     balance: 2_000_000_000,
@@ -252,7 +258,8 @@ test("escrow: a withdrawal whose time lock ran out is paid out; amounts in the c
     assert.equal(await app.page.isVisible("#escrow-cancel"), true);
 
     // The USDC escrow: asked for by its symbol, shown in USDC with six decimals.
-    await app.answer("escrow_view", { ok: { ...ESCROW(now, null), currency: CURRENCIES[1] } });
+    const usdc = { balance: "2000 USDC", promised: "250 USDC", spendable_offline: "1250 USDC", pending_withdrawal: "0 USDC" };
+    await app.answer("escrow_view", { ok: { ...ESCROW(now, null, usdc), currency: CURRENCIES[1] } });
     await app.page.selectOption("#escrow-currency", "USDC");
     await app.page.locator('#escrow-fields dd[data-key="balance"]').getByText("2000 USDC").waitFor();
     const views = (await app.calls()).filter(([cmd]) => cmd === "escrow_view").map(([, a]) => a.currency);
@@ -267,7 +274,9 @@ test("nonces: what is created is the count whose rent was shown", async () => {
     answers: {
       escrow_view: { ok: { ...ESCROW(1_790_000_000, null) } },
       nonce_pool: { ok: { records: [], available: 0 } },
-      nonce_cost: { ok: { accounts: 2, rent_each: 1_447_680, total: 2_895_360 } },
+      nonce_cost: {
+        ok: { accounts: 2, rent_each: 1_447_680, total: 2_895_360, rent_each_text: "0.00144768 SOL", total_text: "0.00289536 SOL" },
+      },
       nonce_act: { ok: { records: [], available: 0 } },
     },
   });
@@ -298,9 +307,9 @@ test("nonces: what is created is the count whose rent was shown", async () => {
 test("escrow: offline, the last snapshot stays and the reason is shown; a nonce held by a payment cannot be closed", async () => {
   const now = 1_790_000_000;
   const records = [
-    { address: "6rR8ZPd1KrSjjbegbTqWrHQhh6sZCqydHvvnqPmsAHPB", state: "available", lamports: 1_447_680 },
-    { address: "E6p3fa3SnCP16T87Vqo1PQPuR6bW4cKrR27RE7vSQRmq", state: "assigned", lamports: 1_447_680 },
-    { address: "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", state: "closed", lamports: 0 },
+    { address: "6rR8ZPd1KrSjjbegbTqWrHQhh6sZCqydHvvnqPmsAHPB", state: "available", lamports: 1_447_680, lamports_text: "0.00144768 SOL" },
+    { address: "E6p3fa3SnCP16T87Vqo1PQPuR6bW4cKrR27RE7vSQRmq", state: "assigned", lamports: 1_447_680, lamports_text: "0.00144768 SOL" },
+    { address: "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", state: "closed", lamports: 0, lamports_text: "0 SOL" },
   ];
   const app = await openApp({
     answers: {

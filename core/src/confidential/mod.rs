@@ -29,20 +29,28 @@ const MXE_DISCRIMINATOR: [u8; 8] = [103, 26, 85, 250, 179, 159, 17, 117];
 /// x25519 key, ed25519 key, ElGamal key, validity proof.
 const UTILITY_KEYS_LEN: usize = 32 + 32 + 32 + 64;
 
+/// Why the MXE key could not be read or an envelope sealed or opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfidentialError {
+    /// The account's discriminator or an enum tag is not an `MXEAccount`'s.
     #[error("the MXE account is not an Arcium MXE account")]
     NotAnMxe,
+    /// The account data ends before its layout does.
     #[error("the MXE account is shorter than its layout")]
     Truncated,
+    /// The MXE's keys are still unset: not every flag is set.
     #[error("the MXE has not finished generating its keys")]
     KeyNotReady,
+    /// The x25519 exchange with the published key is not contributory.
     #[error("the MXE's x25519 key is of low order: refusing to encrypt to it")]
     WeakKey,
+    /// The OS random source failed for the client key or nonce; carries its error.
     #[error("no randomness for the envelope: {0}")]
     Random(String),
+    /// The tag does not check, or a value is out of range after decryption.
     #[error("the envelope does not open: wrong key, or it was altered")]
     Tampered,
+    /// The envelope does not hold 8 elements (7 values and the tag); carries the count.
     #[error("the envelope holds {0} values; an intent's parameters are 8")]
     WrongLength(usize),
 }
@@ -113,7 +121,9 @@ impl<'a> Reader<'a> {
 /// MXE would receive, with the client's public key and the nonce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// The fresh x25519 public key the values were sealed with.
     pub client_key: [u8; 32],
+    /// The cipher's counter-mode nonce, random per envelope.
     pub nonce: [u8; 16],
     /// One 32-byte little-endian field element per value.
     pub ciphertext: Vec<[u8; 32]>,
@@ -228,6 +238,7 @@ impl Envelope {
         32 + 16 + 32 * self.ciphertext.len()
     }
 
+    /// Whether it carries no ciphertext elements.
     pub fn is_empty(&self) -> bool {
         self.ciphertext.is_empty()
     }

@@ -267,6 +267,7 @@ impl Cipher {
             .collect()
     }
 
+    /// Inverts [`Cipher::encrypt`]: subtracts the same keystream, mod p, from each element.
     pub fn decrypt(&self, ciphertext: &[[u8; 32]], nonce: &[u8; 16]) -> Vec<Fe> {
         let ct: Vec<Fe> = ciphertext.iter().map(|c| from_le(c)).collect();
         self.apply(&ct, nonce, |x, k| (x + p() - k) % p())

@@ -26,22 +26,33 @@ use crate::address::associated_token_account;
 /// Length of the payer's transaction signature appended to a durable intent.
 pub const TX_SIGNATURE_LEN: usize = 64;
 
+/// Why a durable payment cannot be split, signed or turned into its transaction.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurableError {
+    /// The intent bytes themselves are invalid.
     #[error("not a valid intent: {0}")]
     Intent(#[from] IntentError),
+    /// A durable-path operation was given an intent without a durable nonce.
     #[error("the intent names no durable nonce")]
     NotDurable,
+    /// A durable intent arrived without the 64-byte transaction signature after it.
     #[error(
         "the durable-nonce intent came without the payer's transaction signature (64 bytes after the intent)"
     )]
     MissingTransactionSignature,
+    /// The transaction signature is not the payer's over the rebuilt settlement transaction.
     #[error(
         "the payer's transaction signature does not verify: the durable settlement would be refused"
     )]
     BadTransactionSignature,
+    /// Signing was asked of a key that is not the intent's payer.
     #[error("this key ({key}) is not the intent's payer ({payer})")]
-    NotThePayer { key: Pubkey, payer: Pubkey },
+    NotThePayer {
+        /// The public key of the signing key that was offered.
+        key: Pubkey,
+        /// The intent's payer, who alone may sign its settlement.
+        payer: Pubkey,
+    },
 }
 
 /// Splits a payment's wire bytes into the signed intent and, for a durable

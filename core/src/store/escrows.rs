@@ -14,7 +14,9 @@ pub struct EscrowSnapshot {
     pub balance: u64,
     /// Asked for by a pending withdrawal; 0 when none.
     pub pending_withdrawal: u64,
+    /// Unix seconds of the pending withdrawal request; 0 when none.
     pub requested_at: i64,
+    /// The escrow's withdrawal time lock, in seconds.
     pub withdraw_delay: u32,
     /// When it was read (Unix seconds).
     pub at: i64,
@@ -48,6 +50,7 @@ impl Store {
         Ok(())
     }
 
+    /// The kept snapshot of `owner`'s escrow for `mint` under `program_id`; `None` if never read.
     pub fn escrow_snapshot(
         &self,
         owner: &Pubkey,

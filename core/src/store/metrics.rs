@@ -27,6 +27,7 @@ pub enum Counter {
 }
 
 impl Counter {
+    /// The counter's row name in the store's `metrics` table.
     pub fn as_str(self) -> &'static str {
         match self {
             Counter::IntentsCreated => "intents_created",
@@ -69,19 +70,26 @@ impl Store {
 /// The metrics panel's figures, from the store's counters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
+    /// Payments this wallet signed.
     pub intents_created: i64,
+    /// Intents that settled (or were found already settled).
     pub intents_settled: i64,
+    /// Intents that reached any other final outcome.
     pub intents_not_settled: i64,
     /// Settled over resolved, in percent; `None` before any was resolved.
     pub success_rate: Option<f64>,
     /// From signing to settlement, on average, in seconds.
     pub average_settlement_seconds: Option<f64>,
+    /// Refusals by the user-presence gate.
     pub gate_failures: i64,
+    /// Settlement rounds that could not reach the cluster.
     pub network_errors: i64,
+    /// Intents settled without the confidentiality asked for.
     pub confidentiality_downgrades: i64,
 }
 
 impl Metrics {
+    /// The figures from `(name, value)` counter rows; a missing counter counts as 0.
     pub fn from_counters(counters: &[(String, i64)]) -> Self {
         let get = |c: Counter| {
             counters

@@ -37,11 +37,14 @@ pub use schema::SCHEMA_VERSION;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
+    /// Signed by this wallet as payer.
     Sent,
+    /// Received from a payer and verified offline.
     Received,
 }
 
 impl Direction {
+    /// The name stored in the database and written to CSV.
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Sent => "sent",
@@ -55,14 +58,23 @@ impl Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
+    /// Signed by this wallet, not yet handed over.
     Created,
+    /// Handed over to the payee (code, BLE or NFC).
     Sent,
+    /// Received from a payer.
     Received,
+    /// Passed the offline checks; waiting to settle.
     Verified,
+    /// In a settlement transaction sent to the cluster, outcome not yet known.
     Submitted,
+    /// Paid on chain (by this wallet or someone else). Final.
     Settled,
+    /// Refused for good (escrow short, or invalid). Final.
     Failed,
+    /// Its time ran out before it settled. Final.
     Expired,
+    /// Another intent with the same payer and nonce settled first. Final.
     Conflicted,
 }
 
@@ -79,6 +91,7 @@ impl State {
         State::Conflicted,
     ];
 
+    /// The name stored in the database and written to CSV.
     pub fn as_str(self) -> &'static str {
         match self {
             State::Created => "created",
@@ -97,6 +110,7 @@ impl State {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Whether no further change of state can follow.
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -121,35 +135,58 @@ impl State {
     }
 }
 
+/// Why the store could not be opened, read or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database file could not be opened.
     #[error("cannot open the store {path}: {message}")]
-    Open { path: String, message: String },
+    Open {
+        /// The database file.
+        path: String,
+        /// SQLite's message.
+        message: String,
+    },
+    /// SQLite reported the disk full; the write was rolled back.
     #[error("the disk is full: the change was not saved, and nothing already saved was lost")]
     Full,
+    /// The database, or a stored intent, is damaged; carries the detail.
     #[error("the store is damaged: {0}")]
     Corrupt(String),
+    /// The database schema is newer than this build.
     #[error(
         "the store was written by a newer TOSS (schema {found}, this build knows up to {known}); update TOSS"
     )]
-    TooNew { found: u32, known: u32 },
+    TooNew {
+        /// The schema version in the file.
+        found: u32,
+        /// The newest version this build knows.
+        known: u32,
+    },
+    /// An intent with this id is already stored.
     #[error("this intent is already stored")]
     Duplicate,
+    /// No intent with this id is stored.
     #[error("no such intent")]
     NotFound,
+    /// A sent durable intent's nonce is not assigned and unbound in the pool; carries the account.
     #[error(
         "the durable nonce {0} was not handed out to this intent by the pool (or was reclaimed): sign again with a fresh one"
     )]
     NonceNotHandedOut(String),
+    /// The state machine does not allow this change.
     #[error("an intent cannot go from {from} to {to}")]
     BadTransition {
+        /// The current state.
         from: &'static str,
+        /// The state refused.
         to: &'static str,
     },
+    /// A stored body does not decrypt, or decrypts to another intent.
     #[error(
         "the stored intent does not decrypt with this wallet's store key (wrong key, or the row was altered)"
     )]
     Decrypt,
+    /// Any other SQLite failure; carries its message.
     #[error("store error: {0}")]
     Sqlite(String),
 }
@@ -171,34 +208,51 @@ impl From<rusqlite::Error> for StoreError {
 /// An intent as the store holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredIntent {
+    /// The intent id (SHA-256 of body and signature).
     pub id: [u8; 32],
+    /// Whether this wallet paid it or received it.
     pub direction: Direction,
+    /// The signed intent, decrypted.
     pub signed: SignedIntent,
     /// The payer's settlement-transaction signature, for a durable intent.
     pub tx_signature: Option<[u8; 64]>,
+    /// The latest state.
     pub state: State,
+    /// Every change of state, oldest first.
     pub history: Vec<Event>,
 }
 
 /// One change of state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
+    /// The state entered.
     pub state: State,
+    /// When, in Unix seconds.
     pub at: i64,
+    /// What else is known (how it was handed over, the outcome in words).
     pub detail: Option<String>,
 }
 
 /// One line of the activity list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// The intent id, hex.
     pub id: String,
+    /// Whether this wallet paid it or received it.
     pub direction: Direction,
+    /// The payer's address, base58.
     pub payer: String,
+    /// The payee's address, base58.
     pub payee: String,
+    /// The token mint, base58; `None` for SOL.
     pub mint: Option<String>,
+    /// Lamports, or the mint's base units.
     pub amount: u64,
+    /// The payer's replay nonce.
     pub nonce: u64,
+    /// Unix seconds after which it cannot settle.
     pub expires_at: i64,
+    /// The latest state.
     pub state: State,
 }
 

@@ -42,8 +42,10 @@ impl NonceState {
 /// One account of the pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NonceRecord {
+    /// The nonce account, derived from the authority and `seed`.
     #[serde(serialize_with = "crate::address::serialize_pubkey")]
     pub address: Pubkey,
+    /// The wallet key that may advance and withdraw the account.
     #[serde(serialize_with = "crate::address::serialize_pubkey")]
     pub authority: Pubkey,
     /// Genesis prefix of the cluster the account lives on.
@@ -51,13 +53,17 @@ pub struct NonceRecord {
     pub cluster: [u8; 8],
     /// The seed the address is derived with from the authority.
     pub seed: String,
+    /// The account's balance when last read, in lamports (what closing it returns).
     pub lamports: u64,
     /// The nonce value last read from chain.
     #[serde(serialize_with = "serialize_value")]
     pub value: Option<[u8; 32]>,
+    /// Where the account is in its cycle.
     pub state: NonceState,
+    /// The sent intent bound to this nonce while it is assigned; `None` until one is stored.
     #[serde(serialize_with = "serialize_id")]
     pub intent_id: Option<[u8; 32]>,
+    /// Unix seconds of the last change to value, state or balance.
     pub updated_at: i64,
 }
 

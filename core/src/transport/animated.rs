@@ -20,18 +20,25 @@ pub const MAX_PARTS: usize = 1_000;
 /// alphanumeric mode at the error correction TOSS uses (M).
 const MAX_PART_CHARS: usize = 3_391;
 
+/// Why a payload cannot be sent as, or a code read into, an animated QR.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnimatedError {
+    /// The payload to send is empty.
     #[error("nothing to send")]
     Empty,
+    /// The fragment size asked for is outside 10..=1,500 bytes.
     #[error("fragment size must be between 10 and 1,500 bytes, not {0}")]
     FragmentSize(usize),
+    /// A UR part of another type, or one the UR decoder refuses; carries the detail.
     #[error("this code is not part of a TOSS payment ({0})")]
     NotOurs(String),
+    /// A part of a different message than the one being assembled.
     #[error("this part belongs to another animated code than the one being read; start again")]
     OtherMessage,
+    /// A part claims more than [`MAX_PARTS`] fragments; carries the claim.
     #[error("the animated code claims {0} parts, over the {MAX_PARTS} accepted")]
     TooManyParts(usize),
+    /// The assembled message is not a well-formed CBOR byte string.
     #[error("the payload inside the code is malformed")]
     BadPayload,
 }
@@ -126,11 +133,16 @@ impl Sender {
 pub enum Received {
     /// Parts read, fragments resolved, fragments in the message.
     Partial {
+        /// Parts read so far, repeats included.
         seen: usize,
+        /// Fragments of the message recovered so far.
         resolved: usize,
+        /// Fragments in the whole message.
         total: usize,
     },
+    /// The whole payload is in.
     Complete {
+        /// The payload bytes, as the sender gave them.
         payload: Vec<u8>,
     },
 }

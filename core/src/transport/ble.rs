@@ -30,28 +30,39 @@ pub const CONTROL: Uuid = uuid!("7c5a0004-6c8e-4a53-9f0e-2d1e7f3b5a10");
 /// The protocol version in [`Control`].
 pub const VERSION: u8 = 1;
 
+/// Why a Bluetooth operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BleError {
+    /// No adapter, or none by the name asked for, or no Bluetooth service.
     #[error("no Bluetooth adapter was found")]
     NoAdapter,
+    /// The adapter is powered off.
     #[error("Bluetooth is turned off; turn it on and try again")]
     AdapterOff,
+    /// The system refused this process access to Bluetooth.
     #[error(
         "the system refused access to Bluetooth (on Linux: is bluetoothd running, may this user use it?)"
     )]
     PermissionDenied,
+    /// The device picked is no longer known to the adapter.
     #[error("the device is no longer in range")]
     NotFound,
+    /// The device lacks the TOSS service or one of its characteristics.
     #[error("the device does not offer TOSS payments")]
     NotToss,
+    /// The control characteristic names another protocol version; carries it.
     #[error("the device speaks TOSS BLE protocol version {0}, this app speaks {VERSION}")]
     Version(u8),
+    /// The connection or notification session ended.
     #[error("the connection was lost")]
     Disconnected,
+    /// The framing layer gave up on a message.
     #[error("the message did not get through: {0}")]
     Link(#[from] Failure),
+    /// A message or frame size outside what the framing allows.
     #[error("{0}")]
     Frame(#[from] FrameError),
+    /// Any other Bluetooth stack error; carries its message.
     #[error("Bluetooth failed: {0}")]
     Failed(String),
 }
@@ -60,16 +71,20 @@ pub enum BleError {
 /// size the peripheral will use (ATT MTU less 3), big-endian.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Control {
+    /// The protocol version, [`VERSION`].
     pub version: u8,
+    /// The frame size the peripheral will use, in bytes (its ATT MTU less 3).
     pub frame_size: u16,
 }
 
 impl Control {
+    /// The characteristic value: version, then frame size big-endian.
     pub fn to_bytes(self) -> [u8; 3] {
         let [a, b] = self.frame_size.to_be_bytes();
         [self.version, a, b]
     }
 
+    /// Reads the value; `Version` for another version, `NotToss` when empty.
     pub fn parse(bytes: &[u8]) -> Result<Self, BleError> {
         match bytes {
             [VERSION, a, b, ..] => Ok(Control {
@@ -92,6 +107,7 @@ pub fn frame_size(mtu: u16) -> usize {
 
 /// One GATT write or notification per frame, either role.
 pub trait Link {
+    /// Puts one frame on the link.
     fn send(&mut self, frame: Vec<u8>) -> impl Future<Output = Result<(), BleError>> + Send;
     /// The next frame; cancel-safe (a frame is never half taken).
     fn recv(&mut self) -> impl Future<Output = Result<Vec<u8>, BleError>> + Send;
@@ -106,6 +122,7 @@ pub struct Channel<L> {
 }
 
 impl<L: Link> Channel<L> {
+    /// A channel over `link` with frames of `frame_size` bytes and the default limits.
     pub fn new(link: L, frame_size: usize) -> Result<Self, BleError> {
         Ok(Channel {
             link,

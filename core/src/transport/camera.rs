@@ -18,21 +18,31 @@ pub use nokhwa::utils::{FrameFormat, Resolution};
 
 use super::qr::{self, Luma, QrError};
 
+/// Why the camera could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CameraError {
+    /// The system lists no camera, or the one asked for does not exist.
     #[error("no camera was found; connect one, or scan from an image file")]
     NoCamera,
+    /// The system refused access to the camera.
     #[error("the camera cannot be opened: permission denied (on Linux, join the video group)")]
     PermissionDenied,
+    /// Another application holds the camera.
     #[error("the camera is in use by another application; close it and try again")]
     Busy,
+    /// Any other camera or decoding failure; carries its message.
     #[error("the camera failed: {0}")]
     Failed(String),
+    /// A frame's bytes do not fit its format and resolution.
     #[error("a {format} frame of {width}x{height} holds {len} bytes, which does not fit")]
     BadFrame {
+        /// The frame's pixel format, as named by nokhwa.
         format: String,
+        /// Width in pixels.
         width: u32,
+        /// Height in pixels.
         height: u32,
+        /// Bytes the frame actually holds.
         len: usize,
     },
 }
@@ -55,13 +65,16 @@ impl From<nokhwa::NokhwaError> for CameraError {
 
 /// Something that yields camera frames.
 pub trait Capture {
+    /// The next frame, waiting for it.
     fn frame(&mut self) -> Result<Buffer, CameraError>;
 }
 
 /// A camera the system offers.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CameraInfo {
+    /// What [`Webcam::open`] takes to open this camera.
     pub index: u32,
+    /// The name the system gives it, for the user to pick by.
     pub name: String,
 }
 
@@ -225,8 +238,11 @@ pub enum Scan {
     /// A frame was read and nothing decoded in it; every
     /// [`PREVIEW_EVERY`] it carries a small copy for the UI's live preview.
     Frame {
+        /// The frame's width in pixels.
         width: usize,
+        /// The frame's height in pixels.
         height: usize,
+        /// A copy at most 320 pixels wide, when a preview is due.
         preview: Option<Luma>,
     },
     /// The camera failed; the scanner has stopped.

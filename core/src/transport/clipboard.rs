@@ -6,14 +6,19 @@
 
 use super::qr::{self, QrError};
 
+/// Why the clipboard gave nothing to scan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClipboardError {
+    /// The OS clipboard could not be opened or read; carries its error.
     #[error("the clipboard cannot be read: {0}")]
     Unavailable(String),
+    /// Nothing is on the clipboard, or only whitespace.
     #[error("the clipboard is empty; copy a QR code image or a payment link first")]
     Empty,
+    /// The clipboard content cannot be converted to an image or to text.
     #[error("the clipboard holds neither an image nor text")]
     Unsupported,
+    /// The clipboard image is malformed or holds no readable QR code.
     #[error("the image on the clipboard: {0}")]
     Qr(#[from] QrError),
 }

@@ -24,22 +24,37 @@ pub enum ScanEvent {
     /// A small grey copy of the frame (a PNG data URL), a few times a
     /// second, so the user can aim.
     Preview {
+        /// The camera frame's width in pixels.
         width: usize,
+        /// The camera frame's height in pixels.
         height: usize,
+        /// The preview as a `data:image/png;base64,` URL.
         png: String,
     },
     /// Parts of an animated code read so far.
     Progress {
+        /// Parts read so far.
         seen: usize,
+        /// Fragments of the message recovered so far.
         resolved: usize,
+        /// Fragments in the whole message.
         total: usize,
     },
     /// A whole payload, described.
-    Code { scanned: Scanned },
+    Code {
+        /// What the payload is, as the UI shows it.
+        scanned: Scanned,
+    },
     /// A code that was read but is not usable; scanning goes on.
-    Unreadable { message: String },
+    Unreadable {
+        /// Why it is not usable, for the user.
+        message: String,
+    },
     /// The camera failed; scanning has stopped.
-    Failed { message: String },
+    Failed {
+        /// The camera's error, for the user.
+        message: String,
+    },
 }
 
 /// A live scan on its own thread; dropping it stops the scan and

@@ -33,53 +33,77 @@ const INS_GET_RESPONSE: u8 = 0xC0;
 
 /// Status words (ISO 7816-4) the card answers with.
 pub mod sw {
+    /// `9000`: success.
     pub const OK: u16 = 0x9000;
     /// `61xx`: xx more bytes (the card says at most FF, even when more
     /// remain) wait for GET RESPONSE.
     pub const MORE: u8 = 0x61;
+    /// `6700`: the APDU is malformed or its lengths do not add up.
     pub const WRONG_LENGTH: u16 = 0x6700;
+    /// `6985`: a command before the TOSS application was selected.
     pub const NOT_SELECTED: u16 = 0x6985;
+    /// `6A80`: the chained message grew past [`MAX_MESSAGE`](super::MAX_MESSAGE).
     pub const BAD_DATA: u16 = 0x6A80;
+    /// `6A82`: SELECT named an application other than TOSS.
     pub const NOT_FOUND: u16 = 0x6A82;
+    /// `6D00`: an instruction the applet does not know.
     pub const UNKNOWN_INS: u16 = 0x6D00;
+    /// `6E00`: a class byte the applet does not know.
     pub const UNKNOWN_CLA: u16 = 0x6E00;
+    /// `6F00`: the phone's app failed to answer the message.
     pub const CARD_ERROR: u16 = 0x6F00;
 }
 
+/// Why an NFC exchange failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NfcError {
+    /// The PC/SC service is not running, or stopped.
     #[error("the smart card service is not running (on Linux: start pcscd)")]
     NoService,
+    /// No reader is connected.
     #[error("no NFC reader is connected")]
     NoReader,
+    /// The reader reports no card present.
     #[error("no phone or card is on the reader")]
     NoCard,
+    /// The card left, was reset or stopped answering mid-exchange.
     #[error(
         "the phone left the reader before the exchange finished; nothing was kept, hold it on the reader and try again"
     )]
     CardRemoved,
+    /// The reader was unplugged or became unavailable.
     #[error("the reader was disconnected")]
     ReaderGone,
+    /// The reader asked for is not among those connected.
     #[error(
         "the NFC reader {wanted:?} is not connected (connected: {}); plug it in or choose another in Settings",
         if connected.is_empty() { "none".to_owned() } else { connected.join(", ") }
     )]
     ReaderMissing {
+        /// The reader name asked for.
         wanted: String,
+        /// Names of the readers connected now.
         connected: Vec<String>,
     },
+    /// No card came onto the reader before the wait ran out.
     #[error("no phone came onto the reader in time")]
     NoTap,
+    /// The card answered SELECT with not found: no TOSS application.
     #[error("this phone or card does not run TOSS (it does not know our application)")]
     NotToss,
+    /// The card's SELECT answer names another protocol version; carries it.
     #[error("the phone runs an unknown TOSS protocol version ({0})")]
     Version(u8),
+    /// The card answered with an error status word; carries it.
     #[error("the phone refused the message ({0})")]
     Refused(Status),
+    /// A message over [`MAX_MESSAGE`]; carries its length in bytes.
     #[error("a message of {0} bytes is over the {MAX_MESSAGE}-byte limit")]
     TooLarge(usize),
+    /// The card's answers break the APDU protocol; carries how.
     #[error("the phone's answer broke the protocol: {0}")]
     Protocol(String),
+    /// Any other PC/SC failure; carries its message.
     #[error("the reader failed: {0}")]
     Reader(String),
 }
@@ -148,6 +172,7 @@ impl std::fmt::Debug for Readers {
 }
 
 impl Readers {
+    /// Connects to the PC/SC service and learns the readers connected now.
     pub fn open() -> Result<Self, NfcError> {
         let context = pcsc::Context::establish(pcsc::Scope::User)?;
         let mut readers = Readers {

@@ -8,20 +8,29 @@
 use qrcode::render::{svg, unicode};
 use qrcode::{EcLevel, QrCode};
 
+/// Why a QR code could not be made or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {
+    /// The payload is over what one code holds; carries its length in bytes.
     #[error("{0} bytes do not fit in one QR code (at most 2,331 at this error correction)")]
     TooLong(usize),
+    /// No QR code was detected in the image.
     #[error("no QR code found in the image")]
     NotFound,
+    /// A code was detected but did not decode; carries the decoder's error.
     #[error("a QR code was found but could not be read ({0}); hold it steadier or closer")]
     Unreadable(String),
+    /// The image could not be opened, decoded or encoded; carries why.
     #[error("cannot read the image {0}")]
     Image(String),
+    /// The pixel buffer does not match the stated dimensions.
     #[error("the image is {width}x{height} but holds {len} bytes of pixels")]
     BadFrame {
+        /// Stated width in pixels.
         width: usize,
+        /// Stated height in pixels.
         height: usize,
+        /// Bytes of pixel data actually present.
         len: usize,
     },
 }
@@ -30,8 +39,11 @@ pub enum QrError {
 /// are turned into before decoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Luma {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// One brightness byte per pixel, `width * height` of them, rows top to bottom.
     pub pixels: Vec<u8>,
 }
 

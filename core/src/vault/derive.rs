@@ -16,7 +16,9 @@ use super::VaultError;
 /// How long a new recovery phrase is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WordCount {
+    /// 12 words: 128 bits of entropy.
     Twelve,
+    /// 24 words: 256 bits of entropy.
     TwentyFour,
 }
 

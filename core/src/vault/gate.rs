@@ -11,20 +11,27 @@ use std::path::{Path, PathBuf};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+/// Why the gate refused an operation or could not be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GateError {
+    /// The gate is on but no app passphrase was ever set.
     #[error(
         "this operation needs you to confirm with the app passphrase, but none is set; set one in Settings (or `toss wallet passphrase`)"
     )]
     NoPassphraseSet,
+    /// The gate is on and the caller gave no passphrase.
     #[error("this operation needs the app passphrase")]
     PassphraseRequired,
+    /// The passphrase does not match the stored hash.
     #[error("wrong passphrase")]
     WrongPassphrase,
+    /// A new passphrase is shorter than the minimum; carries the minimum in characters.
     #[error("the passphrase must be at least {0} characters")]
     TooShort(usize),
+    /// The stored hash does not parse; carries the file path.
     #[error("the stored passphrase check in {0} is damaged; set the passphrase again")]
     Damaged(String),
+    /// Reading or writing the hash, or preparing it, failed; carries what and why.
     #[error("cannot access {0}: {1}")]
     Io(String, String),
 }

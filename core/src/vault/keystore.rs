@@ -51,7 +51,9 @@ pub type AskPassphrase = Arc<dyn Fn() -> Option<Zeroizing<String>> + Send + Sync
 /// not at all (every secret is refused with "locked").
 #[derive(Clone, Default)]
 pub struct Unlock {
+    /// The key file already unlocked this session, if any.
     pub keys: Option<SealedKeys>,
+    /// How to ask for the passphrase on first use; `None`: never ask.
     pub ask: Option<AskPassphrase>,
 }
 
@@ -129,6 +131,7 @@ impl Keystore {
         self.kind
     }
 
+    /// Stores `secret` as `name` in this wallet's keys, replacing any previous one.
     pub fn put(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
         if let Backend::File(slot) = &self.backend {
             return slot.keys()?.put(&self.user(name), secret);
@@ -137,6 +140,7 @@ impl Keystore {
         self.call(name, move |e| e.set_secret(&secret))
     }
 
+    /// The secret kept as `name`; `NotInKeychain` if there is none.
     pub fn get(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         if let Backend::File(slot) = &self.backend {
             return slot
@@ -147,6 +151,7 @@ impl Keystore {
         self.call(name, |e| e.get_secret().map(Zeroizing::new))
     }
 
+    /// Removes the secret `name`; `NotInKeychain` if there is none.
     pub fn delete(&self, name: &str) -> Result<(), VaultError> {
         if let Backend::File(slot) = &self.backend {
             return slot

@@ -24,48 +24,66 @@ pub use sealed::SealedKeys;
 use crate::home::Home;
 use crate::wallet::{Account, AccountIndex, KeySource, WalletError};
 
+/// Why a secret could not be stored, read or used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VaultError {
+    /// The keychain (or the settings naming it) could not be opened; carries why.
     #[error("no keychain is available: {0}")]
     KeychainUnavailable(String),
+    /// Linux: no D-Bus session bus, so no Secret Service; carries the bus error.
     #[error(
         "there is no desktop session bus ({0}), so no keyring can keep the wallet's keys: log in to a desktop session (or start one with dbus-run-session) with gnome-keyring or another Secret Service provider running; or keep the keys in an encrypted key file (offered at set-up; TOSS_KEYSTORE=file)"
     )]
     NoSessionBus(String),
+    /// Linux: the session bus has no Secret Service provider, running or activatable.
     #[error(
         "no keyring (Secret Service) is running on this desktop, so the wallet's keys have nowhere safe to go: install and start gnome-keyring (apt install gnome-keyring), KeePassXC with Secret Service integration, or KWallet, then try again; nothing is locked"
     )]
     NoSecretService,
+    /// The keychain refused access because it is locked; carries its message.
     #[error(
         "the keychain is locked; unlock it (log in to your desktop session or unlock the keyring) and try again ({0})"
     )]
     KeychainLocked(String),
+    /// A keychain call did not return within its deadline.
     #[error("the keychain did not answer in time; is it locked and waiting for a password prompt?")]
     KeychainTimeout,
+    /// The key file is the storage and no passphrase has unlocked it.
     #[error("the wallet's key file is locked: enter the app passphrase to open it")]
     KeyFileLocked,
+    /// No secret is stored under that item name.
     #[error(
         "the keychain has no item {0:?}; the wallet may have been removed from this computer's keychain"
     )]
     NotInKeychain(String),
+    /// The item exists but its data is not what was stored (encoding, length).
     #[error("the keychain item {0:?} is damaged")]
     KeychainDamaged(String),
+    /// Any other keychain failure; carries its description, never secret data.
     #[error("keychain error: {0}")]
     Keychain(String),
+    /// A recovery phrase is invalid (words, checksum, length).
     #[error("recovery phrase: {0}")]
     Phrase(String),
+    /// SLIP-0010 derivation failed; carries which step.
     #[error("key derivation failed: {0}")]
     Derivation(&'static str),
+    /// The OS random source failed; carries its error.
     #[error("no secure random numbers: {0}")]
     Random(String),
+    /// An account with this address is already in the wallet.
     #[error("the account {0} already exists in this wallet")]
     Duplicate(Pubkey),
+    /// The wallet has no account with this address.
     #[error("no account {0} in this wallet")]
     NoSuchAccount(Pubkey),
+    /// The stored secret does not derive the account's address.
     #[error("the keychain holds a different key for {0}; refusing to use it")]
     KeyMismatch(Pubkey),
+    /// The user-presence gate refused.
     #[error(transparent)]
     Gate(#[from] GateError),
+    /// The account index, or an imported keypair file, failed; carries its message.
     #[error("{0}")]
     Index(String),
 }
@@ -100,6 +118,7 @@ impl Vault {
         Ok(Self { index, keys })
     }
 
+    /// The wallet's accounts, from the account index.
     pub fn accounts(&self) -> &[Account] {
         self.index.accounts()
     }

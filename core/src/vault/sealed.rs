@@ -166,6 +166,7 @@ impl SealedKeys {
         }
     }
 
+    /// The secret kept as `name`, read from the file now; `NotInKeychain` if absent.
     pub fn get(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         self.with(|o| {
             read(o)?
@@ -182,6 +183,7 @@ impl SealedKeys {
         })
     }
 
+    /// Removes the secret `name` from the file; `NotInKeychain` if it was not there.
     pub fn delete(&self, name: &str) -> Result<(), VaultError> {
         self.change(|secrets| match secrets.remove(name) {
             Some(_) => Ok(()),

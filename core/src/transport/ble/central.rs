@@ -48,6 +48,7 @@ impl From<btleplug::Error> for BleError {
 pub struct Found {
     /// What [`Central::connect`] takes.
     pub id: String,
+    /// The name the device advertises, if any.
     pub name: Option<String>,
     /// Signal strength in dBm, when the adapter reported one.
     pub rssi: Option<i16>,
@@ -186,6 +187,7 @@ impl CentralLink {
         self.frame_size
     }
 
+    /// Drops the connection to the device.
     pub async fn disconnect(self) -> Result<(), BleError> {
         Ok(self.peripheral.disconnect().await?)
     }

@@ -59,14 +59,19 @@ const REMEMBERED: usize = 64;
 /// Why a message did not get through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
+    /// The message is over the receiver's `max_message` limit.
     #[error("the message is larger than the other side accepts")]
     TooLarge,
+    /// The receiver is already reassembling `max_parallel` messages.
     #[error("the other side is receiving too many messages at once")]
     Busy,
+    /// Fragment numbers, length or hash do not agree with the message header.
     #[error("the message arrived damaged")]
     Corrupt,
+    /// No progress within the reassembly timeout, or every retransmission round went unanswered.
     #[error("the other side stopped answering")]
     TimedOut,
+    /// An abort with a reason code this version does not know.
     #[error("the other side refused the message for a reason this version does not know")]
     Refused,
 }
@@ -93,12 +98,20 @@ impl Failure {
     }
 }
 
+/// Why an endpoint could not be made or a message queued.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
+    /// The frame size is outside `MIN_FRAME..=MAX_FRAME`; carries it.
     #[error("a frame of {0} bytes is outside {MIN_FRAME}..={MAX_FRAME}")]
     FrameSize(usize),
+    /// A message over the limit (or needing more than 65,535 fragments).
     #[error("a message of {len} bytes is over the {max}-byte limit")]
-    TooLarge { len: usize, max: usize },
+    TooLarge {
+        /// The message's length in bytes.
+        len: usize,
+        /// The `max_message` limit in bytes.
+        max: usize,
+    },
 }
 
 /// What a hostile or broken peer can make the receiver hold.
@@ -134,7 +147,12 @@ pub enum Event {
     /// been dropped. (When only the final acknowledgement was lost, the
     /// other side has it: a Noise session over the link stays consistent
     /// either way, as the next message tells.)
-    Failed { id: u8, reason: Failure },
+    Failed {
+        /// The id [`Endpoint::send`] returned for the message.
+        id: u8,
+        /// Why it failed.
+        reason: Failure,
+    },
 }
 
 /// One side of a link: sends its messages and reassembles the other's.

@@ -29,6 +29,7 @@ impl<H> std::fmt::Debug for Applet<H> {
 }
 
 impl<H: FnMut(Vec<u8>) -> Option<Vec<u8>>> Applet<H> {
+    /// An applet that is not yet selected, handing each whole message to `handler`.
     pub fn new(handler: H) -> Self {
         Applet {
             handler,
