@@ -181,6 +181,7 @@ setupPay();
 setupEscrow();
 setupSettings(applyConfig);
 setupPassphrase();
+window.addEventListener("toss-locked", () => show("unlock"));
 $("unlock-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   await busy(event.submitter, async () => {

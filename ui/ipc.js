@@ -17,7 +17,10 @@ export class CommandError extends Error {
 
 export const invoke = (cmd, args) =>
   window.__TAURI__.core.invoke(cmd, args).catch((e) => {
-    throw e && typeof e === "object" && "kind" in e && "message" in e ? new CommandError(e) : e;
+    const error = e && typeof e === "object" && "kind" in e && "message" in e ? new CommandError(e) : e;
+    // The key file was locked under the window (its passphrase changed elsewhere): ask again.
+    if (error?.kind === "locked") window.dispatchEvent(new Event("toss-locked"));
+    throw error;
   });
 export const listen = (event, handler) => window.__TAURI__.event.listen(event, (e) => handler(e.payload));
 export const $ = (id) => document.getElementById(id);

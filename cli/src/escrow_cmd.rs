@@ -114,7 +114,7 @@ enum Action {
 
 fn print_status(s: &Status, decimals: u8, now: i64) {
     let fmt = |v: u64| amount::format(v, decimals);
-    println!("escrow              {}", s.address);
+    println!("escrow             {}", s.address);
     println!("balance            {}", fmt(s.snapshot.balance));
     println!("promised offline   {}", fmt(s.promised));
     println!("spendable offline  {}", fmt(s.spendable_offline));

@@ -75,7 +75,8 @@ enum Command {
     },
     /// Submit waiting intents to the cluster now.
     Settle(settle_cmd::SettleArgs),
-    /// The on-chain escrow offline intents draw on.
+    /// The on-chain escrow offline intents draw on (`toss vault` before).
+    #[command(alias = "vault")]
     Escrow(escrow_cmd::EscrowArgs),
     /// The durable nonce pool (for durable-nonce intents).
     Nonce {
@@ -197,19 +198,24 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Status => {
             let (home, _log) = open_home(cli)?;
             let status = wallet::status(&home)?;
-            let keys = Config::load(&home.settings_file())?.keystore;
+            // A settings problem does not hide the rest: said after it, exit 78.
+            let config = Config::load(&home.settings_file());
+            let keys = config.as_ref().ok().map(|c| c.keystore);
             if cli.json {
                 let out = serde_json::json!({
                     "data_dir": home.root(),
                     "wallet": status,
                     "key_storage": keys,
-                    "key_storage_warning": keys.warning(),
+                    "key_storage_warning": keys.and_then(|k| k.warning()),
                 });
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 println!("data directory: {}", home.root().display());
-                println!("keys kept in: {}", keys.describe());
-                if let Some(warning) = keys.warning() {
+                match keys {
+                    Some(k) => println!("keys kept in: {}", k.describe()),
+                    None => println!("keys kept in: unknown until the settings are fixed"),
+                }
+                if let Some(warning) = keys.and_then(|k| k.warning()) {
                     println!("warning: {warning}");
                 }
                 if status.exists {
@@ -221,6 +227,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     println!("wallet: none yet");
                 }
             }
+            config?;
         }
         Command::Wallet { command } => {
             let (mut session, _log) = open_session(cli)?;

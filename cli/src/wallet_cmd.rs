@@ -3,7 +3,7 @@
 //! Secrets (recovery phrases, passphrases) are read from stdin, never from
 //! the command line, where other users could see them in the process list.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
@@ -42,7 +42,7 @@ pub enum WalletCommand {
         /// Read a recovery phrase from stdin.
         #[arg(long, conflicts_with = "keypair", required_unless_present = "keypair")]
         phrase: bool,
-        /// A Solana CLI keypair file to copy into the keychain.
+        /// A Solana CLI keypair file to copy into where keys are kept.
         #[arg(long)]
         keypair: Option<PathBuf>,
     },
@@ -132,12 +132,27 @@ pub fn run(
                 }
                 false => None,
             };
-            let lines = read_stdin_lines(1)?;
-            let new = lines.first().map_or("", |l| l.as_str());
+            let new = match std::io::stdin().is_terminal() {
+                // Typed at the terminal, not shown.
+                true => {
+                    Zeroizing::new(rpassword::prompt_password("new app passphrase: ").map_err(
+                        |e| Failure::general(format!("cannot read the passphrase: {e}")),
+                    )?)
+                }
+                false => read_stdin_lines(1)?.into_iter().next().unwrap_or_default(),
+            };
+            // The key file first: should the gate then refuse, the file goes
+            // back to the passphrase it had, so the two never disagree.
+            if let Some(keys) = &keys {
+                keys.change_passphrase(&new)?;
+            }
             let mut gate = Gate::load(home.root(), true)?;
-            gate.set_passphrase(new)?;
-            if let Some(keys) = keys {
-                keys.change_passphrase(new)?;
+            if let Err(e) = gate.set_passphrase(&new) {
+                if let Some(keys) = &keys {
+                    let current = crate::keys::app_passphrase().unwrap_or_default();
+                    keys.change_passphrase(&current)?;
+                }
+                return Err(e.into());
             }
             println!("app passphrase set");
         }

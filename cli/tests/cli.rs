@@ -102,6 +102,7 @@ fn status_says_no_wallet_then_lists_accounts() {
     // An unknown storage is a settings error naming the variable and what it takes.
     let out = toss(tmp.path(), &["status"], &[("TOSS_KEYSTORE", "floppy")]);
     assert_eq!(out.status.code(), Some(78));
+    assert!(text(&out.stdout).contains("keys kept in: unknown until the settings are fixed"));
     let err = text(&out.stderr);
     assert!(
         err.contains("TOSS_KEYSTORE") && err.contains("file (an encrypted key file"),

@@ -208,11 +208,12 @@ impl Backoff {
 }
 
 /// The cluster stayed out of reach through every retry. The one way every
-/// front end words it: what waits on the cluster stays as it is (waiting
-/// payments stay waiting) until it answers.
+/// front end words it: waiting payments stay waiting. It does not say "try
+/// again": a transaction whose confirmation was lost may have landed, so
+/// what to do next depends on what was being done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the cluster could not be reached ({last}, after {attempts} attempt(s)); nothing is lost: payments stay waiting, try again once online"
+    "the cluster could not be reached ({last}, after {attempts} attempt(s)); payments waiting to settle stay waiting until it answers"
 )]
 pub struct Unreachable {
     /// Calls made in all, the first one included.
@@ -265,9 +266,15 @@ pub fn redact_urls(text: &str) -> String {
         let start = rest[..at]
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
             .map_or(0, |i| i + 1);
-        let end = rest[at..]
-            .find(|c: char| c.is_whitespace() || "()<>\"'`,;".contains(c))
+        // The address runs to the next blank; punctuation that closes the
+        // sentence around it stays outside, anything inside is hidden.
+        let blank = rest[at..]
+            .find(char::is_whitespace)
             .map_or(rest.len(), |i| at + i);
+        let end = start
+            + rest[start..blank]
+                .trim_end_matches(|c: char| "()<>\"'`,;.:".contains(c))
+                .len();
         out.push_str(&rest[..start]);
         out.push_str(&redact(&rest[start..end]));
         rest = &rest[end..];
@@ -513,10 +520,13 @@ mod tests {
 
     #[test]
     fn urls_inside_an_error_message_are_redacted() {
-        let text = "error sending request for url (http://127.0.0.1:9/x?api-key=SECRET): \
+        let text = "error sending request for url (http://127.0.0.1:9/x?api-key=SE,CR;ET): \
                     connection refused; retried https://a:SECRET@b.example/";
         let shown = redact_urls(text);
-        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("ET)"),
+            "{shown}"
+        );
         assert_eq!(
             shown,
             "error sending request for url (http://127.0.0.1:9/…): \

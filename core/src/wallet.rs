@@ -1,7 +1,7 @@
 //! The public side of the wallet: which accounts exist.
 //!
-//! Secret keys live only in the OS keychain (the `vault`). This index holds
-//! what is safe to keep in the clear — the wallet's id (which names its
+//! Secret keys live only in the vault (the OS keychain, or the encrypted
+//! key file). This index holds what is safe to keep in the clear — the wallet's id (which names its
 //! keychain items), and a label, address and origin for each account — so the
 //! app can say whether a wallet exists, and show addresses, without touching
 //! the keychain or asking the user to unlock it.

@@ -96,3 +96,24 @@ fn the_key_file_keeps_the_wallet_across_a_restart_and_only_for_its_passphrase() 
         ))
     ));
 }
+
+#[test]
+fn no_empty_key_file_is_made_over_a_wallet_whose_keys_are_elsewhere() {
+    // Accounts listed (their keys in the keychain, or in a key file that was
+    // lost): unlocking must not create a fresh file and a fresh store key.
+    let tmp = tempfile::tempdir().unwrap();
+    let home = Home::at(tmp.path());
+    home.ensure().unwrap();
+    std::fs::write(
+        tmp.path().join("accounts.json"),
+        r#"{"version":1,"wallet_id":"00112233445566778899aabbccddeeff","accounts":[{"label":"Till","address":"HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk","source":"phrase"}]}"#,
+    )
+    .unwrap();
+    let err = toss_core::vault::open_key_file(home.root(), PASSPHRASE).unwrap_err();
+    assert!(matches!(err, VaultError::KeyFileMissing(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("restore it from a backup"),
+        "{err}"
+    );
+    assert!(!SealedKeys::path(home.root()).exists());
+}

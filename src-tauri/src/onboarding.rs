@@ -1,6 +1,6 @@
 //! The set-up screen: a new wallet (its recovery phrase shown once), or one
-//! imported from a phrase or a Solana CLI keypair file, kept in the keychain
-//! vault through the wallet session.
+//! imported from a phrase or a Solana CLI keypair file, kept in the vault
+//! (the keychain or the encrypted key file) through the wallet session.
 
 use serde::Serialize;
 use tauri::State;

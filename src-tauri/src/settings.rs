@@ -171,9 +171,18 @@ pub fn gate_set_passphrase(
         }),
         _ => None,
     };
-    gate.set_passphrase(&passphrase)?;
-    if let Some(keys) = keys {
+    // The file first: should the gate then fail, the file goes back to the
+    // current passphrase, so the two never disagree.
+    if let Some(keys) = &keys {
         keys.change_passphrase(&passphrase)?;
+    }
+    if let Err(e) = gate.set_passphrase(&passphrase) {
+        if let (Some(keys), Some(current)) = (&keys, &current)
+            && let Err(back) = keys.change_passphrase(current)
+        {
+            tracing::error!(error = %back, "the key file kept the new passphrase the gate refused");
+        }
+        return Err(e.into());
     }
     Ok(())
 }
@@ -199,18 +208,22 @@ pub fn keys_use_file(
     state: State<'_, AppState>,
     passphrase: String,
 ) -> Result<Config, CommandError> {
-    if wallet::status(state.home()?).is_ok_and(|s| s.exists) {
+    let home = state.home()?;
+    // Only before any secret exists elsewhere: no account (or a list that
+    // cannot be read), no sealed store.
+    if !wallet::status(home).is_ok_and(|s| !s.exists) || home.store_file().exists() {
         return Err(
             "this wallet's keys are already kept in the keychain; the key file is chosen before an account is created"
                 .into(),
         );
     }
-    if SealedKeys::path(state.home()?.root()).exists() {
+    if SealedKeys::path(home.root()).exists() {
         return Err("a key file already exists in the data directory: unlock it instead".into());
     }
-    let config = state.save_config(&[("keystore".to_owned(), Some("file".to_owned()))])?;
-    keys_unlock(state, passphrase)?;
-    Ok(config)
+    // The file first (a passphrase it refuses changes nothing), then the
+    // setting that points at it.
+    state.unlock_keys(&passphrase)?;
+    Ok(state.save_config(&[("keystore".to_owned(), Some("file".to_owned()))])?)
 }
 
 /// The metrics panel: payments created and settled, success rate,

@@ -91,12 +91,18 @@ impl AppState {
         Ok(WalletSession::open_with(home, config, unlock))
     }
 
-    /// The key file as unlocked in this run, if it was.
+    /// The key file as unlocked in this run, if it was and still is: one
+    /// sealed again elsewhere (the CLI changed the passphrase) is forgotten,
+    /// so the window asks for the passphrase again.
     pub fn unlocked_keys(&self) -> Option<SealedKeys> {
-        match self.keys.lock() {
-            Ok(k) => k.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+        let mut slot = match self.keys.lock() {
+            Ok(k) => k,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if slot.as_ref().is_some_and(|k| !k.is_current()) {
+            *slot = None;
         }
+        slot.clone()
     }
 
     /// Unlocks the encrypted key file with `passphrase` (creating it, empty,
@@ -114,11 +120,6 @@ impl AppState {
     /// The wallet's store (its cleanup run as it opens).
     pub fn store(&self) -> Result<Store, CommandError> {
         Ok(self.session()?.store()?)
-    }
-
-    /// The address of the account the app pays and signs with.
-    pub fn account(&self) -> Result<toss_core::address::Address, CommandError> {
-        Ok(self.session()?.first_account()?)
     }
 
     /// What an online change to the on-chain account or nonce pool needs

@@ -404,7 +404,7 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     // the payment stays waiting, and the metrics count the round.
     await app.click("#settle-now");
     const settled = await app.waitForText("#settle-status", (t) => t.startsWith("Not settled"), 20000);
-    assert.match(settled, /could not be reached \(.*\); nothing is lost: payments stay waiting/);
+    assert.match(settled, /could not be reached \(.*\); payments waiting to settle stay waiting until it answers/);
     await app.waitForText("#activity-rows", (t) => t.includes("verified"));
     await app.click('#nav button[data-screen="settings"]');
     await app.waitForText('#metrics dd[data-key="network_errors"]', (t) => t === "1");

@@ -313,13 +313,13 @@ test("escrow: offline, the last snapshot stays and the reason is shown; a nonce 
   ];
   const app = await openApp({
     answers: {
-      escrow_view: { ok: { ...ESCROW(now, null), problem: "the cluster could not be reached (https://api.devnet.solana.com: connection refused, after 4 attempt(s)); nothing is lost: payments stay waiting, try again once online" } },
+      escrow_view: { ok: { ...ESCROW(now, null), problem: "the cluster could not be reached (https://api.devnet.solana.com: connection refused, after 4 attempt(s)); payments waiting to settle stay waiting until it answers" } },
       nonce_pool: { ok: { records, available: 1 } },
     },
   });
   try {
     await app.show("escrow");
-    await app.page.getByText("nothing is lost: payments stay waiting, try again once online", { exact: false }).waitFor();
+    await app.page.getByText("payments waiting to settle stay waiting until it answers", { exact: false }).waitFor();
     assert.equal(await app.page.textContent('#escrow-fields dd[data-key="balance"]'), "2 SOL");
     assert.equal(await app.page.textContent("#nonce-summary"), "1 of 2 account(s) ready for offline payments.");
     const rows = app.page.locator("#nonce-rows tr");

@@ -36,7 +36,8 @@ pub enum GateError {
     Io(String, String),
 }
 
-const MIN_LEN: usize = 8;
+/// Shortest app passphrase (the key file is sealed with the same one).
+pub(super) const MIN_LEN: usize = 8;
 const FILE: &str = "passphrase.argon2";
 
 /// The user-presence gate for one kind of operation.
@@ -98,9 +99,15 @@ impl Gate {
     }
 }
 
+/// Argon2id at OWASP's minimum recommendation (19 MiB, 2 passes, 1 lane),
+/// for the gate's check and the key file alike.
+pub(super) const MEMORY_KIB: u32 = 19 * 1024;
+pub(super) const PASSES: u32 = 2;
+pub(super) const LANES: u32 = 1;
+
 /// Argon2id with OWASP's minimum recommendation (19 MiB, 2 passes).
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 

@@ -146,7 +146,7 @@ impl Keystore {
             return slot
                 .keys()?
                 .get(&self.user(name))
-                .map_err(|_| VaultError::NotInKeychain(name.to_owned()));
+                .map_err(|e| named(e, name));
         }
         self.call(name, |e| e.get_secret().map(Zeroizing::new))
     }
@@ -157,7 +157,7 @@ impl Keystore {
             return slot
                 .keys()?
                 .delete(&self.user(name))
-                .map_err(|_| VaultError::NotInKeychain(name.to_owned()));
+                .map_err(|e| named(e, name));
         }
         self.call(name, |e| e.delete_credential())
     }
@@ -188,6 +188,16 @@ impl Keystore {
             Ok(result) => result.map_err(|e| diagnose(self.kind, map_error(name, e))),
             Err(_) => Err(diagnose(self.kind, VaultError::KeychainTimeout)),
         }
+    }
+}
+
+/// A key file's "no such item" under the item's name in this wallet; every
+/// other failure (locked, damaged, unreadable) as it is, so none of them
+/// passes for a missing item that may be created afresh.
+fn named(e: VaultError, name: &str) -> VaultError {
+    match e {
+        VaultError::NotInKeychain(_) => VaultError::NotInKeychain(name.to_owned()),
+        other => other,
     }
 }
 

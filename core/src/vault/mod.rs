@@ -51,6 +51,11 @@ pub enum VaultError {
     /// The key file is the storage and no passphrase has unlocked it.
     #[error("the wallet's key file is locked: enter the app passphrase to open it")]
     KeyFileLocked,
+    /// The settings keep keys in a key file, but this wallet's is gone.
+    #[error(
+        "this wallet's keys should be in {0}, which is missing: restore it from a backup, or set where keys are kept back to where the wallet's keys are (TOSS_KEYSTORE / keystore); no new key file is made over an existing wallet"
+    )]
+    KeyFileMissing(String),
     /// No secret is stored under that item name.
     #[error(
         "the keychain has no item {0:?}; the wallet may have been removed from this computer's keychain"
@@ -249,8 +254,20 @@ impl Vault {
 /// first time, creates it sealed with `passphrase`, which also becomes the
 /// app passphrase the gate asks for when none was set: one passphrase for
 /// both, wherever the file is opened from (the app or the CLI).
+/// A wallet whose secrets exist elsewhere (accounts listed, a store
+/// sealed) never gets an empty key file made for it: that would mint a new
+/// store key and lose every stored payment's body.
 pub fn open_key_file(dir: &std::path::Path, passphrase: &str) -> Result<SealedKeys, VaultError> {
     let creating = !SealedKeys::path(dir).exists();
+    if creating {
+        let home = Home::at(dir);
+        let has_accounts = !AccountIndex::load(&home)?.accounts().is_empty();
+        if has_accounts || home.store_file().exists() {
+            return Err(VaultError::KeyFileMissing(
+                SealedKeys::path(dir).display().to_string(),
+            ));
+        }
+    }
     let keys = SealedKeys::unlock(dir, passphrase)?;
     if creating {
         let mut gate = Gate::load(dir, true)?;

@@ -24,13 +24,13 @@ use super::{GateError, VaultError};
 /// The file's name in the data directory.
 pub const FILE: &str = "keys.sealed";
 const VERSION: u8 = 1;
-/// Shortest passphrase a key file is sealed with (the gate's rule).
-const MIN_LEN: usize = 8;
-/// Argon2id at OWASP's recommendation (19 MiB, 2 passes, 1 lane), as the
-/// gate uses.
-const MEMORY_KIB: u32 = 19 * 1024;
-const PASSES: u32 = 2;
-const LANES: u32 = 1;
+use super::gate::{LANES, MEMORY_KIB, MIN_LEN, PASSES};
+
+/// The Argon2id costs a key file may ask for, checked before any is spent:
+/// a tampered file must not make unlocking exhaust memory or time.
+const MEMORY_KIB_RANGE: std::ops::RangeInclusive<u32> = MEMORY_KIB..=1024 * 1024;
+const PASSES_RANGE: std::ops::RangeInclusive<u32> = PASSES..=10;
+const LANES_RANGE: std::ops::RangeInclusive<u32> = LANES..=8;
 
 /// What the file holds, as written.
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,10 +67,17 @@ impl Kdf {
     /// The file key for `passphrase`.
     fn derive(&self, passphrase: &str, path: &Path) -> Result<Zeroizing<[u8; 32]>, VaultError> {
         let damaged = || VaultError::KeychainDamaged(path.display().to_string());
-        if self.algorithm != "argon2id" {
+        let sane = self.algorithm == "argon2id"
+            && MEMORY_KIB_RANGE.contains(&self.memory_kib)
+            && PASSES_RANGE.contains(&self.passes)
+            && LANES_RANGE.contains(&self.lanes);
+        if !sane {
             return Err(damaged());
         }
-        let salt = hex::decode(&self.salt).map_err(|_| damaged())?;
+        let salt = hex::decode(&self.salt)
+            .ok()
+            .filter(|s| s.len() == 16)
+            .ok_or_else(damaged)?;
         let params = Params::new(self.memory_kib, self.passes, self.lanes, Some(32))
             .map_err(|_| damaged())?;
         let mut key = Zeroizing::new([0u8; 32]);
@@ -203,6 +210,16 @@ impl SealedKeys {
             f(&mut secrets)?;
             write(o, &secrets)
         })
+    }
+
+    /// Whether the file is still sealed with the key unlocked here (not
+    /// sealed again with another passphrase since, nor gone).
+    pub fn is_current(&self) -> bool {
+        self.with(|o| {
+            let bytes = std::fs::read(&o.path).map_err(|e| io(&o.path, e))?;
+            Ok(parse(&o.path, &bytes)?.kdf.salt == o.kdf.salt)
+        })
+        .unwrap_or(false)
     }
 
     /// Seals the file again under `passphrase` (a new salt, a new key).
@@ -395,7 +412,12 @@ mod tests {
         assert_eq!(cli.get("wallet/account/A").unwrap().as_slice(), SECRET);
         // Sealed again elsewhere with a new passphrase: this copy must be
         // unlocked again, and writes nothing meanwhile.
+        assert!(app.is_current());
         cli.change_passphrase("a longer till passphrase").unwrap();
+        assert!(
+            !app.is_current(),
+            "the app must ask for the passphrase again"
+        );
         assert_eq!(app.get("wallet/account/A"), Err(VaultError::KeyFileLocked));
         assert_eq!(app.put("x", &[1]), Err(VaultError::KeyFileLocked));
         assert_eq!(cli.get("wallet/account/A").unwrap().as_slice(), SECRET);
@@ -407,15 +429,32 @@ mod tests {
         let keys = SealedKeys::unlock(dir.path(), "till passphrase").unwrap();
         keys.put("a", &SECRET).unwrap();
         let path = SealedKeys::path(dir.path());
-        let mut sealed: serde_json::Value =
+        let sealed: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        // The header is bound to the ciphertext: cheaper Argon2 is refused.
-        sealed["kdf"]["passes"] = 1.into();
-        std::fs::write(&path, serde_json::to_vec(&sealed).unwrap()).unwrap();
+        let tampered = |field: &str, value: u32| {
+            let mut changed = sealed.clone();
+            changed["kdf"][field] = value.into();
+            std::fs::write(&path, serde_json::to_vec(&changed).unwrap()).unwrap();
+            SealedKeys::unlock(dir.path(), "till passphrase").unwrap_err()
+        };
+        // The header is bound to the ciphertext: other costs open nothing.
         assert_eq!(
-            SealedKeys::unlock(dir.path(), "till passphrase").unwrap_err(),
+            tampered("passes", 3),
             VaultError::Gate(GateError::WrongPassphrase)
         );
+        // Costs below the floor or past the ceiling are refused before any
+        // is spent (4 TiB of memory would abort the process, 2^32 passes hang it).
+        for (field, value) in [
+            ("passes", 1),
+            ("passes", u32::MAX),
+            ("memory_kib", u32::MAX),
+            ("lanes", 0),
+        ] {
+            assert!(
+                matches!(tampered(field, value), VaultError::KeychainDamaged(_)),
+                "{field} = {value}"
+            );
+        }
         std::fs::write(&path, b"{ not json").unwrap();
         assert!(matches!(
             SealedKeys::unlock(dir.path(), "till passphrase"),
