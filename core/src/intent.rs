@@ -136,6 +136,12 @@ pub enum VerifyError {
     /// This payee already received this exact intent.
     #[error("this intent was already received")]
     AlreadySeen,
+    /// This payee already holds another intent of the payer's with this
+    /// nonce that can still settle, or settled: only one ever can.
+    #[error(
+        "this payer already gave this wallet a payment with nonce {0}; only one of the two could ever settle, so this one is refused"
+    )]
+    NonceReused(u64),
     /// The payee sets no offline limit for this currency; carries the mint or `SOL`.
     #[error("no offline limit is set for {0}; this wallet does not accept it offline")]
     NoLimitForMint(String),
@@ -231,6 +237,9 @@ impl Default for RiskLimits {
 pub trait Ledger {
     /// Whether the intent with this id was already received.
     fn seen(&self, id: &[u8; 32]) -> bool;
+    /// Whether another intent of `payer`'s with `nonce` was received and
+    /// has not ended unsettled (expired, failed): the nonce settles once.
+    fn nonce_held(&self, payer: &Pubkey, nonce: u64) -> bool;
     /// Sum of intents received from `payer` in `mint` and not yet settled.
     fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64;
 }
@@ -239,6 +248,7 @@ pub trait Ledger {
 #[derive(Debug, Default)]
 pub struct MemoryLedger {
     seen: HashSet<[u8; 32]>,
+    nonces: HashSet<(Pubkey, u64)>,
     unsettled: HashMap<(Pubkey, Option<Pubkey>), u64>,
 }
 
@@ -247,6 +257,7 @@ impl MemoryLedger {
     pub fn record(&mut self, accepted: &Accepted) {
         self.seen.insert(accepted.id);
         let i = &accepted.signed.intent;
+        self.nonces.insert((i.payer, i.nonce));
         let total = self.unsettled.entry((i.payer, i.mint)).or_default();
         *total = total.saturating_add(i.amount);
     }
@@ -255,6 +266,10 @@ impl MemoryLedger {
 impl Ledger for MemoryLedger {
     fn seen(&self, id: &[u8; 32]) -> bool {
         self.seen.contains(id)
+    }
+
+    fn nonce_held(&self, payer: &Pubkey, nonce: u64) -> bool {
+        self.nonces.contains(&(*payer, nonce))
     }
 
     fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64 {
@@ -359,6 +374,9 @@ impl Verifier {
         let id = signed.id()?;
         if ledger.seen(&id) {
             return Err(VerifyError::AlreadySeen);
+        }
+        if ledger.nonce_held(&i.payer, i.nonce) {
+            return Err(VerifyError::NonceReused(i.nonce));
         }
         let limit = self
             .limits

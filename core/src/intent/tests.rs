@@ -96,6 +96,16 @@ fn a_good_intent_is_accepted_once() {
         v.verify(&wire(&signed), None, NOW, &ledger),
         Err(VerifyError::AlreadySeen)
     );
+    // Another intent with the same nonce (another amount, so another id):
+    // only one of the two could ever settle.
+    let mut again = signed.intent.clone();
+    again.amount += 1;
+    let again = sign(again, &payer_key()).unwrap();
+    assert_ne!(again.id().unwrap(), accepted.id);
+    assert_eq!(
+        v.verify(&wire(&again), None, NOW, &ledger),
+        Err(VerifyError::NonceReused(signed.intent.nonce))
+    );
 }
 
 #[test]

@@ -721,6 +721,24 @@ impl Ledger for Store {
             .unwrap_or(true)
     }
 
+    fn nonce_held(&self, payer: &Pubkey, nonce: u64) -> bool {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM intents i
+                 WHERE direction = 'received' AND payer = ?1 AND nonce = ?2
+                   AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
+                       NOT IN ('failed', 'expired')
+                 LIMIT 1",
+                params![payer.as_ref(), nonce as i64],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            // Unknown counts as held: refusing is recoverable, two claims on
+            // one nonce are not.
+            .unwrap_or(true)
+    }
+
     fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64 {
         let mint = mint.map(|m| m.as_ref().to_vec());
         self.conn

@@ -225,6 +225,14 @@ fn the_store_is_the_payees_ledger() {
     store.append(&a.id, State::Submitted, None, NOW).unwrap();
     store.append(&a.id, State::Settled, None, NOW).unwrap();
     assert_eq!(store.unsettled(&payer, None), 300);
+
+    // Nonces held: settled (1) and waiting (2) ones; none for 3. Once the
+    // waiting one expires unsettled, its nonce is free again.
+    assert!(store.nonce_held(&payer, 1) && store.nonce_held(&payer, 2));
+    assert!(!store.nonce_held(&payer, 3));
+    assert!(!store.nonce_held(&Pubkey::new_unique(), 1));
+    store.append(&b.id, State::Expired, None, NOW).unwrap();
+    assert!(!store.nonce_held(&payer, 2));
 }
 
 #[test]
