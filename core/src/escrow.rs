@@ -239,10 +239,7 @@ impl<C: Chain> Escrow<'_, C> {
             unlocks_at: (snapshot.pending_withdrawal > 0)
                 .then(|| snapshot.requested_at + i64::from(snapshot.withdraw_delay)),
             promised,
-            spendable_offline: snapshot
-                .balance
-                .saturating_sub(snapshot.pending_withdrawal)
-                .saturating_sub(promised),
+            spendable_offline: spendable(&snapshot, promised),
         }))
     }
 
@@ -250,6 +247,16 @@ impl<C: Chain> Escrow<'_, C> {
         self.mint
             .map_or_else(|| "SOL".to_owned(), |m| m.to_string())
     }
+}
+
+/// What may still be signed for offline from an escrow as `snapshot` last
+/// read it, with `promised` already signed and not yet ended: its balance
+/// less a pending withdrawal and the promises.
+pub fn spendable(snapshot: &EscrowSnapshot, promised: u64) -> u64 {
+    snapshot
+        .balance
+        .saturating_sub(snapshot.pending_withdrawal)
+        .saturating_sub(promised)
 }
 
 /// The amount field of an SPL token account (bytes 64..72: after the mint

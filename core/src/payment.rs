@@ -104,6 +104,17 @@ pub enum PaymentError {
     /// Keeping the intent in the store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The escrow, as last read, cannot pay this after what the wallet has
+    /// already promised: a payee would hold an intent that bounces.
+    #[error(
+        "this payment ({amount} base units) is more than the escrow can still pay offline ({spendable} base units as last read, after the payments already signed); deposit more, or read the escrow online again"
+    )]
+    BeyondSpendable {
+        /// The order's amount, base units.
+        amount: u64,
+        /// What the escrow can still pay offline, base units.
+        spendable: u64,
+    },
 }
 
 /// A signed intent, as kept and as it travels.
@@ -118,9 +129,32 @@ pub struct Signed {
     pub wire: Vec<u8>,
 }
 
+/// An escrow payment the escrow, as last read, can no longer cover is not
+/// signed. With no reading yet nothing is known, and the payee's own checks
+/// and the settlement decide.
+fn refuse_beyond_spendable(
+    store: &Store,
+    payer: &Pubkey,
+    order: &Order,
+    settlement: &Settlement,
+) -> Result<(), PaymentError> {
+    let mint = order.mint.as_ref();
+    if let Some(snapshot) = store.escrow_snapshot(payer, mint, &settlement.program_id)? {
+        let spendable = crate::escrow::spendable(&snapshot, store.promised(payer, mint)?);
+        if order.amount > spendable {
+            return Err(PaymentError::BeyondSpendable {
+                amount: order.amount,
+                spendable,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Signs `order` with `key` (the gate already passed) at `now`, and keeps
 /// it in `store` when there is one (a wallet account; a bare keypair file
-/// has no wallet to keep it in).
+/// has no wallet to keep it in). An escrow payment beyond what the escrow
+/// can still pay offline, as last read, is refused before it is signed.
 pub fn sign(
     order: &Order,
     key: &SigningKey,
@@ -168,6 +202,9 @@ pub fn sign(
             (signed, Some(tx_signature))
         }
         (false, store) => {
+            if let Some(store) = &store {
+                refuse_beyond_spendable(store, &payer, order, &settlement)?;
+            }
             let signed = intent::sign(intent, key)?;
             if let Some(store) = store {
                 keep(store, &signed, None, now)?;

@@ -401,6 +401,36 @@ async fn escrow_management_keeps_the_offline_spendable_amount() {
     assert_eq!(status.snapshot.pending_withdrawal, SOL);
     assert_eq!(status.unlocks_at, Some(status.snapshot.requested_at + 3600));
     assert_eq!(status.spendable_offline, 2 * SOL - SOL - SOL / 2);
+
+    // The payer's own wallet signs no more than that, offline.
+    let order = |amount| toss_core::payment::Order {
+        payee,
+        mint: None,
+        amount,
+        reference: None,
+        memo: None,
+        expires_in: 7200,
+        nonce: None,
+        durable: false,
+    };
+    let settlement = toss_core::payment::Settlement {
+        cluster: w.cluster,
+        program_id: w.program_id,
+    };
+    let now32 = now as u32;
+    let refused =
+        toss_core::payment::sign(&order(SOL), &owner, settlement, Some(&mut store), now32)
+            .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            toss_core::payment::PaymentError::BeyondSpendable { amount, spendable }
+                if amount == SOL && spendable == SOL / 2
+        ),
+        "{refused}"
+    );
+    toss_core::payment::sign(&order(SOL / 2), &owner, settlement, Some(&mut store), now32).unwrap();
+    assert_eq!(e.status(&store, &me).unwrap().unwrap().spendable_offline, 0);
     assert!(matches!(
         e.withdraw(&kp).await,
         Err(EscrowError::Send(SendError::Program(
