@@ -8,7 +8,7 @@ use toss_core::settle::Progress;
 use toss_core::store::Summary;
 
 use crate::error::CommandError;
-use crate::state::{AppState, money, on_own_thread, payment_id, text};
+use crate::state::{AppState, Terms, money, on_own_thread, payment_id, text};
 
 /// One payment in the activity list, its amount as the window shows it.
 #[derive(Debug, Serialize)]
@@ -41,12 +41,8 @@ pub struct Detail {
     pub id: String,
     pub direction: &'static str,
     pub state: &'static str,
-    pub payer: String,
-    pub payee: String,
-    pub mint: Option<String>,
-    pub amount: u64,
-    pub amount_text: String,
-    pub memo: Option<String>,
+    #[serde(flatten)]
+    pub terms: Terms,
     pub reference: Option<String>,
     pub nonce: u64,
     pub created_at: u32,
@@ -74,12 +70,7 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, C
         id: hex::encode(stored.id),
         direction: stored.direction.as_str(),
         state: stored.state.as_str(),
-        payer: i.payer.to_string(),
-        payee: i.payee.to_string(),
-        mint: i.mint.map(|m| m.to_string()),
-        amount: i.amount,
-        amount_text: money(&config, i.amount, i.mint.as_ref()),
-        memo: i.memo.clone(),
+        terms: Terms::of(&config, i),
         reference: i.reference.map(|r| r.to_string()),
         nonce: i.nonce,
         created_at: i.created_at,

@@ -10,7 +10,7 @@ use toss_core::session::{self, Sale};
 use toss_core::transport::qr;
 
 use crate::error::CommandError;
-use crate::state::{AppState, address, money, payment_id, text};
+use crate::state::{AppState, Terms, address, payment_id, text};
 
 /// The till's request: a Solana Pay URL any wallet can pay and its QR code.
 #[derive(Debug, Serialize)]
@@ -64,11 +64,8 @@ pub fn request_create(
 #[derive(Debug, Serialize)]
 pub struct Checked {
     pub id: String,
-    pub payer: String,
-    pub mint: Option<String>,
-    pub amount: u64,
-    pub amount_text: String,
-    pub memo: Option<String>,
+    #[serde(flatten)]
+    pub terms: Terms,
 }
 
 /// Checks an intent read from the payer's code (hex wire bytes) offline,
@@ -86,14 +83,9 @@ pub fn receive_intent(
     accept(&wire).map_err(|reason| format!("refused: {reason}"))?;
     let (signed, _) = toss_core::intent::durable::split(&wire).map_err(text)?;
     let id = signed.id().map_err(text)?;
-    let i = signed.intent;
     Ok(Checked {
         id: hex::encode(id),
-        payer: i.payer.to_string(),
-        mint: i.mint.map(|m| m.to_string()),
-        amount: i.amount,
-        amount_text: money(session.config(), i.amount, i.mint.as_ref()),
-        memo: i.memo,
+        terms: Terms::of(session.config(), &signed.intent),
     })
 }
 
@@ -105,12 +97,8 @@ pub struct ReceiptView {
     pub uri: String,
     pub qr_svg: String,
     pub id: String,
-    pub payer: String,
-    pub payee: String,
-    pub mint: Option<String>,
-    pub amount: u64,
-    pub amount_text: String,
-    pub memo: Option<String>,
+    #[serde(flatten)]
+    pub terms: Terms,
     /// Unix seconds when it was verified.
     pub verified_at: i64,
 }
@@ -140,12 +128,7 @@ pub fn receipt(state: State<'_, AppState>, id: String) -> Result<ReceiptView, Co
         qr_svg: qr::svg(uri.as_bytes()).map_err(text)?,
         uri,
         id: hex::encode(stored.id),
-        payer: i.payer.to_string(),
-        payee: i.payee.to_string(),
-        mint: i.mint.map(|m| m.to_string()),
-        amount: i.amount,
-        amount_text: money(session.config(), i.amount, i.mint.as_ref()),
-        memo: i.memo.clone(),
+        terms: Terms::of(session.config(), i),
         verified_at,
     })
 }

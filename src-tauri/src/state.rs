@@ -171,6 +171,32 @@ pub fn money(config: &Config, units: u64, mint: Option<&toss_core::address::Pubk
     toss_core::currency::money(units, mint, config.cluster, config.decimal_separator)
 }
 
+/// A payment's terms as every screen shows them: who pays whom, how much
+/// (and in words), and the memo.
+#[derive(Debug, serde::Serialize)]
+pub struct Terms {
+    pub payer: String,
+    pub payee: String,
+    pub mint: Option<String>,
+    pub amount: u64,
+    pub amount_text: String,
+    pub memo: Option<String>,
+}
+
+impl Terms {
+    /// The terms of `intent`, its amount written for the window.
+    pub fn of(config: &Config, intent: &toss_core::intent::Intent) -> Self {
+        Terms {
+            payer: intent.payer.to_string(),
+            payee: intent.payee.to_string(),
+            mint: intent.mint.map(|m| m.to_string()),
+            amount: intent.amount,
+            amount_text: money(config, intent.amount, intent.mint.as_ref()),
+            memo: intent.memo.clone(),
+        }
+    }
+}
+
 /// The escrow's amounts as the window shows them.
 #[derive(Debug, serde::Serialize)]
 pub struct EscrowAmounts {
