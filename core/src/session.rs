@@ -78,13 +78,25 @@ pub struct PassphraseAsked {
     pub funds: bool,
 }
 
+impl KeyUse {
+    /// Whether the settings put the gate on this use.
+    pub fn gated(self, config: &Config) -> bool {
+        match self {
+            KeyUse::Payment => config.require_biometric_for_intent,
+            KeyUse::Funds => config.require_biometric_for_nonce,
+        }
+    }
+}
+
 impl PassphraseAsked {
     /// What asks for the passphrase under `config`.
     pub fn under(config: &Config) -> Self {
+        let payment = KeyUse::Payment.gated(config);
         PassphraseAsked {
-            payment: config.require_biometric_for_intent,
-            settlement: config.require_biometric_for_intent && config.fee_payer.is_none(),
-            funds: config.require_biometric_for_nonce,
+            payment,
+            // The fee payer's key is the wallet's own unless TOSS_FEE_PAYER names a file.
+            settlement: payment && config.fee_payer.is_none(),
+            funds: KeyUse::Funds.gated(config),
         }
     }
 }
@@ -200,11 +212,7 @@ impl WalletSession {
 
     /// The user-presence gate for `what`, as the settings ask.
     pub fn gate(&self, what: KeyUse) -> Result<Gate, SessionError> {
-        let required = match what {
-            KeyUse::Payment => self.config.require_biometric_for_intent,
-            KeyUse::Funds => self.config.require_biometric_for_nonce,
-        };
-        Ok(Gate::load(self.home.root(), required).map_err(VaultError::Gate)?)
+        Ok(Gate::load(self.home.root(), what.gated(&self.config)).map_err(VaultError::Gate)?)
     }
 
     /// The signing key of `account`, once the gate for `what` lets the

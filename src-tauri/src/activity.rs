@@ -58,10 +58,11 @@ pub struct Detail {
 #[tauri::command]
 pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, CommandError> {
     let id = payment_id(&id)?;
-    let store = state.store()?;
+    let session = state.session()?;
+    let config = session.config();
+    let store = session.store()?;
     let stored = store.get(&id).map_err(text)?;
     let settlement = store.settlement(&id).map_err(text)?;
-    let config = state.config()?;
     let explorer = settlement
         .as_ref()
         .map(|sig| config.cluster.explorer_tx(sig, &config.rpc_url));
@@ -70,7 +71,7 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, C
         id: hex::encode(stored.id),
         direction: stored.direction.as_str(),
         state: stored.state.as_str(),
-        terms: Terms::of(&config, i),
+        terms: Terms::of(config, i),
         reference: i.reference.map(|r| r.to_string()),
         nonce: i.nonce,
         created_at: i.created_at,

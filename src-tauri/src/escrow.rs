@@ -176,7 +176,7 @@ pub async fn escrow_act(
         mut store,
         key,
         address,
-    } = state.owner(passphrase.as_deref())?;
+    } = Owner::of(&session, passphrase.as_deref())?;
     let owner = address.into();
     on_own_thread(move || async move {
         let chain = session.chain();

@@ -137,7 +137,7 @@ pub async fn nonce_act(
         mut store,
         key: authority,
         address,
-    } = state.owner(passphrase.as_deref())?;
+    } = Owner::of(&session, passphrase.as_deref())?;
     on_own_thread(move || async move {
         let chain = session.chain();
         let pool = session.nonce_pool(&chain);

@@ -122,18 +122,6 @@ impl AppState {
         Ok(self.session()?.store()?)
     }
 
-    /// What an online change to the on-chain account or nonce pool needs
-    /// (see [`Owner`]), the key through the gate the settings put on funds.
-    pub fn owner(&self, passphrase: Option<&str>) -> Result<Owner, CommandError> {
-        let session = self.session()?;
-        let key = session.first_key(KeyUse::Funds, passphrase)?;
-        Ok(Owner {
-            store: session.store()?,
-            address: toss_core::address::Address::new(key.verifying_key().to_bytes()),
-            key: toss_core::chain::signer(&key),
-        })
-    }
-
     /// The settings in force, or why there are none.
     pub fn config(&self) -> Result<Config, String> {
         match self.config.read() {
@@ -240,6 +228,19 @@ pub struct Owner {
     pub store: Store,
     pub key: toss_core::chain::Keypair,
     pub address: toss_core::address::Address,
+}
+
+impl Owner {
+    /// What an online change to `session`'s escrow or nonce pool needs, the
+    /// key through the gate the settings put on funds.
+    pub fn of(session: &WalletSession, passphrase: Option<&str>) -> Result<Self, CommandError> {
+        let key = session.first_key(KeyUse::Funds, passphrase)?;
+        Ok(Owner {
+            store: session.store()?,
+            address: toss_core::address::Address::new(key.verifying_key().to_bytes()),
+            key: toss_core::chain::signer(&key),
+        })
+    }
 }
 
 /// Names the account, never the key.
