@@ -2,20 +2,18 @@
 // offered over Bluetooth and NFC as well.
 import { $, busy, fillCurrencies, invoke, listen, say, separator, showFields } from "./ipc.js";
 
-let payee = null;
-
+/** Where the sale stands after a handover (Rust's words), and why anything was refused. */
 function describe(got) {
-  const taken = got.intents.filter((i) => i.id).length;
-  const refused = got.intents.filter((i) => i.refused).map((i) => i.refused);
-  return `Verified offline: ${taken} payment(s) kept (code ${got.verification_code})` +
+  const refused = [...new Set(got.intents.filter((i) => i.refused).map((i) => i.refused))];
+  return `Sale ${got.sale} (code ${got.verification_code})` +
     (refused.length ? `; refused: ${refused.join("; ")}` : "");
 }
 
-/** What a Bluetooth or NFC handover brought: said, and a receipt for the first payment kept. */
+/** What a Bluetooth or NFC handover brought: said, and the receipt for every payment kept. */
 async function received(got) {
   $("receive-status").textContent = describe(got);
-  const kept = got.intents.find((i) => i.id);
-  if (kept) await showReceipt(kept.id);
+  const kept = got.intents.filter((i) => i.id).map((i) => i.id);
+  if (kept.length) await showReceipt(kept);
 }
 
 /** A new sale or a new wait: the last customer's payment and receipt leave the screen. */
@@ -35,20 +33,26 @@ function showReceived(checked) {
   $("received-card").scrollIntoView({ block: "nearest" });
 }
 
-/** The receipt for payment `id`, as Rust makes it: the fields, and its code. */
-async function showReceipt(id) {
+/** The receipt for the payments `ids` of one sale, as Rust makes it: the total, each payment, their codes. */
+async function showReceipt(ids) {
   try {
-    const r = await invoke("receipt", { id });
-    showFields($("receipt-fields"), [
-      ["Paid to", r.payee],
-      ["Paid by", r.payer],
-      ["Amount", r.amount_text],
-      ["Memo", r.memo ?? "—"],
-      ["Verified", new Date(r.verified_at * 1000).toLocaleString()],
-      ["Payment id", r.id],
+    const r = await invoke("receipt", { ids });
+    const lines = r.payments.flatMap((p) => [
+      ["Paid by", p.payer],
+      ["Amount", p.amount_text],
+      ["Memo", p.memo ?? "—"],
+      ["Verified", new Date(p.verified_at * 1000).toLocaleString()],
+      ["Payment id", p.id],
     ]);
-    $("receipt-qr").innerHTML = r.qr_svg; // SVG rendered by Rust from the receipt URI
-    $("receipt-qr").dataset.uri = r.uri;
+    showFields($("receipt-fields"), [["Paid to", r.payee], ["Total", r.total_text], ...lines]);
+    $("receipt-qr").replaceChildren(
+      ...r.payments.map((p) => {
+        const code = document.createElement("div");
+        code.innerHTML = p.qr_svg; // SVG rendered by Rust from the receipt URI
+        code.dataset.uri = p.uri;
+        return code;
+      }),
+    );
     $("receipt-card").hidden = false;
   } catch (err) {
     $("receipt-card").hidden = true;
@@ -67,9 +71,10 @@ export function setupReceive() {
       try {
         const scanned = await invoke("scan_image", { path: $("receive-file").value.trim() });
         if (scanned.kind !== "intent") throw new Error("that code is not a signed payment");
-        const checked = await invoke("receive_intent", { hex: scanned.hex, payee });
+        const checked = await invoke("receive_intent", { hex: scanned.hex });
         showReceived(checked);
-        await showReceipt(checked.id);
+        $("receive-status").textContent = `Sale ${checked.sale}`;
+        await showReceipt([checked.id]);
       } catch (err) {
         $("receive-status").textContent = String(err);
       }
@@ -94,7 +99,7 @@ export function setupReceive() {
       $("receive-status").textContent = "";
       try {
         const status = await invoke("wallet_status");
-        payee = status.accounts[0]?.address;
+        const payee = status.accounts[0]?.address;
         if (!payee) throw new Error("create or import an account first");
         const r = await invoke("request_create", {
           to: payee,
@@ -125,7 +130,7 @@ export function setupReceive() {
       clearSale();
       try {
         const label = $("receive-label").value.trim() || "TOSS";
-        await received(await invoke("ble_receive", { payee, name: label }));
+        await received(await invoke("ble_receive", { name: label }));
       } catch (err) {
         $("receive-status").textContent = `Bluetooth: ${err}`;
       }
@@ -136,7 +141,7 @@ export function setupReceive() {
     busy(event.currentTarget, async () => {
       clearSale();
       try {
-        await received(await invoke("nfc_receive", { payee }));
+        await received(await invoke("nfc_receive", {}));
       } catch (err) {
         $("receive-status").textContent = `NFC: ${err}`;
       }

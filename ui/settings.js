@@ -20,6 +20,9 @@ export const SETTING_LABELS = {
   decimal_separator: "Decimal separator in amounts",
   theme: "Theme",
   keystore: "Where keys are kept",
+  max_intents_per_handover: "Most payments in one handover",
+  min_payment_sol: "Smallest SOL payment taken offline",
+  min_payment_usdc: "Smallest USDC payment taken offline",
 };
 
 /** Chosen once, at set-up: keys already kept in one storage are not moved to another. */

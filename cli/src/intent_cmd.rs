@@ -252,13 +252,15 @@ fn verify(a: &VerifyArgs, session: &WalletSession, json_out: bool) -> Result<(),
         .map(|v| amount::parse(v, decimals).map(|amount| Request { amount, mint }))
         .transpose()?;
     // The wallet's limits for every currency on this cluster; --limit
-    // replaces the one for the intent's currency.
+    // replaces the ceilings for the intent's currency.
     let mut limits = session.limits();
     if let Some(limit) = &a.limit {
         let units = amount::parse(limit, decimals)?;
+        let min_single = limits.per_mint.get(&mint).map_or(0, |l| l.min_single);
         limits.per_mint.insert(
             mint,
             Limit {
+                min_single,
                 max_single: units,
                 max_unsettled_per_payer: units,
             },

@@ -145,7 +145,29 @@ pub struct Config {
     pub theme: Theme,
     /// Where the wallet's secrets are kept.
     pub keystore: KeyStorage,
+    /// Most payments a till takes in one handover: each is one settlement
+    /// the merchant pays the fee for.
+    pub max_intents_per_handover: u32,
+    /// Smallest SOL payment a till takes offline, in lamports (written in
+    /// SOL): a smaller one costs the merchant more in fees than it brings.
+    #[serde(serialize_with = "sol_text")]
+    pub min_payment_sol: u64,
+    /// Smallest USDC payment a till takes offline, in its base units
+    /// (written in USDC).
+    #[serde(serialize_with = "usdc_text")]
+    pub min_payment_usdc: u64,
 }
+
+fn sol_text<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::amount::format(*v, crate::amount::SOL_DECIMALS))
+}
+
+fn usdc_text<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::amount::format(*v, USDC_DECIMALS))
+}
+
+/// USDC's decimals on every cluster that issues it.
+const USDC_DECIMALS: u8 = 6;
 
 /// Where the wallet's secrets are kept (TOSS_KEYSTORE / `keystore`).
 /// Shown by the names the setting takes.
@@ -271,7 +293,7 @@ macro_rules! settings {
 /// The settings TOSS understands.
 pub mod setting {
     use super::{Cluster, KeyStorage, Separator, Setting, Theme};
-    use super::{EXPIRY_RANGE, RETENTION_RANGE, RETRIES_RANGE};
+    use super::{EXPIRY_RANGE, HANDOVER_RANGE, RETENTION_RANGE, RETRIES_RANGE};
 
     settings! {
         CLUSTER = ("SOLANA_CLUSTER", "cluster", Cluster::ALLOWED);
@@ -292,6 +314,9 @@ pub mod setting {
         DECIMAL_SEPARATOR = ("TOSS_DECIMAL_SEPARATOR", "decimal_separator", Separator::ALLOWED);
         THEME = ("TOSS_THEME", "theme", Theme::ALLOWED);
         KEYSTORE = ("TOSS_KEYSTORE", "keystore", KeyStorage::ALLOWED);
+        MAX_INTENTS_PER_HANDOVER = ("TOSS_MAX_INTENTS_PER_HANDOVER", "max_intents_per_handover", HANDOVER_RANGE.2);
+        MIN_PAYMENT_SOL = ("TOSS_MIN_PAYMENT_SOL", "min_payment_sol", "an amount of SOL written with a point, from 0 to 1 (0.0001)");
+        MIN_PAYMENT_USDC = ("TOSS_MIN_PAYMENT_USDC", "min_payment_usdc", "an amount of USDC written with a point, from 0 to 100 (0.01)");
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -302,6 +327,8 @@ pub mod setting {
 /// Inclusive bounds and the sentence that states them.
 type Range = (u32, u32, &'static str);
 const RETRIES_RANGE: Range = (0, 10, "a whole number from 0 to 10");
+/// One to the most the handover protocol carries.
+const HANDOVER_RANGE: Range = (1, 64, "a whole number from 1 to 64");
 /// A day to ten years of finished intents kept for the activity view.
 const RETENTION_RANGE: Range = (1, 3650, "a whole number of days from 1 to 3650");
 /// One minute to thirty days: shorter cannot cross a queue at a till, longer
@@ -478,6 +505,14 @@ impl Config {
                 .ok_or_else(|| invalid(s, origin, v)),
             None => Ok(default),
         };
+        // An amount written with a point, at most `max` base units.
+        let decimal = |s: &'static Setting, decimals: u8, max: u64, default: u64| match pick(s) {
+            Some((v, origin)) => crate::amount::parse(v.trim(), decimals)
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| invalid(s, origin, v)),
+            None => Ok(default),
+        };
         let boolean = |s: &'static Setting, default: bool| match pick(s) {
             Some((v, origin)) => parse_bool(&v).ok_or_else(|| invalid(s, origin, v)),
             None => Ok(default),
@@ -525,6 +560,14 @@ impl Config {
             decimal_separator: choose(&pick, &DECIMAL_SEPARATOR, Separator::from_setting)?,
             theme: choose(&pick, &THEME, Theme::parse)?,
             keystore: choose(&pick, &KEYSTORE, KeyStorage::parse)?,
+            max_intents_per_handover: number(&MAX_INTENTS_PER_HANDOVER, HANDOVER_RANGE, 8)?,
+            min_payment_sol: decimal(
+                &MIN_PAYMENT_SOL,
+                crate::amount::SOL_DECIMALS,
+                1_000_000_000,
+                100_000,
+            )?,
+            min_payment_usdc: decimal(&MIN_PAYMENT_USDC, USDC_DECIMALS, 100_000_000, 10_000)?,
         })
     }
 }

@@ -105,8 +105,9 @@ pub enum Outcome {
     },
 }
 
-/// The payee's check of one intent (see `session::keep_verified`).
-type Accept = Box<dyn FnMut(&[u8]) -> Verdict + Send>;
+/// The payee's check of the intents of one handover, taken together (see
+/// [`Till::take`](crate::sale::Till::take)): one verdict per intent.
+pub type Accept = Box<dyn FnMut(&[Vec<u8>]) -> Vec<Verdict> + Send>;
 
 enum Side {
     Payer(Vec<Vec<u8>>),
@@ -167,12 +168,13 @@ impl Handover {
         Self::new(role, noise, Side::Payer(intents))
     }
 
-    /// The payee's side: `accept` checks each intent received (and keeps
-    /// it) and gives the verdict the acknowledgement reports.
+    /// The payee's side: `accept` checks the intents received, together
+    /// (and keeps those it accepts), and gives the verdict on each that the
+    /// acknowledgement reports.
     pub fn payee(
         role: Role,
         noise: &StaticKey,
-        accept: impl FnMut(&[u8]) -> Verdict + Send + 'static,
+        accept: impl FnMut(&[Vec<u8>]) -> Vec<Verdict> + Send + 'static,
     ) -> Result<Self, HandoverError> {
         Self::new(role, noise, Side::Payee(Box::new(accept)))
     }
@@ -270,7 +272,7 @@ impl Handover {
                 Ok(Step::Send(out))
             }
             (Role::Initiator, 2, Side::Payee(accept), Message::Intents(list)) => {
-                self.verdicts = list.iter().map(|w| accept(w)).collect();
+                self.verdicts = judge(accept, &list);
                 let out = seal(session, &ack_message(&self.verdicts))?;
                 Ok(Step::Send(out))
             }
@@ -288,7 +290,7 @@ impl Handover {
             )),
             // Responder, the initiator's application message.
             (Role::Responder, 3, Side::Payee(accept), Message::Intents(list)) => {
-                let verdicts: Vec<Verdict> = list.iter().map(|w| accept(w)).collect();
+                let verdicts = judge(accept, &list);
                 let out = seal(session, &ack_message(&verdicts))?;
                 Ok(Step::Finish(
                     Some(out),
@@ -306,6 +308,13 @@ impl Handover {
             (_, _, _, m) => Err(protocol(&format!("{} was not expected here", m.name()))),
         }
     }
+}
+
+/// One verdict per intent, whatever `accept` returned.
+fn judge(accept: &mut Accept, list: &[Vec<u8>]) -> Vec<Verdict> {
+    let mut verdicts = accept(list);
+    verdicts.resize_with(list.len(), || Err("not checked".to_owned()));
+    verdicts
 }
 
 fn protocol(what: &str) -> HandoverError {

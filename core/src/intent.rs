@@ -145,6 +145,16 @@ pub enum VerifyError {
     /// The payee sets no offline limit for this currency; carries the mint or `SOL`.
     #[error("no offline limit is set for {0}; this wallet does not accept it offline")]
     NoLimitForMint(String),
+    /// The amount is below the smallest payment taken offline.
+    #[error(
+        "{amount} base units is below the smallest payment this till takes offline ({minimum}): settling it would cost more in fees than it brings"
+    )]
+    BelowMinimum {
+        /// The intent's amount, base units.
+        amount: u64,
+        /// The smallest single payment accepted, base units.
+        minimum: u64,
+    },
     /// The amount exceeds the per-payment offline limit.
     #[error("{amount} base units is over the offline limit of {limit} for one payment")]
     OverSingleLimit {
@@ -200,6 +210,9 @@ pub struct Request {
 /// Offline limits for one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
+    /// Smallest single intent accepted offline: below it, settling costs
+    /// the payee more in fees than the payment brings.
+    pub min_single: u64,
     /// Largest single intent accepted offline.
     pub max_single: u64,
     /// Largest total of unsettled intents from one payer.
@@ -217,12 +230,14 @@ pub struct RiskLimits {
 }
 
 impl Default for RiskLimits {
-    /// SOL only: 2 SOL per payment, 10 SOL unsettled per payer, one hour left.
+    /// SOL only: 0.0001 to 2 SOL per payment, 10 SOL unsettled per payer,
+    /// one hour left.
     fn default() -> Self {
         Self {
             per_mint: BTreeMap::from([(
                 None,
                 Limit {
+                    min_single: 100_000,
                     max_single: 2_000_000_000,
                     max_unsettled_per_payer: 10_000_000_000,
                 },
@@ -383,6 +398,12 @@ impl Verifier {
             .per_mint
             .get(&i.mint)
             .ok_or_else(|| VerifyError::NoLimitForMint(mint_name(i.mint.as_ref())))?;
+        if i.amount < limit.min_single {
+            return Err(VerifyError::BelowMinimum {
+                amount: i.amount,
+                minimum: limit.min_single,
+            });
+        }
         if i.amount > limit.max_single {
             return Err(VerifyError::OverSingleLimit {
                 amount: i.amount,

@@ -24,6 +24,7 @@ pub mod nonce;
 pub mod payment;
 pub mod receipt;
 pub mod request;
+pub mod sale;
 pub mod scanned;
 pub mod session;
 pub mod settle;

@@ -10,6 +10,8 @@
 //! the till's payment request, and the clock. Front ends decide nothing of
 //! this themselves, so they cannot drift apart.
 
+use std::sync::Arc;
+
 use ed25519_dalek::SigningKey;
 use solana_program::pubkey::Pubkey;
 
@@ -18,7 +20,7 @@ use crate::chain::{Backoff, RpcChain};
 use crate::config::Config;
 use crate::currency::Currency;
 use crate::escrow::Escrow;
-use crate::handover::{Acknowledgement, Verdict};
+use crate::handover::{Accept, Acknowledgement};
 use crate::home::Home;
 use crate::intent::{Limit, RiskLimits, Verifier};
 use crate::keyfile::KeyFileError;
@@ -26,6 +28,7 @@ use crate::noise::StaticKey;
 use crate::nonce::Pool;
 use crate::payment::{SettingsError, Settlement};
 use crate::request::PaymentRequest;
+use crate::sale::{OpenSale, SaleError, Till};
 use crate::settle::Engine;
 use crate::store::{Counter, Store, StoreError};
 use crate::vault::{Gate, Unlock, Vault, VaultError};
@@ -49,6 +52,9 @@ pub enum SessionError {
     /// The wallet has no account to sign or be paid with.
     #[error("this wallet has no account yet: create or import one first")]
     NoAccount,
+    /// No sale waits to be paid, or the sale cannot be read.
+    #[error(transparent)]
+    Sale(#[from] SaleError),
     /// The OS random source failed while making a payment reference.
     #[error("no randomness for a payment reference: {0}")]
     Random(String),
@@ -104,6 +110,7 @@ impl PassphraseAsked {
 /// Per payment and unsettled per payer, for USDC where the cluster has it:
 /// about what the SOL limits are worth.
 const USDC_LIMIT: Limit = Limit {
+    min_single: 10_000,
     max_single: 200_000_000,
     max_unsettled_per_payer: 1_000_000_000,
 };
@@ -318,11 +325,22 @@ impl WalletSession {
     }
 
     /// The offline risk limits a payee applies on this cluster: the
-    /// defaults for SOL, and USDC's where the cluster has it.
+    /// defaults for SOL, and USDC's where the cluster has it, each with
+    /// the smallest payment the settings take.
     pub fn limits(&self) -> RiskLimits {
         let mut limits = RiskLimits::default();
+        if let Some(sol) = limits.per_mint.get_mut(&None) {
+            sol.min_single = self.config.min_payment_sol;
+        }
         if let Ok(usdc) = Currency::usdc(self.config.cluster) {
-            limits.per_mint.insert(usdc.mint, USDC_LIMIT);
+            let min_single = self.config.min_payment_usdc;
+            limits.per_mint.insert(
+                usdc.mint,
+                Limit {
+                    min_single,
+                    ..USDC_LIMIT
+                },
+            );
         }
         limits
     }
@@ -365,6 +383,26 @@ impl WalletSession {
         Ok(r)
     }
 
+    /// The till's check of what arrives for the sale `till` shows: its
+    /// payee's verifier, this wallet's store, the cap the settings put on
+    /// one handover (see [`take_for_sale`]). Refused at once when no sale
+    /// waits to be paid.
+    pub fn till_check(&self, till: Arc<Till>) -> Result<Accept, SessionError> {
+        let sale = till.open_sale()?;
+        Ok(take_for_sale(
+            till,
+            self.verifier(sale.payee)?,
+            self.store()?,
+            self.config.max_intents_per_handover,
+            unix_now,
+        ))
+    }
+
+    /// The sale a till's `request` asks for, worded as the settings say.
+    pub fn open_sale(&self, request: &PaymentRequest) -> Result<OpenSale, SaleError> {
+        OpenSale::new(request, self.config.cluster, self.config.decimal_separator)
+    }
+
     /// Seconds since 1970 by this computer's clock.
     pub fn now(&self) -> u32 {
         unix_now()
@@ -401,25 +439,19 @@ pub fn unix_now() -> u32 {
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
-/// The payee's check for [`Handover::payee`](crate::handover::Handover::payee):
-/// each intent verified offline at the time `now` gives, with `store` as the
-/// ledger (intents seen before, what each payer still owes), and kept there
-/// when accepted.
-pub fn keep_verified(
+/// The till's check for a handover or a code read (see
+/// [`Handover::payee`](crate::handover::Handover::payee)): the intents that
+/// arrive together are taken for the sale `till` shows ([`Till::take`]),
+/// verified by `verifier` at the time `now` gives and kept in `store`, at
+/// most `cap` at once.
+pub fn take_for_sale(
+    till: Arc<Till>,
     verifier: Verifier,
     mut store: Store,
+    cap: u32,
     now: impl Fn() -> u32 + Send + 'static,
-) -> impl FnMut(&[u8]) -> Verdict + Send + 'static {
-    move |wire| {
-        let at = now();
-        let accepted = verifier
-            .verify(wire, None, at, &store)
-            .map_err(|e| e.to_string())?;
-        store
-            .record_received(&accepted, i64::from(at))
-            .map_err(|e| e.to_string())?;
-        Ok(accepted.id)
-    }
+) -> Accept {
+    Box::new(move |wires: &[Vec<u8>]| till.take(wires, &verifier, &mut store, now(), cap))
 }
 
 /// The payer's side after an acknowledgement: the intents the payee accepted count

@@ -195,7 +195,7 @@ fn payer_intent(payee: Pubkey, program_id: Pubkey, now: u32) -> Vec<u8> {
         payer: Pubkey::new_from_array(payer.verifying_key().to_bytes()),
         payee,
         mint: None,
-        amount: 42_000,
+        amount: 420_000,
         reference: None,
         memo: None,
         nonce: 1,
@@ -280,12 +280,16 @@ fn nfc_cases() {
     let till_side = Handover::payee(
         Role::Initiator,
         &StaticKey::from_secret(Zeroizing::new([72; 32])),
-        move |w: &[u8]| {
-            let accepted = verifier
-                .verify(w, None, now + 10, &ledger)
-                .map_err(|e| e.to_string())?;
-            ledger.record(&accepted);
-            Ok(accepted.id)
+        move |list: &[Vec<u8>]| {
+            list.iter()
+                .map(|w| {
+                    let accepted = verifier
+                        .verify(w, None, now + 10, &ledger)
+                        .map_err(|e| e.to_string())?;
+                    ledger.record(&accepted);
+                    Ok(accepted.id)
+                })
+                .collect()
         },
     )
     .unwrap();

@@ -73,7 +73,8 @@ of_kind!(
     Unreachable => Unreachable,
     ConfigError => Settings,
     SettingsError => Settings,
-    GateError => Gate
+    GateError => Gate,
+    toss_core::sale::SaleError => Failed
 );
 
 impl From<VaultError> for CommandError {

@@ -3,15 +3,16 @@
 //! store and Noise key, runs the core's handover over the transport, and
 //! reports; `handover` events tell the screen what it is waiting for.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use toss_core::config::Config;
 use toss_core::handover::{self, Acknowledgement, Handover, Outcome, Role};
-use toss_core::intent::Verifier;
 use toss_core::intent::durable;
 use toss_core::noise::StaticKey;
+use toss_core::sale::Till;
 use toss_core::session::{self, WalletSession};
 use toss_core::store::Store;
 use toss_core::transport::ble::Channel;
@@ -19,7 +20,7 @@ use toss_core::transport::ble::central::{Central, Found};
 use toss_core::transport::nfc::Readers;
 
 use crate::error::CommandError;
-use crate::state::{AppState, address, text};
+use crate::state::{AppState, text};
 
 /// The event the pay and receive screens listen to.
 pub const EVENT: &str = "handover";
@@ -45,11 +46,14 @@ pub struct Paid {
     pub handed_over: usize,
 }
 
-/// The payee's result: each intent's id, or why it was refused.
+/// The till's result: each intent's id, or why it was refused, and where
+/// the sale stands.
 #[derive(Debug, Serialize)]
 pub struct Got {
     pub verification_code: String,
     pub intents: Vec<Taken>,
+    /// Where the sale stands now, in words ("paid: 2 SOL in 2 payments").
+    pub sale: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,7 +107,7 @@ fn paid(outcome: Outcome, store: &mut Store, ids: &[[u8; 32]], how: &str) -> Res
     })
 }
 
-fn got(outcome: Outcome) -> Result<Got, String> {
+fn got(outcome: Outcome, till: &Till) -> Result<Got, String> {
     let Outcome::Received {
         verdicts,
         verification_code,
@@ -112,6 +116,7 @@ fn got(outcome: Outcome) -> Result<Got, String> {
         return Err("the other device answered as a payee".into());
     };
     Ok(Got {
+        sale: till.now().describe(),
         verification_code,
         intents: verdicts
             .into_iter()
@@ -173,46 +178,41 @@ pub async fn ble_pay<R: Runtime>(
     )?)
 }
 
-/// Advertises as `name` and takes payment from the first payer that
-/// connects, as `payee` (this wallet's address intents must name).
+/// Advertises as `name` and takes payment for the open sale from the
+/// first payer that connects.
 #[tauri::command]
 pub async fn ble_receive<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    payee: String,
     name: Option<String>,
 ) -> Result<Got, CommandError> {
     let session = state.session()?;
-    let payee = Payee::open(&session, &payee)?;
+    let payee = Payee::open(&state, &session)?;
     let adapter = session.config().ble_adapter.clone();
     let name = name.unwrap_or_else(|| "TOSS".into());
     Ok(receive_ble(app, payee, adapter, name).await?)
 }
 
-/// What the payee's side of a handover needs from the wallet: its Noise
-/// key, and the check each intent passes before it is kept.
+/// What the till's side of a handover needs from the wallet: its Noise
+/// key, and the check what arrives passes, together, for the open sale.
 struct Payee {
     noise: StaticKey,
-    verifier: Verifier,
-    store: Store,
+    check: handover::Accept,
+    till: Arc<Till>,
 }
 
 impl Payee {
-    fn open(session: &WalletSession, payee: &str) -> Result<Self, CommandError> {
+    fn open(state: &AppState, session: &WalletSession) -> Result<Self, CommandError> {
         Ok(Payee {
-            verifier: session.verifier(address(payee)?.into())?,
+            check: session.till_check(state.till.clone())?,
             noise: session.noise_key()?,
-            store: session.store()?,
+            till: state.till.clone(),
         })
     }
 
-    fn handover(self, role: Role) -> Result<Handover, String> {
-        Handover::payee(
-            role,
-            &self.noise,
-            session::keep_verified(self.verifier, self.store, session::unix_now),
-        )
-        .map_err(text)
+    fn handover(self, role: Role) -> Result<(Handover, Arc<Till>), String> {
+        let handover = Handover::payee(role, &self.noise, self.check).map_err(text)?;
+        Ok((handover, self.till))
     }
 }
 
@@ -235,8 +235,11 @@ async fn receive_ble<R: Runtime>(
     say(&app, HandoverEvent::Connected { transport: "ble" });
     let frame_size = link.frame_size();
     let mut channel = Channel::new(link, frame_size).map_err(text)?;
-    let payee = payee.handover(Role::Responder)?;
-    got(handover::run(&mut channel, payee).await.map_err(text)?)
+    let (payee, till) = payee.handover(Role::Responder)?;
+    got(
+        handover::run(&mut channel, payee).await.map_err(text)?,
+        &till,
+    )
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -267,24 +270,22 @@ fn tap(
         .map_err(text)
 }
 
-/// Takes payment from the phone put on `reader`, as `payee`.
+/// Takes payment for the open sale from the phone put on `reader`.
 #[tauri::command]
 pub async fn nfc_receive<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reader: Option<String>,
-    payee: String,
 ) -> Result<Got, CommandError> {
     let session = state.session()?;
     let config = session.config().clone();
-    let payee = Payee::open(&session, &payee)?;
+    let payee = Payee::open(&state, &session)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
     let got = tauri::async_runtime::spawn_blocking(move || {
         let connection = tap(reader, &config)?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
-        got(connection
-            .hand_over(payee.handover(Role::Initiator)?)
-            .map_err(text)?)
+        let (payee, till) = payee.handover(Role::Initiator)?;
+        got(connection.hand_over(payee).map_err(text)?, &till)
     })
     .await
     .map_err(text)?;

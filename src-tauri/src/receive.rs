@@ -6,7 +6,7 @@ use serde::Serialize;
 use tauri::State;
 use toss_core::amount;
 use toss_core::request::PaymentRequest;
-use toss_core::session::{self, Sale};
+use toss_core::session::Sale;
 use toss_core::transport::qr;
 
 use crate::error::CommandError;
@@ -52,6 +52,8 @@ pub fn request_create(
         reference: None,
         offline: true,
     })?;
+    // This is now the sale every payment that arrives is held to.
+    state.till.open(session.open_sale(&request)?);
     let url = request.to_url();
     Ok(Request {
         qr_svg: qr::svg(url.as_bytes()).map_err(text)?,
@@ -66,34 +68,46 @@ pub struct Checked {
     pub id: String,
     #[serde(flatten)]
     pub terms: Terms,
+    /// Where the sale stands now, in words ("paid: 2 SOL in 1 payment").
+    pub sale: String,
 }
 
-/// Checks an intent read from the payer's code (hex wire bytes) offline,
-/// as `payee`, and keeps it when it passes; the reason when it does not.
+/// Checks an intent read from the payer's code (hex wire bytes) offline
+/// and against the open sale, and keeps it when it pays the sale; the
+/// reason when it does not.
 #[tauri::command]
-pub fn receive_intent(
-    state: State<'_, AppState>,
-    hex: String,
-    payee: String,
-) -> Result<Checked, CommandError> {
+pub fn receive_intent(state: State<'_, AppState>, hex: String) -> Result<Checked, CommandError> {
     let wire = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
     let session = state.session()?;
-    let verifier = session.verifier(address(&payee)?.into())?;
-    let mut accept = session::keep_verified(verifier, session.store()?, session::unix_now);
-    accept(&wire).map_err(|reason| format!("refused: {reason}"))?;
+    let mut check = session.till_check(state.till.clone())?;
+    let verdict = check(std::slice::from_ref(&wire)).into_iter().next();
+    let id = match verdict {
+        Some(Ok(id)) => id,
+        Some(Err(reason)) => return Err(format!("refused: {reason}").into()),
+        None => return Err("refused: the code was not checked".into()),
+    };
     let (signed, _) = toss_core::intent::durable::split(&wire).map_err(text)?;
-    let id = signed.id().map_err(text)?;
     Ok(Checked {
         id: hex::encode(id),
         terms: Terms::of(session.config(), &signed.intent),
+        sale: state.till.now().describe(),
     })
 }
 
-/// The receipt a till gives for a payment it verified: the
-/// `toss-receipt:` URI (docs/qr.md) as a QR code, and what the printed slip
-/// shows.
+/// The receipt a till gives for a sale: every payment kept for it, each
+/// with its `toss-receipt:` URI (docs/qr.md) as a QR code, and the total.
 #[derive(Debug, Serialize)]
 pub struct ReceiptView {
+    /// Who was paid.
+    pub payee: String,
+    /// What the payments come to, in words.
+    pub total_text: String,
+    pub payments: Vec<ReceiptLine>,
+}
+
+/// One payment on a receipt.
+#[derive(Debug, Serialize)]
+pub struct ReceiptLine {
     pub uri: String,
     pub qr_svg: String,
     pub id: String,
@@ -103,32 +117,53 @@ pub struct ReceiptView {
     pub verified_at: i64,
 }
 
+/// The receipt for the payments `ids` (those a handover kept for a sale):
+/// each received by this till, verified, to one payee, in one currency.
 #[tauri::command]
-pub fn receipt(state: State<'_, AppState>, id: String) -> Result<ReceiptView, CommandError> {
+pub fn receipt(state: State<'_, AppState>, ids: Vec<String>) -> Result<ReceiptView, CommandError> {
     use toss_core::store::{Direction, State as Stage};
     let session = state.session()?;
-    let stored = session.store()?.get(&payment_id(&id)?).map_err(text)?;
-    if stored.direction != Direction::Received {
-        return Err("a receipt is given for a payment this till received".into());
+    let store = session.store()?;
+    let mut payments = Vec::with_capacity(ids.len());
+    let mut total: u64 = 0;
+    let mut first = None;
+    for id in &ids {
+        let stored = store.get(&payment_id(id)?).map_err(text)?;
+        if stored.direction != Direction::Received {
+            return Err("a receipt is given for a payment this till received".into());
+        }
+        let verified_at = stored
+            .history
+            .iter()
+            .find(|e| e.state == Stage::Verified)
+            .map(|e| e.at)
+            .ok_or("this payment was never verified: no receipt")?;
+        let i = stored.signed.intent;
+        let (payee, mint) = *first.get_or_insert((i.payee, i.mint));
+        if (i.payee, i.mint) != (payee, mint) {
+            return Err("one receipt covers payments to one payee in one currency".into());
+        }
+        total = total
+            .checked_add(i.amount)
+            .ok_or("the payments add up to more than a receipt can show")?;
+        let uri = toss_core::receipt::Receipt {
+            id: stored.id,
+            intent: &i,
+            verified_at,
+        }
+        .uri();
+        payments.push(ReceiptLine {
+            qr_svg: qr::svg(uri.as_bytes()).map_err(text)?,
+            uri,
+            id: hex::encode(stored.id),
+            terms: Terms::of(session.config(), &i),
+            verified_at,
+        });
     }
-    let verified_at = stored
-        .history
-        .iter()
-        .find(|e| e.state == Stage::Verified)
-        .map(|e| e.at)
-        .ok_or("this payment was never verified: no receipt")?;
-    let i = &stored.signed.intent;
-    let uri = toss_core::receipt::Receipt {
-        id: stored.id,
-        intent: i,
-        verified_at,
-    }
-    .uri();
+    let (payee, mint) = first.ok_or("a receipt needs at least one payment")?;
     Ok(ReceiptView {
-        qr_svg: qr::svg(uri.as_bytes()).map_err(text)?,
-        uri,
-        id: hex::encode(stored.id),
-        terms: Terms::of(session.config(), i),
-        verified_at,
+        payee: payee.to_string(),
+        total_text: crate::state::money(session.config(), total, mint.as_ref()),
+        payments,
     })
 }

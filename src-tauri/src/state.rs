@@ -22,6 +22,9 @@ pub struct AppState {
     /// The encrypted key file, once unlocked in this run (when the
     /// settings keep keys there): every session after shares it.
     keys: Mutex<Option<SealedKeys>>,
+    /// The sale the receive screen shows: every way a payment arrives is
+    /// held to it.
+    pub till: std::sync::Arc<toss_core::sale::Till>,
     _log: Option<LogGuard>,
 }
 
@@ -68,6 +71,7 @@ impl AppState {
             home,
             config: RwLock::new(config),
             keys: Mutex::new(None),
+            till: Default::default(),
             _log: None,
         }
     }

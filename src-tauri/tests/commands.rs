@@ -267,7 +267,7 @@ fn received(session: &toss_core::session::WalletSession, nonce: u64, at: u32) ->
             payer: toss_core::address::Address::new(key.verifying_key().to_bytes()).into(),
             payee: payee.into(),
             mint: None,
-            amount: 1_000,
+            amount: 1_000_000,
             reference: None,
             memo: None,
             nonce,

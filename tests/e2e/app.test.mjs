@@ -356,16 +356,28 @@ test("receive: a payer's code read from an image is verified offline and kept", 
   try {
     await importPhrase(app);
     await app.click('#nav button[data-screen="receive"]');
-    await app.type("#receive-amount", "0.5");
+    // No sale shown yet: the code is not taken.
+    await app.type("#receive-file", png);
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#receive-status", (t) => t.startsWith("no sale is open"));
+    // A sale of 5 SOL: the 0.5 SOL code does not pay it, and the till says by how much.
+    await app.type("#receive-amount", "5");
     await app.click("#receive-form button[type=submit]");
     await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
-    await app.type("#receive-file", png);
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#receive-status", (t) => t === "refused: this payment is 0.5 SOL; the sale is 5 SOL");
+    // The sale of 0.5 SOL: paid.
+    await app.clear("#receive-amount");
+    await app.type("#receive-amount", "0.5");
+    await app.click("#receive-form button[type=submit]");
+    await app.waitForText("#request-url", (t) => t.includes("amount=0.5"));
     await app.click("#receive-file-form button[type=submit]");
     const got = await app.waitForText("#received-fields", (t) => t.includes("0.5 SOL"));
     assert.match(got, /coffee/);
+    assert.equal(await app.text("#receive-status"), "Sale paid: 0.5 SOL in 1 payment");
     // The receipt: its fields, and its code carrying the payment's id and terms.
     await app.waitForText("#receipt-fields", (t) => t.includes("0.5 SOL") && t.includes(PHRASE_ADDRESS));
-    const uri = await app.attribute("#receipt-qr", "data-uri");
+    const uri = await app.attribute("#receipt-qr [data-uri]", "data-uri");
     assert.match(uri, new RegExp(`^toss-receipt:[0-9a-f]{64}\\?v=1&payer=\\w+&payee=${PHRASE_ADDRESS}&units=500000000&at=\\d+$`));
     assert.equal(await app.run("return document.querySelector('#receipt-qr svg') !== null"), true);
     assertNotBlank(await app.screenshot("receive-verified"));
@@ -785,8 +797,22 @@ test("USDC: the till asks in USDC, a USDC request is paid, a USDC payment is tak
     await app.type("#receive-amount", "12.5");
     await app.click("#receive-form button[type=submit]");
     await app.waitForText("#request-url", (t) => t.includes(`amount=12.5&spl-token=${USDC_DEVNET}`));
-    // A USDC payment read from the payer's code: verified with USDC's limits, shown in USDC.
+    // A USDC payment of 3 for a sale of 12.5 is refused, naming both.
     await app.type("#receive-file", payment);
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#receive-status", (t) => t === "refused: this payment is 3 USDC; the sale is 12.5 USDC");
+    // The same 3 USDC for a sale of 3 SOL: another currency.
+    await app.click('#receive-currency option[value="SOL"]');
+    await app.clear("#receive-amount");
+    await app.type("#receive-amount", "3");
+    await app.click("#receive-form button[type=submit]");
+    await app.waitForText("#request-url", (t) => t.includes("amount=3&reference"));
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#receive-status", (t) => t === "refused: this payment is in USDC; the sale is in SOL");
+    // A sale of 3 USDC: verified with USDC's limits, shown in USDC.
+    await app.click('#receive-currency option[value="USDC"]');
+    await app.click("#receive-form button[type=submit]");
+    await app.waitForText("#request-url", (t) => t.includes(`amount=3&spl-token=${USDC_DEVNET}`));
     await app.click("#receive-file-form button[type=submit]");
     await app.waitForText("#received-fields", (t) => t.includes("3 USDC"));
 

@@ -57,6 +57,9 @@ export const CONFIG = {
   decimal_separator: "point",
   theme: "system",
   keystore: "secret-service",
+  max_intents_per_handover: 8,
+  min_payment_sol: "0.0001",
+  min_payment_usdc: "0.01",
 };
 
 /** settings::currencies on devnet. */

@@ -84,16 +84,20 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
       request_create: { ok: { url: `solana:${ADDRESS}?amount=2`, qr_svg: SVG(0), request: {} } },
       receipt: {
         ok: {
-          uri: `toss-receipt:${"cd".repeat(32)}?v=1`,
-          qr_svg: SVG(9),
-          id: "cd".repeat(32),
-          payer: MERCHANT,
           payee: ADDRESS,
-          mint: null,
-          amount: 2_000_000_000,
-          amount_text: "2 SOL",
-          memo: "coffee",
-          verified_at: 1_790_000_000,
+          total_text: "2 SOL",
+          payments: [1, 2].map((n) => ({
+            uri: `toss-receipt:${"cd".repeat(32)}?v=${n}`,
+            qr_svg: SVG(8 + n),
+            id: `${n}`.repeat(64),
+            payer: MERCHANT,
+            payee: ADDRESS,
+            mint: null,
+            amount: 1_000_000_000,
+            amount_text: "1 SOL",
+            memo: "coffee",
+            verified_at: 1_790_000_000,
+          })),
         },
       },
     },
@@ -111,13 +115,23 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
     await app.emit("handover", { stage: "connected", transport: "ble" });
     await app.page.getByText("Connected on Bluetooth: checking the payment…").waitFor();
     await app.settle("ble_receive", {
-      ok: { verification_code: "200417", intents: [{ id: "cd".repeat(32), refused: null }, { id: null, refused: "already seen" }] },
+      ok: {
+        verification_code: "200417",
+        intents: [{ id: "1".repeat(64), refused: null }, { id: "2".repeat(64), refused: null }],
+        sale: "paid: 2 SOL in 2 payments",
+      },
     });
-    await app.page.getByText("Verified offline: 1 payment(s) kept (code 200417); refused: already seen").waitFor();
-    // A receipt for the payment kept, printed alone.
+    await app.page.getByText("Sale paid: 2 SOL in 2 payments (code 200417)").waitFor();
+    // One receipt for the sale, every payment kept on it, printed alone.
     await app.page.locator("#receipt-card").waitFor();
-    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "receipt")[1], { id: "cd".repeat(32) });
-    assert.equal(await app.page.textContent('#receipt-fields'), `Paid to${ADDRESS}Paid by${MERCHANT}Amount2 SOLMemocoffeeVerified${new Date(1_790_000_000_000).toLocaleString()}Payment id${"cd".repeat(32)}`);
+    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "receipt")[1], { ids: ["1".repeat(64), "2".repeat(64)] });
+    const verified = new Date(1_790_000_000_000).toLocaleString();
+    const line = (n) => `Paid by${MERCHANT}Amount1 SOLMemocoffeeVerified${verified}Payment id${`${n}`.repeat(64)}`;
+    assert.equal(await app.page.textContent('#receipt-fields'), `Paid to${ADDRESS}Total2 SOL${line(1)}${line(2)}`);
+    assert.deepEqual(
+      await app.page.$$eval("#receipt-qr [data-uri]", (codes) => codes.map((c) => c.dataset.uri)),
+      [`toss-receipt:${"cd".repeat(32)}?v=1`, `toss-receipt:${"cd".repeat(32)}?v=2`],
+    );
     await app.page.emulateMedia({ media: "print" });
     const style = (css, prop) => app.page.$eval(css, (e, p) => getComputedStyle(e)[p], prop);
     assert.equal(await style("#receipt-card", "visibility"), "visible");
@@ -130,11 +144,14 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
     await app.hold("ble_receive");
     await app.page.click("#receive-ble");
     assert.equal(await app.page.isHidden("#receipt-card"), true);
-    await app.settle("ble_receive", { ok: { verification_code: "1", intents: [{ id: null, refused: "expired" }] } });
-    await app.page.getByText("Verified offline: 0 payment(s) kept (code 1); refused: expired").waitFor();
+    const short = "this payment is 0.002 SOL; the sale is 2 SOL";
+    await app.settle("ble_receive", {
+      ok: { verification_code: "1", intents: [{ id: null, refused: short }], sale: "waiting for 2 SOL" },
+    });
+    await app.page.getByText(`Sale waiting for 2 SOL (code 1); refused: ${short}`).waitFor();
     assert.equal(await app.page.isHidden("#receipt-card"), true);
     const call = (await app.calls()).find(([cmd]) => cmd === "ble_receive");
-    assert.deepEqual(call[1], { payee: ADDRESS, name: "TOSS" });
+    assert.deepEqual(call[1], { name: "TOSS" }, "the sale Rust holds names the payee");
   } finally {
     await app.close();
   }

@@ -11,11 +11,13 @@ fn intents() -> Vec<Vec<u8>> {
 }
 
 /// Refuses the second intent, accepts the others (as its id, the first byte).
-fn judge(wire: &[u8]) -> Verdict {
-    match wire[0] {
-        2 => Err("expired".into()),
-        b => Ok([b; 32]),
-    }
+fn judge(list: &[Vec<u8>]) -> Vec<Verdict> {
+    list.iter()
+        .map(|wire| match wire[0] {
+            2 => Err("expired".into()),
+            b => Ok([b; 32]),
+        })
+        .collect()
 }
 
 /// Drives two sides against each other, message by message.

@@ -337,40 +337,62 @@ impl Store {
         let id = signed
             .id()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.insert(
+        let sealed = self.seal(id, signed)?;
+        let tx = self.conn.transaction()?;
+        insert(
+            &tx,
             id,
             Direction::Sent,
             signed,
+            &sealed,
             tx_signature,
             State::Created,
             now,
         )?;
+        tx.commit()?;
         Ok(id)
     }
 
     /// Records an intent that passed the offline checks (`received`, then
     /// `verified`, in one transaction).
     pub fn record_received(&mut self, accepted: &Accepted, now: i64) -> Result<(), StoreError> {
-        self.insert(
-            accepted.id,
-            Direction::Received,
-            &accepted.signed,
-            accepted.tx_signature.as_ref(),
-            State::Received,
-            now,
-        )?;
-        self.append(&accepted.id, State::Verified, None, now)
+        self.record_received_all(std::slice::from_ref(accepted), now)
     }
 
-    fn insert(
+    /// Records intents received together (one handover) as verified, all
+    /// or none: a failed write leaves none of them kept.
+    pub fn record_received_all(
         &mut self,
-        id: [u8; 32],
-        direction: Direction,
-        signed: &SignedIntent,
-        tx_signature: Option<&[u8; 64]>,
-        first: State,
+        accepted: &[Accepted],
         now: i64,
     ) -> Result<(), StoreError> {
+        let sealed = accepted
+            .iter()
+            .map(|a| self.seal(a.id, &a.signed))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tx = self.conn.transaction()?;
+        for (a, sealed) in accepted.iter().zip(&sealed) {
+            insert(
+                &tx,
+                a.id,
+                Direction::Received,
+                &a.signed,
+                sealed,
+                a.tx_signature.as_ref(),
+                State::Received,
+                now,
+            )?;
+            tx.execute(
+                "INSERT INTO intent_events (intent_id, state, at, detail) VALUES (?1, ?2, ?3, NULL)",
+                params![&a.id[..], State::Verified.as_str(), now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The intent's wire bytes encrypted for the store, bound to its id.
+    fn seal(&self, id: [u8; 32], signed: &SignedIntent) -> Result<Sealed, StoreError> {
         let wire = Zeroizing::new(
             signed
                 .to_bytes()
@@ -378,7 +400,7 @@ impl Store {
         );
         let mut nonce = [0u8; 24];
         getrandom::fill(&mut nonce).map_err(|e| StoreError::Sqlite(e.to_string()))?;
-        let sealed = self
+        let body = self
             .cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
@@ -388,48 +410,7 @@ impl Store {
                 },
             )
             .map_err(|_| StoreError::Sqlite("encryption failed".into()))?;
-        let i = &signed.intent;
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO intents (id, direction, payer, payee, mint, amount, nonce, created_at, expires_at, seal_nonce, body, stored_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                &id[..],
-                direction.as_str(),
-                i.payer.as_ref(),
-                i.payee.as_ref(),
-                i.mint.as_ref().map(|m| m.as_ref().to_vec()),
-                i.amount as i64,
-                i.nonce as i64,
-                i64::from(i.created_at),
-                i64::from(i.expires_at),
-                &nonce[..],
-                sealed,
-                now,
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO intent_events (intent_id, state, at, detail) VALUES (?1, ?2, ?3, NULL)",
-            params![&id[..], first.as_str(), now],
-        )?;
-        if let Some(sig) = tx_signature {
-            tx.execute(
-                "INSERT INTO durable_signatures (intent_id, signature) VALUES (?1, ?2)",
-                params![&id[..], &sig[..]],
-            )?;
-        }
-        if let (Direction::Sent, Some(n)) = (direction, &i.durable_nonce) {
-            let bound = tx.execute(
-                "UPDATE nonce_accounts SET intent_id = ?2
-                 WHERE address = ?1 AND state = 'assigned' AND intent_id IS NULL AND value = ?3",
-                params![n.account.as_ref(), &id[..], &n.value[..]],
-            )?;
-            if bound != 1 {
-                return Err(StoreError::NonceNotHandedOut(n.account.to_string()));
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        Ok(Sealed { nonce, body })
     }
 
     /// Appends a change of state, if the state machine allows it.
@@ -690,6 +671,66 @@ impl Store {
         tx.commit()?;
         Ok((expired, deleted))
     }
+}
+
+/// An intent's encrypted wire bytes and the nonce they were sealed with.
+struct Sealed {
+    nonce: [u8; 24],
+    body: Vec<u8>,
+}
+
+/// Writes a new intent and its first state inside `tx`.
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    id: [u8; 32],
+    direction: Direction,
+    signed: &SignedIntent,
+    sealed: &Sealed,
+    tx_signature: Option<&[u8; 64]>,
+    first: State,
+    now: i64,
+) -> Result<(), StoreError> {
+    let i = &signed.intent;
+    tx.execute(
+        "INSERT INTO intents (id, direction, payer, payee, mint, amount, nonce, created_at, expires_at, seal_nonce, body, stored_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            &id[..],
+            direction.as_str(),
+            i.payer.as_ref(),
+            i.payee.as_ref(),
+            i.mint.as_ref().map(|m| m.as_ref().to_vec()),
+            i.amount as i64,
+            i.nonce as i64,
+            i64::from(i.created_at),
+            i64::from(i.expires_at),
+            &sealed.nonce[..],
+            &sealed.body,
+            now,
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO intent_events (intent_id, state, at, detail) VALUES (?1, ?2, ?3, NULL)",
+        params![&id[..], first.as_str(), now],
+    )?;
+    if let Some(sig) = tx_signature {
+        tx.execute(
+            "INSERT INTO durable_signatures (intent_id, signature) VALUES (?1, ?2)",
+            params![&id[..], &sig[..]],
+        )?;
+    }
+    if let (Direction::Sent, Some(n)) = (direction, &i.durable_nonce) {
+        let bound = tx.execute(
+            "UPDATE nonce_accounts SET intent_id = ?2
+             WHERE address = ?1 AND state = 'assigned' AND intent_id IS NULL AND value = ?3",
+            params![n.account.as_ref(), &id[..], &n.value[..]],
+        )?;
+        if bound != 1 {
+            return Err(StoreError::NonceNotHandedOut(n.account.to_string()));
+        }
+    }
+    Ok(())
 }
 
 fn latest_state(conn: &Connection, id: &[u8; 32]) -> Result<Option<State>, StoreError> {
