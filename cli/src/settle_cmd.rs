@@ -86,7 +86,12 @@ pub fn run(a: &SettleArgs, session: &WalletSession, json_out: bool) -> Result<()
     }
     let results = online::block_on(async {
         Ok(match &ids {
-            None => engine.settle_all(&mut store, now, &mut show).await?,
+            None => {
+                let results = engine.settle_all(&mut store, now, &mut show).await?;
+                // Expired intents' settlement records: their rent comes back.
+                engine.reclaim_rent(&mut store, now, &mut show).await?;
+                results
+            }
             Some(ids) => engine.settle_ids(&mut store, ids, now, &mut show).await?,
         })
     })?;

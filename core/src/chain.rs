@@ -388,15 +388,19 @@ fn refusal(e: TransactionError, ixs: &[Instruction], toss_program: Option<&Pubke
 /// the cluster about the signature it sent, resends that same transaction
 /// while its blockhash lives, and signs a new one only once the old one can
 /// no longer land. Returns the signature, or the cluster's refusal.
+/// `on_signed` hears each new transaction's signature before it is sent,
+/// so a caller can keep it and ask about it after a crash.
 pub async fn send_once<C: Chain>(
     chain: &C,
     backoff: Backoff,
     ixs: &[Instruction],
     signers: &[&Keypair],
     on_retry: &mut dyn FnMut(Duration, &str),
+    on_signed: &mut dyn FnMut(&str),
 ) -> Result<Result<String, TransactionError>, Unreachable> {
     let payer = signers.first().map(|k| k.pubkey());
     let last: RefCell<Option<Transaction>> = RefCell::new(None);
+    let on_signed = RefCell::new(on_signed);
     retrying(
         backoff,
         || async {
@@ -425,6 +429,7 @@ pub async fn send_once<C: Chain>(
                     Transaction::new_signed_with_payer(ixs, payer.as_ref(), signers, blockhash);
                 let signature = tx.signatures[0].to_string();
                 *last.borrow_mut() = Some(tx.clone());
+                (*on_signed.borrow_mut())(&signature);
                 match chain.submit(tx).await {
                     Ok(()) => return Ok(signature),
                     // A new transaction identical to one already processed
@@ -492,7 +497,7 @@ pub async fn send<C: Chain>(
     signers: &[&Keypair],
     toss_program: Option<&Pubkey>,
 ) -> Result<String, SendError> {
-    send_once(chain, backoff, ixs, signers, &mut |_, _| {})
+    send_once(chain, backoff, ixs, signers, &mut |_, _| {}, &mut |_| {})
         .await?
         .map_err(|e| refusal(e, ixs, toss_program))
 }

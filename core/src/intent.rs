@@ -165,7 +165,7 @@ pub enum VerifyError {
     },
     /// Accepting it would take the payer's unsettled total over the limit.
     #[error(
-        "this payer already owes {unsettled} unsettled base units; {amount} more is over the offline limit of {limit}"
+        "this payer already owes {unsettled} base units (unsettled, or bounced and never paid); {amount} more is over the offline limit of {limit}"
     )]
     OverPayerLimit {
         /// What the payer already owes unsettled, base units.
@@ -255,7 +255,8 @@ pub trait Ledger {
     /// Whether another intent of `payer`'s with `nonce` was received and
     /// has not ended unsettled (expired, failed): the nonce settles once.
     fn nonce_held(&self, payer: &Pubkey, nonce: u64) -> bool;
-    /// Sum of intents received from `payer` in `mint` and not yet settled.
+    /// Sum of intents received from `payer` in `mint` and not settled:
+    /// those waiting, and those that bounced (failed, conflicted).
     fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64;
 }
 

@@ -45,8 +45,16 @@ pub enum Outcome {
     AlreadySettled,
     /// The program refused it as expired: its `expires_at` passed first.
     Expired,
-    /// The payer's escrow could not cover it when it was submitted.
+    /// The payer's escrow could not cover it when it was submitted; the
+    /// payer can still deposit, so it is tried again until it expires.
     InsufficientFunds,
+    /// Refused for a reason that can recover (the fee payer short of SOL,
+    /// the payer's escrow not opened yet, an account a called program
+    /// refused); tried again until the intent expires.
+    Waiting {
+        /// What stands in the way, and what to do about it.
+        reason: String,
+    },
     /// Another intent with the same payer and nonce was settled first.
     Conflict,
     /// Refused for a reason that retrying cannot fix.
@@ -62,22 +70,30 @@ impl Outcome {
             Outcome::Settled { .. } | Outcome::AlreadySettled => State::Settled,
             Outcome::Expired => State::Expired,
             Outcome::Conflict => State::Conflicted,
-            Outcome::InsufficientFunds | Outcome::Invalid { .. } => State::Failed,
+            Outcome::InsufficientFunds | Outcome::Waiting { .. } => State::Deferred,
+            Outcome::Invalid { .. } => State::Failed,
         }
     }
 
-    /// The outcome for a program error code.
-    fn from_program(code: u32) -> Self {
-        match TossError::from_code(code) {
-            Some(TossError::AlreadySettled) => Outcome::AlreadySettled,
-            Some(TossError::Expired) => Outcome::Expired,
-            Some(TossError::InsufficientEscrowFunds) => Outcome::InsufficientFunds,
-            Some(TossError::NonceConflict) => Outcome::Conflict,
-            Some(e) => Outcome::Invalid {
-                reason: e.to_string(),
+    /// Whether the chain's answer is the last word (else it is tried again).
+    pub fn is_final(&self) -> bool {
+        self.state().is_final()
+    }
+
+    /// The outcome for a TOSS program error.
+    fn from_program(e: TossError) -> Self {
+        match e {
+            TossError::AlreadySettled => Outcome::AlreadySettled,
+            TossError::Expired => Outcome::Expired,
+            TossError::InsufficientEscrowFunds => Outcome::InsufficientFunds,
+            TossError::NonceConflict => Outcome::Conflict,
+            // The escrow (or its token account) is not opened yet: the
+            // payer can still open and fund it.
+            TossError::NotInitialized => Outcome::Waiting {
+                reason: "the payer's escrow for this currency is not open yet; the payer can still open and fund it".into(),
             },
-            None => Outcome::Invalid {
-                reason: format!("unknown program error {code}"),
+            e => Outcome::Invalid {
+                reason: e.to_string(),
             },
         }
     }
@@ -151,7 +167,12 @@ pub enum Progress {
         /// The network failure, with RPC addresses redacted.
         error: String,
     },
-    /// One intent got its final outcome.
+    /// Settlement records of expired intents were closed, their rent back.
+    Reclaimed {
+        /// What was closed and given back.
+        reclaimed: Reclaimed,
+    },
+    /// One intent got its outcome (final, or waiting to be tried again).
     Resolved {
         /// The intent id, hex.
         id: String,
@@ -167,7 +188,12 @@ impl Outcome {
             Outcome::Settled { signature } => format!("settled in {signature}"),
             Outcome::AlreadySettled => "already settled".into(),
             Outcome::Expired => "expired".into(),
-            Outcome::InsufficientFunds => "refused: the payer's escrow could not cover it".into(),
+            Outcome::InsufficientFunds => {
+                "waiting: the payer's escrow could not cover it; tried again until it expires (the payer can deposit more)".into()
+            }
+            Outcome::Waiting { reason } => {
+                format!("waiting: {reason}; tried again until it expires")
+            }
             Outcome::Conflict => "conflict: another intent with this nonce settled first".into(),
             Outcome::Invalid { reason } => format!("refused: {reason}"),
         }
@@ -203,6 +229,7 @@ impl Progress {
                 "The cluster did not answer ({error}); trying again in {} s…",
                 after_ms.div_ceil(1000)
             ),
+            Progress::Reclaimed { reclaimed } => return reclaimed.describe(),
             Progress::Resolved { id, outcome } => format!(
                 "Payment {}: {}",
                 id.get(..16).unwrap_or(id),
@@ -214,11 +241,13 @@ impl Progress {
 
 /// How a settlement run ended, in one sentence.
 pub fn summary(results: &[([u8; 32], Outcome)]) -> String {
-    match results.len() {
-        0 => "Nothing was waiting to settle.".into(),
-        n => format!(
-            "Done: {} of {n} payment(s) paid on-chain.",
-            results.iter().filter(|(_, o)| o.paid()).count()
+    let paid = results.iter().filter(|(_, o)| o.paid()).count();
+    let waiting = results.iter().filter(|(_, o)| !o.is_final()).count();
+    match (results.len(), waiting) {
+        (0, _) => "Nothing was waiting to settle.".into(),
+        (n, 0) => format!("Done: {paid} of {n} payment(s) paid on-chain."),
+        (n, w) => format!(
+            "Done: {paid} of {n} payment(s) paid on-chain; {w} still waiting, tried again until they expire."
         ),
     }
 }
@@ -341,7 +370,11 @@ impl<C: Chain> Engine<C> {
         let mut results = Vec::new();
         let (mut to_submit, mut durable) = (Vec::new(), Vec::new());
         for stored in waiting {
-            if let Some(outcome) = self.already_on_chain(&stored, progress).await? {
+            let known = match self.already_on_chain(&stored, progress).await? {
+                Some(outcome) => Some(outcome),
+                None => self.landed(&stored, progress).await?,
+            };
+            if let Some(outcome) = known {
                 results.push(self.resolve(store, &stored, outcome, now, progress)?);
             } else if stored.signed.intent.durable_nonce.is_some() {
                 durable.push(stored);
@@ -361,14 +394,127 @@ impl<C: Chain> Engine<C> {
             results.push(self.resolve(store, &stored, outcome, now, progress)?);
         }
         for batch in self.batches(&to_submit)? {
-            for s in batch {
-                store.append(&s.id, State::Submitted, None, now)?;
+            if let Some(reason) = self.fee_payer_short(batch, progress).await? {
+                // Nothing is sent: the fee would be charged for a refusal.
+                for s in batch {
+                    let waiting = Outcome::Waiting {
+                        reason: reason.clone(),
+                    };
+                    results.push(self.resolve(store, s, waiting, now, progress)?);
+                }
+                continue;
             }
-            for (stored, outcome) in self.submit_batch(batch, progress).await? {
+            for (stored, outcome) in self.submit_batch(batch, store, now, progress).await? {
                 results.push(self.resolve(store, stored, outcome, now, progress)?);
             }
         }
         Ok(results)
+    }
+
+    /// Whether an earlier transaction of this intent's landed (its
+    /// confirmation lost, and its settlement record since closed): the
+    /// signatures kept when it was submitted, asked about one by one in
+    /// the cluster's history.
+    async fn landed(
+        &self,
+        stored: &StoredIntent,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<Outcome>, SettleError> {
+        let sent = stored
+            .history
+            .iter()
+            .filter(|e| e.state == State::Submitted)
+            .filter_map(|e| e.detail.as_deref()?.strip_prefix(SUBMITTED_IN));
+        for text in sent {
+            let Ok(signature) = text.parse::<solana_signature::Signature>() else {
+                continue;
+            };
+            let status = self
+                .read(
+                    &format!("the status of transaction {text}"),
+                    || self.chain.signature_status(&signature),
+                    progress,
+                )
+                .await?;
+            if let Some(Ok(())) = status {
+                return Ok(Some(Outcome::Settled {
+                    signature: text.to_owned(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads through the retry policy; a refusal to answer is a `Read` error.
+    async fn read<T, F>(
+        &self,
+        what: &str,
+        call: impl Fn() -> F,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<T, SettleError>
+    where
+        F: std::future::Future<Output = Result<T, crate::chain::ChainError>>,
+    {
+        retrying(self.backoff, call, &mut retry_events(progress))
+            .await?
+            .map_err(|e| SettleError::Read {
+                what: what.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Why the fee payer cannot pay for settling `batch` (its fees, a
+    /// settlement record's rent per intent, and the rent-exempt minimum it
+    /// must keep), with how much more it needs; `None` when it can.
+    async fn fee_payer_short(
+        &self,
+        batch: &[StoredIntent],
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<String>, SettleError> {
+        let payer = self.fee_payer.pubkey();
+        let n = batch.len() as u64;
+        let record_rent = self
+            .read(
+                "the rent of a settlement record",
+                || self.chain.rent_exemption(SettlementRecord::LEN),
+                progress,
+            )
+            .await?;
+        let keep = self
+            .read(
+                "the rent-exempt minimum",
+                || self.chain.rent_exemption(0),
+                progress,
+            )
+            .await?;
+        let balance = self
+            .read(
+                "the fee payer's balance",
+                || self.chain.account(payer),
+                progress,
+            )
+            .await?
+            .map_or(0, |a| a.lamports);
+        let cost = settlement_cost(batch.len(), record_rent);
+        let need = cost.total().saturating_add(keep);
+        if balance >= need {
+            return Ok(None);
+        }
+        let sol = |l: u64| {
+            format!(
+                "{} SOL",
+                crate::amount::format(l, crate::amount::SOL_DECIMALS)
+            )
+        };
+        Ok(Some(format!(
+            "the fee payer {payer} holds {}; settling {n} payment(s) takes {} ({} in fees, {} in settlement-record rent, returned when the record is closed) and it must keep {}: it needs {} more",
+            sol(balance),
+            sol(cost.total()),
+            sol(cost.fees),
+            sol(cost.rent),
+            sol(keep),
+            sol(need - balance),
+        )))
     }
 
     /// The outcome an existing settlement record implies, or `None` when the intent is
@@ -419,7 +565,9 @@ impl<C: Chain> Engine<C> {
                 store.record_settlement(&stored.id, signature, None, now)?;
                 Some(format!("transaction {signature}"))
             }
-            Outcome::Invalid { reason } => Some(reason.clone()),
+            Outcome::Invalid { .. } | Outcome::Waiting { .. } | Outcome::InsufficientFunds => {
+                Some(outcome.describe())
+            }
             _ => None,
         };
         store.append(&stored.id, outcome.state(), detail.as_deref(), now)?;
@@ -433,6 +581,7 @@ impl<C: Chain> Engine<C> {
                 let waited = now - i64::from(stored.signed.intent.created_at);
                 store.bump(Counter::SettlementSeconds, waited.max(0))?;
             }
+            State::Deferred => {}
             _ => store.bump(Counter::IntentsNotSettled, 1)?,
         }
         tracing::info!(id = %hex::encode(stored.id), ?outcome, "intent resolved");
@@ -495,9 +644,14 @@ impl<C: Chain> Engine<C> {
 
     /// Submits one batch; a refused batch of several is split in halves
     /// until every intent has its own outcome.
+    /// Each transaction's signature is kept in the intents' history
+    /// (`submitted`, "transaction …") before it is sent, so a confirmation
+    /// lost to a crash or a timeout is found again ([`Self::landed`]).
     async fn submit_batch<'a>(
         &self,
         batch: &'a [StoredIntent],
+        store: &mut Store,
+        now: i64,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Vec<(&'a StoredIntent, Outcome)>, SettleError> {
         let mut queue = vec![batch];
@@ -507,14 +661,24 @@ impl<C: Chain> Engine<C> {
                 intents: part.len(),
             });
             let ixs = self.instructions(part)?;
+            let mut kept: Result<(), StoreError> = Ok(());
             let sent = send_once(
                 &self.chain,
                 self.backoff,
                 &ixs,
                 &[&self.fee_payer],
                 &mut retry_events(progress),
+                &mut |signature| {
+                    let detail = format!("{SUBMITTED_IN}{signature}");
+                    for s in part {
+                        if kept.is_ok() {
+                            kept = store.append(&s.id, State::Submitted, Some(&detail), now);
+                        }
+                    }
+                },
             )
             .await?;
+            kept?;
             match sent {
                 Ok(signature) => out.extend(part.iter().map(|s| {
                     let outcome = Outcome::Settled {
@@ -584,6 +748,106 @@ impl<C: Chain> Engine<C> {
     }
 }
 
+/// Records closed in one transaction (two accounts each).
+const CLOSES_PER_TX: usize = 16;
+
+/// What one rent reclaim gave back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reclaimed {
+    /// Settlement records closed.
+    pub records: usize,
+    /// Their rent, now back with the fee payer, in lamports.
+    pub lamports: u64,
+    /// Fees the closing transactions cost, in lamports.
+    pub fees: u64,
+}
+
+impl Reclaimed {
+    /// The reclaim in words; `None` when nothing was closed.
+    pub fn describe(&self) -> Option<String> {
+        let sol = |l: u64| crate::amount::format(l, crate::amount::SOL_DECIMALS);
+        (self.records > 0).then(|| {
+            format!(
+                "{} settlement record(s) closed: {} SOL of rent back, for {} SOL in fees.",
+                self.records,
+                sol(self.lamports),
+                sol(self.fees)
+            )
+        })
+    }
+}
+
+impl<C: Chain> Engine<C> {
+    /// Gives back the rent of the settlement records this fee payer paid
+    /// for, once their intents expired (no intent can settle on them any
+    /// more): each record is read first, those already gone or whose rent
+    /// someone else paid are only noted, the rest are closed, several per
+    /// transaction. A close the program refuses (the cluster's clock not
+    /// yet past the expiry) is left for a later run.
+    pub async fn reclaim_rent(
+        &self,
+        store: &mut Store,
+        now: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Reclaimed, SettleError> {
+        let me = self.fee_payer.pubkey();
+        let mut closing = Vec::new();
+        for (id, payer, nonce) in store.records_to_close(now)? {
+            let record = record_address(&self.program_id, &payer, nonce).0;
+            let account = self
+                .read(
+                    &format!("the settlement record {record}"),
+                    || self.chain.account(record),
+                    progress,
+                )
+                .await?;
+            match account.map(|a| (SettlementRecord::unpack(&a.data), a.lamports)) {
+                Some((Ok(r), lamports)) if r.intent_id == id && r.rent_payer == me => {
+                    closing.push((id, record, lamports));
+                }
+                // Gone already, or not this fee payer's rent to take back.
+                _ => store.record_closed(&id, now)?,
+            }
+        }
+        let mut done = Reclaimed::default();
+        for chunk in closing.chunks(CLOSES_PER_TX) {
+            let ixs: Vec<_> = chunk
+                .iter()
+                .map(|(_, record, _)| ix::close_record(&self.program_id, record, &me))
+                .collect();
+            let sent = send_once(
+                &self.chain,
+                self.backoff,
+                &ixs,
+                &[&self.fee_payer],
+                &mut retry_events(progress),
+                &mut |_| {},
+            )
+            .await?;
+            match sent {
+                Ok(signature) => {
+                    for (id, _, lamports) in chunk {
+                        store.record_closed(id, now)?;
+                        done.records += 1;
+                        done.lamports = done.lamports.saturating_add(*lamports);
+                    }
+                    done.fees += LAMPORTS_PER_SIGNATURE;
+                    tracing::info!(%signature, records = chunk.len(), "settlement records closed");
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "settlement records not closed yet; tried again later")
+                }
+            }
+        }
+        store.bump(Counter::RecordsClosed, done.records as i64)?;
+        store.bump(Counter::RentReclaimed, done.lamports as i64)?;
+        if done.records > 0 {
+            progress(Progress::Reclaimed { reclaimed: done });
+        }
+        Ok(done)
+    }
+}
+
 /// When the background loop runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
@@ -626,15 +890,16 @@ impl<C: Chain> Engine<C> {
                 next_cleanup = now.saturating_add(schedule.cleanup_every.as_secs() as i64);
             }
             let waiting = store.awaiting_settlement()?;
-            if !waiting.is_empty() {
+            let closable = !store.records_to_close(now)?.is_empty();
+            if !waiting.is_empty() || closable {
                 let reachable = self.reachable().await;
                 if online != Some(reachable) {
                     online = Some(reachable);
                     progress(Progress::Connectivity { online: reachable });
                 }
                 if reachable {
-                    match self.settle(store, waiting, now, progress).await {
-                        Ok(_) => {}
+                    match self.round(store, waiting, now, progress).await {
+                        Ok(()) => {}
                         Err(SettleError::Store(e)) => return Err(e),
                         Err(SettleError::Unreachable(_) | SettleError::Read { .. }) => {
                             online = Some(false);
@@ -648,6 +913,58 @@ impl<C: Chain> Engine<C> {
                 woken = wake.recv() => if woken.is_none() { return Ok(()) },
             }
         }
+    }
+}
+
+/// How a submission's history entry names its transaction.
+const SUBMITTED_IN: &str = "transaction ";
+
+/// Lamports per signature the cluster charges (each transaction signature
+/// and each signature the Ed25519 precompile checks).
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// What settling costs the fee payer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost {
+    /// Transaction fees, spent.
+    pub fees: u64,
+    /// Settlement-record rent, held until the record is closed.
+    pub rent: u64,
+}
+
+impl Cost {
+    /// Fees and rent together.
+    pub fn total(&self) -> u64 {
+        self.fees.saturating_add(self.rent)
+    }
+}
+
+/// The cost of one transaction settling `intents` escrow intents: one
+/// signature for the fee payer and one checked per intent, and a
+/// settlement record of `record_rent` lamports per intent.
+pub fn settlement_cost(intents: usize, record_rent: u64) -> Cost {
+    let n = intents as u64;
+    Cost {
+        fees: LAMPORTS_PER_SIGNATURE.saturating_mul(n + 1),
+        rent: record_rent.saturating_mul(n),
+    }
+}
+
+impl<C: Chain> Engine<C> {
+    /// One online round of the background loop: what waits is settled,
+    /// then the rent of expired intents' records is taken back.
+    async fn round(
+        &self,
+        store: &mut Store,
+        waiting: Vec<StoredIntent>,
+        now: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SettleError> {
+        if !waiting.is_empty() {
+            self.settle(store, waiting, now, progress).await?;
+        }
+        self.reclaim_rent(store, now, progress).await?;
+        Ok(())
     }
 }
 
@@ -666,11 +983,27 @@ fn retry_events(progress: &mut dyn FnMut(Progress)) -> impl FnMut(Duration, &str
 const SETTLE_IX: usize = 1;
 const SETTLE_DURABLE_IX: usize = 2;
 
-/// The outcome of a refused transaction holding a single intent.
+/// The outcome of a refused transaction holding a single intent. Only
+/// what can never succeed is final: a shortage of SOL or tokens, or an
+/// account a called program refused, can recover.
 fn classify(e: TransactionError, toss_ix: usize) -> Outcome {
-    match program_error(&e, toss_ix) {
-        Some(code) => Outcome::from_program(code),
-        None => Outcome::Invalid {
+    let waiting = |reason: String| Outcome::Waiting { reason };
+    match (&e, program_error(&e, toss_ix)) {
+        (_, Some(code)) => match TossError::from_code(code) {
+            Some(toss) => Outcome::from_program(toss),
+            // Not TOSS's code: a program the settlement calls refused.
+            None => waiting(format!(
+                "a program the settlement calls refused it (custom error {code}: from the system program, the fee payer has too little SOL for the settlement record's rent; from the token program, an account is short of tokens or frozen)"
+            )),
+        },
+        (TransactionError::InsufficientFundsForFee, _) => {
+            waiting("the fee payer has too little SOL to pay the transaction fee".into())
+        }
+        (TransactionError::InsufficientFundsForRent { .. }, _) => waiting(
+            "an account would be left below the rent-exempt minimum: the fee payer needs more SOL, or a SOL payment to an empty wallet must be at least that minimum (0.00089088 SOL)"
+                .into(),
+        ),
+        _ => Outcome::Invalid {
             reason: e.to_string(),
         },
     }
@@ -679,6 +1012,49 @@ fn classify(e: TransactionError, toss_ix: usize) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use solana_program::instruction::InstructionError;
+
+    #[test]
+    fn a_refusal_is_read_by_the_instruction_and_program_that_made_it() {
+        let at = |i: u8, code: u32| {
+            classify(
+                TransactionError::InstructionError(i, InstructionError::Custom(code)),
+                SETTLE_IX,
+            )
+        };
+        // TOSS's own codes, at its instruction.
+        assert_eq!(
+            at(1, TossError::InsufficientEscrowFunds.code()),
+            Outcome::InsufficientFunds
+        );
+        assert_eq!(at(1, TossError::Expired.code()), Outcome::Expired);
+        assert!(matches!(
+            at(1, TossError::WrongPayee.code()),
+            Outcome::Invalid { .. }
+        ));
+        // System error 1 (too few lamports) raised inside the settlement is
+        // not "the intent is malformed": the fee payer can be funded.
+        let Outcome::Waiting { reason } = at(1, 1) else {
+            panic!("a called program's code is not final")
+        };
+        assert!(
+            reason.contains("the fee payer has too little SOL"),
+            "{reason}"
+        );
+        // Token error 17 (a frozen account) is not a TOSS code either.
+        assert!(matches!(at(1, 17), Outcome::Waiting { .. }));
+        // A code from another instruction (the signature check) is final.
+        assert!(matches!(at(0, 1), Outcome::Invalid { .. }));
+        // Shortages at the transaction level wait too.
+        for e in [
+            TransactionError::InsufficientFundsForFee,
+            TransactionError::InsufficientFundsForRent { account_index: 2 },
+        ] {
+            let o = classify(e, SETTLE_IX);
+            assert!(!o.is_final(), "{o:?}");
+        }
+        assert!(Outcome::Expired.is_final() && Outcome::Conflict.is_final());
+    }
 
     #[test]
     fn progress_and_outcomes_read_as_sentences_and_quiet_steps_say_nothing() {
@@ -704,7 +1080,9 @@ mod tests {
                 outcome: Outcome::InsufficientFunds
             })
             .as_deref(),
-            Some("Payment abababababababab: refused: the payer's escrow could not cover it")
+            Some(
+                "Payment abababababababab: waiting: the payer's escrow could not cover it; tried again until it expires (the payer can deposit more)"
+            )
         );
         let settled = Outcome::Settled {
             signature: "5xyz".into(),

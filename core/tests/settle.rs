@@ -110,7 +110,182 @@ async fn each_intent_of_a_refused_batch_gets_its_own_outcome() {
         "{outcomes:?}"
     );
     assert_eq!(outcomes[1], Outcome::InsufficientFunds);
-    assert_eq!(store.get(&results[1].0).unwrap().state, State::Failed);
+    // Not written off: the payer can still deposit, so it waits.
+    let short = store.get(&results[1].0).unwrap();
+    assert_eq!(short.state, State::Deferred);
+    assert!(
+        short
+            .history
+            .last()
+            .unwrap()
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("could not cover it"),
+        "{short:?}"
+    );
+    assert_eq!(store.metrics().unwrap().intents_not_settled, 0);
+    // The payer tops up; the next run pays the merchant.
+    w.deposit(&payer, SOL).await;
+    let results = w
+        .engine(&merchant, 0)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0].1, Outcome::Settled { .. }),
+        "{results:?}"
+    );
+    assert_eq!(store.get(&results[0].0).unwrap().state, State::Settled);
+}
+
+#[tokio::test]
+async fn a_fee_payer_short_of_sol_sends_nothing_says_how_much_more_and_waits() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, 1_000_000).await; // 0.001 SOL: not enough for a record's rent
+    let payer = w.payer(1, 3 * SOL).await;
+    let a = w.intent(&payer, me, SOL / 10, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&a]).await;
+    let results = w
+        .engine(&merchant, 0)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    // 10,000 in fees (the fee payer's signature and the intent's) + 1,705,200
+    // of record rent + 890,880 kept rent-exempt - 1,000,000 held.
+    let Outcome::Waiting { reason } = &results[0].1 else {
+        panic!("{results:?}")
+    };
+    assert!(reason.contains("it needs 0.00160608 SOL more"), "{reason}");
+    assert!(reason.contains("0.00001 SOL in fees"), "{reason}");
+    assert_eq!(w.chain.submits.get(), 0, "no fee is spent on a refusal");
+    assert_eq!(store.get(&results[0].0).unwrap().state, State::Deferred);
+    assert_eq!(w.balance(&me).await, 1_000_000);
+    assert!(
+        toss_core::settle::summary(&results)
+            .ends_with("1 still waiting, tried again until they expire."),
+        "{}",
+        toss_core::settle::summary(&results)
+    );
+    // Funded, the next run settles it.
+    w.fund(&me, SOL).await;
+    let results = w
+        .engine(&merchant, 0)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0].1, Outcome::Settled { .. }),
+        "{results:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_confirmation_then_a_closed_record_is_found_settled_not_expired() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 3 * SOL).await;
+    let a = w.intent(&payer, me, SOL / 10, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&a]).await;
+    // It lands, but the answer is lost and the cluster stops answering: the
+    // run ends with the intent submitted and its transaction noted.
+    w.chain.lose_next_confirmation.set(true);
+    w.chain.fail_next.set(0);
+    let lost = w
+        .engine(&merchant, 0)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await;
+    assert!(lost.is_err(), "{lost:?}");
+    let stored = store.get(&a.id().unwrap()).unwrap();
+    assert_eq!(stored.state, State::Submitted);
+    // Days later the record is closed (by anyone: it may be, once expired).
+    w.advance_clock(86_401).await;
+    let record =
+        toss_program::state::record_address(&w.program_id, &stored.signed.intent.payer, 1).0;
+    w.send(
+        &[toss_program::instruction::close_record(
+            &w.program_id,
+            &record,
+            &me,
+        )],
+        &[],
+    )
+    .await;
+    let before = w.balance(&me).await;
+    let results = w
+        .engine(&merchant, 0)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0].1, Outcome::Settled { .. }),
+        "{results:?}"
+    );
+    assert_eq!(store.get(&results[0].0).unwrap().state, State::Settled);
+    assert_eq!(w.balance(&me).await, before, "nothing was sent again");
+}
+
+#[tokio::test]
+async fn settlement_records_are_closed_after_expiry_and_their_rent_comes_back() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let (p1, p2) = (w.payer(1, 3 * SOL).await, w.payer(2, 3 * SOL).await);
+    let intents = [
+        w.intent(&p1, me, SOL / 10, 1).await,
+        w.intent(&p2, me, SOL / 10, 1).await,
+        w.intent(&p1, me, SOL / 10, 2).await,
+    ];
+    let refs: Vec<&SignedIntent> = intents.iter().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &refs).await;
+    let before = w.balance(&me).await;
+    let engine = w.engine(&merchant, 0);
+    let now = i64::from(w.now().await);
+    engine
+        .settle_all(&mut store, now, &mut |_| {})
+        .await
+        .unwrap();
+    // Not expired yet: nothing to close.
+    let none = engine
+        .reclaim_rent(&mut store, now, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(none.records, 0);
+    w.advance_clock(86_401).await;
+    let later = now + 86_401;
+    let mut said = Vec::new();
+    let back = engine
+        .reclaim_rent(&mut store, later, &mut |p| said.push(p.describe()))
+        .await
+        .unwrap();
+    assert_eq!((back.records, back.lamports), (3, 3 * 1_705_200));
+    assert_eq!(
+        said,
+        [Some(
+            "3 settlement record(s) closed: 0.0051156 SOL of rent back, for 0.000005 SOL in fees."
+                .to_owned()
+        )]
+    );
+    // What three payments cost the merchant in the end: fees only. One
+    // settlement transaction (its signature and three checked) and one close.
+    let cost = before + 3 * SOL / 10 - w.balance(&me).await;
+    assert_eq!(cost, 4 * 5_000 + 5_000);
+    let m = store.metrics().unwrap();
+    assert_eq!(
+        (m.records_closed, m.rent_reclaimed_lamports),
+        (3, 3 * 1_705_200)
+    );
+    // Closed once: a second run finds nothing to do.
+    let again = engine
+        .reclaim_rent(&mut store, later, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.records, 0);
 }
 
 #[tokio::test]
@@ -370,10 +545,10 @@ async fn an_intent_without_a_escrow_and_an_expired_one_get_their_own_outcomes() 
     let mut store = w.merchant_store(tmp.path(), me, &[&b]).await;
     let results = engine.settle_all(&mut store, 0, &mut |_| {}).await.unwrap();
     assert!(
-        matches!(&results[0].1, Outcome::Invalid { reason } if reason.contains("not a TOSS account")),
+        matches!(&results[0].1, Outcome::Waiting { reason } if reason.contains("escrow for this currency is not open yet")),
         "{results:?}"
     );
-    assert_eq!(store.get(&results[0].0).unwrap().state, State::Failed);
+    assert_eq!(store.get(&results[0].0).unwrap().state, State::Deferred);
 
     // A day and more passes before the merchant is online: the intent expired.
     let a = w.intent(&payer, me, SOL / 10, 1).await;
@@ -385,6 +560,12 @@ async fn an_intent_without_a_escrow_and_an_expired_one_get_their_own_outcomes() 
         ctx.set_sysvar(&clock);
     }
     let results = engine.settle_all(&mut store, 0, &mut |_| {}).await.unwrap();
-    assert_eq!(results[0].1, Outcome::Expired);
+    // Both are past their time now: the one that waited for an escrow too.
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(
+        results.iter().all(|(_, o)| *o == Outcome::Expired),
+        "{results:?}"
+    );
     assert_eq!(store.get(&a.id().unwrap()).unwrap().state, State::Expired);
+    assert_eq!(store.get(&b.id().unwrap()).unwrap().state, State::Expired);
 }

@@ -1,5 +1,13 @@
 //! The program's errors. Codes are stable: clients map them back with
 //! [`TossError::from_code`] and show the message.
+//!
+//! Every code is [`TossError::BASE`] plus the error's number. A failure in a
+//! program TOSS calls (the system program creating a settlement record, the
+//! token program moving tokens) ends the transaction with *that* program's
+//! code, reported at the TOSS instruction's index; those codes are small
+//! (the system program's run 0 to 17, the token program's 0 to 19), so an
+//! offset keeps the two apart and a client never reads "the fee payer has
+//! too little SOL" (system error 1) as "the intent is malformed".
 
 use solana_program::program_error::ProgramError;
 
@@ -13,12 +21,22 @@ macro_rules! errors {
         }
 
         impl TossError {
-            /// The error for a `Custom(code)` returned by the program.
+            /// Where TOSS's codes start.
+            pub const BASE: u32 = 6000;
+
+            /// The error for a `Custom(code)` returned by the program;
+            /// `None` for a code that is not TOSS's (one from a program it
+            /// called).
             pub fn from_code(code: u32) -> Option<Self> {
-                match code {
+                match code.checked_sub(Self::BASE)? {
                     $($code => Some(Self::$name),)*
                     _ => None,
                 }
+            }
+
+            /// The `Custom` code the program returns for this error.
+            pub fn code(self) -> u32 {
+                Self::BASE + self as u32
             }
         }
     };
@@ -81,7 +99,7 @@ errors! {
 
 impl From<TossError> for ProgramError {
     fn from(e: TossError) -> Self {
-        ProgramError::Custom(e as u32)
+        ProgramError::Custom(e.code())
     }
 }
 
@@ -91,11 +109,15 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_unknown_codes_are_none() {
-        for code in 0..=25 {
-            let e = TossError::from_code(code).unwrap();
-            assert_eq!(e as u32, code);
-            assert_eq!(ProgramError::from(e), ProgramError::Custom(code));
+        for n in 0..=25 {
+            let e = TossError::from_code(6000 + n).unwrap();
+            assert_eq!(e.code(), 6000 + n);
+            assert_eq!(ProgramError::from(e), ProgramError::Custom(6000 + n));
         }
-        assert_eq!(TossError::from_code(26), None);
+        assert_eq!(TossError::from_code(6026), None);
+        // A system or token program code at the TOSS instruction is not TOSS's.
+        for code in 0..=19 {
+            assert_eq!(TossError::from_code(code), None);
+        }
     }
 }

@@ -136,17 +136,18 @@ pub async fn settle_now<R: tauri::Runtime>(
     let engine = session.engine(&fee_payer)?;
     let now = i64::from(session.now());
     on_own_thread(move || async move {
-        let results = engine
-            .settle_all(&mut store, now, &mut |p| {
-                let event = SettleEvent {
-                    text: p.describe(),
-                    progress: &p,
-                };
-                if let Err(e) = app.emit(SETTLE_EVENT, &event) {
-                    tracing::warn!(error = %e, "a settlement event could not reach the window");
-                }
-            })
-            .await?;
+        let mut tell = |p: Progress| {
+            let event = SettleEvent {
+                text: p.describe(),
+                progress: &p,
+            };
+            if let Err(e) = app.emit(SETTLE_EVENT, &event) {
+                tracing::warn!(error = %e, "a settlement event could not reach the window");
+            }
+        };
+        let results = engine.settle_all(&mut store, now, &mut tell).await?;
+        // Expired intents' settlement records: their rent comes back.
+        engine.reclaim_rent(&mut store, now, &mut tell).await?;
         Ok(Settled {
             resolved: results.len(),
             paid: results.iter().filter(|(_, o)| o.paid()).count(),

@@ -227,6 +227,20 @@ fn currencies_follow_the_cluster_and_unknown_tokens_are_refused_before_signing()
 }
 
 #[test]
+fn a_till_with_no_sale_shown_takes_no_payment_by_any_path() {
+    let (_tmp, state) = wallet_home("");
+    let webview = app(state);
+    let no_sale =
+        "no sale is open: type the sale's amount and show its code before taking a payment";
+    // Whatever the code holds, nothing is checked or kept without a sale.
+    let read = invoke(&webview, "receive_intent", json!({ "hex": "00" }));
+    assert_eq!(refusal(read), no_sale);
+    // The radios refuse before waiting for anyone.
+    let nfc = invoke(&webview, "nfc_receive", json!({}));
+    assert_eq!(refusal(nfc), no_sale);
+}
+
+#[test]
 fn the_app_runs_the_stores_cleanup_as_the_cli_does() {
     // In a child process with keys in a fresh kernel keyring of its own.
     let out = std::process::Command::new("keyctl")

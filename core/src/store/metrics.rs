@@ -24,6 +24,10 @@ pub enum Counter {
     NetworkErrors,
     /// Intents settled without the confidentiality asked for.
     ConfidentialityDowngrades,
+    /// Settlement records closed after their intents expired.
+    RecordsClosed,
+    /// Lamports of settlement-record rent those closes gave back.
+    RentReclaimed,
 }
 
 impl Counter {
@@ -37,6 +41,8 @@ impl Counter {
             Counter::GateFailures => "gate_failures",
             Counter::NetworkErrors => "network_errors",
             Counter::ConfidentialityDowngrades => "confidentiality_downgrades",
+            Counter::RecordsClosed => "records_closed",
+            Counter::RentReclaimed => "rent_reclaimed_lamports",
         }
     }
 }
@@ -86,6 +92,10 @@ pub struct Metrics {
     pub network_errors: i64,
     /// Intents settled without the confidentiality asked for.
     pub confidentiality_downgrades: i64,
+    /// Settlement records closed after their intents expired.
+    pub records_closed: i64,
+    /// Lamports of settlement-record rent those closes gave back.
+    pub rent_reclaimed_lamports: i64,
 }
 
 impl Metrics {
@@ -112,6 +122,8 @@ impl Metrics {
             gate_failures: get(Counter::GateFailures),
             network_errors: get(Counter::NetworkErrors),
             confidentiality_downgrades: get(Counter::ConfidentialityDowngrades),
+            records_closed: get(Counter::RecordsClosed),
+            rent_reclaimed_lamports: get(Counter::RentReclaimed),
         }
     }
 }

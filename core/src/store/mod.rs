@@ -68,6 +68,10 @@ pub enum State {
     Verified,
     /// In a settlement transaction sent to the cluster, outcome not yet known.
     Submitted,
+    /// Refused for a reason that can recover (the fee payer or the payer's
+    /// escrow short, an account missing); the detail says what to do. The
+    /// engine tries again until the intent expires.
+    Deferred,
     /// Paid on chain (by this wallet or someone else). Final.
     Settled,
     /// Refused for good (escrow short, or invalid). Final.
@@ -79,12 +83,13 @@ pub enum State {
 }
 
 impl State {
-    const ALL: [State; 9] = [
+    const ALL: [State; 10] = [
         State::Created,
         State::Sent,
         State::Received,
         State::Verified,
         State::Submitted,
+        State::Deferred,
         State::Settled,
         State::Failed,
         State::Expired,
@@ -99,6 +104,7 @@ impl State {
             State::Received => "received",
             State::Verified => "verified",
             State::Submitted => "submitted",
+            State::Deferred => "deferred",
             State::Settled => "settled",
             State::Failed => "failed",
             State::Expired => "expired",
@@ -126,9 +132,13 @@ impl State {
         match (prev, self) {
             (_, _) if prev.is_final() => false,
             (Created, Sent) | (Received, Verified) => true,
-            (Created | Sent | Verified, Submitted) | (Submitted, Submitted) => true,
-            (Submitted, Settled | Failed) => true,
-            (Created | Sent | Verified | Submitted, Expired | Conflicted | Failed) => true,
+            (Created | Sent | Verified | Deferred, Submitted) | (Submitted, Submitted) => true,
+            (Submitted | Deferred, Settled | Failed) => true,
+            // Waits again: refused before sending (the fee payer short) or after.
+            (Sent | Verified | Submitted | Deferred, Deferred) => true,
+            (Created | Sent | Verified | Submitted | Deferred, Expired | Conflicted | Failed) => {
+                true
+            }
             (Created | Sent | Verified, Settled) => true, // settled by the other side
             _ => false,
         }
@@ -599,7 +609,7 @@ impl Store {
                SELECT i.id, i.direction, i.stored_at, i.rowid AS r,
                       (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1) AS state
                FROM intents i)
-             WHERE state = 'submitted'
+             WHERE state IN ('submitted', 'deferred')
                 OR (direction = 'received' AND state = 'verified')
                 OR (direction = 'sent' AND state = 'sent')
              ORDER BY stored_at, r",
@@ -628,6 +638,43 @@ impl Store {
         self.conn.execute(
             "INSERT OR REPLACE INTO settlements (intent_id, signature, slot, at) VALUES (?1, ?2, ?3, ?4)",
             params![&id[..], signature, slot.map(|s| s as i64), at],
+        )?;
+        Ok(())
+    }
+
+    /// Intents this wallet settled whose settlement records may be closed:
+    /// expired before `now`, not closed yet. Each as its id, payer and nonce
+    /// (which the record's address derives from).
+    pub fn records_to_close(&self, now: i64) -> Result<Vec<([u8; 32], Pubkey, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, i.payer, i.nonce FROM intents i JOIN settlements s ON s.intent_id = i.id
+             WHERE s.record_closed_at IS NULL AND i.expires_at < ?1
+             ORDER BY i.expires_at",
+        )?;
+        let rows = stmt.query_map(params![now], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let corrupt =
+            || StoreError::Corrupt("a settled intent's id or payer is not 32 bytes".into());
+        rows.map(|row| {
+            let (id, payer, nonce) = row?;
+            let id: [u8; 32] = id.try_into().map_err(|_| corrupt())?;
+            let payer: [u8; 32] = payer.try_into().map_err(|_| corrupt())?;
+            Ok((id, Pubkey::new_from_array(payer), nonce as u64))
+        })
+        .collect()
+    }
+
+    /// Notes that the settlement record of intent `id` is closed (by this
+    /// wallet, or found gone).
+    pub fn record_closed(&mut self, id: &[u8; 32], at: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE settlements SET record_closed_at = ?2 WHERE intent_id = ?1",
+            params![&id[..], at],
         )?;
         Ok(())
     }
@@ -784,10 +831,13 @@ impl Ledger for Store {
         let mint = mint.map(|m| m.as_ref().to_vec());
         self.conn
             .query_row(
+                // A payment that bounced (failed, conflicted) is still owed:
+                // it counts until the store forgets it (retention), so a
+                // payer is not given a fresh allowance by not paying.
                 "SELECT COALESCE(SUM(amount), 0) FROM intents i
                  WHERE direction = 'received' AND payer = ?1 AND mint IS ?2
                    AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
-                       NOT IN ('settled', 'failed', 'expired', 'conflicted')",
+                       NOT IN ('settled', 'expired')",
                 params![payer.as_ref(), mint],
                 |r| r.get::<_, i64>(0),
             )

@@ -90,6 +90,38 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // settlements: a receipt is what a till hands a customer.
     "ALTER TABLE vault_snapshots RENAME TO escrow_snapshots;
      ALTER TABLE receipts RENAME TO settlements;",
+    // 5: `deferred`: refused for a reason that can recover (the fee payer
+    // or the payer's escrow short, an account missing); the engine tries
+    // again until the intent expires. SQLite cannot widen a CHECK, so the
+    // history table is rebuilt, its rows, index and triggers as they were.
+    // And when the settlement record a settlement created was closed (its
+    // rent given back), so it is closed once.
+    "DROP TRIGGER only_finished_intents_are_deleted;
+     DROP TRIGGER events_are_written_once;
+     DROP TRIGGER history_is_kept;
+     CREATE TABLE intent_events_5 (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        intent_id  BLOB NOT NULL REFERENCES intents (id) ON DELETE CASCADE,
+        state      TEXT NOT NULL CHECK (state IN ('created', 'sent', 'received', 'verified',
+                       'submitted', 'deferred', 'settled', 'failed', 'expired', 'conflicted')),
+        at         INTEGER NOT NULL,
+        detail     TEXT
+     ) STRICT;
+     INSERT INTO intent_events_5 (seq, intent_id, state, at, detail)
+        SELECT seq, intent_id, state, at, detail FROM intent_events;
+     DROP TABLE intent_events;
+     ALTER TABLE intent_events_5 RENAME TO intent_events;
+     CREATE INDEX events_by_intent ON intent_events (intent_id, seq);
+     CREATE TRIGGER events_are_written_once BEFORE UPDATE ON intent_events
+        BEGIN SELECT RAISE(ABORT, 'intent history is append-only'); END;
+     CREATE TRIGGER history_is_kept BEFORE DELETE ON intent_events
+        WHEN EXISTS (SELECT 1 FROM intents WHERE id = OLD.intent_id)
+        BEGIN SELECT RAISE(ABORT, 'intent history is append-only'); END;
+     CREATE TRIGGER only_finished_intents_are_deleted BEFORE DELETE ON intents
+        WHEN (SELECT state FROM intent_events WHERE intent_id = OLD.id ORDER BY seq DESC LIMIT 1)
+             NOT IN ('settled', 'failed', 'expired', 'conflicted')
+        BEGIN SELECT RAISE(ABORT, 'an unsettled intent is never deleted'); END;
+     ALTER TABLE settlements ADD COLUMN record_closed_at INTEGER;",
 ];
 
 /// The version this build writes.

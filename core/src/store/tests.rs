@@ -238,6 +238,27 @@ fn the_store_is_the_payees_ledger() {
     assert!(!store.nonce_held(&Pubkey::new_unique(), 1));
     store.append(&b.id, State::Expired, None, NOW).unwrap();
     assert!(!store.nonce_held(&payer, 2));
+    assert_eq!(store.unsettled(&payer, None), 0);
+
+    // A payment that bounces still counts against its payer: no fresh
+    // allowance for not paying. One deferred (escrow short) counts too.
+    let c = accepted(3, 400);
+    store.record_received(&c, NOW).unwrap();
+    store.append(&c.id, State::Submitted, None, NOW).unwrap();
+    store
+        .append(&c.id, State::Failed, Some("refused"), NOW)
+        .unwrap();
+    let d = accepted(4, 50);
+    store.record_received(&d, NOW).unwrap();
+    store.append(&d.id, State::Submitted, None, NOW).unwrap();
+    store
+        .append(&d.id, State::Deferred, Some("waiting"), NOW)
+        .unwrap();
+    assert_eq!(store.unsettled(&payer, None), 450);
+    assert!(
+        store.nonce_held(&payer, 4),
+        "a deferred intent can still settle"
+    );
 }
 
 #[test]

@@ -226,6 +226,22 @@ impl World {
         clock.unix_timestamp as u32
     }
 
+    /// Moves the cluster's clock on by `seconds` (a day passes offline).
+    pub async fn advance_clock(&self, seconds: i64) {
+        let ctx = self.chain.ctx.lock().await;
+        let mut clock: Clock = ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp += seconds;
+        ctx.set_sysvar(&clock);
+    }
+
+    /// Deposits `lamports` more into the SOL escrow of `payer`.
+    pub async fn deposit(&self, payer: &SigningKey, lamports: u64) {
+        let kp = keypair(payer);
+        self.fund(&kp.pubkey(), lamports).await;
+        let dep = ix::deposit(&self.program_id, &kp.pubkey(), Funds::Sol, lamports);
+        self.send(&[dep], &[&kp]).await;
+    }
+
     /// A payer with a funded SOL escrow.
     pub async fn payer(&self, seed: u8, deposit: u64) -> SigningKey {
         let (key, _) = key(seed);

@@ -206,7 +206,8 @@ async fn the_engine_settles_through_json_rpc_and_never_pays_twice() {
         .await
         .unwrap();
     assert_eq!(r[0].1, Outcome::InsufficientFunds);
-    assert_eq!(s3.get(&r[0].0).unwrap().state, State::Failed);
+    // The payer may still top up: it waits, it is not written off.
+    assert_eq!(s3.get(&r[0].0).unwrap().state, State::Deferred);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -659,7 +660,7 @@ async fn conflict_expiry_and_a_missing_escrow_each_get_their_outcome_over_json_r
         .unwrap();
     assert_eq!(r2[0].1, Outcome::Conflict);
 
-    // A payer who never opened an escrow: refused, with the program's reason.
+    // A payer who has not opened an escrow yet: waiting, with the reason.
     let stranger = SigningKey::from_bytes(&[7; 32]);
     let t3 = tempfile::tempdir().unwrap();
     let lost = w.intent(&stranger, me1, SOL / 10, 1, now);
@@ -670,7 +671,7 @@ async fn conflict_expiry_and_a_missing_escrow_each_get_their_outcome_over_json_r
         .await
         .unwrap();
     assert!(
-        matches!(&r3[0].1, Outcome::Invalid { reason } if reason.contains("not a TOSS account")),
+        matches!(&r3[0].1, Outcome::Waiting { reason } if reason.contains("escrow for this currency is not open yet")),
         "{r3:?}"
     );
 
