@@ -263,6 +263,7 @@ fn verify(a: &VerifyArgs, session: &WalletSession, json_out: bool) -> Result<(),
                 min_single,
                 max_single: units,
                 max_unsettled_per_payer: units,
+                max_unsettled_total: units,
             },
         );
     }

@@ -100,6 +100,29 @@ pub fn associated_token_account(
     .0
 }
 
+/// Opens `owner`'s associated token account for `mint` unless it exists
+/// (the ATA program's `CreateIdempotent`, instruction 1), `funder` paying
+/// its rent: a payment in tokens to a wallet that never held the token.
+pub fn create_associated_token_account(
+    funder: &solana_program::pubkey::Pubkey,
+    owner: &solana_program::pubkey::Pubkey,
+    mint: &solana_program::pubkey::Pubkey,
+) -> solana_program::instruction::Instruction {
+    use solana_program::instruction::AccountMeta;
+    solana_program::instruction::Instruction {
+        program_id: ATA_PROGRAM,
+        accounts: vec![
+            AccountMeta::new(*funder, true),
+            AccountMeta::new(associated_token_account(owner, mint), false),
+            AccountMeta::new_readonly(*owner, false),
+            AccountMeta::new_readonly(*mint, false),
+            AccountMeta::new_readonly(solana_system_interface::program::ID, false),
+            AccountMeta::new_readonly(spl_token_interface::ID, false),
+        ],
+        data: vec![1],
+    }
+}
+
 /// Serializes a public key as base58, as people and other tools expect it.
 pub fn serialize_pubkey<S: Serializer>(
     key: &solana_program::pubkey::Pubkey,

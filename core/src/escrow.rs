@@ -259,6 +259,33 @@ pub fn spendable(snapshot: &EscrowSnapshot, promised: u64) -> u64 {
         .saturating_sub(promised)
 }
 
+/// Why a payee should not take `amount` more offline from the payer whose
+/// escrow `snapshot` last read (with `owed` already held from them,
+/// unsettled), at `now`; `None` when nothing read says so. A withdrawal
+/// request counts from the moment it is made until it lapses
+/// (`WITHDRAW_WINDOW` after it unlocks): it can empty the escrow before
+/// the payment settles.
+pub fn payer_risk(snapshot: &EscrowSnapshot, owed: u64, amount: u64, now: i64) -> Option<String> {
+    use toss_program::state::WITHDRAW_WINDOW;
+    let lapses = snapshot
+        .requested_at
+        .saturating_add(i64::from(snapshot.withdraw_delay))
+        .saturating_add(i64::from(WITHDRAW_WINDOW));
+    if snapshot.pending_withdrawal > 0 && now < lapses {
+        return Some(format!(
+            "this payer's escrow has a withdrawal of {} base units armed (requested at {}, usable until {lapses}): it could be emptied before this payment settles",
+            snapshot.pending_withdrawal, snapshot.requested_at
+        ));
+    }
+    let needed = owed.saturating_add(amount);
+    (snapshot.balance < needed).then(|| {
+        format!(
+            "this payer's escrow held {} base units when last read (at {}); with the {owed} already owed here it cannot cover {amount} more",
+            snapshot.balance, snapshot.at
+        )
+    })
+}
+
 /// The amount field of an SPL token account (bytes 64..72: after the mint
 /// and the owner).
 fn token_amount(data: &[u8]) -> u64 {

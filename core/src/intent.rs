@@ -145,6 +145,18 @@ pub enum VerifyError {
     /// The payee sets no offline limit for this currency; carries the mint or `SOL`.
     #[error("no offline limit is set for {0}; this wallet does not accept it offline")]
     NoLimitForMint(String),
+    /// Accepting it would take all payers' unsettled total over the limit.
+    #[error(
+        "this wallet already holds {total} base units unsettled from all payers; {amount} more is over its offline limit of {limit}: settle what it holds first"
+    )]
+    OverTillLimit {
+        /// What all payers owe unsettled, base units.
+        total: u64,
+        /// The intent's amount, base units.
+        amount: u64,
+        /// The most all payers together may owe unsettled, base units.
+        limit: u64,
+    },
     /// The amount is below the smallest payment taken offline.
     #[error(
         "{amount} base units is below the smallest payment this till takes offline ({minimum}): settling it would cost more in fees than it brings"
@@ -217,6 +229,9 @@ pub struct Limit {
     pub max_single: u64,
     /// Largest total of unsettled intents from one payer.
     pub max_unsettled_per_payer: u64,
+    /// Largest total of unsettled intents from all payers together: what
+    /// the till can lose if every payer's escrow comes up short.
+    pub max_unsettled_total: u64,
 }
 
 /// The payee's offline risk policy. Offline, a payer can sign more than its
@@ -231,7 +246,7 @@ pub struct RiskLimits {
 
 impl Default for RiskLimits {
     /// SOL only: 0.0001 to 2 SOL per payment, 10 SOL unsettled per payer,
-    /// one hour left.
+    /// 50 SOL unsettled in all, one hour left.
     fn default() -> Self {
         Self {
             per_mint: BTreeMap::from([(
@@ -240,6 +255,7 @@ impl Default for RiskLimits {
                     min_single: 100_000,
                     max_single: 2_000_000_000,
                     max_unsettled_per_payer: 10_000_000_000,
+                    max_unsettled_total: 50_000_000_000,
                 },
             )]),
             min_remaining_seconds: 3600,
@@ -258,6 +274,8 @@ pub trait Ledger {
     /// Sum of intents received from `payer` in `mint` and not settled:
     /// those waiting, and those that bounced (failed, conflicted).
     fn unsettled(&self, payer: &Pubkey, mint: Option<&Pubkey>) -> u64;
+    /// The same, from every payer together.
+    fn unsettled_total(&self, mint: Option<&Pubkey>) -> u64;
 }
 
 /// An in-memory [`Ledger`].
@@ -293,6 +311,13 @@ impl Ledger for MemoryLedger {
             .get(&(*payer, mint.copied()))
             .copied()
             .unwrap_or(0)
+    }
+
+    fn unsettled_total(&self, mint: Option<&Pubkey>) -> u64 {
+        self.unsettled
+            .iter()
+            .filter(|((_, m), _)| m.as_ref() == mint)
+            .fold(0u64, |sum, (_, v)| sum.saturating_add(*v))
     }
 }
 
@@ -417,6 +442,14 @@ impl Verifier {
                 unsettled,
                 amount: i.amount,
                 limit: limit.max_unsettled_per_payer,
+            });
+        }
+        let total = ledger.unsettled_total(i.mint.as_ref());
+        if total.saturating_add(i.amount) > limit.max_unsettled_total {
+            return Err(VerifyError::OverTillLimit {
+                total,
+                amount: i.amount,
+                limit: limit.max_unsettled_total,
             });
         }
         Ok(Accepted {

@@ -242,11 +242,11 @@ impl Till {
         self.stage().clone()
     }
 
-    /// The sale waiting to be paid.
-    pub fn open_sale(&self) -> Result<OpenSale, SaleError> {
+    /// Who the sale shown pays (waiting or paid): what arrives is checked
+    /// as theirs.
+    pub fn payee(&self) -> Result<Pubkey, SaleError> {
         match &*self.stage() {
-            Stage::Open(sale) => Ok(sale.clone()),
-            Stage::Paid(sale, _) => Err(SaleError::AlreadyPaid(sale.amount_text())),
+            Stage::Open(sale) | Stage::Paid(sale, _) => Ok(sale.payee),
             Stage::Closed => Err(SaleError::NoSale),
         }
     }
@@ -293,6 +293,21 @@ impl Till {
                 Ok(accepted)
             })
             .collect();
+        let checked: Vec<Result<Accepted, String>> = checked
+            .into_iter()
+            .map(|c| {
+                let a = c.map_err(|e| e.to_string())?;
+                let i = &a.signed.intent;
+                // Held already: the store's, and the handover's others.
+                let owed = batch
+                    .unsettled(&i.payer, i.mint.as_ref())
+                    .saturating_sub(i.amount);
+                match payer_risk(batch.store, &verifier.program_id, owed, &a, now) {
+                    Some(reason) => Err(reason),
+                    None => Ok(a),
+                }
+            })
+            .collect();
         let accepted: Vec<&Accepted> = checked.iter().filter_map(|c| c.as_ref().ok()).collect();
         if accepted.len() < wires.len() {
             // One refused: the rest cannot pay the sale without it.
@@ -301,7 +316,7 @@ impl Till {
                 .iter()
                 .map(|c| match c {
                     Ok(_) => Err(others.to_owned()),
-                    Err(e) => Err(format!("{e}")),
+                    Err(e) => Err(e.clone()),
                 })
                 .collect();
         }
@@ -316,6 +331,27 @@ impl Till {
         *stage = Stage::Paid(sale, ids.clone());
         ids.into_iter().map(Ok).collect()
     }
+}
+
+/// Why the payer's escrow, as the engine last read it, cannot be trusted
+/// with this payment (a withdrawal armed, too little left for what this
+/// till already holds from them and this); `None` if never read or fine.
+fn payer_risk(
+    store: &Store,
+    program_id: &Pubkey,
+    owed: u64,
+    a: &Accepted,
+    now: u32,
+) -> Option<String> {
+    let i = &a.signed.intent;
+    if i.durable_nonce.is_some() {
+        // Paid from the payer's wallet, not an escrow.
+        return None;
+    }
+    let snapshot = store
+        .escrow_snapshot(&i.payer, i.mint.as_ref(), program_id)
+        .ok()??;
+    crate::escrow::payer_risk(&snapshot, owed, i.amount, i64::from(now))
 }
 
 /// The store's ledger with the intents earlier in the same handover: a
@@ -339,6 +375,12 @@ impl Ledger for Batch<'_> {
         self.store
             .unsettled(payer, mint)
             .saturating_add(self.more.unsettled(payer, mint))
+    }
+
+    fn unsettled_total(&self, mint: Option<&Pubkey>) -> u64 {
+        self.store
+            .unsettled_total(mint)
+            .saturating_add(self.more.unsettled_total(mint))
     }
 }
 

@@ -113,6 +113,7 @@ const USDC_LIMIT: Limit = Limit {
     min_single: 10_000,
     max_single: 200_000_000,
     max_unsettled_per_payer: 1_000_000_000,
+    max_unsettled_total: 5_000_000_000,
 };
 
 /// Seconds in a day, for `retention_days`.
@@ -385,13 +386,13 @@ impl WalletSession {
 
     /// The till's check of what arrives for the sale `till` shows: its
     /// payee's verifier, this wallet's store, the cap the settings put on
-    /// one handover (see [`take_for_sale`]). Refused at once when no sale
-    /// waits to be paid.
+    /// one handover (see [`take_for_sale`]). Refused at once when the till
+    /// shows no sale.
     pub fn till_check(&self, till: Arc<Till>) -> Result<Accept, SessionError> {
-        let sale = till.open_sale()?;
+        let payee = till.payee()?;
         Ok(take_for_sale(
             till,
-            self.verifier(sale.payee)?,
+            self.verifier(payee)?,
             self.store()?,
             self.config.max_intents_per_handover,
             unix_now,

@@ -22,7 +22,7 @@ use toss_program::instruction as ix;
 use toss_program::intent::SignedIntent;
 use toss_program::state::{SettlementRecord, record_address};
 
-use crate::address::associated_token_account;
+use crate::address::{associated_token_account, create_associated_token_account};
 use crate::chain::{
     Backoff, Chain, Unreachable, program_error, retrying, send_once, submit_presigned,
 };
@@ -393,6 +393,11 @@ impl<C: Chain> Engine<C> {
             let outcome = self.submit_durable(&stored, progress).await?;
             results.push(self.resolve(store, &stored, outcome, now, progress)?);
         }
+        let (to_submit, no_account) = self.open_payee_accounts(to_submit, progress).await?;
+        for (stored, reason) in no_account {
+            let waiting = Outcome::Waiting { reason };
+            results.push(self.resolve(store, &stored, waiting, now, progress)?);
+        }
         for batch in self.batches(&to_submit)? {
             if let Some(reason) = self.fee_payer_short(batch, progress).await? {
                 // Nothing is sent: the fee would be charged for a refusal.
@@ -409,6 +414,72 @@ impl<C: Chain> Engine<C> {
             }
         }
         Ok(results)
+    }
+
+    /// Token payments go to the payee's associated token account: those
+    /// that do not exist yet are opened first, idempotently, in one
+    /// transaction whose rent the fee payer pays once per payee and mint.
+    /// Returns the intents ready to settle, and those that must wait
+    /// because their account could not be opened, with why.
+    async fn open_payee_accounts(
+        &self,
+        intents: Vec<StoredIntent>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Vec<StoredIntent>, Vec<(StoredIntent, String)>), SettleError> {
+        let mut missing: Vec<(Pubkey, Pubkey)> = Vec::new();
+        for s in &intents {
+            let i = &s.signed.intent;
+            let Some(mint) = i.mint else { continue };
+            if missing.contains(&(i.payee, mint)) {
+                continue;
+            }
+            let account = associated_token_account(&i.payee, &mint);
+            let found = self
+                .read(
+                    &format!("the payee's token account {account}"),
+                    || self.chain.account(account),
+                    progress,
+                )
+                .await?;
+            if found.is_none() {
+                missing.push((i.payee, mint));
+            }
+        }
+        if missing.is_empty() {
+            return Ok((intents, Vec::new()));
+        }
+        let me = self.fee_payer.pubkey();
+        let ixs: Vec<_> = missing
+            .iter()
+            .map(|(owner, mint)| create_associated_token_account(&me, owner, mint))
+            .collect();
+        let sent = send_once(
+            &self.chain,
+            self.backoff,
+            &ixs,
+            &[&self.fee_payer],
+            &mut retry_events(progress),
+            &mut |_| {},
+        )
+        .await?;
+        let refusal = match sent {
+            Ok(signature) => {
+                tracing::info!(%signature, accounts = missing.len(), "payee token accounts opened");
+                return Ok((intents, Vec::new()));
+            }
+            Err(e) => e,
+        };
+        let reason = format!(
+            "the payee's token account could not be opened ({refusal}): the fee payer pays its rent once (0.00203928 SOL) and may be short"
+        );
+        let (ready, waiting): (Vec<_>, Vec<_>) = intents.into_iter().partition(|s| {
+            let i = &s.signed.intent;
+            i.mint.is_none_or(|m| !missing.contains(&(i.payee, m)))
+        });
+        Ok((
+            ready,
+            waiting.into_iter().map(|s| (s, reason.clone())).collect(),
+        ))
     }
 
     /// Whether an earlier transaction of this intent's landed (its
@@ -748,6 +819,49 @@ impl<C: Chain> Engine<C> {
     }
 }
 
+impl<C: Chain> Engine<C> {
+    /// Reads the escrow of every payer this wallet holds unsettled
+    /// payments from, and keeps what it read (balance, pending withdrawal)
+    /// for the till's offline check (`sale::Till::take` refuses a payer
+    /// whose escrow has a withdrawal armed or too little left). An escrow
+    /// that cannot be read (not opened, another program's) is left as last
+    /// read. Returns how many were read.
+    pub async fn watch_payers(&self, store: &mut Store, now: i64) -> Result<usize, SettleError> {
+        // Those read before (a deposit since is seen), and every payer
+        // whose payments wait here.
+        let mut payers: Vec<(Pubkey, Option<Pubkey>)> = store.escrows_read(&self.program_id)?;
+        for s in store.awaiting_settlement()? {
+            let i = &s.signed.intent;
+            if s.direction == crate::store::Direction::Received
+                && i.durable_nonce.is_none()
+                && !payers.contains(&(i.payer, i.mint))
+            {
+                payers.push((i.payer, i.mint));
+            }
+        }
+        let mut read = 0;
+        for (payer, mint) in payers {
+            let escrow = crate::escrow::Escrow {
+                chain: &self.chain,
+                backoff: self.backoff,
+                program_id: self.program_id,
+                mint,
+            };
+            match escrow.refresh(store, &payer, now).await {
+                Ok(_) => read += 1,
+                Err(crate::escrow::EscrowError::Store(e)) => return Err(e.into()),
+                Err(e) => match e.unreachable() {
+                    Some(u) => return Err(SettleError::Unreachable(u.clone())),
+                    None => {
+                        tracing::info!(%payer, error = %e, "a payer's escrow could not be read")
+                    }
+                },
+            }
+        }
+        Ok(read)
+    }
+}
+
 /// Records closed in one transaction (two accounts each).
 const CLOSES_PER_TX: usize = 16;
 
@@ -964,6 +1078,7 @@ impl<C: Chain> Engine<C> {
             self.settle(store, waiting, now, progress).await?;
         }
         self.reclaim_rent(store, now, progress).await?;
+        self.watch_payers(store, now).await?;
         Ok(())
     }
 }

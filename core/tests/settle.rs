@@ -569,3 +569,184 @@ async fn an_intent_without_a_escrow_and_an_expired_one_get_their_own_outcomes() 
     assert_eq!(store.get(&a.id().unwrap()).unwrap().state, State::Expired);
     assert_eq!(store.get(&b.id().unwrap()).unwrap().state, State::Expired);
 }
+
+#[tokio::test]
+async fn a_token_payment_to_a_wallet_without_a_token_account_opens_it_once() {
+    use solana_keypair::Keypair;
+    use solana_program::program_pack::Pack;
+    use solana_signer::Signer;
+    use toss_core::intent::{Limit, MemoryLedger, RiskLimits, Verifier};
+    use toss_program::instruction::{self as ix, Funds};
+
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let (payer_key, payer) = merchant_key(1);
+    let payer_kp = banks::keypair(&payer_key);
+    w.fund(&payer, SOL).await;
+    // A mint, and the payer's tokens; the merchant never held this token.
+    let authority = w.chain.ctx.lock().await.payer.pubkey();
+    let (mint, payer_tokens) = (Keypair::new(), Keypair::new());
+    let token = spl_token_interface::ID;
+    let create = |k: &Keypair, len: usize, lamports: u64| {
+        solana_system_interface::instruction::create_account(
+            &authority,
+            &k.pubkey(),
+            lamports,
+            len as u64,
+            &token,
+        )
+    };
+    let (mint_len, acct_len) = (
+        spl_token_interface::state::Mint::LEN,
+        spl_token_interface::state::Account::LEN,
+    );
+    let setup = vec![
+        create(&mint, mint_len, SOL / 100),
+        spl_token_interface::instruction::initialize_mint2(
+            &token,
+            &mint.pubkey(),
+            &authority,
+            None,
+            6,
+        )
+        .unwrap(),
+        create(&payer_tokens, acct_len, SOL / 100),
+        spl_token_interface::instruction::initialize_account3(
+            &token,
+            &payer_tokens.pubkey(),
+            &mint.pubkey(),
+            &payer,
+        )
+        .unwrap(),
+        spl_token_interface::instruction::mint_to(
+            &token,
+            &mint.pubkey(),
+            &payer_tokens.pubkey(),
+            &authority,
+            &[],
+            100_000_000,
+        )
+        .unwrap(),
+    ];
+    w.send(&setup, &[&mint, &payer_tokens]).await;
+    let open = ix::open_escrow(&w.program_id, &payer, Some(&mint.pubkey()), w.cluster, 3600);
+    let funds = Funds::Spl {
+        mint: mint.pubkey(),
+        owner_tokens: payer_tokens.pubkey(),
+    };
+    let dep = ix::deposit(&w.program_id, &payer, funds, 50_000_000);
+    w.send(&[open, dep], &[&payer_kp]).await;
+
+    // Two payments of this token, settled one run apart.
+    let verifier = Verifier {
+        cluster: w.cluster,
+        program_id: w.program_id,
+        payee: me,
+        limits: RiskLimits {
+            per_mint: [(
+                Some(mint.pubkey()),
+                Limit {
+                    min_single: 1,
+                    max_single: 50_000_000,
+                    max_unsettled_per_payer: 50_000_000,
+                    max_unsettled_total: 50_000_000,
+                },
+            )]
+            .into(),
+            ..RiskLimits::default()
+        },
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.open_store(tmp.path());
+    let pay = |nonce| {
+        let w = &w;
+        let payer_key = &payer_key;
+        let mint = mint.pubkey();
+        async move {
+            let mut i = w.unsigned(payer_key, me, 12_340_000, nonce).await;
+            i.mint = Some(mint);
+            toss_core::intent::sign(i, payer_key).unwrap()
+        }
+    };
+    let ata = toss_core::address::associated_token_account(&me, &mint.pubkey());
+    let tokens = |data: Vec<u8>| {
+        spl_token_interface::state::Account::unpack(&data)
+            .unwrap()
+            .amount
+    };
+    let engine = w.engine(&merchant, 0);
+    let mut balance = w.balance(&me).await;
+    for nonce in [1, 2] {
+        let signed = pay(nonce).await;
+        let now = w.now().await;
+        let accepted = verifier
+            .verify(
+                &signed.to_bytes().unwrap(),
+                None,
+                now,
+                &MemoryLedger::default(),
+            )
+            .unwrap();
+        store.record_received(&accepted, i64::from(now)).unwrap();
+        let results = engine.settle_all(&mut store, 0, &mut |_| {}).await.unwrap();
+        assert!(
+            matches!(results[0].1, Outcome::Settled { .. }),
+            "{results:?}"
+        );
+        let account = w
+            .chain
+            .ctx
+            .lock()
+            .await
+            .banks_client
+            .get_account(ata)
+            .await
+            .unwrap();
+        assert_eq!(tokens(account.unwrap().data), 12_340_000 * nonce);
+        // The first run opened the account (its rent, 2,039,280, and a
+        // transaction's fee, once); each run paid its settlement's fees
+        // (two signatures) and a settlement record's rent.
+        let opened = if nonce == 1 { 2_039_280 + 5_000 } else { 0 };
+        let now_balance = w.balance(&me).await;
+        assert_eq!(
+            balance - now_balance,
+            10_000 + 1_705_200 + opened,
+            "run {nonce}"
+        );
+        balance = now_balance;
+    }
+}
+
+#[tokio::test]
+async fn online_the_engine_reads_the_escrows_of_payers_it_holds_payments_from() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 3 * SOL).await;
+    let a = w.intent(&payer, me, SOL / 10, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&a]).await;
+    // The payer arms a withdrawal of everything.
+    let kp = banks::keypair(&payer);
+    let req = toss_program::instruction::request_withdrawal(
+        &w.program_id,
+        &solana_signer::Signer::pubkey(&kp),
+        None,
+        3 * SOL,
+    );
+    w.send(&[req], &[&kp]).await;
+    let now = i64::from(w.now().await);
+    let read = w.engine(&merchant, 0).watch_payers(&mut store, now).await.unwrap();
+    assert_eq!(read, 1);
+    let payer_key = a.intent.payer;
+    let seen = store
+        .escrow_snapshot(&payer_key, None, &w.program_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!((seen.pending_withdrawal, seen.at), (3 * SOL, now));
+    assert!(seen.balance >= 3 * SOL - 1, "{seen:?}");
+    // The till now refuses this payer's next payment offline, and says why.
+    let risk = toss_core::escrow::payer_risk(&seen, SOL / 10, SOL / 10, now).unwrap();
+    assert!(risk.contains("withdrawal of 3000000000 base units armed"), "{risk}");
+}

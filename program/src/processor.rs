@@ -20,7 +20,8 @@ use crate::instruction::TossInstruction;
 use crate::intent::{Intent, SignedIntent};
 use crate::state::{
     ESCROW_SEED, ESCROW_TOKENS_SEED, EscrowState, MAX_WITHDRAW_DELAY, MIN_WITHDRAW_DELAY,
-    RECORD_SEED, SettlementRecord, escrow_address, escrow_tokens_address, record_address,
+    RECORD_SEED, SettlementRecord, WITHDRAW_WINDOW, escrow_address, escrow_tokens_address,
+    record_address,
 };
 
 /// Decodes `data` and runs that instruction on `accounts`; the entrypoint calls this.
@@ -177,8 +178,12 @@ fn withdraw(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
         .requested_at
         .checked_add(i64::from(escrow.withdraw_delay))
         .ok_or(TossError::Overflow)?;
-    if Clock::get()?.unix_timestamp < unlocks_at {
+    let now = Clock::get()?.unix_timestamp;
+    if now < unlocks_at {
         return Err(TossError::WithdrawalLocked.into());
+    }
+    if now > unlocks_at.saturating_add(i64::from(WITHDRAW_WINDOW)) {
+        return Err(TossError::WithdrawalLapsed.into());
     }
     // Settlements that came first have priority: pay out what is left.
     match escrow.mint() {

@@ -16,6 +16,11 @@ pub const RECORD_SEED: &[u8] = b"settled";
 pub const MIN_WITHDRAW_DELAY: u32 = 3600;
 /// Longest withdrawal delay: 30 days, in seconds.
 pub const MAX_WITHDRAW_DELAY: u32 = 30 * 24 * 3600;
+/// Seconds after a withdrawal unlocks during which it may be executed; then
+/// the request lapses and must be made again, its delay starting over. A
+/// lock armed once cannot hang over every later offline payment: a payee
+/// sees a request at most `withdraw_delay + WITHDRAW_WINDOW` old matter.
+pub const WITHDRAW_WINDOW: u32 = 24 * 3600;
 
 const ESCROW_TAG: u8 = 1;
 const RECORD_TAG: u8 = 2;

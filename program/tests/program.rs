@@ -675,6 +675,27 @@ async fn withdrawal_waits_for_its_time_lock_and_settlements_come_first() {
     let v = EscrowState::unpack(&env.data(&escrow).await.unwrap()).unwrap();
     assert_eq!(v.pending_withdrawal, 0);
 
+    // A request not used within a day of unlocking lapses: the lock cannot
+    // be armed once and used whenever. Asked again, the delay starts over.
+    let req = ix::request_withdrawal(&pid, &payer.key(), None, SOL / 2);
+    env.send(&[req], &[&payer.keypair]).await.unwrap();
+    let v = EscrowState::unpack(&env.data(&escrow).await.unwrap()).unwrap();
+    env.set_time(v.requested_at + 3600 + 86_400 + 1).await;
+    let wd = ix::withdraw(&pid, &payer.key(), Funds::Sol);
+    assert_eq!(
+        toss_error(env.send(std::slice::from_ref(&wd), &[&payer.keypair]).await),
+        TossError::WithdrawalLapsed
+    );
+    let req = ix::request_withdrawal(&pid, &payer.key(), None, SOL / 2 + 1);
+    env.send(&[req], &[&payer.keypair]).await.unwrap();
+    assert_eq!(
+        toss_error(env.send(std::slice::from_ref(&wd), &[&payer.keypair]).await),
+        TossError::WithdrawalLocked
+    );
+    let v = EscrowState::unpack(&env.data(&escrow).await.unwrap()).unwrap();
+    env.set_time(v.requested_at + 3600 + 86_400).await;
+    env.send(&[wd], &[&payer.keypair]).await.unwrap();
+
     // Nobody but the owner may ask.
     let stranger = Wallet::new(8);
     env.fund(&stranger.key(), SOL).await;

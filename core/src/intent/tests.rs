@@ -266,3 +266,43 @@ fn the_per_payer_limit_counts_what_is_unsettled() {
         }
     );
 }
+
+#[test]
+fn the_tills_limit_counts_every_payer_together() {
+    let (v, signed) = fixture();
+    let mut ledger = MemoryLedger::default();
+    // Five payers each owe 10 SOL, within their own limits: 50 SOL in all,
+    // the till's limit; a sixth payer's first SOL is refused.
+    for who in 11..=15u8 {
+        let key = SigningKey::from_bytes(&[who; 32]);
+        for nonce in 1..=5 {
+            let i = Intent {
+                payer: pubkey(&key),
+                nonce,
+                amount: 2_000_000_000,
+                ..signed.intent.clone()
+            };
+            let a = v
+                .verify(&wire(&sign(i, &key).unwrap()), None, NOW, &ledger)
+                .unwrap();
+            ledger.record(&a);
+        }
+    }
+    let sixth = SigningKey::from_bytes(&[16; 32]);
+    let i = Intent {
+        payer: pubkey(&sixth),
+        ..signed.intent.clone()
+    };
+    let e = v
+        .verify(&wire(&sign(i, &sixth).unwrap()), None, NOW, &ledger)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        VerifyError::OverTillLimit {
+            total: 50_000_000_000,
+            amount: 1_000_000_000,
+            limit: 50_000_000_000
+        }
+    );
+    assert!(e.to_string().contains("settle what it holds first"), "{e}");
+}

@@ -51,6 +51,7 @@ fn verifier() -> Verifier {
             min_single: 10_000,
             max_single: 200_000_000,
             max_unsettled_per_payer: 1_000_000_000,
+            max_unsettled_total: 5_000_000_000,
         },
     );
     Verifier {
@@ -243,4 +244,53 @@ fn a_request_without_an_amount_opens_no_sale() {
         OpenSale::new(&request, Cluster::Devnet, Separator::Point),
         Err(SaleError::NoAmount)
     );
+}
+
+#[test]
+fn a_payer_whose_escrow_was_read_armed_or_short_is_refused() {
+    use crate::store::EscrowSnapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store(&dir);
+    let pay = intent(1, 1, 2_000_000_000, None);
+    let payer = pay.intent.payer;
+    let snapshot = |balance, pending, requested_at| EscrowSnapshot {
+        balance,
+        pending_withdrawal: pending,
+        requested_at,
+        withdraw_delay: 3_600,
+        at: i64::from(NOW) - 60,
+    };
+    let read = |s: EscrowSnapshot| store_snapshot(&dir, &payer, &s);
+    // A withdrawal requested an hour ago: unlocked, usable for a day more.
+    read(snapshot(5_000_000_000, 1, i64::from(NOW) - 3_600));
+    let v = till("2", false).take(&[wire(&pay)], &verifier(), &mut store, NOW, 8);
+    assert!(
+        refused(&v)[0].contains("withdrawal of 1 base units armed"),
+        "{v:?}"
+    );
+    // Too little left for it.
+    read(snapshot(1_999_999_999, 0, 0));
+    let v = till("2", false).take(&[wire(&pay)], &verifier(), &mut store, NOW, 8);
+    assert!(
+        refused(&v)[0].contains("cannot cover 2000000000 more"),
+        "{v:?}"
+    );
+    assert_eq!(kept(&store), 0);
+    // A request that lapsed (a day past unlocking) no longer counts.
+    read(snapshot(
+        5_000_000_000,
+        1,
+        i64::from(NOW) - 3_600 - 86_400 - 1,
+    ));
+    let v = till("2", false).take(&[wire(&pay)], &verifier(), &mut store, NOW, 8);
+    assert_eq!(v, vec![Ok(pay.id().unwrap())]);
+}
+
+/// Keeps `s` as the last read of `payer`'s SOL escrow, as the engine's
+/// watch would, through a second handle on the till's store.
+fn store_snapshot(dir: &tempfile::TempDir, payer: &Pubkey, s: &crate::store::EscrowSnapshot) {
+    let mut other = store(dir);
+    other
+        .put_escrow_snapshot(payer, None, &program(), s)
+        .unwrap();
 }

@@ -50,6 +50,31 @@ impl Store {
         Ok(())
     }
 
+    /// Every escrow a snapshot is kept of under `program_id`: owner and
+    /// mint (`None` for SOL).
+    pub fn escrows_read(
+        &self,
+        program_id: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Option<Pubkey>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT owner, mint FROM escrow_snapshots WHERE program_id = ?1")?;
+        let rows = stmt.query_map(params![program_id.as_ref()], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let key = |v: Vec<u8>| {
+            <[u8; 32]>::try_from(v)
+                .map(Pubkey::new_from_array)
+                .map_err(|_| StoreError::Corrupt("an escrow snapshot's key is not 32 bytes".into()))
+        };
+        rows.map(|row| {
+            let (owner, mint) = row?;
+            let mint = key(mint)?;
+            Ok((key(owner)?, (mint != Pubkey::default()).then_some(mint)))
+        })
+        .collect()
+    }
+
     /// The kept snapshot of `owner`'s escrow for `mint` under `program_id`; `None` if never read.
     pub fn escrow_snapshot(
         &self,

@@ -844,6 +844,20 @@ impl Ledger for Store {
             // Unknown means "as much as allowed": the limit check then refuses.
             .map_or(u64::MAX, |v| v as u64)
     }
+
+    fn unsettled_total(&self, mint: Option<&Pubkey>) -> u64 {
+        let mint = mint.map(|m| m.as_ref().to_vec());
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(amount), 0) FROM intents i
+                 WHERE direction = 'received' AND mint IS ?1
+                   AND (SELECT state FROM intent_events e WHERE e.intent_id = i.id ORDER BY seq DESC LIMIT 1)
+                       NOT IN ('settled', 'expired')",
+                params![mint],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_or(u64::MAX, |v| v as u64)
+    }
 }
 
 #[cfg(test)]
