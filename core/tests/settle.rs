@@ -737,7 +737,11 @@ async fn online_the_engine_reads_the_escrows_of_payers_it_holds_payments_from() 
     );
     w.send(&[req], &[&kp]).await;
     let now = i64::from(w.now().await);
-    let read = w.engine(&merchant, 0).watch_payers(&mut store, now).await.unwrap();
+    let read = w
+        .engine(&merchant, 0)
+        .watch_payers(&mut store, now)
+        .await
+        .unwrap();
     assert_eq!(read, 1);
     let payer_key = a.intent.payer;
     let seen = store
@@ -748,5 +752,8 @@ async fn online_the_engine_reads_the_escrows_of_payers_it_holds_payments_from() 
     assert!(seen.balance >= 3 * SOL - 1, "{seen:?}");
     // The till now refuses this payer's next payment offline, and says why.
     let risk = toss_core::escrow::payer_risk(&seen, SOL / 10, SOL / 10, now).unwrap();
-    assert!(risk.contains("withdrawal of 3000000000 base units armed"), "{risk}");
+    assert!(
+        risk.contains("withdrawal of 3000000000 base units armed"),
+        "{risk}"
+    );
 }

@@ -715,3 +715,124 @@ async fn conflict_expiry_and_a_missing_escrow_each_get_their_outcome_over_json_r
     assert_eq!(r4[0].1, Outcome::Expired);
     assert_eq!(s4.get(&r4[0].0).unwrap().state, State::Expired);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_payment_opens_the_merchants_token_account_over_json_rpc() {
+    use solana_program::program_pack::Pack;
+    let w = World::start().await;
+    let merchant = SigningKey::from_bytes(&[50; 32]);
+    let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
+    w.fund(&me, SOL).await;
+    let payer_key = SigningKey::from_bytes(&[1; 32]);
+    let payer_kp = Keypair::new_from_array(payer_key.to_bytes());
+    let payer = payer_kp.pubkey();
+    w.fund(&payer, SOL).await;
+    // A mint the merchant never held, and the payer's tokens in an escrow.
+    let authority = w.v.mint.pubkey();
+    let (mint, payer_tokens) = (Keypair::new(), Keypair::new());
+    let token = spl_token_interface::ID;
+    let rent = |len: usize| SOL / 100 + len as u64;
+    let create = |k: &Keypair, len: usize| {
+        solana_system_interface::instruction::create_account(
+            &authority,
+            &k.pubkey(),
+            rent(len),
+            len as u64,
+            &token,
+        )
+    };
+    let setup = vec![
+        create(&mint, spl_token_interface::state::Mint::LEN),
+        spl_token_interface::instruction::initialize_mint2(
+            &token,
+            &mint.pubkey(),
+            &authority,
+            None,
+            6,
+        )
+        .unwrap(),
+        create(&payer_tokens, spl_token_interface::state::Account::LEN),
+        spl_token_interface::instruction::initialize_account3(
+            &token,
+            &payer_tokens.pubkey(),
+            &mint.pubkey(),
+            &payer,
+        )
+        .unwrap(),
+        spl_token_interface::instruction::mint_to(
+            &token,
+            &mint.pubkey(),
+            &payer_tokens.pubkey(),
+            &authority,
+            &[],
+            100_000_000,
+        )
+        .unwrap(),
+    ];
+    w.send(&setup, &[&mint, &payer_tokens]).await;
+    let open = ix::open_escrow(
+        &w.v.program_id,
+        &payer,
+        Some(&mint.pubkey()),
+        w.cluster,
+        3600,
+    );
+    let funds = Funds::Spl {
+        mint: mint.pubkey(),
+        owner_tokens: payer_tokens.pubkey(),
+    };
+    let dep = ix::deposit(&w.v.program_id, &payer, funds, 50_000_000);
+    w.send(&[open, dep], &[&payer_kp]).await;
+
+    let now = unix_now();
+    let mut intent = w.intent(&payer_key, me, 12_340_000, 1, now).intent;
+    intent.mint = Some(mint.pubkey());
+    let signed = toss_core::intent::sign(intent, &payer_key).unwrap();
+    let verifier = Verifier {
+        cluster: w.cluster,
+        program_id: w.v.program_id,
+        payee: me,
+        limits: RiskLimits {
+            per_mint: [(
+                Some(mint.pubkey()),
+                toss_core::intent::Limit {
+                    min_single: 1,
+                    max_single: 50_000_000,
+                    max_unsettled_per_payer: 50_000_000,
+                    max_unsettled_total: 50_000_000,
+                },
+            )]
+            .into(),
+            ..RiskLimits::default()
+        },
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open_store(tmp.path());
+    let accepted = verifier
+        .verify(
+            &signed.to_bytes().unwrap(),
+            None,
+            now,
+            &MemoryLedger::default(),
+        )
+        .unwrap();
+    store.record_received(&accepted, i64::from(now)).unwrap();
+    let before = w.client.get_balance(&me).await.unwrap();
+    let results = w
+        .engine(&merchant)
+        .settle_all(&mut store, i64::from(now), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0].1, Outcome::Settled { .. }),
+        "{results:?}"
+    );
+    let ata = toss_core::address::associated_token_account(&me, &mint.pubkey());
+    let account = w.client.get_account(&ata).await.unwrap();
+    let held = spl_token_interface::state::Account::unpack(&account.data).unwrap();
+    assert_eq!((held.amount, held.owner), (12_340_000, me));
+    // The account's rent (paid once), the record's rent, and the fees of
+    // the two transactions: opening it, and settling (two signatures).
+    let spent = before - w.client.get_balance(&me).await.unwrap();
+    assert_eq!(spent, 2_039_280 + 1_705_200 + 5_000 + 10_000);
+}
