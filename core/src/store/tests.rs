@@ -477,3 +477,26 @@ fn metrics_derive_rates_and_averages_from_the_counters() {
         (5, 2, 4)
     );
 }
+
+#[test]
+fn a_payment_its_engine_deferred_is_still_promised_by_its_payer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let payer = Pubkey::new_from_array(payer().verifying_key().to_bytes());
+    let a = store.record_sent(&intent(1, 700), None, NOW).unwrap();
+    let b = store.record_sent(&intent(2, 300), None, NOW).unwrap();
+    assert_eq!(store.promised(&payer, None).unwrap(), 1_000);
+    // The escrow was short when it was tried: it can still settle, so it
+    // still counts against what the payer may sign offline.
+    store.append(&a, State::Sent, None, NOW).unwrap();
+    store.append(&a, State::Submitted, None, NOW).unwrap();
+    store
+        .append(&a, State::Deferred, Some("waiting"), NOW)
+        .unwrap();
+    assert_eq!(store.promised(&payer, None).unwrap(), 1_000);
+    // Only an end that can never pay frees it.
+    store.append(&b, State::Expired, None, NOW).unwrap();
+    assert_eq!(store.promised(&payer, None).unwrap(), 700);
+    store.append(&a, State::Expired, None, NOW).unwrap();
+    assert_eq!(store.promised(&payer, None).unwrap(), 0);
+}

@@ -836,3 +836,70 @@ async fn a_token_payment_opens_the_merchants_token_account_over_json_rpc() {
     let spent = before - w.client.get_balance(&me).await.unwrap();
     assert_eq!(spent, 2_039_280 + 1_705_200 + 5_000 + 10_000);
 }
+
+/// What settled payments cost the merchant once their settlement records
+/// are closed, measured on a real validator (docs/settlement.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_expired_records_leaves_the_merchant_paying_fees_only() {
+    let w = World::start().await;
+    let merchant = SigningKey::from_bytes(&[50; 32]);
+    let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, 2 * SOL).await;
+    let now = unix_now();
+    // Three payments that expire a few seconds after settling.
+    let verifier = Verifier {
+        cluster: w.cluster,
+        program_id: w.v.program_id,
+        payee: me,
+        limits: RiskLimits {
+            min_remaining_seconds: 0,
+            ..RiskLimits::default()
+        },
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open_store(tmp.path());
+    let mut ledger = MemoryLedger::default();
+    for nonce in 1..=3 {
+        let mut short = w.intent(&payer, me, SOL / 10, nonce, now).intent;
+        short.expires_at = now + 20;
+        let signed = toss_core::intent::sign(short, &payer).unwrap();
+        let a = verifier
+            .verify(&signed.to_bytes().unwrap(), None, now, &ledger)
+            .unwrap();
+        ledger.record(&a);
+        store.record_received(&a, i64::from(now)).unwrap();
+    }
+    let before = w.client.get_balance(&me).await.unwrap();
+    let engine = w.engine(&merchant);
+    let settled = engine
+        .settle_all(&mut store, i64::from(now), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(settled.iter().all(|(_, o)| o.paid()), "{settled:?}");
+    // Before expiry nothing is closed; after it (by the cluster's clock) all are.
+    let early = engine
+        .reclaim_rent(&mut store, i64::from(now), &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(early.records, 0);
+    let mut back = toss_core::settle::Reclaimed::default();
+    for _ in 0..120 {
+        let slot = w.client.get_slot().await.unwrap();
+        if w.client.get_block_time(slot).await.unwrap_or(0) > i64::from(now) + 21 {
+            back = engine
+                .reclaim_rent(&mut store, i64::from(unix_now()), &mut |_| {})
+                .await
+                .unwrap();
+            if back.records == 3 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!((back.records, back.lamports), (3, 3 * 1_705_200));
+    let after = w.client.get_balance(&me).await.unwrap();
+    // Paid 0.3 SOL; spent one settlement (the fee payer's signature and
+    // three checked: 20,000) and one close (5,000). The rent came back.
+    assert_eq!(before + 3 * SOL / 10 - after, 25_000);
+}
