@@ -117,6 +117,67 @@ impl RpcChain {
     }
 }
 
+impl RpcChain {
+    /// Signatures of the transactions naming `address` (newest first, as
+    /// the RPC lists them; at most 1,000) at `commitment`.
+    pub async fn signatures_for(
+        &self,
+        address: &Pubkey,
+        commitment: solana_commitment_config::CommitmentConfig,
+    ) -> Result<Vec<String>, ChainError> {
+        let config = solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config {
+            before: None,
+            until: None,
+            limit: None,
+            commitment: Some(commitment),
+        };
+        Ok(self
+            .client
+            .get_signatures_for_address_with_config(address, config)
+            .await
+            .map_err(rpc_error)?
+            .into_iter()
+            .map(|s| s.signature)
+            .collect())
+    }
+
+    /// A landed transaction with its status, at `commitment`; `None` when
+    /// the cluster does not have it (yet) at that commitment.
+    pub async fn transaction(
+        &self,
+        signature: &Signature,
+        commitment: solana_commitment_config::CommitmentConfig,
+        encoding: solana_transaction_status_client_types::UiTransactionEncoding,
+    ) -> Result<
+        Option<solana_transaction_status_client_types::EncodedConfirmedTransactionWithStatusMeta>,
+        ChainError,
+    > {
+        let config = solana_rpc_client_api::config::RpcTransactionConfig {
+            encoding: Some(encoding),
+            commitment: Some(commitment),
+            max_supported_transaction_version: Some(0),
+        };
+        match self
+            .client
+            .get_transaction_with_config(signature, config)
+            .await
+        {
+            Ok(tx) => Ok(Some(tx)),
+            // The RPC answers an unknown signature with a null result,
+            // which the client reports as a decoding error.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    solana_rpc_client_api::client_error::ErrorKind::SerdeJson(_)
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(rpc_error(e)),
+        }
+    }
+}
+
 /// A refusal by the cluster (preflight or execution) is final; anything
 /// else (connection, timeout, server error) may pass on retry.
 fn rpc_error(e: solana_rpc_client_api::client_error::Error) -> ChainError {

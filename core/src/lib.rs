@@ -28,6 +28,7 @@ pub mod sale;
 pub mod scanned;
 pub mod session;
 pub mod settle;
+pub mod solana_pay;
 pub mod store;
 pub mod transport;
 pub mod vault;

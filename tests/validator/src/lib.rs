@@ -59,6 +59,12 @@ impl LocalValidator {
                 rent_epoch: 0,
             }),
         );
+        // Transaction history, as an RPC provider keeps it: a till looks
+        // online payments up by their reference (getSignaturesForAddress).
+        genesis.rpc_config(solana_rpc::rpc::JsonRpcConfig {
+            enable_rpc_transaction_history: true,
+            ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
+        });
         let (validator, mint) = genesis.start_async().await;
         register_builtin(&validator, program_id);
         Self {
