@@ -19,6 +19,7 @@ fn main() {
         "request_create",
         "intent_create",
         "receive_intent",
+        "sale_watch",
         "settle_now",
         "cameras",
         "scan_start",

@@ -60,7 +60,28 @@ async function showReceipt(ids) {
   }
 }
 
+/** While the sale is shown, Rust watches the cluster for a payment made online by any wallet. */
+function watchOnline() {
+  $("online-paid").hidden = true;
+  $("online-status").textContent = "Waiting for the payment: online from any Solana wallet, or offline.";
+  invoke("sale_watch").catch((err) => {
+    $("online-status").textContent = `Online payments are not being watched: ${err}`;
+  });
+}
+
 export function setupReceive() {
+  listen("sale", (e) => {
+    if (e.stage === "paid-online") {
+      $("online-status").textContent = `Paid online: ${e.amount_text} from ${e.payer} (${e.sale}).`;
+      $("online-explorer").href = e.explorer;
+      $("online-paid").hidden = false;
+    } else if (e.stage === "refused") {
+      $("online-status").textContent = `A transaction for this sale does not pay it: ${e.reason}. Still waiting.`;
+    } else {
+      $("online-status").textContent = `Online payments cannot be seen now (${e.message}); still waiting.`;
+    }
+  });
+
   $("receipt-print").addEventListener("click", () => window.print());
 
   $("receive-file-form").addEventListener("submit", async (event) => {
@@ -112,6 +133,7 @@ export function setupReceive() {
         $("request-url").textContent = r.url;
         $("request-card").hidden = false;
         say("receive-problem", "");
+        watchOnline();
       } catch (err) {
         $("request-card").hidden = true;
         say("receive-problem", String(err));

@@ -152,6 +152,9 @@ const METRIC_LABELS = [
   ["gate_failures", "Passphrase refusals", (v) => String(v)],
   ["network_errors", "Times the cluster was unreachable", (v) => String(v)],
   ["confidentiality_downgrades", "Settled without confidentiality", (v) => String(v)],
+  ["online_payments", "Paid online by any wallet", (v) => String(v)],
+  ["records_closed", "Settlement records closed", (v) => String(v)],
+  ["rent_reclaimed_lamports", "Rent taken back (lamports)", (v) => String(v)],
 ];
 
 export async function loadMetrics() {

@@ -21,6 +21,7 @@ use crate::currency::{Currency, money};
 use crate::handover::Verdict;
 use crate::intent::{Accepted, Intent, Ledger, MemoryLedger, Verifier};
 use crate::request::PaymentRequest;
+use crate::solana_pay::Paid;
 use crate::store::Store;
 
 /// Why a payment does not pay the sale (or there is no sale to pay).
@@ -97,6 +98,8 @@ pub struct OpenSale {
     pub reference: Option<Pubkey>,
     /// The memo the request asks the payment to carry.
     pub memo: Option<String>,
+    /// The request as shown: what an online payment is held to.
+    pub request: PaymentRequest,
     cluster: Cluster,
     separator: Separator,
 }
@@ -123,6 +126,7 @@ impl OpenSale {
             amount,
             reference: request.references.first().copied(),
             memo: request.memo.clone(),
+            request: request.clone(),
             cluster,
             separator,
         })
@@ -204,6 +208,8 @@ pub enum Stage {
     Open(OpenSale),
     /// Paid, by the intents with these ids.
     Paid(OpenSale, Vec<[u8; 32]>),
+    /// Paid online, by the transaction with this signature.
+    PaidOnline(OpenSale, String),
 }
 
 impl Stage {
@@ -216,6 +222,12 @@ impl Stage {
                 1 => format!("paid: {} in 1 payment", sale.amount_text()),
                 n => format!("paid: {} in {n} payments", sale.amount_text()),
             },
+            Stage::PaidOnline(sale, signature) => {
+                format!(
+                    "paid online: {} in transaction {signature}",
+                    sale.amount_text()
+                )
+            }
         }
     }
 }
@@ -246,7 +258,7 @@ impl Till {
     /// as theirs.
     pub fn payee(&self) -> Result<Pubkey, SaleError> {
         match &*self.stage() {
-            Stage::Open(sale) | Stage::Paid(sale, _) => Ok(sale.payee),
+            Stage::Open(sale) | Stage::Paid(sale, _) | Stage::PaidOnline(sale, _) => Ok(sale.payee),
             Stage::Closed => Err(SaleError::NoSale),
         }
     }
@@ -269,7 +281,7 @@ impl Till {
         let mut stage = self.stage();
         let sale = match &*stage {
             Stage::Open(sale) => sale.clone(),
-            Stage::Paid(sale, _) => {
+            Stage::Paid(sale, _) | Stage::PaidOnline(sale, _) => {
                 return all(SaleError::AlreadyPaid(sale.amount_text()).to_string());
             }
             Stage::Closed => return all(SaleError::NoSale.to_string()),
@@ -331,6 +343,105 @@ impl Till {
         *stage = Stage::Paid(sale, ids.clone());
         ids.into_iter().map(Ok).collect()
     }
+}
+
+impl Till {
+    /// The sale waiting to be paid, if one is.
+    pub fn waiting(&self) -> Option<OpenSale> {
+        match &*self.stage() {
+            Stage::Open(sale) => Some(sale.clone()),
+            _ => None,
+        }
+    }
+
+    /// Records that `paid` paid the sale with `reference` online: kept in
+    /// `store`, and the sale closed if it is still the one waiting (if
+    /// another sale is shown now, or this one was paid meanwhile, it is
+    /// only kept: the money arrived whatever the screen shows). Whether it
+    /// closed the sale.
+    pub fn paid_online(
+        &self,
+        reference: &Pubkey,
+        paid: &Paid,
+        store: &mut Store,
+        now: i64,
+    ) -> Result<bool, crate::store::StoreError> {
+        let mut stage = self.stage();
+        let waiting = match &*stage {
+            Stage::Open(sale) if sale.reference.as_ref() == Some(reference) => Some(sale.clone()),
+            _ => None,
+        };
+        let recipient = match &*stage {
+            Stage::Open(s) | Stage::Paid(s, _) | Stage::PaidOnline(s, _) => s.payee,
+            Stage::Closed => Pubkey::default(),
+        };
+        store.record_online(paid, &recipient, reference, now)?;
+        let Some(sale) = waiting else {
+            return Ok(false);
+        };
+        *stage = Stage::PaidOnline(sale, paid.signature.clone());
+        Ok(true)
+    }
+}
+
+/// What watching a sale for an online payment reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watched {
+    /// A transaction paid the sale.
+    Paid(Paid),
+    /// A transaction carrying the sale's reference does not pay it; carries
+    /// its signature and why. The wait goes on.
+    Refused(String, crate::solana_pay::Refusal),
+}
+
+/// Watches the sale `till` shows for a payment made online by any wallet:
+/// every `every`, the request's reference is looked up and what carries it
+/// is held to the request (`solana_pay::find`) at `commitment`. A refused
+/// transaction is reported once; a paying one closes the sale and is kept
+/// in `store`. Ends when the sale is paid (either way) or another is
+/// shown, or when `go_on` says stop; a cluster out of reach is reported
+/// and tried again.
+pub async fn watch(
+    till: &Till,
+    chain: &crate::chain::RpcChain,
+    store: &mut Store,
+    commitment: crate::solana_pay::Commitment,
+    every: std::time::Duration,
+    go_on: &dyn Fn() -> bool,
+    report: &mut dyn FnMut(Result<Watched, crate::chain::ChainError>),
+) -> Result<(), crate::store::StoreError> {
+    let Some(sale) = till.waiting() else {
+        return Ok(());
+    };
+    let Some(reference) = sale.reference else {
+        return Ok(());
+    };
+    let mut refused: Vec<String> = Vec::new();
+    while go_on()
+        && till
+            .waiting()
+            .is_some_and(|s| s.reference == Some(reference))
+    {
+        match crate::solana_pay::find(chain, &sale.request, commitment, &refused).await {
+            Ok(crate::solana_pay::Found::Paid(paid)) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                till.paid_online(&reference, &paid, store, now)?;
+                report(Ok(Watched::Paid(paid)));
+                return Ok(());
+            }
+            Ok(crate::solana_pay::Found::Refused(list)) => {
+                for (signature, why) in list {
+                    refused.push(signature.clone());
+                    report(Ok(Watched::Refused(signature, why)));
+                }
+            }
+            Err(e) => report(Err(e)),
+        }
+        tokio::time::sleep(every).await;
+    }
+    Ok(())
 }
 
 /// Why the payer's escrow, as the engine last read it, cannot be trusted

@@ -47,6 +47,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             activity::settle_now,
             receive::request_create,
             receive::receive_intent,
+            receive::sale_watch,
             receive::receipt,
             pay::intent_create,
             scan::cameras,

@@ -167,3 +167,85 @@ pub fn receipt(state: State<'_, AppState>, ids: Vec<String>) -> Result<ReceiptVi
         payments,
     })
 }
+
+/// The event the receive screen hears while a sale waits for an online
+/// payment.
+pub const SALE_EVENT: &str = "sale";
+
+/// What watching the sale reports, for the screen.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "stage", rename_all = "kebab-case")]
+pub enum SaleEvent {
+    /// A wallet paid the sale online.
+    PaidOnline {
+        payer: String,
+        amount_text: String,
+        signature: String,
+        explorer: String,
+        /// Where the sale stands now, in words.
+        sale: String,
+    },
+    /// A transaction carrying the sale's reference does not pay it.
+    Refused { signature: String, reason: String },
+    /// The cluster could not be asked; the wait goes on.
+    Unreachable { message: String },
+}
+
+/// How long the till watches one sale for an online payment.
+const WATCH_FOR: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Watches the sale shown for a payment made online by any Solana Pay
+/// wallet, until it is paid (by any path), another sale is shown, or 15
+/// minutes pass; reports through `sale` events.
+#[tauri::command]
+pub async fn sale_watch<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<(), CommandError> {
+    use tauri::Emitter;
+    use toss_core::sale::{self, Watched};
+    use toss_core::solana_pay::Commitment;
+
+    let session = state.session()?;
+    let config = session.config().clone();
+    let chain = session.chain();
+    let mut store = session.store()?;
+    let till = state.till.clone();
+    let started = std::time::Instant::now();
+    crate::state::on_own_thread(move || async move {
+        let mut tell = |report: Result<Watched, toss_core::chain::ChainError>| {
+            let event = match report {
+                Ok(Watched::Paid(paid)) => SaleEvent::PaidOnline {
+                    payer: paid.payer.to_string(),
+                    amount_text: crate::state::money(&config, paid.amount, paid.mint.as_ref()),
+                    explorer: config.cluster.explorer_tx(&paid.signature, &config.rpc_url),
+                    signature: paid.signature,
+                    sale: till.now().describe(),
+                },
+                Ok(Watched::Refused(signature, why)) => SaleEvent::Refused {
+                    signature,
+                    reason: why.to_string(),
+                },
+                Err(e) => SaleEvent::Unreachable {
+                    message: toss_core::chain::redact_urls(&e.to_string()),
+                },
+            };
+            if let Err(e) = app.emit(SALE_EVENT, event) {
+                tracing::warn!(error = %e, "a sale event could not reach the window");
+            }
+        };
+        sale::watch(
+            &till,
+            &chain,
+            &mut store,
+            Commitment::Confirmed,
+            std::time::Duration::from_secs(1),
+            &|| started.elapsed() < WATCH_FOR,
+            &mut tell,
+        )
+        .await
+        .map_err(text)?;
+        Ok(())
+    })
+    .await
+}

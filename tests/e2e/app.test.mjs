@@ -581,6 +581,59 @@ test("settle: a payment taken offline settles on a local validator and the activ
   }
 });
 
+/**
+ * Pays the Solana Pay request `url` from the keypair file `keypair` as an ordinary wallet
+ * does: the official @solana/pay and @solana/web3.js (tests/validator/wallet/pay.mjs).
+ */
+function walletPays(rpcUrl, url, keypair, amount) {
+  const script = new URL("../validator/wallet/pay.mjs", import.meta.url).pathname;
+  const args = [script, url, readFileSync(keypair, "utf8"), ...(amount ? [amount] : [])];
+  assert.ok(process.env.TOSS_NPM_DIR, "TOSS_NPM_DIR must hold @solana/pay (scripts/test sets it)");
+  return execFileSync("node", args, { env: { ...process.env, RPC_URL: rpcUrl } }).toString().trim();
+}
+
+test("receive online: a customer's wallet pays the till's request and the till shows it paid", async () => {
+  const home = freshHome();
+  const cli = freshHome();
+  const customer = keypairFile(cli);
+  const validator = await localValidator([
+    [PHRASE_ADDRESS, 1_000_000_000],
+    [customer.address, 3_000_000_000],
+  ]);
+  try {
+    const cluster = {
+      SOLANA_CLUSTER: "localnet",
+      SOLANA_RPC_URL: validator.rpc_url,
+      TOSS_PROGRAM_ID: validator.program_id,
+      TOSS_GENESIS_HASH: validator.genesis_hash,
+    };
+    const app = await launchApp({ ...CLEAN_ENV, ...cluster, TOSS_HOME: home });
+    try {
+      await importPhrase(app);
+      await app.click('#nav button[data-screen="receive"]');
+      await app.type("#receive-amount", "0.25");
+      await app.click("#receive-form button[type=submit]");
+      const url = await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
+      await app.waitForText("#online-status", (t) => t.startsWith("Waiting for the payment"));
+      // Too little: seen, refused, never shown paid.
+      walletPays(validator.rpc_url, url, customer.path, "0.1");
+      await app.waitForText("#online-status", (t) => t.startsWith("A transaction for this sale does not pay it"), 30000);
+      assert.equal(await app.run("return document.querySelector('#online-paid').hidden"), true);
+      // The right amount: paid, by the customer, with where to see it.
+      walletPays(validator.rpc_url, url, customer.path);
+      await app.waitForText("#online-status", (t) => t.startsWith(`Paid online: 0.25 SOL from ${customer.address}`), 30000);
+      assert.match(await app.attribute("#online-explorer", "href"), /^https:\/\/explorer\.solana\.com\/tx\/\w+\?cluster=custom/);
+      assertNotBlank(await app.screenshot("receive-paid-online"));
+      await app.click('#nav button[data-screen="settings"]');
+      await app.waitForText('#metrics dd[data-key="online_payments"]', (t) => t === "1");
+    } finally {
+      await app.close();
+    }
+  } finally {
+    validator.stop();
+  }
+});
+
 test("escrow and nonces: open, deposit, a withdrawal under its time lock, nonce accounts created and closed", async () => {
   const home = freshHome();
   const validator = await localValidator([[PHRASE_ADDRESS, 5_000_000_000]]);

@@ -434,3 +434,42 @@ test("set-up with no keychain offers the encrypted key file, then creates the wa
     await app.close();
   }
 });
+
+test("receive online: the till watches for any wallet's payment and says when it is paid, or why not", async () => {
+  const app = await openApp({
+    answers: {
+      request_create: { ok: { url: `solana:${ADDRESS}?amount=0.25`, qr_svg: SVG(0), request: {} } },
+    },
+  });
+  try {
+    await app.show("receive");
+    await app.hold("sale_watch");
+    await app.page.fill("#receive-amount", "0.25");
+    await app.page.click("#receive-form button[type=submit]");
+    await app.page.getByText("Waiting for the payment: online from any Solana wallet, or offline.").waitFor();
+    assert.ok((await app.calls()).some(([cmd]) => cmd === "sale_watch"), "Rust is asked to watch");
+    await app.emit("sale", {
+      stage: "refused",
+      signature: "3sig",
+      reason: "the transaction pays 200000000 base units; the sale is 250000000",
+    });
+    await app.page
+      .getByText("A transaction for this sale does not pay it: the transaction pays 200000000 base units; the sale is 250000000. Still waiting.")
+      .waitFor();
+    assert.equal(await app.page.isHidden("#online-paid"), true, "an underpayment is never shown paid");
+    await app.emit("sale", {
+      stage: "paid-online",
+      payer: MERCHANT,
+      amount_text: "0.25 SOL",
+      signature: "5sig",
+      explorer: "https://explorer.solana.com/tx/5sig?cluster=devnet",
+      sale: "paid online: 0.25 SOL in transaction 5sig",
+    });
+    await app.page.getByText(`Paid online: 0.25 SOL from ${MERCHANT} (paid online: 0.25 SOL in transaction 5sig).`).waitFor();
+    assert.equal(await app.page.getAttribute("#online-explorer", "href"), "https://explorer.solana.com/tx/5sig?cluster=devnet");
+    assert.equal(await app.page.isHidden("#online-paid"), false);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});

@@ -28,6 +28,8 @@ pub enum Counter {
     RecordsClosed,
     /// Lamports of settlement-record rent those closes gave back.
     RentReclaimed,
+    /// Payments a till saw made online to its request (any wallet).
+    OnlinePayments,
 }
 
 impl Counter {
@@ -43,6 +45,7 @@ impl Counter {
             Counter::ConfidentialityDowngrades => "confidentiality_downgrades",
             Counter::RecordsClosed => "records_closed",
             Counter::RentReclaimed => "rent_reclaimed_lamports",
+            Counter::OnlinePayments => "online_payments",
         }
     }
 }
@@ -96,6 +99,8 @@ pub struct Metrics {
     pub records_closed: i64,
     /// Lamports of settlement-record rent those closes gave back.
     pub rent_reclaimed_lamports: i64,
+    /// Payments a till saw made online to its request (any wallet).
+    pub online_payments: i64,
 }
 
 impl Metrics {
@@ -124,6 +129,7 @@ impl Metrics {
             confidentiality_downgrades: get(Counter::ConfidentialityDowngrades),
             records_closed: get(Counter::RecordsClosed),
             rent_reclaimed_lamports: get(Counter::RentReclaimed),
+            online_payments: get(Counter::OnlinePayments),
         }
     }
 }

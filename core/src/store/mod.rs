@@ -15,6 +15,7 @@
 mod escrows;
 mod metrics;
 mod nonces;
+mod online;
 mod schema;
 
 use std::path::Path;
@@ -31,6 +32,7 @@ use crate::intent::{Accepted, Ledger, SignedIntent};
 pub use escrows::EscrowSnapshot;
 pub use metrics::{Counter, Metrics};
 pub use nonces::{NonceRecord, NonceState};
+pub use online::OnlinePayment;
 pub use schema::SCHEMA_VERSION;
 
 /// Where an intent came from.

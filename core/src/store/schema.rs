@@ -122,6 +122,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
              NOT IN ('settled', 'failed', 'expired', 'conflicted')
         BEGIN SELECT RAISE(ABORT, 'an unsettled intent is never deleted'); END;
      ALTER TABLE settlements ADD COLUMN record_closed_at INTEGER;",
+    // 6: payments a till saw made online, by any Solana Pay wallet, to its
+    // request (found by the request's reference); written once.
+    "CREATE TABLE online_payments (
+        signature  TEXT PRIMARY KEY,
+        reference  BLOB NOT NULL CHECK (length(reference) = 32),
+        payer      BLOB NOT NULL CHECK (length(payer) = 32),
+        recipient  BLOB NOT NULL CHECK (length(recipient) = 32),
+        mint       BLOB,
+        amount     INTEGER NOT NULL,
+        slot       INTEGER NOT NULL,
+        block_time INTEGER,
+        at         INTEGER NOT NULL
+     ) STRICT;
+     CREATE TRIGGER online_payments_are_written_once BEFORE UPDATE ON online_payments
+        BEGIN SELECT RAISE(ABORT, 'online payments are append-only'); END;",
 ];
 
 /// The version this build writes.
