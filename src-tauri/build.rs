@@ -20,6 +20,7 @@ fn main() {
         "intent_create",
         "receive_intent",
         "sale_watch",
+        "pay_now",
         "settle_now",
         "cameras",
         "scan_start",

@@ -2,6 +2,7 @@
 import { $, busy, invoke, listen, say, settings, showFields } from "./ipc.js";
 
 let request = null;
+let requestUrl = null;
 let frameTimer = null;
 
 /** Shows the intent's codes, cycling through them when there are several. */
@@ -45,6 +46,10 @@ function showScanned(scanned) {
   $("pay-result").hidden = false;
   $("pay-intent").hidden = true;
   request = scanned.kind === "payment-request" ? scanned.request : null;
+  requestUrl = scanned.url ?? null;
+  // A request with its amount can be paid online at once, as any wallet would.
+  $("pay-now").hidden = !(request && request.amount);
+  $("pay-now-result").hidden = true;
   $("pay-confirm").hidden = !request;
   if (request) {
     $("pay-amount").value = scanned.amount_input ?? "";
@@ -87,6 +92,25 @@ export function loadPay() {
 }
 
 export function setupPay() {
+  $("pay-now").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      try {
+        const paid = await invoke("pay_now", {
+          url: requestUrl,
+          passphrase: $("pay-passphrase").value || null,
+        });
+        $("pay-now-text").textContent = `${paid.amount_text} (transaction ${paid.signature})`;
+        $("pay-now-explorer").href = paid.explorer;
+        $("pay-now-result").hidden = false;
+        say("pay-problem", "");
+      } catch (err) {
+        say("pay-problem", String(err));
+      } finally {
+        $("pay-passphrase").value = ""; // never kept on screen
+      }
+    }),
+  );
+
   $("pay-confirm").addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy($("pay-confirm").querySelector("button"), async () => {

@@ -75,6 +75,9 @@ export function setupReceive() {
       $("online-status").textContent = `Paid online: ${e.amount_text} from ${e.payer} (${e.sale}).`;
       $("online-explorer").href = e.explorer;
       $("online-paid").hidden = false;
+    } else if (e.stage === "live") {
+      // Said quietly: how the till hears of payments, not news for the customer.
+      $("online-status").dataset.live = String(e.live);
     } else if (e.stage === "refused") {
       $("online-status").textContent = `A transaction for this sale does not pay it: ${e.reason}. Still waiting.`;
     } else {

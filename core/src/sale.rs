@@ -392,30 +392,68 @@ pub enum Watched {
     /// A transaction carrying the sale's reference does not pay it; carries
     /// its signature and why. The wait goes on.
     Refused(String, crate::solana_pay::Refusal),
+    /// The cluster pushes news of the reference (`true`, its websocket),
+    /// or the till only asks it every so often (`false`: no socket, or it
+    /// closed).
+    Live(bool),
 }
 
-/// Watches the sale `till` shows for a payment made online by any wallet:
-/// every `every`, the request's reference is looked up and what carries it
-/// is held to the request (`solana_pay::find`) at `commitment`. A refused
-/// transaction is reported once; a paying one closes the sale and is kept
-/// in `store`. Ends when the sale is paid (either way) or another is
-/// shown, or when `go_on` says stop; a cluster out of reach is reported
-/// and tried again.
+/// How often the till asks the cluster while its websocket is live: a
+/// safety net for a notification lost on the way.
+const POLL_WHILE_LIVE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Watches the sale `till` shows for a payment made online by any wallet.
+/// When `push` (the RPC's websocket) answers, the cluster tells the till
+/// the moment a transaction mentions the request's reference
+/// (`logsSubscribe`), and the till also asks every 30 s; without it, or
+/// once the socket closes, the till asks every `every`. Each time, the
+/// reference is looked up and what carries it is held to the request
+/// (`solana_pay::find`) at `commitment`. A refused transaction is reported
+/// once; a paying one closes the sale and is kept in `store`. Ends when the
+/// sale is paid (either way) or another is shown, or when `go_on` says
+/// stop; a cluster out of reach is reported and asked again.
+#[allow(clippy::too_many_arguments)]
 pub async fn watch(
     till: &Till,
     chain: &crate::chain::RpcChain,
+    push: Option<&url::Url>,
     store: &mut Store,
     commitment: crate::solana_pay::Commitment,
     every: std::time::Duration,
     go_on: &dyn Fn() -> bool,
     report: &mut dyn FnMut(Result<Watched, crate::chain::ChainError>),
 ) -> Result<(), crate::store::StoreError> {
+    use futures::StreamExt;
+    use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
+
     let Some(sale) = till.waiting() else {
         return Ok(());
     };
     let Some(reference) = sale.reference else {
         return Ok(());
     };
+    let socket = match push {
+        Some(url) => solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(url.as_str())
+            .await
+            .map_err(|e| tracing::info!(error = %crate::chain::redact_urls(&e.to_string()), "no websocket: the till polls"))
+            .ok(),
+        None => None,
+    };
+    let subscription = match &socket {
+        Some(client) => client
+            .logs_subscribe(
+                RpcTransactionLogsFilter::Mentions(vec![reference.to_string()]),
+                RpcTransactionLogsConfig {
+                    commitment: Some(commitment.config()),
+                },
+            )
+            .await
+            .map_err(|e| tracing::info!(error = %crate::chain::redact_urls(&e.to_string()), "no log subscription: the till polls"))
+            .ok(),
+        None => None,
+    };
+    let mut news = subscription.map(|(stream, _unsubscribe)| stream);
+    report(Ok(Watched::Live(news.is_some())));
     let mut refused: Vec<String> = Vec::new();
     while go_on()
         && till
@@ -439,7 +477,18 @@ pub async fn watch(
             }
             Err(e) => report(Err(e)),
         }
-        tokio::time::sleep(every).await;
+        match news.as_mut() {
+            Some(stream) => {
+                tokio::select! {
+                    () = tokio::time::sleep(POLL_WHILE_LIVE) => {}
+                    item = stream.next() => if item.is_none() {
+                        news = None;
+                        report(Ok(Watched::Live(false)));
+                    },
+                }
+            }
+            None => tokio::time::sleep(every).await,
+        }
     }
     Ok(())
 }

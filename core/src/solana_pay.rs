@@ -282,6 +282,147 @@ pub fn seen(signature: &str, tx: &EncodedConfirmedTransactionWithStatusMeta) -> 
     })
 }
 
+/// Why a request cannot be paid online as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayError {
+    /// The request names no amount: the wallet does not choose one.
+    #[error("the request names no amount; type one, or ask the merchant for a request with one")]
+    NoAmount,
+    /// The amount does not read in the currency's decimals.
+    #[error("the request's amount cannot be paid: {0}")]
+    BadAmount(String),
+    /// The memo is longer than a transaction can carry.
+    #[error("the request's memo is too long to send ({0} bytes)")]
+    MemoTooLong(usize),
+}
+
+/// The instructions of a Solana Pay transfer paying `request` from
+/// `payer`, as the spec lays them out: the memo first (Memo v2, when the
+/// request has one), then the transfer with every reference as a read-only
+/// account: a SOL transfer, or, for a token, `TransferChecked` of the
+/// mint's `decimals` from the payer's associated token account to the
+/// recipient's.
+pub fn transfer(
+    request: &PaymentRequest,
+    payer: &Pubkey,
+    decimals: u8,
+) -> Result<Vec<solana_program::instruction::Instruction>, PayError> {
+    use solana_program::instruction::{AccountMeta, Instruction};
+    let text = request.amount.as_deref().ok_or(PayError::NoAmount)?;
+    let units = amount::parse(text, decimals).map_err(|e| PayError::BadAmount(e.to_string()))?;
+    if units == 0 {
+        return Err(PayError::NoAmount);
+    }
+    let mut ixs = Vec::new();
+    if let Some(memo) = &request.memo {
+        // A memo must fit a transaction with the transfer (1,232 bytes).
+        if memo.len() > 566 {
+            return Err(PayError::MemoTooLong(memo.len()));
+        }
+        ixs.push(Instruction {
+            program_id: MEMO_PROGRAMS[0],
+            accounts: Vec::new(),
+            data: memo.as_bytes().to_vec(),
+        });
+    }
+    let mut pay = match request.spl_token {
+        None => solana_system_interface::instruction::transfer(payer, &request.recipient, units),
+        Some(mint) => spl_token_interface::instruction::transfer_checked(
+            &spl_token_interface::ID,
+            &associated_token_account(payer, &mint),
+            &mint,
+            &associated_token_account(&request.recipient, &mint),
+            payer,
+            &[],
+            units,
+            decimals,
+        )
+        .map_err(|e| PayError::BadAmount(e.to_string()))?,
+    };
+    pay.accounts.extend(
+        request
+            .references
+            .iter()
+            .map(|r| AccountMeta::new_readonly(*r, false)),
+    );
+    ixs.push(pay);
+    Ok(ixs)
+}
+
+/// Why paying a request online failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PayNowError {
+    /// The request cannot be paid as it is.
+    #[error(transparent)]
+    Request(#[from] PayError),
+    /// The token's mint could not be read, or is not a mint; carries it.
+    #[error("the token {0} is not a mint on this cluster: nothing was sent")]
+    NotAMint(Pubkey),
+    /// The cluster refused or could not be reached.
+    #[error(transparent)]
+    Send(#[from] crate::chain::SendError),
+}
+
+impl PayNowError {
+    /// The cluster being out of reach, when that is what this is.
+    pub fn unreachable(&self) -> Option<&crate::chain::Unreachable> {
+        match self {
+            PayNowError::Send(s) => s.unreachable(),
+            _ => None,
+        }
+    }
+}
+
+/// A request paid online by this wallet.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sent {
+    /// The transaction signature, base58.
+    pub signature: String,
+    /// What was paid, in base units of the request's currency.
+    pub amount: u64,
+    /// The currency's decimals.
+    pub decimals: u8,
+}
+
+/// Pays `request` online from `payer`'s key: a standard Solana Pay
+/// transfer ([`transfer`]), the token's decimals read from its mint, sent
+/// and confirmed once (`chain::send`).
+pub async fn pay<C: crate::chain::Chain>(
+    chain: &C,
+    backoff: crate::chain::Backoff,
+    request: &PaymentRequest,
+    payer: &ed25519_dalek::SigningKey,
+) -> Result<Sent, PayNowError> {
+    use solana_program::program_pack::Pack;
+    let key = crate::chain::signer(payer);
+    let from = solana_signer::Signer::pubkey(&key);
+    let decimals = match request.spl_token {
+        None => amount::SOL_DECIMALS,
+        Some(mint) => {
+            let read = crate::chain::retrying(backoff, || chain.account(mint), &mut |_, _| {})
+                .await
+                .map_err(crate::chain::SendError::from)?;
+            match read {
+                Ok(Some(a)) if a.owner == spl_token_interface::ID => {
+                    spl_token_interface::state::Mint::unpack(&a.data)
+                        .map_err(|_| PayNowError::NotAMint(mint))?
+                        .decimals
+                }
+                _ => return Err(PayNowError::NotAMint(mint)),
+            }
+        }
+    };
+    let ixs = transfer(request, &from, decimals)?;
+    let amount = amount::parse(request.amount.as_deref().unwrap_or("0"), decimals)
+        .map_err(|e| PayError::BadAmount(e.to_string()))?;
+    let signature = crate::chain::send(chain, backoff, &ixs, &[&key], None).await?;
+    Ok(Sent {
+        signature,
+        amount,
+        decimals,
+    })
+}
+
 /// How sure the till must be that a payment will stay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Commitment {
@@ -293,12 +434,29 @@ pub enum Commitment {
 }
 
 impl Commitment {
-    fn config(self) -> CommitmentConfig {
+    pub(crate) fn config(self) -> CommitmentConfig {
         match self {
             Commitment::Confirmed => CommitmentConfig::confirmed(),
             Commitment::Finalized => CommitmentConfig::finalized(),
         }
     }
+}
+
+/// The RPC's websocket address for `rpc_url`, as Solana's own tools
+/// derive it: `ws`/`wss` on the same host, the port one up when one is
+/// given (a local validator's 8899 → 8900).
+pub fn websocket_url(rpc_url: &url::Url) -> Option<url::Url> {
+    let mut ws = rpc_url.clone();
+    let scheme = match rpc_url.scheme() {
+        "https" => "wss",
+        "http" => "ws",
+        _ => return None,
+    };
+    ws.set_scheme(scheme).ok()?;
+    if let Some(port) = rpc_url.port() {
+        ws.set_port(Some(port.checked_add(1)?)).ok()?;
+    }
+    Some(ws)
 }
 
 /// What the till's look-up found for a request.

@@ -369,6 +369,22 @@ pub fn settle(
         }
         items.push((check_ix, i as u8));
     }
+    // Each intent's Solana Pay reference, read-only after every account the
+    // program reads (it ignores them): the merchant's usual look-up by
+    // reference (getSignaturesForAddress) finds the settlement too.
+    let mut references: Vec<Pubkey> = Vec::new();
+    for (signed, _) in intents {
+        if let Some(r) = signed.intent.reference
+            && !references.contains(&r)
+        {
+            references.push(r);
+        }
+    }
+    accounts.extend(
+        references
+            .iter()
+            .map(|r| AccountMeta::new_readonly(*r, false)),
+    );
     ix(program_id, accounts, TossInstruction::Settle { items })
 }
 

@@ -123,5 +123,6 @@ online_errors!(
     toss_core::escrow::EscrowError,
     toss_core::nonce::NonceError,
     toss_core::settle::SettleError,
-    toss_core::chain::SendError
+    toss_core::chain::SendError,
+    toss_core::solana_pay::PayNowError
 );

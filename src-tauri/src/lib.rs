@@ -48,6 +48,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             receive::request_create,
             receive::receive_intent,
             receive::sale_watch,
+            pay::pay_now,
             receive::receipt,
             pay::intent_create,
             scan::cameras,

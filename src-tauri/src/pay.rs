@@ -87,3 +87,51 @@ pub fn intent_create(
         hex: hex::encode(&signed.wire),
     })
 }
+
+/// A Solana Pay request paid online.
+#[derive(Debug, Serialize)]
+pub struct PaidNow {
+    pub signature: String,
+    pub amount_text: String,
+    pub explorer: String,
+}
+
+/// Pays the Solana Pay transfer request `url` online, now, from this
+/// wallet's first account (through the gate): the standard transfer any
+/// merchant's tools recognise (`solana_pay::pay`), kept in the store.
+#[tauri::command]
+pub async fn pay_now(
+    state: State<'_, AppState>,
+    url: String,
+    passphrase: Option<String>,
+) -> Result<PaidNow, CommandError> {
+    use toss_core::request::PaymentRequest;
+    let request = PaymentRequest::parse(&url).map_err(text)?;
+    let session = state.session()?;
+    let config = session.config().clone();
+    let key = session.first_key(KeyUse::Payment, passphrase.as_deref())?;
+    let (chain, backoff) = (session.chain(), session.backoff());
+    let mut store = session.store()?;
+    crate::state::on_own_thread(move || async move {
+        let sent = toss_core::solana_pay::pay(&chain, backoff, &request, &key).await?;
+        let paid = toss_core::solana_pay::Paid {
+            signature: sent.signature.clone(),
+            payer: toss_core::address::Pubkey::new_from_array(key.verifying_key().to_bytes()),
+            amount: sent.amount,
+            mint: request.spl_token,
+            slot: 0,
+            block_time: None,
+        };
+        let reference = request.references.first().copied().unwrap_or_default();
+        let now = i64::from(toss_core::session::unix_now());
+        store
+            .record_online(&paid, &request.recipient, &reference, now)
+            .map_err(text)?;
+        Ok(PaidNow {
+            amount_text: crate::state::money(&config, sent.amount, request.spl_token.as_ref()),
+            explorer: config.cluster.explorer_tx(&sent.signature, &config.rpc_url),
+            signature: sent.signature,
+        })
+    })
+    .await
+}

@@ -189,6 +189,8 @@ pub enum SaleEvent {
     Refused { signature: String, reason: String },
     /// The cluster could not be asked; the wait goes on.
     Unreachable { message: String },
+    /// Whether the cluster pushes news (its websocket) or the till asks.
+    Live { live: bool },
 }
 
 /// How long the till watches one sale for an online payment.
@@ -226,6 +228,7 @@ pub async fn sale_watch<R: tauri::Runtime>(
                     signature,
                     reason: why.to_string(),
                 },
+                Ok(Watched::Live(live)) => SaleEvent::Live { live },
                 Err(e) => SaleEvent::Unreachable {
                     message: toss_core::chain::redact_urls(&e.to_string()),
                 },
@@ -234,9 +237,11 @@ pub async fn sale_watch<R: tauri::Runtime>(
                 tracing::warn!(error = %e, "a sale event could not reach the window");
             }
         };
+        let push = toss_core::solana_pay::websocket_url(&config.rpc_url);
         sale::watch(
             &till,
             &chain,
+            push.as_ref(),
             &mut store,
             Commitment::Confirmed,
             std::time::Duration::from_secs(1),

@@ -32,6 +32,8 @@ pub struct ScanView {
     /// What a request's amount is in: the currency's symbol, or the token
     /// named as one TOSS does not pay offline.
     pub unit: Option<String>,
+    /// A request as a URL, for paying it online (`pay_now`).
+    pub url: Option<String>,
 }
 
 impl ScanView {
@@ -61,11 +63,16 @@ impl ScanView {
             }
             Scanned::Unknown { .. } => (None, None, None),
         };
+        let url = match &scanned {
+            Scanned::PaymentRequest { request } => Some(request.to_url()),
+            _ => None,
+        };
         ScanView {
             scanned,
             amount_text,
             amount_input,
             unit,
+            url,
         }
     }
 }

@@ -15,6 +15,7 @@ const REQUEST = {
   amount_text: "1.5 SOL",
   amount_input: "1.5",
   unit: "SOL",
+  url: `solana:${MERCHANT}?amount=1.5&reference=${ADDRESS}&label=Till%201`,
 };
 const INTENT = { id: "ab".repeat(32), hex: "0102", frames: [SVG(0), SVG(1), SVG(2)] };
 
@@ -469,6 +470,38 @@ test("receive online: the till watches for any wallet's payment and says when it
     assert.equal(await app.page.getAttribute("#online-explorer", "href"), "https://explorer.solana.com/tx/5sig?cluster=devnet");
     assert.equal(await app.page.isHidden("#online-paid"), false);
     assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("pay now: a request with its amount is paid online at once, and the screen shows where to see it", async () => {
+  const app = await openApp({
+    answers: {
+      scan_image: { ok: REQUEST },
+      pay_now: {
+        ok: { signature: "5sig", amount_text: "1.5 SOL", explorer: "https://explorer.solana.com/tx/5sig?cluster=devnet" },
+      },
+    },
+  });
+  try {
+    await app.show("pay");
+    await app.page.fill("#pay-file", "/tmp/request.png");
+    await app.page.click("#pay-file-form button[type=submit]");
+    await app.page.locator("#pay-now").waitFor();
+    await app.page.click("#pay-now");
+    await app.page.getByText("1.5 SOL (transaction 5sig)").waitFor();
+    assert.equal(await app.page.getAttribute("#pay-now-explorer", "href"), "https://explorer.solana.com/tx/5sig?cluster=devnet");
+    const call = (await app.calls()).find(([cmd]) => cmd === "pay_now");
+    assert.deepEqual(call[1], { url: REQUEST.url, passphrase: null }, "Rust pays the request as scanned");
+    // Refused: said, and nothing shown as paid.
+    await app.answer("pay_now", { err: "the cluster could not be reached (connection refused, after 4 attempt(s))" });
+    await app.page.click("#pay-file-form button[type=submit]");
+    await app.page.locator("#pay-now").waitFor();
+    assert.equal(await app.page.isHidden("#pay-now-result"), true);
+    await app.page.click("#pay-now");
+    await app.page.getByText("the cluster could not be reached (connection refused, after 4 attempt(s))").waitFor();
+    assert.equal(await app.page.isHidden("#pay-now-result"), true);
   } finally {
     await app.close();
   }

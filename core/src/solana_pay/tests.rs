@@ -126,3 +126,53 @@ fn a_requested_memo_must_be_carried() {
     with.memos = vec!["order 42".into()];
     assert!(validate(&with, &r).is_ok());
 }
+
+#[test]
+fn our_transfer_is_laid_out_as_the_spec_says() {
+    let mut r = request("1.5", None, Some("order 42"));
+    r.references.push(Pubkey::new_from_array([12; 32]));
+    let ixs = transfer(&r, &CUSTOMER, 9).unwrap();
+    // The memo first, with no accounts; then the transfer, references read-only last.
+    assert_eq!(ixs.len(), 2);
+    assert_eq!(
+        (ixs[0].program_id, ixs[0].data.as_slice()),
+        (MEMO_PROGRAMS[0], b"order 42".as_slice())
+    );
+    assert!(ixs[0].accounts.is_empty());
+    let pay = &ixs[1];
+    assert_eq!(pay.program_id, solana_system_interface::program::ID);
+    let keys: Vec<_> = pay
+        .accounts
+        .iter()
+        .map(|a| (a.pubkey, a.is_signer, a.is_writable))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (CUSTOMER, true, true),
+            (MERCHANT, false, true),
+            (REFERENCE, false, false),
+            (Pubkey::new_from_array([12; 32]), false, false)
+        ]
+    );
+    // A token: TransferChecked between the two associated token accounts.
+    let t = transfer(&request("12.5", Some(MINT), None), &CUSTOMER, 6).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].program_id, spl_token_interface::ID);
+    assert_eq!(
+        t[0].accounts[0].pubkey,
+        associated_token_account(&CUSTOMER, &MINT)
+    );
+    assert_eq!(
+        t[0].accounts[2].pubkey,
+        associated_token_account(&MERCHANT, &MINT)
+    );
+    // No amount, or one finer than the currency: refused.
+    let mut open = request("1", None, None);
+    open.amount = None;
+    assert_eq!(transfer(&open, &CUSTOMER, 9), Err(PayError::NoAmount));
+    assert!(matches!(
+        transfer(&request("0.0000001", Some(MINT), None), &CUSTOMER, 6),
+        Err(PayError::BadAmount(_))
+    ));
+}

@@ -78,6 +78,11 @@ impl LocalValidator {
         self.validator.rpc_url()
     }
 
+    /// The validator's websocket (`logsSubscribe` and the like).
+    pub fn pubsub_url(&self) -> String {
+        self.validator.rpc_pubsub_url()
+    }
+
     /// The genesis prefix intents for this validator carry.
     pub async fn cluster(&self) -> [u8; 8] {
         let hash = self
@@ -168,6 +173,7 @@ impl Relay {
     pub async fn start(target: &str) -> Self {
         let target = target
             .trim_start_matches("http://")
+            .trim_start_matches("ws://")
             .trim_end_matches('/')
             .to_owned();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

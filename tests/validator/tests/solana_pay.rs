@@ -12,28 +12,46 @@ use toss_core::request::PaymentRequest;
 use toss_core::solana_pay::{Commitment, Found, Refusal, find};
 use toss_validator_tests::{Keypair, LocalValidator, Pubkey};
 
-/// Pays `url` from `payer` with @solana/pay, optionally another amount;
-/// the transaction signature.
-fn wallet_pays(rpc: &str, url: &str, payer: &Keypair, amount: Option<&str>) -> String {
+/// Sends `ixs`, fee paid by `fee_payer`, signed by it and `signers`.
+async fn send(
+    client: &solana_rpc_client::nonblocking::rpc_client::RpcClient,
+    fee_payer: &Keypair,
+    ixs: &[solana_program::instruction::Instruction],
+    signers: &[&Keypair],
+) {
+    let blockhash = client.get_latest_blockhash().await.unwrap();
+    let mut all = vec![fee_payer];
+    all.extend_from_slice(signers);
+    let tx = Transaction::new_signed_with_payer(ixs, Some(&fee_payer.pubkey()), &all, blockhash);
+    client.send_and_confirm_transaction(&tx).await.unwrap();
+}
+
+/// Runs `script` (in wallet/) with `args` under node, with the npm
+/// packages and the cluster; its output, or its failure.
+fn node(script: &str, rpc: &str, args: &[String]) -> Result<String, String> {
     let npm = std::env::var("TOSS_NPM_DIR")
         .expect("TOSS_NPM_DIR names the npm directory holding @solana/pay (scripts/test sets it)");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/wallet/pay.mjs");
-    let secret = format!("{:?}", payer.to_bytes().to_vec());
     let out = Command::new("node")
-        .arg(script)
-        .arg(url)
-        .arg(secret)
-        .args(amount)
+        .arg(format!("{}/wallet/{script}", env!("CARGO_MANIFEST_DIR")))
+        .args(args)
         .env("RPC_URL", rpc)
         .env("TOSS_NPM_DIR", npm)
         .output()
         .expect("node must be installed");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
+    match out.status.success() {
+        true => Ok(text(&out.stdout)),
+        false => Err(text(&out.stderr)),
+    }
+}
+
+/// Pays `url` from `payer` with @solana/pay, optionally another amount;
+/// the transaction signature.
+fn wallet_pays(rpc: &str, url: &str, payer: &Keypair, amount: Option<&str>) -> String {
+    let secret = format!("{:?}", payer.to_bytes().to_vec());
+    let mut args = vec![url.to_owned(), secret];
+    args.extend(amount.map(str::to_owned));
+    node("pay.mjs", rpc, &args).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,4 +141,282 @@ async fn poll(
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     panic!("nothing carrying the reference was found in 30 s")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_toss_payment_settled_later_is_found_by_the_requests_reference() {
+    use ed25519_dalek::SigningKey;
+    use toss_core::intent::{Intent, MemoryLedger, RiskLimits, Verifier, cluster, sign};
+    use toss_program::instruction::{self as ix, Funds};
+
+    let v = LocalValidator::start().await;
+    let rpc = v.rpc_url();
+    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+        rpc.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    // The payer's escrow, funded; the merchant's wallet.
+    let payer_key = SigningKey::from_bytes(&[1; 32]);
+    let payer = Keypair::new_from_array(payer_key.to_bytes());
+    let merchant_key = SigningKey::from_bytes(&[50; 32]);
+    let merchant = Pubkey::new_from_array(merchant_key.verifying_key().to_bytes());
+    let fund = |to: &Pubkey| {
+        solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, 2_000_000_000)
+    };
+    send(
+        &client,
+        &v.mint,
+        &[fund(&payer.pubkey()), fund(&merchant)],
+        &[],
+    )
+    .await;
+    let hash = client.get_genesis_hash().await.unwrap();
+    let cluster = cluster::from_genesis_hash(&hash.to_bytes());
+    let open = ix::open_escrow(&v.program_id, &payer.pubkey(), None, cluster, 3600);
+    let deposit = ix::deposit(&v.program_id, &payer.pubkey(), Funds::Sol, 1_000_000_000);
+    send(&client, &v.mint, &[open, deposit], &[&payer]).await;
+
+    // The till's request, paid offline by an intent that carries its reference.
+    let mut request = PaymentRequest::new(merchant);
+    request.amount = Some("0.25".into());
+    request.references = vec![Pubkey::new_unique()];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    let intent = Intent {
+        cluster,
+        program_id: v.program_id,
+        payer: payer.pubkey(),
+        payee: merchant,
+        mint: None,
+        amount: 250_000_000,
+        reference: request.references.first().copied(),
+        memo: None,
+        nonce: 1,
+        created_at: now - 60,
+        expires_at: now + 86_400,
+        durable_nonce: None,
+    };
+    let signed = sign(intent, &payer_key).unwrap();
+    let verifier = Verifier {
+        cluster,
+        program_id: v.program_id,
+        payee: merchant,
+        limits: RiskLimits::default(),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = toss_core::store::Store::open(
+        &tmp.path().join("toss.db"),
+        &zeroize::Zeroizing::new([9; 32]),
+    )
+    .unwrap();
+    let accepted = verifier
+        .verify(
+            &signed.to_bytes().unwrap(),
+            None,
+            now,
+            &MemoryLedger::default(),
+        )
+        .unwrap();
+    store.record_received(&accepted, i64::from(now)).unwrap();
+    let chain = RpcChain::new(&rpc);
+    let backoff = toss_core::chain::Backoff {
+        base: std::time::Duration::from_millis(200),
+        retries: 3,
+    };
+    let engine =
+        toss_core::settle::Engine::new(RpcChain::new(&rpc), v.program_id, &payer_key, backoff);
+    let settled = engine
+        .settle_all(&mut store, i64::from(now), &mut |_| {})
+        .await
+        .unwrap();
+    let toss_core::settle::Outcome::Settled { signature } = &settled[0].1 else {
+        panic!("{settled:?}")
+    };
+    // Settled by the payer's side (whoever is online first settles; here
+    // the payer pays the fee): the look-up by reference a merchant's tools
+    // use finds the settlement, and it pays the request exactly.
+    let Found::Paid(paid) = poll(&chain, &request, Commitment::Confirmed, &[]).await else {
+        panic!("the settlement pays the request")
+    };
+    assert_eq!(&paid.signature, signature);
+    assert_eq!(paid.amount, 250_000_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_wallets_online_payment_passes_solana_pays_own_checks() {
+    let v = LocalValidator::start().await;
+    let rpc = v.rpc_url();
+    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+        rpc.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    let customer = Keypair::new();
+    let merchant = Keypair::new().pubkey();
+    let fund = |to: &Pubkey| {
+        solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, 1_000_000_000)
+    };
+    let blockhash = client.get_latest_blockhash().await.unwrap();
+    let tx = Transaction::new_signed_with_payer(
+        &[fund(&customer.pubkey()), fund(&merchant)],
+        Some(&v.mint.pubkey()),
+        &[&v.mint],
+        blockhash,
+    );
+    client.send_and_confirm_transaction(&tx).await.unwrap();
+
+    let mut request = PaymentRequest::new(merchant);
+    request.amount = Some("0.125".into());
+    request.references = vec![Pubkey::new_unique(), Pubkey::new_unique()];
+    request.memo = Some("table 4".into());
+    // Nothing paid yet: the merchant's own tools find nothing.
+    assert!(node("validate.mjs", &rpc, &[request.to_url()]).is_err());
+
+    let ixs = toss_core::solana_pay::transfer(&request, &customer.pubkey(), 9).unwrap();
+    let blockhash = client.get_latest_blockhash().await.unwrap();
+    let tx =
+        Transaction::new_signed_with_payer(&ixs, Some(&customer.pubkey()), &[&customer], blockhash);
+    let ours = client
+        .send_and_confirm_transaction(&tx)
+        .await
+        .unwrap()
+        .to_string();
+    let mut checked = Err(String::new());
+    for _ in 0..40 {
+        checked = node("validate.mjs", &rpc, &[request.to_url()]);
+        if checked.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(checked, Ok(ours));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_cut() {
+    use toss_core::amount::Separator;
+    use toss_core::config::Cluster;
+    use toss_core::sale::{OpenSale, Stage, Till, Watched, watch};
+    use toss_validator_tests::Relay;
+
+    let v = LocalValidator::start().await;
+    let rpc = v.rpc_url();
+    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+        rpc.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    let customer = Keypair::new();
+    let merchant = Keypair::new().pubkey();
+    let fund = |to: &Pubkey| {
+        solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, 1_000_000_000)
+    };
+    let blockhash = client.get_latest_blockhash().await.unwrap();
+    let tx = Transaction::new_signed_with_payer(
+        &[fund(&customer.pubkey()), fund(&merchant)],
+        Some(&v.mint.pubkey()),
+        &[&v.mint],
+        blockhash,
+    );
+    client.send_and_confirm_transaction(&tx).await.unwrap();
+    // The websocket goes through a relay the test can cut.
+    let relay = Relay::start(&v.pubsub_url()).await;
+    let ws: url::Url = relay.url().replace("http://", "ws://").parse().unwrap();
+    let chain = RpcChain::new(&rpc);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = toss_core::store::Store::open(
+        &tmp.path().join("till.db"),
+        &zeroize::Zeroizing::new([9; 32]),
+    )
+    .unwrap();
+    let till = Till::default();
+    let sale = |amount: &str| {
+        let mut request = PaymentRequest::new(merchant);
+        request.amount = Some(amount.into());
+        request.references = vec![Pubkey::new_unique()];
+        till.open(OpenSale::new(&request, Cluster::Localnet, Separator::Point).unwrap());
+        request.to_url()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let go_on = || std::time::Instant::now() < deadline;
+
+    // Live: the till asks only every 2 minutes, so only the push can tell
+    // it in time.
+    let url = sale("0.1");
+    let mut heard = Vec::new();
+    let mut tell = |r: Result<Watched, toss_core::chain::ChainError>| heard.push(r.unwrap());
+    let started = std::time::Instant::now();
+    let customer_bytes = customer.to_bytes();
+    let pay = |url: String| {
+        let rpc = rpc.clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            tokio::task::spawn_blocking(move || {
+                wallet_pays(
+                    &rpc,
+                    &url,
+                    &Keypair::new_from_array(customer_bytes[..32].try_into().unwrap()),
+                    None,
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let (watched, paid_in) = tokio::join!(
+        watch(
+            &till,
+            &chain,
+            Some(&ws),
+            &mut store,
+            Commitment::Confirmed,
+            std::time::Duration::from_secs(120),
+            &go_on,
+            &mut tell,
+        ),
+        pay(url),
+    );
+    watched.unwrap();
+    assert_eq!(heard.first(), Some(&Watched::Live(true)), "{heard:?}");
+    assert!(
+        matches!(heard.last(), Some(Watched::Paid(p)) if p.signature == paid_in),
+        "{heard:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "heard by push, not by the 2-minute poll"
+    );
+    assert!(matches!(till.now(), Stage::PaidOnline(..)));
+
+    // The socket is cut mid-wait: the till says so and asks every second.
+    let url = sale("0.2");
+    let mut heard = Vec::new();
+    let mut tell = |r: Result<Watched, toss_core::chain::ChainError>| heard.push(r.unwrap());
+    let cut = async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        relay.set_up(false);
+        pay(url).await
+    };
+    let (watched, paid_in) = tokio::join!(
+        watch(
+            &till,
+            &chain,
+            Some(&ws),
+            &mut store,
+            Commitment::Confirmed,
+            std::time::Duration::from_secs(1),
+            &go_on,
+            &mut tell,
+        ),
+        cut,
+    );
+    watched.unwrap();
+    assert_eq!(heard.first(), Some(&Watched::Live(true)), "{heard:?}");
+    assert!(heard.contains(&Watched::Live(false)), "{heard:?}");
+    assert!(
+        matches!(heard.last(), Some(Watched::Paid(p)) if p.signature == paid_in),
+        "{heard:?}"
+    );
+    // Both kept, once each.
+    assert_eq!(store.online_payments().unwrap().len(), 2);
 }
