@@ -21,6 +21,7 @@ fn main() {
         "receive_intent",
         "sale_watch",
         "pay_now",
+        "online_activity",
         "settle_now",
         "cameras",
         "scan_start",

@@ -87,10 +87,38 @@ export async function loadActivity() {
   try {
     rows = await invoke("activity");
     render();
+    renderOnline(await invoke("online_activity"));
     say("activity-problem", "");
   } catch (err) {
     say("activity-problem", `Could not read the activity: ${err}`);
   }
+}
+
+/** Payments made online (any wallet to this till, or "Pay now"), each with its Explorer link. */
+function renderOnline(online) {
+  $("online-card").hidden = online.length === 0;
+  $("online-rows").replaceChildren(
+    ...online.map((p) => {
+      const tr = document.createElement("tr");
+      const when = new Date((p.block_time ?? p.at) * 1000).toLocaleString();
+      for (const [text, cls] of [[when], [p.amount_text], [p.payer, "address"], [p.recipient, "address"]]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (cls) td.className = cls;
+        tr.append(td);
+      }
+      const td = document.createElement("td");
+      const a = document.createElement("a");
+      a.href = p.explorer;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = `${p.signature.slice(0, 12)}…`;
+      a.setAttribute("aria-label", `The transaction ${p.signature} on Solana Explorer`);
+      td.append(a);
+      tr.append(td);
+      return tr;
+    }),
+  );
 }
 
 $("activity-filter").addEventListener("change", render);

@@ -23,6 +23,7 @@ export const SETTING_LABELS = {
   max_intents_per_handover: "Most payments in one handover",
   min_payment_sol: "Smallest SOL payment taken offline",
   min_payment_usdc: "Smallest USDC payment taken offline",
+  commitment: "Online payments shown paid once",
 };
 
 /** Chosen once, at set-up: keys already kept in one storage are not moved to another. */
@@ -35,6 +36,7 @@ const CHOICES = {
   camera_mirror: ["false", "true"],
   decimal_separator: ["point", "comma"],
   theme: ["system", "light", "dark"],
+  commitment: ["confirmed", "finalized"],
 };
 
 /** Devices Rust finds now, offered as suggestions (any name may still be typed). */

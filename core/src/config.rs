@@ -156,6 +156,8 @@ pub struct Config {
     /// (written in USDC).
     #[serde(serialize_with = "usdc_text")]
     pub min_payment_usdc: u64,
+    /// How sure the till must be of an online payment before it shows it paid.
+    pub commitment: crate::solana_pay::Commitment,
 }
 
 fn sol_text<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -317,6 +319,7 @@ pub mod setting {
         MAX_INTENTS_PER_HANDOVER = ("TOSS_MAX_INTENTS_PER_HANDOVER", "max_intents_per_handover", HANDOVER_RANGE.2);
         MIN_PAYMENT_SOL = ("TOSS_MIN_PAYMENT_SOL", "min_payment_sol", "an amount of SOL written with a point, from 0 to 1 (0.0001)");
         MIN_PAYMENT_USDC = ("TOSS_MIN_PAYMENT_USDC", "min_payment_usdc", "an amount of USDC written with a point, from 0 to 100 (0.01)");
+        COMMITMENT = ("TOSS_COMMITMENT", "commitment", crate::solana_pay::Commitment::ALLOWED);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -568,6 +571,7 @@ impl Config {
                 100_000,
             )?,
             min_payment_usdc: decimal(&MIN_PAYMENT_USDC, USDC_DECIMALS, 100_000_000, 10_000)?,
+            commitment: choose(&pick, &COMMITMENT, crate::solana_pay::Commitment::parse)?,
         })
     }
 }

@@ -398,20 +398,25 @@ pub enum Watched {
     Live(bool),
 }
 
-/// How often the till asks the cluster while its websocket is live: a
-/// safety net for a notification lost on the way.
-const POLL_WHILE_LIVE: std::time::Duration = std::time::Duration::from_secs(30);
+/// After a notification, how long the till keeps asking, and how often:
+/// the cluster may tell of a transaction a moment before its history lists it.
+const AFTER_NEWS: std::time::Duration = std::time::Duration::from_secs(10);
+const NEWS_PACE: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long opening the websocket may take before the till polls instead.
+const SOCKET_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Watches the sale `till` shows for a payment made online by any wallet.
 /// When `push` (the RPC's websocket) answers, the cluster tells the till
 /// the moment a transaction mentions the request's reference
-/// (`logsSubscribe`), and the till also asks every 30 s; without it, or
-/// once the socket closes, the till asks every `every`. Each time, the
-/// reference is looked up and what carries it is held to the request
-/// (`solana_pay::find`) at `commitment`. A refused transaction is reported
-/// once; a paying one closes the sale and is kept in `store`. Ends when the
-/// sale is paid (either way) or another is shown, or when `go_on` says
-/// stop; a cluster out of reach is reported and asked again.
+/// (`logsSubscribe`): the till then asks twice a second for ten seconds
+/// (the history may list it a moment later), and otherwise every ten
+/// `every`s as a safety net; without the socket, or once it closes, the
+/// till asks every `every`. Asking means looking the reference up and holding what carries
+/// it to the request (`solana_pay::find`) at `commitment`. A refused
+/// transaction is reported once; a paying one closes the sale and is kept
+/// in `store`. Ends when the sale is paid (either way) or another is
+/// shown, or when `go_on` says stop; a cluster out of reach is reported
+/// and asked again.
 #[allow(clippy::too_many_arguments)]
 pub async fn watch(
     till: &Till,
@@ -424,7 +429,9 @@ pub async fn watch(
     report: &mut dyn FnMut(Result<Watched, crate::chain::ChainError>),
 ) -> Result<(), crate::store::StoreError> {
     use futures::StreamExt;
+    use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
     use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
+    use std::time::Instant;
 
     let Some(sale) = till.waiting() else {
         return Ok(());
@@ -432,34 +439,56 @@ pub async fn watch(
     let Some(reference) = sale.reference else {
         return Ok(());
     };
+    let in_time = |what: &str, e: Option<String>| {
+        let why = e.unwrap_or_else(|| format!("{what} was not answered in time"));
+        tracing::info!(error = %crate::chain::redact_urls(&why), "no websocket: the till polls");
+    };
     let socket = match push {
-        Some(url) => solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(url.as_str())
-            .await
-            .map_err(|e| tracing::info!(error = %crate::chain::redact_urls(&e.to_string()), "no websocket: the till polls"))
-            .ok(),
+        Some(url) => {
+            match tokio::time::timeout(SOCKET_TIMEOUT, PubsubClient::new(url.as_str())).await {
+                Ok(Ok(client)) => Some(client),
+                Ok(Err(e)) => {
+                    in_time("", Some(e.to_string()));
+                    None
+                }
+                Err(_) => {
+                    in_time("the websocket", None);
+                    None
+                }
+            }
+        }
         None => None,
     };
+    let filter = RpcTransactionLogsFilter::Mentions(vec![reference.to_string()]);
+    let config = RpcTransactionLogsConfig {
+        commitment: Some(commitment.config()),
+    };
     let subscription = match &socket {
-        Some(client) => client
-            .logs_subscribe(
-                RpcTransactionLogsFilter::Mentions(vec![reference.to_string()]),
-                RpcTransactionLogsConfig {
-                    commitment: Some(commitment.config()),
-                },
-            )
-            .await
-            .map_err(|e| tracing::info!(error = %crate::chain::redact_urls(&e.to_string()), "no log subscription: the till polls"))
-            .ok(),
+        Some(client) => {
+            match tokio::time::timeout(SOCKET_TIMEOUT, client.logs_subscribe(filter, config)).await
+            {
+                Ok(Ok(subscription)) => Some(subscription),
+                Ok(Err(e)) => {
+                    in_time("", Some(e.to_string()));
+                    None
+                }
+                Err(_) => {
+                    in_time("the subscription", None);
+                    None
+                }
+            }
+        }
         None => None,
     };
     let mut news = subscription.map(|(stream, _unsubscribe)| stream);
     report(Ok(Watched::Live(news.is_some())));
     let mut refused: Vec<String> = Vec::new();
-    while go_on()
-        && till
-            .waiting()
+    let mut fast_until = Instant::now();
+    let same_sale = || {
+        till.waiting()
             .is_some_and(|s| s.reference == Some(reference))
-    {
+    };
+    while go_on() && same_sale() {
         match crate::solana_pay::find(chain, &sale.request, commitment, &refused).await {
             Ok(crate::solana_pay::Found::Paid(paid)) => {
                 let now = std::time::SystemTime::now()
@@ -478,12 +507,16 @@ pub async fn watch(
             Err(e) => report(Err(e)),
         }
         match news.as_mut() {
+            Some(_) if Instant::now() < fast_until => tokio::time::sleep(NEWS_PACE).await,
             Some(stream) => {
                 tokio::select! {
-                    () = tokio::time::sleep(POLL_WHILE_LIVE) => {}
-                    item = stream.next() => if item.is_none() {
-                        news = None;
-                        report(Ok(Watched::Live(false)));
+                    () = tokio::time::sleep(every.saturating_mul(10)) => {}
+                    item = stream.next() => match item {
+                        Some(_) => fast_until = Instant::now() + AFTER_NEWS,
+                        None => {
+                            news = None;
+                            report(Ok(Watched::Live(false)));
+                        }
                     },
                 }
             }

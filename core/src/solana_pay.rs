@@ -424,7 +424,8 @@ pub async fn pay<C: crate::chain::Chain>(
 }
 
 /// How sure the till must be that a payment will stay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Commitment {
     /// Voted on by a supermajority (seconds; Solana Pay's default).
     #[default]
@@ -434,6 +435,18 @@ pub enum Commitment {
 }
 
 impl Commitment {
+    /// The accepted setting values, for messages that list them.
+    pub const ALLOWED: &'static str =
+        "confirmed (seconds, the default) or finalized (about 13 s more, cannot be rolled back)";
+
+    pub(crate) fn parse(v: &str) -> Option<Self> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "confirmed" => Some(Commitment::Confirmed),
+            "finalized" => Some(Commitment::Finalized),
+            _ => None,
+        }
+    }
+
     pub(crate) fn config(self) -> CommitmentConfig {
         match self {
             Commitment::Confirmed => CommitmentConfig::confirmed(),

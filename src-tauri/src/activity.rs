@@ -156,3 +156,35 @@ pub async fn settle_now<R: tauri::Runtime>(
     })
     .await
 }
+
+/// A payment made online (to this till by any wallet, or by this wallet
+/// with "Pay now"), as the activity shows it.
+#[derive(Debug, Serialize)]
+pub struct OnlineRow {
+    #[serde(flatten)]
+    pub payment: toss_core::store::OnlinePayment,
+    pub amount_text: String,
+    /// Where to see the transaction.
+    pub explorer: String,
+}
+
+/// Every online payment kept, newest first.
+#[tauri::command]
+pub fn online_activity(state: State<'_, AppState>) -> Result<Vec<OnlineRow>, CommandError> {
+    let session = state.session()?;
+    let config = session.config();
+    let rows = session.store()?.online_payments().map_err(text)?;
+    Ok(rows
+        .into_iter()
+        .map(|payment| {
+            let mint = payment.mint.as_deref().and_then(|m| m.parse().ok());
+            OnlineRow {
+                amount_text: money(config, payment.amount, mint.as_ref()),
+                explorer: config
+                    .cluster
+                    .explorer_tx(&payment.signature, &config.rpc_url),
+                payment,
+            }
+        })
+        .collect())
+}

@@ -49,6 +49,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             receive::receive_intent,
             receive::sale_watch,
             pay::pay_now,
+            activity::online_activity,
             receive::receipt,
             pay::intent_create,
             scan::cameras,

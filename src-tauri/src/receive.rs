@@ -206,7 +206,6 @@ pub async fn sale_watch<R: tauri::Runtime>(
 ) -> Result<(), CommandError> {
     use tauri::Emitter;
     use toss_core::sale::{self, Watched};
-    use toss_core::solana_pay::Commitment;
 
     let session = state.session()?;
     let config = session.config().clone();
@@ -243,7 +242,7 @@ pub async fn sale_watch<R: tauri::Runtime>(
             &chain,
             push.as_ref(),
             &mut store,
-            Commitment::Confirmed,
+            config.commitment,
             std::time::Duration::from_secs(1),
             &|| started.elapsed() < WATCH_FOR,
             &mut tell,

@@ -624,6 +624,10 @@ test("receive online: a customer's wallet pays the till's request and the till s
       await app.waitForText("#online-status", (t) => t.startsWith(`Paid online: 0.25 SOL from ${customer.address}`), 30000);
       assert.match(await app.attribute("#online-explorer", "href"), /^https:\/\/explorer\.solana\.com\/tx\/\w+\?cluster=custom/);
       assertNotBlank(await app.screenshot("receive-paid-online"));
+      // The activity lists it, with the customer and the transaction's link.
+      await app.click('#nav button[data-screen="activity"]');
+      const online = await app.waitForText("#online-rows", (t) => t.includes("0.25 SOL"));
+      assert.ok(online.includes(customer.address), online);
       await app.click('#nav button[data-screen="settings"]');
       await app.waitForText('#metrics dd[data-key="online_payments"]', (t) => t === "1");
     } finally {

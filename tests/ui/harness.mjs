@@ -60,6 +60,7 @@ export const CONFIG = {
   max_intents_per_handover: 8,
   min_payment_sol: "0.0001",
   min_payment_usdc: "0.01",
+  commitment: "confirmed",
 };
 
 /** settings::currencies on devnet. */
@@ -89,6 +90,7 @@ function startAnswers(config) {
     currencies: { ok: CURRENCIES },
     metrics: { ok: {} },
     activity: { ok: [] },
+    online_activity: { ok: [] },
   };
 }
 

@@ -506,3 +506,39 @@ test("pay now: a request with its amount is paid online at once, and the screen 
     await app.close();
   }
 });
+
+test("activity: payments made online are listed with their transaction's link", async () => {
+  const app = await openApp({
+    answers: {
+      online_activity: {
+        ok: [
+          {
+            signature: "5".repeat(88),
+            reference: ADDRESS,
+            payer: MERCHANT,
+            recipient: ADDRESS,
+            mint: null,
+            amount: 250_000_000,
+            slot: 42,
+            block_time: 1_790_000_000,
+            at: 1_790_000_005,
+            amount_text: "0.25 SOL",
+            explorer: `https://explorer.solana.com/tx/${"5".repeat(88)}?cluster=devnet`,
+          },
+        ],
+      },
+    },
+  });
+  try {
+    await app.show("activity");
+    await app.page.locator("#online-card").waitFor();
+    const cells = await app.page.locator("#online-rows td").allTextContents();
+    assert.deepEqual(cells, [new Date(1_790_000_000_000).toLocaleString(), "0.25 SOL", MERCHANT, ADDRESS, `${"5".repeat(12)}…`]);
+    assert.equal(
+      await app.page.getAttribute("#online-rows a", "href"),
+      `https://explorer.solana.com/tx/${"5".repeat(88)}?cluster=devnet`,
+    );
+  } finally {
+    await app.close();
+  }
+});

@@ -151,6 +151,12 @@ fn every_bad_environment_value_names_the_variable_and_what_is_allowed() {
         (&setting::CAMERA_MIRROR, "sometimes"),
         (&setting::DECIMAL_SEPARATOR, "semicolon"),
         (&setting::THEME, "blue"),
+        (&setting::MAX_INTENTS_PER_HANDOVER, "0"),
+        (&setting::MAX_INTENTS_PER_HANDOVER, "65"),
+        (&setting::MIN_PAYMENT_SOL, "1.5"),
+        (&setting::MIN_PAYMENT_SOL, "0,001"),
+        (&setting::MIN_PAYMENT_USDC, "0.0000001"),
+        (&setting::COMMITMENT, "processed"),
     ];
     for (s, bad) in cases {
         let err = Config::resolve(env(&[(s.env, bad)]), None).unwrap_err();
@@ -307,5 +313,43 @@ fn explorer_links_name_the_cluster() {
     assert_eq!(
         Cluster::Localnet.explorer_tx("5sig", &url),
         "https://explorer.solana.com/tx/5sig?cluster=custom&customUrl=http%3A%2F%2F127.0.0.1%3A8899%2F"
+    );
+}
+
+#[test]
+fn the_tills_limits_and_commitment_are_read_in_the_currencys_units() {
+    let c = Config::resolve(
+        env(&[
+            ("TOSS_MIN_PAYMENT_SOL", "0.5"),
+            ("TOSS_MIN_PAYMENT_USDC", "2.25"),
+            ("TOSS_MAX_INTENTS_PER_HANDOVER", "3"),
+            ("TOSS_COMMITMENT", "Finalized"),
+        ]),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        (c.min_payment_sol, c.min_payment_usdc),
+        (500_000_000, 2_250_000)
+    );
+    assert_eq!(c.max_intents_per_handover, 3);
+    assert_eq!(c.commitment, crate::solana_pay::Commitment::Finalized);
+    // Shown in the currency's units, as typed.
+    let shown = serde_json::to_value(&c).unwrap();
+    assert_eq!(
+        (
+            shown["min_payment_sol"].as_str(),
+            shown["commitment"].as_str()
+        ),
+        (Some("0.5"), Some("finalized"))
+    );
+    let d = Config::resolve(env(&[]), None).unwrap();
+    assert_eq!(
+        (
+            d.min_payment_sol,
+            d.min_payment_usdc,
+            d.max_intents_per_handover
+        ),
+        (100_000, 10_000, 8)
     );
 }
