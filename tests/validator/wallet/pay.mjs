@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const require = createRequire(join(process.env.TOSS_NPM_DIR, "node_modules", "x.js"));
-const { Connection, Keypair, sendAndConfirmTransaction } = require("@solana/web3.js");
+const { Connection, Keypair } = require("@solana/web3.js");
 const { parseURL, createTransfer } = require("@solana/pay");
 const BigNumber = require("bignumber.js");
 
@@ -25,7 +25,15 @@ const transaction = await createTransfer(connection, payer.publicKey, {
   reference: request.reference,
   memo: request.memo,
 });
-const signature = await sendAndConfirmTransaction(connection, transaction, [payer], {
-  commitment: "confirmed",
-});
+// Sent with web3.js, confirmed by asking for its status: web3.js's own
+// confirmation listens on a websocket it guesses at the RPC's port + 1,
+// which a local validator need not use.
+const signature = await connection.sendTransaction(transaction, [payer]);
+for (let i = 0; ; i += 1) {
+  const { value } = await connection.getSignatureStatus(signature, { searchTransactionHistory: true });
+  if (value?.err) throw new Error(`the payment failed on chain: ${JSON.stringify(value.err)}`);
+  if (value && ["confirmed", "finalized"].includes(value.confirmationStatus)) break;
+  if (i === 120) throw new Error(`the payment ${signature} was not confirmed in a minute`);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
 console.log(signature);
