@@ -420,3 +420,81 @@ async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_c
     // Both kept, once each.
     assert_eq!(store.online_payments().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_in_another_token_is_refused_as_such() {
+    use solana_program::program_pack::Pack;
+    let v = LocalValidator::start().await;
+    let rpc = v.rpc_url();
+    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+        rpc.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    let customer = Keypair::new();
+    let merchant = Keypair::new().pubkey();
+    let authority = v.mint.pubkey();
+    let fund =
+        |to: &Pubkey| solana_system_interface::instruction::transfer(&authority, to, 1_000_000_000);
+    // A token the customer holds; both sides have token accounts for it.
+    let mint = Keypair::new();
+    let token = spl_token_interface::ID;
+    let mint_len = spl_token_interface::state::Mint::LEN;
+    let setup = vec![
+        fund(&customer.pubkey()),
+        fund(&merchant),
+        solana_system_interface::instruction::create_account(
+            &authority,
+            &mint.pubkey(),
+            10_000_000,
+            mint_len as u64,
+            &token,
+        ),
+        spl_token_interface::instruction::initialize_mint2(
+            &token,
+            &mint.pubkey(),
+            &authority,
+            None,
+            6,
+        )
+        .unwrap(),
+        toss_core::address::create_associated_token_account(
+            &authority,
+            &customer.pubkey(),
+            &mint.pubkey(),
+        ),
+        toss_core::address::create_associated_token_account(&authority, &merchant, &mint.pubkey()),
+        spl_token_interface::instruction::mint_to(
+            &token,
+            &mint.pubkey(),
+            &toss_core::address::associated_token_account(&customer.pubkey(), &mint.pubkey()),
+            &authority,
+            &[],
+            10_000_000,
+        )
+        .unwrap(),
+    ];
+    send(&client, &v.mint, &setup, &[&mint]).await;
+
+    // The till asks 2 SOL; the customer's wallet pays 2 of the token, with
+    // the sale's reference.
+    let mut request = PaymentRequest::new(merchant);
+    request.amount = Some("2".into());
+    request.references = vec![Pubkey::new_unique()];
+    let mut in_tokens = request.clone();
+    in_tokens.spl_token = Some(mint.pubkey());
+    let paid = wallet_pays(&rpc, &in_tokens.to_url(), &customer, None);
+    let chain = RpcChain::new(&rpc);
+    let Found::Refused(refused) = poll(&chain, &request, Commitment::Confirmed, &[]).await else {
+        panic!("a payment in another token does not pay a SOL sale")
+    };
+    assert_eq!(
+        refused,
+        vec![(
+            paid,
+            Refusal::WrongToken {
+                got: mint.pubkey(),
+                wanted: "SOL".into()
+            }
+        )]
+    );
+}
