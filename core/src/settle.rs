@@ -453,15 +453,7 @@ impl<C: Chain> Engine<C> {
             .iter()
             .map(|(owner, mint)| create_associated_token_account(&me, owner, mint))
             .collect();
-        let sent = send_once(
-            &self.chain,
-            self.backoff,
-            &ixs,
-            &[&self.fee_payer],
-            &mut retry_events(progress),
-            &mut |_| {},
-        )
-        .await?;
+        let sent = self.send(&ixs, progress, &mut |_| {}).await?;
         let refusal = match sent {
             Ok(signature) => {
                 tracing::info!(%signature, accounts = missing.len(), "payee token accounts opened");
@@ -514,6 +506,25 @@ impl<C: Chain> Engine<C> {
             }
         }
         Ok(None)
+    }
+
+    /// Sends `ixs` with the fee payer signing, never twice (`send_once`);
+    /// `on_signed` hears each transaction's signature before it goes.
+    async fn send(
+        &self,
+        ixs: &[solana_program::instruction::Instruction],
+        progress: &mut dyn FnMut(Progress),
+        on_signed: &mut dyn FnMut(&str),
+    ) -> Result<Result<String, TransactionError>, Unreachable> {
+        send_once(
+            &self.chain,
+            self.backoff,
+            ixs,
+            &[&self.fee_payer],
+            &mut retry_events(progress),
+            on_signed,
+        )
+        .await
     }
 
     /// Reads through the retry policy; a refusal to answer is a `Read` error.
@@ -597,21 +608,13 @@ impl<C: Chain> Engine<C> {
     ) -> Result<Option<Outcome>, SettleError> {
         let i = &stored.signed.intent;
         let record = record_address(&self.program_id, &i.payer, i.nonce).0;
-        let account = match retrying(
-            self.backoff,
-            || self.chain.account(record),
-            &mut retry_events(progress),
-        )
-        .await?
-        {
-            Ok(account) => account,
-            Err(e) => {
-                return Err(SettleError::Read {
-                    what: format!("the settlement record {record}"),
-                    reason: e.to_string(),
-                });
-            }
-        };
+        let account = self
+            .read(
+                &format!("the settlement record {record}"),
+                || self.chain.account(record),
+                progress,
+            )
+            .await?;
         Ok(account
             .and_then(|a| SettlementRecord::unpack(&a.data).ok())
             .map(|r| {
@@ -733,22 +736,16 @@ impl<C: Chain> Engine<C> {
             });
             let ixs = self.instructions(part)?;
             let mut kept: Result<(), StoreError> = Ok(());
-            let sent = send_once(
-                &self.chain,
-                self.backoff,
-                &ixs,
-                &[&self.fee_payer],
-                &mut retry_events(progress),
-                &mut |signature| {
+            let sent = self
+                .send(&ixs, progress, &mut |signature| {
                     let detail = format!("{SUBMITTED_IN}{signature}");
                     for s in part {
                         if kept.is_ok() {
                             kept = store.append(&s.id, State::Submitted, Some(&detail), now);
                         }
                     }
-                },
-            )
-            .await?;
+                })
+                .await?;
             kept?;
             match sent {
                 Ok(signature) => out.extend(part.iter().map(|s| {
@@ -929,15 +926,7 @@ impl<C: Chain> Engine<C> {
                 .iter()
                 .map(|(_, record, _)| ix::close_record(&self.program_id, record, &me))
                 .collect();
-            let sent = send_once(
-                &self.chain,
-                self.backoff,
-                &ixs,
-                &[&self.fee_payer],
-                &mut retry_events(progress),
-                &mut |_| {},
-            )
-            .await?;
+            let sent = self.send(&ixs, progress, &mut |_| {}).await?;
             match sent {
                 Ok(signature) => {
                     for (id, _, lamports) in chunk {

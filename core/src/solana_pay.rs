@@ -399,7 +399,7 @@ pub async fn pay<C: crate::chain::Chain>(
     let decimals = match request.spl_token {
         None => amount::SOL_DECIMALS,
         Some(mint) => {
-            let read = crate::chain::retrying(backoff, || chain.account(mint), &mut |_, _| {})
+            let read = crate::chain::read(backoff, || chain.account(mint))
                 .await
                 .map_err(crate::chain::SendError::from)?;
             match read {
