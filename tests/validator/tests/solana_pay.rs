@@ -12,6 +12,45 @@ use toss_core::request::PaymentRequest;
 use toss_core::solana_pay::{Commitment, Found, Refusal, find};
 use toss_validator_tests::{Keypair, LocalValidator, Pubkey};
 
+/// A local validator, a client of its RPC, a customer holding
+/// `customer_lamports` and a merchant's wallet holding 1 SOL (Solana Pay
+/// wallets check the recipient exists).
+struct Shop {
+    v: LocalValidator,
+    rpc: String,
+    client: solana_rpc_client::nonblocking::rpc_client::RpcClient,
+    customer: Keypair,
+    merchant: Pubkey,
+}
+
+impl Shop {
+    async fn open(customer_lamports: u64) -> Self {
+        let v = LocalValidator::start().await;
+        let rpc = v.rpc_url();
+        let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+            rpc.clone(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        );
+        let customer = Keypair::new();
+        let merchant = Keypair::new().pubkey();
+        let fund = |to: &Pubkey, lamports| {
+            solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, lamports)
+        };
+        let ixs = [
+            fund(&customer.pubkey(), customer_lamports),
+            fund(&merchant, 1_000_000_000),
+        ];
+        send(&client, &v.mint, &ixs, &[]).await;
+        Shop {
+            v,
+            rpc,
+            client,
+            customer,
+            merchant,
+        }
+    }
+}
+
 /// Sends `ixs`, fee paid by `fee_payer`, signed by it and `signers`.
 async fn send(
     client: &solana_rpc_client::nonblocking::rpc_client::RpcClient,
@@ -56,30 +95,13 @@ fn wallet_pays(rpc: &str, url: &str, payer: &Keypair, amount: Option<&str>) -> S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_till_finds_a_payment_made_by_any_wallet_and_refuses_an_underpayment() {
-    let v = LocalValidator::start().await;
-    let rpc = v.rpc_url();
-    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
-        rpc.clone(),
-        solana_commitment_config::CommitmentConfig::confirmed(),
-    );
-    // A customer with SOL, and a merchant's wallet (Solana Pay wallets
-    // check the recipient exists).
-    let customer = Keypair::new();
-    let merchant = Keypair::new().pubkey();
-    let fund = |to: &Pubkey, lamports| {
-        solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, lamports)
-    };
-    let blockhash = client.get_latest_blockhash().await.unwrap();
-    let tx = Transaction::new_signed_with_payer(
-        &[
-            fund(&customer.pubkey(), 2_000_000_000),
-            fund(&merchant, 1_000_000_000),
-        ],
-        Some(&v.mint.pubkey()),
-        &[&v.mint],
-        blockhash,
-    );
-    client.send_and_confirm_transaction(&tx).await.unwrap();
+    let Shop {
+        v: _validator, // kept running until the test ends
+        rpc,
+        client: _,
+        customer,
+        merchant,
+    } = Shop::open(2_000_000_000).await;
 
     // The till's request: 0.25 SOL to the merchant, with a fresh reference.
     let mut request = PaymentRequest::new(merchant);
@@ -246,25 +268,13 @@ async fn a_toss_payment_settled_later_is_found_by_the_requests_reference() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_wallets_online_payment_passes_solana_pays_own_checks() {
-    let v = LocalValidator::start().await;
-    let rpc = v.rpc_url();
-    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
-        rpc.clone(),
-        solana_commitment_config::CommitmentConfig::confirmed(),
-    );
-    let customer = Keypair::new();
-    let merchant = Keypair::new().pubkey();
-    let fund = |to: &Pubkey| {
-        solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, 1_000_000_000)
-    };
-    let blockhash = client.get_latest_blockhash().await.unwrap();
-    let tx = Transaction::new_signed_with_payer(
-        &[fund(&customer.pubkey()), fund(&merchant)],
-        Some(&v.mint.pubkey()),
-        &[&v.mint],
-        blockhash,
-    );
-    client.send_and_confirm_transaction(&tx).await.unwrap();
+    let Shop {
+        v: _validator, // kept running until the test ends
+        rpc,
+        client,
+        customer,
+        merchant,
+    } = Shop::open(1_000_000_000).await;
 
     let mut request = PaymentRequest::new(merchant);
     request.amount = Some("0.125".into());
@@ -300,25 +310,13 @@ async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_c
     use toss_core::sale::{OpenSale, Stage, Till, Watched, watch};
     use toss_validator_tests::Relay;
 
-    let v = LocalValidator::start().await;
-    let rpc = v.rpc_url();
-    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
-        rpc.clone(),
-        solana_commitment_config::CommitmentConfig::confirmed(),
-    );
-    let customer = Keypair::new();
-    let merchant = Keypair::new().pubkey();
-    let fund = |to: &Pubkey| {
-        solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, 1_000_000_000)
-    };
-    let blockhash = client.get_latest_blockhash().await.unwrap();
-    let tx = Transaction::new_signed_with_payer(
-        &[fund(&customer.pubkey()), fund(&merchant)],
-        Some(&v.mint.pubkey()),
-        &[&v.mint],
-        blockhash,
-    );
-    client.send_and_confirm_transaction(&tx).await.unwrap();
+    let Shop {
+        v,
+        rpc,
+        client: _,
+        customer,
+        merchant,
+    } = Shop::open(1_000_000_000).await;
     // The websocket goes through a relay the test can cut.
     let relay = Relay::start(&v.pubsub_url()).await;
     let ws: url::Url = relay.url().replace("http://", "ws://").parse().unwrap();
@@ -424,24 +422,19 @@ async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_in_another_token_is_refused_as_such() {
     use solana_program::program_pack::Pack;
-    let v = LocalValidator::start().await;
-    let rpc = v.rpc_url();
-    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
-        rpc.clone(),
-        solana_commitment_config::CommitmentConfig::confirmed(),
-    );
-    let customer = Keypair::new();
-    let merchant = Keypair::new().pubkey();
+    let Shop {
+        v,
+        rpc,
+        client,
+        customer,
+        merchant,
+    } = Shop::open(1_000_000_000).await;
     let authority = v.mint.pubkey();
-    let fund =
-        |to: &Pubkey| solana_system_interface::instruction::transfer(&authority, to, 1_000_000_000);
     // A token the customer holds; both sides have token accounts for it.
     let mint = Keypair::new();
     let token = spl_token_interface::ID;
     let mint_len = spl_token_interface::state::Mint::LEN;
     let setup = vec![
-        fund(&customer.pubkey()),
-        fund(&merchant),
         solana_system_interface::instruction::create_account(
             &authority,
             &mint.pubkey(),
