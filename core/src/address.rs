@@ -81,7 +81,7 @@ impl Serialize for Address {
 }
 
 /// The associated token account program: where a wallet's tokens live.
-const ATA_PROGRAM: solana_program::pubkey::Pubkey =
+pub(crate) const ATA_PROGRAM: solana_program::pubkey::Pubkey =
     solana_program::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 /// The associated token account of `owner` for `mint` (SPL Token).

@@ -141,6 +141,19 @@ impl RpcChain {
             .collect())
     }
 
+    /// Submits a transaction someone else built (legacy or version 0) and
+    /// waits for confirmation.
+    pub async fn submit_versioned(
+        &self,
+        tx: &solana_transaction::versioned::VersionedTransaction,
+    ) -> Result<(), ChainError> {
+        self.client
+            .send_and_confirm_transaction(tx)
+            .await
+            .map(|_| ())
+            .map_err(rpc_error)
+    }
+
     /// A landed transaction with its status, at `commitment`; `None` when
     /// the cluster does not have it (yet) at that commitment.
     pub async fn transaction(

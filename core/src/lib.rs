@@ -30,6 +30,7 @@ pub mod session;
 pub mod settle;
 pub mod solana_pay;
 pub mod store;
+pub mod transaction_request;
 pub mod transport;
 pub mod vault;
 pub mod wallet;

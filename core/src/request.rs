@@ -132,7 +132,7 @@ fn address(field: &'static str, value: &str) -> Result<Pubkey, RequestError> {
 
 /// Percent-decodes one query component ('+' is a space, as browsers and
 /// Solana Pay's reference parser read it).
-fn decode(field: &str, raw: &str) -> Result<String, RequestError> {
+pub(crate) fn decode(field: &str, raw: &str) -> Result<String, RequestError> {
     let bad = || RequestError::BadEncoding(field.to_owned());
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

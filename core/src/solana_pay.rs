@@ -27,7 +27,7 @@ use crate::chain::{ChainError, RpcChain};
 use crate::request::PaymentRequest;
 
 /// The memo programs (v2 and v1) a payment's memo may be written with.
-const MEMO_PROGRAMS: [Pubkey; 2] = [
+pub(crate) const MEMO_PROGRAMS: [Pubkey; 2] = [
     solana_program::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"),
     solana_program::pubkey!("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo"),
 ];

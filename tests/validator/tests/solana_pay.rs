@@ -491,3 +491,311 @@ async fn a_payment_in_another_token_is_refused_as_such() {
         )]
     );
 }
+
+/// A certificate authority and a certificate for 127.0.0.1 it signed, made
+/// with openssl in `dir`: (authority, certificate, key) paths.
+fn certificates(dir: &std::path::Path, name: &str) -> [std::path::PathBuf; 3] {
+    let path = |f: &str| dir.join(format!("{name}-{f}"));
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl must be installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let s = |p: &std::path::PathBuf| p.to_str().unwrap().to_owned();
+    let (ca, ca_key, csr, cert, key, ext) = (
+        path("ca.pem"),
+        path("ca.key"),
+        path("leaf.csr"),
+        path("leaf.pem"),
+        path("leaf.key"),
+        path("leaf.ext"),
+    );
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &s(&ca_key),
+        "-out",
+        &s(&ca),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=TOSS test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &s(&key),
+        "-out",
+        &s(&csr),
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &s(&csr),
+        "-CA",
+        &s(&ca),
+        "-CAkey",
+        &s(&ca_key),
+        "-CAcreateserial",
+        "-out",
+        &s(&cert),
+        "-days",
+        "2",
+        "-extfile",
+        &s(&ext),
+    ]);
+    [ca, cert, key]
+}
+
+/// A merchant's transaction-request server (wallet/merchant.mjs) in
+/// `mode`, serving over HTTPS with `cert`; killed when dropped.
+struct MerchantServer {
+    child: std::process::Child,
+    link: toss_core::transaction_request::Link,
+}
+
+impl MerchantServer {
+    fn start(
+        rpc: &str,
+        [_, cert, key]: &[std::path::PathBuf; 3],
+        mode: &str,
+        recipient: &Pubkey,
+        amount: &str,
+        sponsor: Option<&Keypair>,
+    ) -> Self {
+        use std::io::BufRead;
+        let npm = std::env::var("TOSS_NPM_DIR").expect("TOSS_NPM_DIR names the npm directory");
+        let mut command = Command::new("node");
+        command
+            .arg(format!(
+                "{}/wallet/merchant.mjs",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .args([mode, &recipient.to_string(), amount])
+            .env("RPC_URL", rpc)
+            .env("TOSS_NPM_DIR", npm)
+            .env("CERT", cert)
+            .env("KEY", key)
+            .stdout(std::process::Stdio::piped());
+        if let Some(s) = sponsor {
+            command.env("MERCHANT_SECRET", format!("{:?}", s.to_bytes().to_vec()));
+        }
+        let mut child = command.spawn().expect("node must be installed");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let link = toss_core::transaction_request::Link::parse(&format!("solana:{}", line.trim()))
+            .unwrap();
+        MerchantServer { child, link }
+    }
+}
+
+impl Drop for MerchantServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Trusts `ca` for HTTPS in this process, as a user's added authority
+/// would be (the system store through `SSL_CERT_FILE`).
+fn trust(ca: &std::path::Path) {
+    // SAFETY: these tests run one at a time (scripts/test passes
+    // --test-threads=1) and no other thread reads the environment now.
+    unsafe { std::env::set_var("SSL_CERT_FILE", ca) };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchants_transaction_request_is_explained_then_signed_and_lands() {
+    use toss_core::transaction_request::{Limits, http_client, merchant as label_of, offer, pay};
+    let shop = Shop::open(1_000_000_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let certs = certificates(dir.path(), "shop");
+    trust(&certs[0]);
+    let limits = Limits::default();
+    let http = http_client(&limits).unwrap();
+    let chain = RpcChain::new(&shop.rpc);
+    let backoff = toss_core::chain::Backoff::seconds(2);
+    let key = ed25519_dalek::SigningKey::from_bytes(shop.customer.secret_bytes());
+    let you = shop.customer.pubkey();
+    let balance = |k: Pubkey| {
+        let client = &shop.client;
+        async move { client.get_balance(&k).await.unwrap() }
+    };
+
+    // The customer pays the fee: what was shown is exactly what left.
+    let server = MerchantServer::start(&shop.rpc, &certs, "honest", &shop.merchant, "0.1", None);
+    let named = label_of(&http, &server.link, &limits).await.unwrap();
+    assert_eq!(named.label, "Test Café");
+    assert!(
+        named
+            .icon
+            .unwrap()
+            .starts_with("data:image/svg+xml;base64,")
+    );
+    let offered = offer(&http, &chain, backoff, &server.link, &you, &limits)
+        .await
+        .unwrap();
+    assert_eq!(offered.message.as_deref(), Some("Thanks for your order"));
+    let shown = offered.explained;
+    assert_eq!(
+        (
+            shown.payment.recipient,
+            shown.payment.amount,
+            shown.payment.mint
+        ),
+        (shop.merchant, 100_000_000, None)
+    );
+    assert_eq!(
+        (shown.fee, shown.rent, shown.memos.clone()),
+        (5_000, 0, vec!["order 42".to_owned()])
+    );
+    let (before, merchant_before) = (balance(you).await, balance(shop.merchant).await);
+    let paid = pay(&http, &chain, backoff, &server.link, &shown, &key, &limits)
+        .await
+        .unwrap();
+    assert_eq!(paid.explained, shown);
+    assert_eq!(balance(you).await, before - 100_000_000 - 5_000);
+    assert_eq!(balance(shop.merchant).await, merchant_before + 100_000_000);
+    drop(server);
+
+    // The merchant pays the fee and signs first: the customer pays the sale only.
+    let sponsor = Keypair::new();
+    send(
+        &shop.client,
+        &shop.v.mint,
+        &[solana_system_interface::instruction::transfer(
+            &shop.v.mint.pubkey(),
+            &sponsor.pubkey(),
+            100_000_000,
+        )],
+        &[],
+    )
+    .await;
+    let server = MerchantServer::start(
+        &shop.rpc,
+        &certs,
+        "sponsored",
+        &shop.merchant,
+        "0.1",
+        Some(&sponsor),
+    );
+    let shown = offer(&http, &chain, backoff, &server.link, &you, &limits)
+        .await
+        .unwrap()
+        .explained;
+    assert_eq!((shown.fee_payer, shown.fee), (sponsor.pubkey(), 0));
+    let before = balance(you).await;
+    pay(&http, &chain, backoff, &server.link, &shown, &key, &limits)
+        .await
+        .unwrap();
+    assert_eq!(balance(you).await, before - 100_000_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_merchant_server_is_refused_and_nothing_leaves_the_wallet() {
+    use toss_core::transaction_request::{
+        Limits, RequestError, Unexplained, http_client, offer, pay,
+    };
+    let shop = Shop::open(5_000_000_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let certs = certificates(dir.path(), "shop");
+    trust(&certs[0]);
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let http = http_client(&limits).unwrap();
+    let chain = RpcChain::new(&shop.rpc);
+    let backoff = toss_core::chain::Backoff::seconds(2);
+    let key = ed25519_dalek::SigningKey::from_bytes(shop.customer.secret_bytes());
+    let you = shop.customer.pubkey();
+    let start = shop.client.get_balance(&you).await.unwrap();
+    let server = |mode| MerchantServer::start(&shop.rpc, &certs, mode, &shop.merchant, "0.1", None);
+
+    // An extra instruction draining the account.
+    let drain = server("drain");
+    let err = offer(&http, &chain, backoff, &drain.link, &you, &limits)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RequestError::Refused(Unexplained::MoreThanOnePayment(_))
+        ),
+        "{err}"
+    );
+    // A recipient other than the one shown, swapped at payment time.
+    let switch = server("switch");
+    let shown = offer(&http, &chain, backoff, &switch.link, &you, &limits)
+        .await
+        .unwrap()
+        .explained;
+    assert_eq!(shown.payment.recipient, shop.merchant);
+    let err = pay(&http, &chain, backoff, &switch.link, &shown, &key, &limits)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Changed { .. }), "{err}");
+    // An answer too large, a refusal in the server's words, no answer.
+    let huge = server("huge");
+    let err = offer(&http, &chain, backoff, &huge.link, &you, &limits)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RequestError::TooLarge { limit: 65_536, .. }),
+        "{err}"
+    );
+    let refuse = server("refuse");
+    let err = offer(&http, &chain, backoff, &refuse.link, &you, &limits)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the merchant's server at 127.0.0.1 answered 400: out of stock"
+    );
+    let slow = server("slow");
+    let err = offer(&http, &chain, backoff, &slow.link, &you, &limits)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no answer in time"), "{err}");
+    // A server whose certificate no trusted authority signed.
+    let stranger = certificates(dir.path(), "stranger");
+    let impostor =
+        MerchantServer::start(&shop.rpc, &stranger, "honest", &shop.merchant, "0.1", None);
+    let err = offer(&http, &chain, backoff, &impostor.link, &you, &limits)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Unreachable { .. }), "{err}");
+
+    assert_eq!(
+        shop.client.get_balance(&you).await.unwrap(),
+        start,
+        "nothing was sent"
+    );
+}
