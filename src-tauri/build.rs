@@ -21,6 +21,8 @@ fn main() {
         "receive_intent",
         "sale_watch",
         "pay_now",
+        "transaction_request_open",
+        "transaction_request_pay",
         "online_activity",
         "settle_now",
         "cameras",

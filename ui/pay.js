@@ -29,6 +29,11 @@ function showScanned(scanned) {
       ...(r.message ? [["Message", r.message]] : []),
       ["Offline payment", r.offline ? "accepted" : "not offered"],
     ];
+  } else if (scanned.kind === "transaction-request") {
+    rows = [
+      ["What", "A merchant's transaction request"],
+      ["Merchant's server", scanned.link.url],
+    ];
   } else if (scanned.kind === "intent") {
     rows = [
       ["What", "A signed payment"],
@@ -58,6 +63,37 @@ function showScanned(scanned) {
     $("pay-confirm").querySelector("button").focus();
   }
   say("pay-problem", "");
+  $("pay-tx").hidden = true;
+  if (scanned.kind === "transaction-request") openTransactionRequest(requestUrl);
+}
+
+/** Asks the merchant's server for its transaction and shows what it does. */
+async function openTransactionRequest(url) {
+  $("pay-progress").textContent = "Asking the merchant's server…";
+  try {
+    const offer = await invoke("transaction_request_open", { url });
+    if (url !== requestUrl) return; // another code was read meanwhile
+    $("pay-tx-label").textContent = offer.label;
+    $("pay-tx-icon").hidden = !offer.icon;
+    if (offer.icon) $("pay-tx-icon").src = offer.icon;
+    showFields($("pay-tx-fields"), [
+      ["Pays", offer.amount_text],
+      ["To", offer.recipient],
+      ["Network fee", offer.fee_text],
+      ...(offer.rent_text ? [["Rent for the account it opens", offer.rent_text]] : []),
+      ...offer.memos.map((m) => ["Memo", m]),
+      ...(offer.message ? [["The merchant says", offer.message]] : []),
+      ["Asked of", offer.host],
+    ]);
+    $("pay-tx-passphrase-label").hidden = !settings.asked.payment;
+    $("pay-tx-result").hidden = true;
+    $("pay-tx-form").hidden = false;
+    $("pay-tx").hidden = false;
+  } catch (err) {
+    say("pay-problem", String(err));
+  } finally {
+    $("pay-progress").textContent = "";
+  }
 }
 
 function stopped() {
@@ -110,6 +146,27 @@ export function setupPay() {
       }
     }),
   );
+
+  $("pay-tx-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy($("pay-tx-form").querySelector("button"), async () => {
+      try {
+        const paid = await invoke("transaction_request_pay", {
+          url: requestUrl,
+          passphrase: $("pay-tx-passphrase").value || null,
+        });
+        $("pay-tx-text").textContent = `${paid.amount_text} (transaction ${paid.signature})`;
+        $("pay-tx-explorer").href = paid.explorer;
+        $("pay-tx-result").hidden = false;
+        $("pay-tx-form").hidden = true;
+        say("pay-problem", "");
+      } catch (err) {
+        say("pay-problem", String(err));
+      } finally {
+        $("pay-tx-passphrase").value = ""; // never kept on screen
+      }
+    });
+  });
 
   $("pay-confirm").addEventListener("submit", async (event) => {
     event.preventDefault();

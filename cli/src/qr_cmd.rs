@@ -9,6 +9,7 @@ use toss_core::address::Address;
 use toss_core::amount::{self, SOL_DECIMALS};
 use toss_core::scanned;
 use toss_core::session::{Sale, WalletSession};
+use toss_core::transaction_request::Link;
 use toss_core::transport::{camera, clipboard, qr};
 
 use crate::Failure;
@@ -39,6 +40,10 @@ pub struct RequestArgs {
     /// Say that this till accepts offline intents (adds this wallet's Noise key).
     #[arg(long)]
     offline: bool,
+    /// A transaction request instead: the HTTPS address of the merchant's
+    /// server that builds each customer's transaction (`solana:https://…`).
+    #[arg(long, conflicts_with_all = ["to", "amount", "mint", "decimals", "label", "message", "memo", "reference", "offline"])]
+    link: Option<String>,
     /// Also write the QR code as SVG here.
     #[arg(long)]
     svg: Option<PathBuf>,
@@ -48,6 +53,16 @@ pub struct RequestArgs {
 }
 
 pub fn request(a: &RequestArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
+    if let Some(link) = &a.link {
+        let link =
+            Link::parse(&format!("solana:{link}")).map_err(|e| Failure::usage(e.to_string()))?;
+        return show(
+            a,
+            &link.to_text(),
+            json!({ "url": link.to_text(), "link": link }),
+            json_out,
+        );
+    }
     let recipient = match a.to {
         Some(to) => to.into(),
         None => match toss_core::wallet::AccountIndex::load(session.home())?.accounts() {
@@ -74,6 +89,16 @@ pub fn request(a: &RequestArgs, session: &WalletSession, json_out: bool) -> Resu
         offline: a.offline,
     })?;
     let url = r.to_url();
+    show(a, &url, json!({ "url": url, "request": r }), json_out)
+}
+
+/// Writes the code for `url` where asked and prints it (or `json`).
+fn show(
+    a: &RequestArgs,
+    url: &str,
+    json: serde_json::Value,
+    json_out: bool,
+) -> Result<(), Failure> {
     if let Some(path) = &a.svg {
         write(path, qr::svg(url.as_bytes())?.as_bytes())?;
     }
@@ -81,7 +106,7 @@ pub fn request(a: &RequestArgs, session: &WalletSession, json_out: bool) -> Resu
         write(path, &qr::bitmap(url.as_bytes(), 8)?.to_png()?)?;
     }
     if json_out {
-        println!("{}", json!({ "url": url, "request": r }));
+        println!("{json}");
     } else {
         print!("{}", qr::terminal(url.as_bytes())?);
         println!("{url}");

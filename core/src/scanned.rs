@@ -15,6 +15,12 @@ pub enum Scanned {
         /// The parsed request.
         request: PaymentRequest,
     },
+    /// A `solana:https://…` link: a merchant's server builds the
+    /// transaction (`transaction_request`).
+    TransactionRequest {
+        /// The checked link.
+        link: crate::transaction_request::Link,
+    },
     /// A signed TOSS intent, with the transaction signature when durable.
     Intent {
         /// The intent id, hex.
@@ -52,11 +58,27 @@ pub enum ScannedError {
         /// The rule it breaks.
         reason: RequestError,
     },
+    /// A transaction request this wallet will not follow, and why.
+    #[error("{url}: {reason}")]
+    BadLink {
+        /// The link as scanned.
+        url: String,
+        /// Why.
+        reason: crate::transaction_request::LinkError,
+    },
 }
 
 /// Describes `bytes` as read from a code.
 pub fn describe(bytes: &[u8]) -> Result<Scanned, ScannedError> {
     let text = std::str::from_utf8(bytes).ok();
+    if let Some(t) = text.filter(|t| crate::transaction_request::Link::is_one(t)) {
+        return crate::transaction_request::Link::parse(t)
+            .map(|link| Scanned::TransactionRequest { link })
+            .map_err(|reason| ScannedError::BadLink {
+                url: t.to_owned(),
+                reason,
+            });
+    }
     if let Some(t) = text.filter(|t| t.starts_with("solana:")) {
         return match PaymentRequest::parse(t) {
             Ok(request) => Ok(Scanned::PaymentRequest { request }),
@@ -101,6 +123,14 @@ mod tests {
         assert!(matches!(
             describe(bad.as_bytes()),
             Err(ScannedError::BadRequest { .. })
+        ));
+        assert!(matches!(
+            describe(b"solana:https%3A%2F%2Fshop.example%2Fpay"),
+            Ok(Scanned::TransactionRequest { .. })
+        ));
+        assert!(matches!(
+            describe(b"solana:http://shop.example/pay"),
+            Err(ScannedError::BadLink { .. })
         ));
         assert_eq!(
             describe(b"hello"),

@@ -80,6 +80,35 @@ impl Link {
             .any(|p| lower.starts_with(p))
     }
 
+    /// The link as a till shows it: `solana:` and the URL, percent-encoded
+    /// (as `encodeURIComponent` does) when it has a query of its own, as
+    /// the spec requires.
+    pub fn to_text(&self) -> String {
+        let url = self.url.as_str();
+        if self.url.query().is_none() {
+            return format!("{SCHEME}{url}");
+        }
+        let mut out = String::from(SCHEME);
+        for b in url.bytes() {
+            match b {
+                b'A'..=b'Z'
+                | b'a'..=b'z'
+                | b'0'..=b'9'
+                | b'-'
+                | b'_'
+                | b'.'
+                | b'!'
+                | b'~'
+                | b'*'
+                | b'\''
+                | b'('
+                | b')' => out.push(char::from(b)),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    }
+
     /// Parses `solana:<link>[?label=…&message=…]`. The link is
     /// percent-decoded when encoded (the spec requires it to be when it has
     /// a query of its own).

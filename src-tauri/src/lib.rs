@@ -49,6 +49,8 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             receive::receive_intent,
             receive::sale_watch,
             pay::pay_now,
+            pay::transaction_request_open,
+            pay::transaction_request_pay,
             activity::online_activity,
             receive::receipt,
             pay::intent_create,

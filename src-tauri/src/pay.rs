@@ -135,3 +135,143 @@ pub async fn pay_now(
     })
     .await
 }
+
+/// A merchant's transaction request, as the pay screen shows it before
+/// anything is signed: the server's words apart from what the transaction
+/// does, read from its bytes.
+#[derive(Debug, Serialize)]
+pub struct TransactionOffer {
+    /// The merchant's name, as its server gives it.
+    pub label: String,
+    /// Its icon, a `data:` URL.
+    pub icon: Option<String>,
+    /// The server's message (its words, not checked).
+    pub message: Option<String>,
+    /// The server's host.
+    pub host: String,
+    /// Who is paid (for a token, the owner of the receiving account).
+    pub recipient: String,
+    /// What is paid, in its currency.
+    pub amount_text: String,
+    /// The fee this wallet pays ("none: the merchant pays it").
+    pub fee_text: String,
+    /// Rent this wallet puts into an account the transaction opens.
+    pub rent_text: Option<String>,
+    /// The memo(s).
+    pub memos: Vec<String>,
+}
+
+/// How a transfer's amount reads: in a currency the wallet knows, else in
+/// the token's own decimals.
+fn transfer_text(
+    config: &toss_core::config::Config,
+    t: &toss_core::transaction_request::Transfer,
+) -> String {
+    use toss_core::currency::Currency;
+    match (Currency::of_mint(t.mint.as_ref(), config.cluster), t.mint) {
+        (Ok(_), _) | (_, None) => crate::state::money(config, t.amount, t.mint.as_ref()),
+        (Err(_), Some(m)) => format!(
+            "{} of token {m}",
+            config.decimal_separator.format(t.amount, t.decimals)
+        ),
+    }
+}
+
+fn link(url: &str) -> Result<toss_core::transaction_request::Link, CommandError> {
+    Ok(toss_core::transaction_request::Link::parse(url).map_err(text)?)
+}
+
+/// Asks the merchant's server behind a `solana:https://…` link for its
+/// name and its transaction for this wallet's first account, and explains
+/// the transaction; what is shown is kept as what the user may approve.
+#[tauri::command]
+pub async fn transaction_request_open(
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<TransactionOffer, CommandError> {
+    use toss_core::transaction_request as tr;
+    let link = link(&url)?;
+    let session = state.session()?;
+    let config = session.config().clone();
+    let you: toss_core::address::Pubkey = session.first_account()?.into();
+    let (chain, backoff) = (session.chain(), session.backoff());
+    let shown = state.shown.clone();
+    crate::state::on_own_thread(move || async move {
+        let limits = tr::Limits::default();
+        let http = tr::http_client(&limits).map_err(text)?;
+        let merchant = tr::merchant(&http, &link, &limits).await.map_err(text)?;
+        let offer = tr::offer(&http, &chain, backoff, &link, &you, &limits)
+            .await
+            .map_err(text)?;
+        let e = &offer.explained;
+        let view = TransactionOffer {
+            label: merchant.label,
+            icon: merchant.icon,
+            message: offer.message.clone(),
+            host: link.url.host_str().unwrap_or_default().to_owned(),
+            recipient: e.payment.recipient.to_string(),
+            amount_text: transfer_text(&config, &e.payment),
+            fee_text: match e.fee {
+                0 => "none: the merchant pays it".into(),
+                fee => crate::state::money(&config, fee, None),
+            },
+            rent_text: (e.rent > 0).then(|| crate::state::money(&config, e.rent, None)),
+            memos: e.memos.clone(),
+        };
+        *shown.lock().map_err(text)? = Some((url, offer.explained));
+        Ok(view)
+    })
+    .await
+}
+
+/// Pays the transaction request last shown (`transaction_request_open`)
+/// through the gate: the server is asked again, and only a transaction
+/// doing exactly what was shown is signed, sent and kept.
+#[tauri::command]
+pub async fn transaction_request_pay(
+    state: State<'_, AppState>,
+    url: String,
+    passphrase: Option<String>,
+) -> Result<PaidNow, CommandError> {
+    use toss_core::transaction_request as tr;
+    let link = link(&url)?;
+    let approved = state
+        .shown
+        .lock()
+        .map_err(text)?
+        .clone()
+        .filter(|(shown_url, _)| *shown_url == url)
+        .map(|(_, explained)| explained)
+        .ok_or_else(|| text("open the merchant's request first: nothing was shown to approve"))?;
+    let session = state.session()?;
+    let config = session.config().clone();
+    let key = session.first_key(KeyUse::Payment, passphrase.as_deref())?;
+    let (chain, backoff) = (session.chain(), session.backoff());
+    let mut store = session.store()?;
+    crate::state::on_own_thread(move || async move {
+        let limits = tr::Limits::default();
+        let http = tr::http_client(&limits).map_err(text)?;
+        let paid = tr::pay(&http, &chain, backoff, &link, &approved, &key, &limits)
+            .await
+            .map_err(text)?;
+        let payment = &paid.explained.payment;
+        let kept = toss_core::solana_pay::Paid {
+            signature: paid.signature.clone(),
+            payer: toss_core::address::Pubkey::new_from_array(key.verifying_key().to_bytes()),
+            amount: payment.amount,
+            mint: payment.mint,
+            slot: 0,
+            block_time: None,
+        };
+        let now = i64::from(toss_core::session::unix_now());
+        store
+            .record_online(&kept, &payment.recipient, &Default::default(), now)
+            .map_err(text)?;
+        Ok(PaidNow {
+            amount_text: transfer_text(&config, payment),
+            explorer: config.cluster.explorer_tx(&paid.signature, &config.rpc_url),
+            signature: paid.signature,
+        })
+    })
+    .await
+}

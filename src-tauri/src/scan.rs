@@ -61,10 +61,11 @@ impl ScanView {
                 let mint = mint.as_deref().and_then(|m| m.parse().ok());
                 (Some(money(config, *amount, mint.as_ref())), None, None)
             }
-            Scanned::Unknown { .. } => (None, None, None),
+            Scanned::TransactionRequest { .. } | Scanned::Unknown { .. } => (None, None, None),
         };
         let url = match &scanned {
             Scanned::PaymentRequest { request } => Some(request.to_url()),
+            Scanned::TransactionRequest { link } => Some(link.to_text()),
             _ => None,
         };
         ScanView {

@@ -25,6 +25,9 @@ pub struct AppState {
     /// The sale the receive screen shows: every way a payment arrives is
     /// held to it.
     pub till: std::sync::Arc<toss_core::sale::Till>,
+    /// The transaction request last shown on the pay screen (its link and
+    /// what it does): the only one the user can approve.
+    pub shown: std::sync::Arc<Mutex<Option<(String, toss_core::transaction_request::Explained)>>>,
     _log: Option<LogGuard>,
 }
 
@@ -72,6 +75,7 @@ impl AppState {
             config: RwLock::new(config),
             keys: Mutex::new(None),
             till: Default::default(),
+            shown: Default::default(),
             _log: None,
         }
     }

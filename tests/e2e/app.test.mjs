@@ -638,6 +638,102 @@ test("receive online: a customer's wallet pays the till's request and the till s
   }
 });
 
+/** A test certificate authority and a certificate for 127.0.0.1 it signed (openssl). */
+function certificates(dir) {
+  const at = (f) => join(dir, f);
+  const openssl = (...args) => execFileSync("openssl", args, { stdio: "ignore" });
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  openssl("req", "-x509", ...ec, "-keyout", at("ca.key"), "-out", at("ca.pem"), "-days", "2", "-subj", "/CN=TOSS test CA");
+  openssl("req", ...ec, "-keyout", at("leaf.key"), "-out", at("leaf.csr"), "-subj", "/CN=127.0.0.1");
+  writeFileSync(at("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+  openssl("x509", "-req", "-in", at("leaf.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial",
+    "-out", at("leaf.pem"), "-days", "2", "-extfile", at("leaf.ext"));
+  return { ca: at("ca.pem"), cert: at("leaf.pem"), key: at("leaf.key") };
+}
+
+/**
+ * A merchant's transaction-request server built with @solana/pay
+ * (tests/validator/wallet/merchant.mjs), over HTTPS; resolves to its address and a stop.
+ */
+async function merchantServer(rpcUrl, certs, mode, recipient, amount) {
+  const script = new URL("../validator/wallet/merchant.mjs", import.meta.url).pathname;
+  const child = spawn("node", [script, mode, recipient, amount], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, RPC_URL: rpcUrl, CERT: certs.cert, KEY: certs.key },
+  });
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.once("data", (d) => resolve(String(d).trim()));
+    child.on("exit", (code) => reject(new Error(`merchant.mjs exited (${code})`)));
+  });
+  return { url, stop: () => child.kill() };
+}
+
+test("pay a transaction request: the merchant's transaction is shown from its bytes, paid on the validator; a draining one is refused", async () => {
+  const home = freshHome();
+  const shop = freshHome();
+  const merchant = keypairFile(shop);
+  const certs = certificates(shop);
+  const validator = await localValidator([
+    [PHRASE_ADDRESS, 1_000_000_000],
+    [merchant.address, 1_000_000_000],
+  ]);
+  const honest = await merchantServer(validator.rpc_url, certs, "honest", merchant.address, "0.1");
+  const drain = await merchantServer(validator.rpc_url, certs, "drain", merchant.address, "0.1");
+  try {
+    const code = (server, name) => {
+      const png = join(home, name);
+      execFileSync(tossCli(), ["request", "--link", server.url, "--png", png], {
+        env: { ...process.env, ...CLEAN_ENV, TOSS_HOME: shop },
+      });
+      return png;
+    };
+    const honestCode = code(honest, "honest.png");
+    const drainCode = code(drain, "drain.png");
+    const app = await launchApp({
+      ...CLEAN_ENV,
+      TOSS_HOME: home,
+      SOLANA_CLUSTER: "localnet",
+      SOLANA_RPC_URL: validator.rpc_url,
+      TOSS_PROGRAM_ID: validator.program_id,
+      TOSS_GENESIS_HASH: validator.genesis_hash,
+      SSL_CERT_FILE: certs.ca, // the test authority, as a user's added one
+    });
+    try {
+      await importPhrase(app);
+      await app.click('#nav button[data-screen="pay"]');
+      await app.type("#pay-file", honestCode);
+      await app.click("#pay-file-form button[type=submit]");
+      const fields = await app.waitForText("#pay-tx-fields", (t) => t.includes("0.1 SOL"), 30000);
+      assert.ok(fields.includes(merchant.address), fields);
+      assert.ok(fields.includes("0.000005 SOL"), fields);
+      assert.ok(fields.includes("order 42"), fields);
+      assert.equal(await app.text("#pay-tx-label"), "Test Café");
+      assertNotBlank(await app.screenshot("pay-transaction-request"));
+      await app.click("#pay-tx-form button[type=submit]");
+      await app.waitForText("#pay-tx-result", (t) => t.startsWith("Paid online: 0.1 SOL"), 60000);
+      const balance = await fetch(validator.rpc_url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getBalance", params: [merchant.address, { commitment: "confirmed" }] }),
+      }).then((r) => r.json());
+      assert.equal(balance.result.value, 1_100_000_000, "the merchant received exactly the sale");
+
+      // A server adding a transfer that drains the account: refused, with why.
+      await app.clear("#pay-file");
+      await app.type("#pay-file", drainCode);
+      await app.click("#pay-file-form button[type=submit]");
+      await app.waitForText("#pay-problem", (t) => t.includes("it pays more than once"), 30000);
+      assert.equal(await app.run("return document.querySelector('#pay-tx').hidden"), true);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    honest.stop();
+    drain.stop();
+    validator.stop();
+  }
+});
+
 test("escrow and nonces: open, deposit, a withdrawal under its time lock, nonce accounts created and closed", async () => {
   const home = freshHome();
   const validator = await localValidator([[PHRASE_ADDRESS, 5_000_000_000]]);

@@ -507,6 +507,63 @@ test("pay now: a request with its amount is paid online at once, and the screen 
   }
 });
 
+test("a transaction request: what it does is shown before signing, then it is paid; a refused one shows why", async () => {
+  const link = "https://shop.example/pay";
+  const scanned = { kind: "transaction-request", link: { url: link, label: null, message: null }, url: `solana:${link}` };
+  const app = await openApp({
+    answers: {
+      scan_image: { ok: scanned },
+      transaction_request_open: {
+        ok: {
+          label: "Test Café",
+          icon: "data:image/svg+xml;base64,PHN2Zy8+",
+          message: "Thanks for your order",
+          host: "shop.example",
+          recipient: MERCHANT,
+          amount_text: "0.1 SOL",
+          fee_text: "0.000005 SOL",
+          rent_text: null,
+          memos: ["order 42"],
+        },
+      },
+      transaction_request_pay: {
+        ok: { signature: "5sig", amount_text: "0.1 SOL", explorer: "https://explorer.solana.com/tx/5sig?cluster=devnet" },
+      },
+    },
+  });
+  try {
+    await app.show("pay");
+    await app.page.fill("#pay-file", "/tmp/request.png");
+    await app.page.click("#pay-file-form button[type=submit]");
+    await app.page.locator("#pay-tx").waitFor();
+    assert.equal(await app.page.textContent("#pay-tx-label"), "Test Café");
+    const fields = await app.page.textContent("#pay-tx-fields");
+    for (const shown of ["0.1 SOL", MERCHANT, "0.000005 SOL", "order 42", "Thanks for your order", "shop.example"]) {
+      assert.ok(fields.includes(shown), `${shown} is shown before anything is signed`);
+    }
+    assert.equal(await app.page.isHidden("#pay-now"), true, "not a transfer request: no plain pay now");
+    assert.equal(await app.page.isHidden("#pay-confirm"), true, "no offline intent for a server's transaction");
+    const open = (await app.calls()).find(([cmd]) => cmd === "transaction_request_open");
+    assert.deepEqual(open[1], { url: scanned.url });
+    assert.equal((await app.calls()).some(([cmd]) => cmd === "transaction_request_pay"), false, "nothing paid before the click");
+    await app.page.click("#pay-tx-form button[type=submit]");
+    await app.page.getByText("0.1 SOL (transaction 5sig)").waitFor();
+    const pay = (await app.calls()).find(([cmd]) => cmd === "transaction_request_pay");
+    assert.deepEqual(pay[1], { url: scanned.url, passphrase: null });
+
+    // A transaction the wallet cannot explain: the reason, and no way to pay it.
+    await app.answer("transaction_request_open", {
+      err: "the merchant's transaction is refused: it calls the program Thief1111, which this wallet cannot explain",
+    });
+    await app.page.click("#pay-file-form button[type=submit]");
+    await app.page.getByText("which this wallet cannot explain").waitFor();
+    assert.equal(await app.page.isHidden("#pay-tx"), true);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
 test("activity: payments made online are listed with their transaction's link", async () => {
   const app = await openApp({
     answers: {

@@ -72,6 +72,14 @@ fn links_are_https_urls_encoded_or_not() {
     assert_eq!(link.label.as_deref(), Some("Café"));
     let plain = Link::parse("solana:https://shop.example/pay?order=7").unwrap();
     assert_eq!(plain.url.as_str(), "https://shop.example/pay?order=7");
+    // Shown encoded (the spec's example), read back the same.
+    assert_eq!(
+        plain.to_text(),
+        "solana:https%3A%2F%2Fshop.example%2Fpay%3Forder%3D7"
+    );
+    assert_eq!(Link::parse(&plain.to_text()).unwrap().url, plain.url);
+    let bare = Link::parse("solana:https://shop.example/pay").unwrap();
+    assert_eq!(bare.to_text(), "solana:https://shop.example/pay");
     assert!(matches!(
         Link::parse("solana:http://shop.example/pay"),
         Err(LinkError::NotHttps(_))
