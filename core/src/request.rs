@@ -24,6 +24,8 @@ use solana_program::pubkey::Pubkey;
 use crate::amount::{self, AmountError};
 
 const SCHEME: &str = "solana:";
+/// The longest link @solana/pay reads.
+const MAX_URL: usize = 2048;
 
 /// A transfer request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -75,6 +77,9 @@ pub fn new_reference() -> Result<Pubkey, getrandom::Error> {
 /// Which rule a URL broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
+    /// Longer than Solana Pay allows.
+    #[error("the link is {0} characters long; Solana Pay links are at most 2048")]
+    TooLong(usize),
     /// The URL does not start with `solana:`.
     #[error("not a Solana Pay URL: it must start with \"solana:\"")]
     NotSolanaPay,
@@ -204,11 +209,20 @@ impl PaymentRequest {
     }
 
     /// Parses a `solana:` transfer-request URL, checking every rule above.
+    /// As @solana/pay reads one: the scheme in any case, a `#fragment`
+    /// dropped, at most 2,048 characters; an empty label, message or memo
+    /// is no label, message or memo.
     pub fn parse(url: &str) -> Result<Self, RequestError> {
+        let url = url.trim();
+        if url.len() > MAX_URL {
+            return Err(RequestError::TooLong(url.len()));
+        }
         let rest = url
-            .trim()
-            .strip_prefix(SCHEME)
+            .get(..SCHEME.len())
+            .filter(|s| s.eq_ignore_ascii_case(SCHEME))
+            .map(|_| &url[SCHEME.len()..])
             .ok_or(RequestError::NotSolanaPay)?;
+        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let path = decode("recipient", path)?;
         if path.starts_with("https:") || path.starts_with("http:") {
@@ -225,7 +239,18 @@ impl PaymentRequest {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let key = decode("a field name", k)?;
             let value = decode(&key, v)?;
-            if key != "reference" {
+            // Solana Pay's single-valued fields and TOSS's; other
+            // wallets' parameters are none of ours, repeated or not.
+            const SINGLE: [&str; 7] = [
+                "amount",
+                "spl-token",
+                "label",
+                "message",
+                "memo",
+                "toss-key",
+                "toss-offline",
+            ];
+            if SINGLE.contains(&key.as_str()) {
                 if seen.contains(&key) {
                     return Err(RequestError::Repeated(key));
                 }
@@ -241,9 +266,9 @@ impl PaymentRequest {
                 }
                 "spl-token" => r.spl_token = Some(address("spl-token", &value)?),
                 "reference" => r.references.push(address("reference", &value)?),
-                "label" => r.label = Some(value),
-                "message" => r.message = Some(value),
-                "memo" => r.memo = Some(value),
+                "label" => r.label = Some(value).filter(|v| !v.is_empty()),
+                "message" => r.message = Some(value).filter(|v| !v.is_empty()),
+                "memo" => r.memo = Some(value).filter(|v| !v.is_empty()),
                 "toss-key" => {
                     let bad = || RequestError::BadNoiseKey(value.clone());
                     let key: [u8; 32] = bs58::decode(&value)
@@ -266,6 +291,10 @@ impl PaymentRequest {
         if r.noise_key.is_some() && r.references.is_empty() {
             return Err(RequestError::NoReference);
         }
+        if r.spl_token.is_none() {
+            // SOL's decimals are known now: more places is malformed.
+            r.amount_units(amount::SOL_DECIMALS)?;
+        }
         Ok(r)
     }
 
@@ -284,7 +313,7 @@ impl PaymentRequest {
             ("message", &self.message),
             ("memo", &self.memo),
         ] {
-            if let Some(v) = v {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
                 q.push((k, v.clone()));
             }
         }

@@ -259,6 +259,17 @@ async fn ble_cases() {
     );
     assert_eq!(store.list().unwrap().len(), 2, "both kept, for one sale");
 
+    // A till no longer waiting (its sale paid online) stops advertising
+    // for a payer at once.
+    let mut advertiser = Advertiser::start(Some("hci1"), "Till 1").await.unwrap();
+    let asked = std::time::Instant::now();
+    assert_eq!(
+        advertiser.accept_while(|| false).await.err(),
+        Some(BleError::Stopped)
+    );
+    assert!(asked.elapsed() < std::time::Duration::from_secs(5));
+    drop(advertiser);
+
     // Bluetooth switched off: both roles say so.
     set_powered("hci0", false);
     assert_eq!(

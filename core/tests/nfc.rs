@@ -229,7 +229,11 @@ fn nfc_cases() {
     // Waiting for a tap: a reader the settings name that is not there is
     // named, with those that are; no phone within the wait is said plainly.
     let missing = readers
-        .wait_for_tap(Some("Reader on the shelf"), Duration::from_millis(300))
+        .wait_for_tap(
+            Some("Reader on the shelf"),
+            Duration::from_millis(300),
+            &|| true,
+        )
         .err()
         .unwrap();
     assert_eq!(
@@ -241,9 +245,21 @@ fn nfc_cases() {
     );
     assert!(missing.to_string().contains(&reader), "{missing}");
     assert_eq!(
-        readers.wait_for_tap(None, Duration::from_millis(300)).err(),
+        readers
+            .wait_for_tap(None, Duration::from_millis(300), &|| true)
+            .err(),
         Some(NfcError::NoTap)
     );
+    // A wait no longer wanted (the sale was paid online) ends at once,
+    // long before its time is up.
+    let asked = std::time::Instant::now();
+    assert_eq!(
+        readers
+            .wait_for_tap(None, Duration::from_secs(60), &|| false)
+            .err(),
+        Some(NfcError::Stopped)
+    );
+    assert!(asked.elapsed() < Duration::from_secs(30));
 
     // Happy path: the till (reader) and the payer's phone (card) hand
     // over: Noise XX, the phone's signed intent, the till's acknowledgement. The

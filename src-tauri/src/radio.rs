@@ -17,7 +17,7 @@ use toss_core::session::{self, WalletSession};
 use toss_core::store::Store;
 use toss_core::transport::ble::Channel;
 use toss_core::transport::ble::central::{Central, Found};
-use toss_core::transport::nfc::Readers;
+use toss_core::transport::nfc::{NfcError, Readers};
 
 use crate::error::CommandError;
 use crate::state::{AppState, text};
@@ -228,10 +228,14 @@ async fn receive_ble<R: Runtime>(
         .await
         .map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "ble" });
-    let link = tokio::time::timeout(WAIT, advertiser.accept())
+    let till = payee.till.clone();
+    let link = tokio::time::timeout(WAIT, advertiser.accept_while(|| till.waiting().is_some()))
         .await
         .map_err(|_| "no payer connected in time".to_owned())?
-        .map_err(text)?;
+        .map_err(|e| match e {
+            toss_core::transport::ble::BleError::Stopped => NO_LONGER_WAITING.to_owned(),
+            e => e.to_string(),
+        })?;
     say(&app, HandoverEvent::Connected { transport: "ble" });
     let frame_size = link.frame_size();
     let mut channel = Channel::new(link, frame_size).map_err(text)?;
@@ -263,12 +267,20 @@ pub fn nfc_readers() -> Result<Vec<String>, CommandError> {
 fn tap(
     reader: Option<String>,
     config: &Config,
+    go_on: &dyn Fn() -> bool,
 ) -> Result<toss_core::transport::nfc::Connection, String> {
     let reader = reader.or_else(|| config.nfc_reader.clone());
     Readers::open()
-        .and_then(|mut r| r.wait_for_tap(reader.as_deref(), WAIT))
-        .map_err(text)
+        .and_then(|mut r| r.wait_for_tap(reader.as_deref(), WAIT, go_on))
+        .map_err(|e| match e {
+            NfcError::Stopped => NO_LONGER_WAITING.to_owned(),
+            e => e.to_string(),
+        })
 }
+
+/// Why a till's radio wait ended early.
+const NO_LONGER_WAITING: &str =
+    "the sale is no longer waiting for a payment (paid online, or another sale is shown)";
 
 /// Takes payment for the open sale from the phone put on `reader`.
 #[tauri::command]
@@ -282,7 +294,8 @@ pub async fn nfc_receive<R: Runtime>(
     let payee = Payee::open(&state, &session)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
     let got = tauri::async_runtime::spawn_blocking(move || {
-        let connection = tap(reader, &config)?;
+        let till = payee.till.clone();
+        let connection = tap(reader, &config, &|| till.waiting().is_some())?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
         let (payee, till) = payee.handover(Role::Initiator)?;
         got(connection.hand_over(payee).map_err(text)?, &till)
@@ -307,7 +320,7 @@ pub async fn nfc_pay<R: Runtime>(
     let payer = Handover::payer(Role::Initiator, &session.noise_key()?, wires).map_err(text)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
     let paid = tauri::async_runtime::spawn_blocking(move || {
-        let connection = tap(reader, &config)?;
+        let connection = tap(reader, &config, &|| true)?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
         let outcome = connection.hand_over(payer).map_err(text)?;
         paid(outcome, &mut store, &ids, "handed over by NFC")

@@ -147,6 +147,45 @@ fn wallet() -> impl Strategy<Value = Pubkey> {
     })
 }
 
+#[test]
+fn read_as_solana_pays_own_parser_reads_it() {
+    let parse = |q: &str| PaymentRequest::parse(&format!("solana:{WALLET}?{q}"));
+    // Zero is a valid amount; `+` is a space; a fragment is not part of a field.
+    assert_eq!(parse("amount=0").unwrap().amount.as_deref(), Some("0"));
+    assert_eq!(
+        parse("label=Cafe+Alpha").unwrap().label.as_deref(),
+        Some("Cafe Alpha")
+    );
+    assert_eq!(parse("label=a#b").unwrap().label.as_deref(), Some("a"));
+    // The scheme in any case.
+    assert!(PaymentRequest::parse(&format!("SOLANA:{WALLET}?amount=1")).is_ok());
+    // Empty fields are absent, and not written back.
+    let empty = parse("memo=&label=&amount=1").unwrap();
+    assert_eq!((empty.memo, empty.label), (None, None));
+    assert!(!parse("memo=&amount=1").unwrap().to_url().contains("memo"));
+    // Solana Pay's own fields once each; other wallets' parameters are theirs.
+    assert!(matches!(
+        parse("label=a&label=b"),
+        Err(RequestError::Repeated(_))
+    ));
+    assert!(matches!(
+        parse(&format!("spl-token={WALLET}&spl-token={WALLET}")),
+        Err(RequestError::Repeated(_))
+    ));
+    assert!(parse("utm=a&utm=b&amount=1").is_ok());
+    // A SOL amount with more places than SOL has is malformed at once.
+    assert!(matches!(
+        parse("amount=0.0000000001"),
+        Err(RequestError::BadAmount(_))
+    ));
+    assert!(parse(&format!("amount=0.0000000001&spl-token={WALLET}")).is_ok());
+    // Too long.
+    assert!(matches!(
+        parse(&format!("label={}", "a".repeat(2100))),
+        Err(RequestError::TooLong(_))
+    ));
+}
+
 proptest! {
     #![proptest_config(cases())]
 
@@ -174,8 +213,8 @@ proptest! {
             None => whole.to_string(),
         });
         r.references = refs.into_iter().map(Pubkey::new_from_array).collect();
-        r.label = label;
-        r.memo = memo;
+        r.label = label.filter(|l| !l.is_empty());
+        r.memo = memo.filter(|m| !m.is_empty());
         r.noise_key = noise;
         if noise.is_some() && r.references.is_empty() {
             r.references.push(recipient); // a Noise key needs a reference

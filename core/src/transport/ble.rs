@@ -62,6 +62,9 @@ pub enum BleError {
     /// A message or frame size outside what the framing allows.
     #[error("{0}")]
     Frame(#[from] FrameError),
+    /// The caller stopped wanting a payer (the sale was paid another way).
+    #[error("stopped waiting for a payer's device")]
+    Stopped,
     /// Any other Bluetooth stack error; carries its message.
     #[error("Bluetooth failed: {0}")]
     Failed(String),

@@ -88,6 +88,9 @@ pub enum NfcError {
     /// No card came onto the reader before the wait ran out.
     #[error("no phone came onto the reader in time")]
     NoTap,
+    /// The caller stopped wanting a tap (the sale was paid another way).
+    #[error("stopped waiting for a phone on the reader")]
+    Stopped,
     /// The card answered SELECT with not found: no TOSS application.
     #[error("this phone or card does not run TOSS (it does not know our application)")]
     NotToss,
@@ -269,11 +272,13 @@ impl Readers {
 
     /// Waits up to `wait` for a phone on `reader` (when `None`, the first
     /// reader connected) and connects to TOSS on it: the tap a till or a
-    /// payer waits for.
+    /// payer waits for. `go_on` is asked twice a second: once it says no
+    /// (a till's sale paid online meanwhile), the wait ends.
     pub fn wait_for_tap(
         &mut self,
         reader: Option<&str>,
         wait: Duration,
+        go_on: &dyn Fn() -> bool,
     ) -> Result<Connection, NfcError> {
         let connected = self.list()?;
         let reader = match reader {
@@ -290,6 +295,9 @@ impl Readers {
         while !self.card_present(&reader) {
             if std::time::Instant::now() >= deadline {
                 return Err(NfcError::NoTap);
+            }
+            if !go_on() {
+                return Err(NfcError::Stopped);
             }
             if let Change::Readers(names) = self.wait(Duration::from_millis(500))?
                 && !names.contains(&reader)

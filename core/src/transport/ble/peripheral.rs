@@ -177,6 +177,25 @@ impl Advertiser {
     }
 }
 
+impl Advertiser {
+    /// [`Advertiser::accept`], given up once `go_on` (asked four times a
+    /// second) says no: a till whose sale was paid online stops waiting.
+    pub async fn accept_while(
+        &mut self,
+        go_on: impl Fn() -> bool,
+    ) -> Result<PeripheralLink<'_>, BleError> {
+        let stopped = async {
+            while go_on() {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        };
+        tokio::select! {
+            link = self.accept() => link,
+            () = stopped => Err(BleError::Stopped),
+        }
+    }
+}
+
 /// The connected central: frames in by write, out by notification.
 pub struct PeripheralLink<'a> {
     notifier: CharacteristicNotifier,
