@@ -43,6 +43,7 @@ fn main() {
         "nonce_act",
         "currencies",
         "receipt",
+        "online_receipt",
         "passphrase_asked",
         "keys_unlock",
         "keys_use_file",

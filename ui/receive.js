@@ -13,7 +13,7 @@ function describe(got) {
 async function received(got) {
   $("receive-status").textContent = describe(got);
   const kept = got.intents.filter((i) => i.id).map((i) => i.id);
-  if (kept.length) await showReceipt(kept);
+  if (kept.length) await showReceipt("receipt", { ids: kept });
 }
 
 /** A new sale or a new wait: the last customer's payment and receipt leave the screen. */
@@ -33,15 +33,18 @@ function showReceived(checked) {
   $("received-card").scrollIntoView({ block: "nearest" });
 }
 
-/** The receipt for the payments `ids` of one sale, as Rust makes it: the total, each payment, their codes. */
-async function showReceipt(ids) {
+/**
+ * The receipt Rust makes (`receipt` for payments taken offline, `online_receipt` for one
+ * seen on chain): the total, each payment, their codes.
+ */
+async function showReceipt(command, args) {
   try {
-    const r = await invoke("receipt", { ids });
+    const r = await invoke(command, args);
     const lines = r.payments.flatMap((p) => [
       ["Paid by", p.payer],
       ["Amount", p.amount_text],
       ["Memo", p.memo ?? "—"],
-      ["Verified", new Date(p.verified_at * 1000).toLocaleString()],
+      ["Accepted", new Date(p.verified_at * 1000).toLocaleString()],
       ["Payment id", p.id],
     ]);
     showFields($("receipt-fields"), [["Paid to", r.payee], ["Total", r.total_text], ...lines]);
@@ -75,6 +78,7 @@ export function setupReceive() {
       $("online-status").textContent = `Paid online: ${e.amount_text} from ${e.payer} (${e.sale}).`;
       $("online-explorer").href = e.explorer;
       $("online-paid").hidden = false;
+      showReceipt("online_receipt", { signature: e.signature });
     } else if (e.stage === "live") {
       // Said quietly: how the till hears of payments, not news for the customer.
       $("online-status").dataset.live = String(e.live);
@@ -98,7 +102,7 @@ export function setupReceive() {
         const checked = await invoke("receive_intent", { hex: scanned.hex });
         showReceived(checked);
         $("receive-status").textContent = `Sale ${checked.sale}`;
-        await showReceipt([checked.id]);
+        await showReceipt("receipt", { ids: [checked.id] });
       } catch (err) {
         $("receive-status").textContent = String(err);
       }

@@ -84,16 +84,25 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, C
     })
 }
 
-/// Writes the activity as CSV to `path`; how many intents it holds.
+/// Writes the activity as CSV to `path`: the intents, then the payments
+/// made online; how many rows it holds.
 #[tauri::command]
 pub fn activity_export(
     state: State<'_, AppState>,
     path: std::path::PathBuf,
 ) -> Result<usize, CommandError> {
-    let rows = state.store()?.list().map_err(text)?;
-    std::fs::write(&path, toss_core::store::to_csv(&rows))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(rows.len())
+    let session = state.session()?;
+    let store = session.store()?;
+    let rows = store.list().map_err(text)?;
+    let online = store.online_payments().map_err(text)?;
+    let ours: Vec<String> = session
+        .accounts()?
+        .iter()
+        .map(|a| a.address.to_string())
+        .collect();
+    let csv = toss_core::store::to_csv(&rows, &online, &|payer| ours.iter().any(|o| o == payer));
+    std::fs::write(&path, csv).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(rows.len() + online.len())
 }
 
 /// The event "Settle now" reports its progress with (the engine's own

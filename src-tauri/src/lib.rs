@@ -53,6 +53,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             pay::transaction_request_pay,
             activity::online_activity,
             receive::receipt,
+            receive::online_receipt,
             pay::intent_create,
             scan::cameras,
             scan::scan_start,

@@ -113,7 +113,8 @@ pub struct ReceiptLine {
     pub id: String,
     #[serde(flatten)]
     pub terms: Terms,
-    /// Unix seconds when it was verified.
+    /// Unix seconds when the till accepted it (verified offline, or seen
+    /// confirmed online).
     pub verified_at: i64,
 }
 
@@ -165,6 +166,46 @@ pub fn receipt(state: State<'_, AppState>, ids: Vec<String>) -> Result<ReceiptVi
         payee: payee.to_string(),
         total_text: crate::state::money(session.config(), total, mint.as_ref()),
         payments,
+    })
+}
+
+/// The receipt for a payment made online to this till (kept by
+/// `sale_watch`): its transaction's Explorer address as the QR code, so
+/// any phone's camera opens the proof.
+#[tauri::command]
+pub fn online_receipt(
+    state: State<'_, AppState>,
+    signature: String,
+) -> Result<ReceiptView, CommandError> {
+    let session = state.session()?;
+    let config = session.config();
+    let paid = session
+        .store()?
+        .online_payments()
+        .map_err(text)?
+        .into_iter()
+        .find(|p| p.signature == signature)
+        .ok_or("no online payment with this transaction is kept")?;
+    let mint = paid.mint.as_deref().and_then(|m| m.parse().ok());
+    let amount_text = crate::state::money(config, paid.amount, mint.as_ref());
+    let uri = config.cluster.explorer_tx(&paid.signature, &config.rpc_url);
+    Ok(ReceiptView {
+        payee: paid.recipient.clone(),
+        total_text: amount_text.clone(),
+        payments: vec![ReceiptLine {
+            qr_svg: qr::svg(uri.as_bytes()).map_err(text)?,
+            uri,
+            id: paid.signature,
+            terms: Terms {
+                payer: paid.payer,
+                payee: paid.recipient,
+                mint: paid.mint,
+                amount: paid.amount,
+                amount_text,
+                memo: None,
+            },
+            verified_at: paid.at,
+        }],
     })
 }
 

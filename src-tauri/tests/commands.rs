@@ -241,6 +241,29 @@ fn a_till_with_no_sale_shown_takes_no_payment_by_any_path() {
 }
 
 #[test]
+fn a_transaction_request_is_refused_before_any_server_is_asked_when_it_cannot_be_trusted() {
+    let (_tmp, state) = wallet_home("rpc_url = \"http://127.0.0.1:9\"\n");
+    let webview = app(state);
+    // Plain HTTP: anyone on the way could change the transaction.
+    let http = invoke(
+        &webview,
+        "transaction_request_open",
+        json!({ "url": "solana:http://127.0.0.1:9/pay" }),
+    );
+    assert!(refusal(http).contains("is not HTTPS"));
+    // Paying what was never shown: nothing to approve.
+    let unseen = invoke(
+        &webview,
+        "transaction_request_pay",
+        json!({ "url": "solana:https://127.0.0.1:9/pay" }),
+    );
+    assert_eq!(
+        refusal(unseen),
+        "open the merchant's request first: nothing was shown to approve"
+    );
+}
+
+#[test]
 fn the_app_runs_the_stores_cleanup_as_the_cli_does() {
     // In a child process with keys in a fresh kernel keyring of its own.
     let out = std::process::Command::new("keyctl")

@@ -623,6 +623,9 @@ test("receive online: a customer's wallet pays the till's request and the till s
       walletPays(validator.rpc_url, url, customer.path);
       await app.waitForText("#online-status", (t) => t.startsWith(`Paid online: 0.25 SOL from ${customer.address}`), 30000);
       assert.match(await app.attribute("#online-explorer", "href"), /^https:\/\/explorer\.solana\.com\/tx\/\w+\?cluster=custom/);
+      // The receipt: the transaction's Explorer address as its code.
+      const receipt = await app.waitForText("#receipt-fields", (t) => t.includes("0.25 SOL"));
+      assert.ok(receipt.includes(customer.address), receipt);
       assertNotBlank(await app.screenshot("receive-paid-online"));
       // The activity lists it, with the customer and the transaction's link.
       await app.click('#nav button[data-screen="activity"]');

@@ -127,7 +127,7 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
     await app.page.locator("#receipt-card").waitFor();
     assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "receipt")[1], { ids: ["1".repeat(64), "2".repeat(64)] });
     const verified = new Date(1_790_000_000_000).toLocaleString();
-    const line = (n) => `Paid by${MERCHANT}Amount1 SOLMemocoffeeVerified${verified}Payment id${`${n}`.repeat(64)}`;
+    const line = (n) => `Paid by${MERCHANT}Amount1 SOLMemocoffeeAccepted${verified}Payment id${`${n}`.repeat(64)}`;
     assert.equal(await app.page.textContent('#receipt-fields'), `Paid to${ADDRESS}Total2 SOL${line(1)}${line(2)}`);
     assert.deepEqual(
       await app.page.$$eval("#receipt-qr [data-uri]", (codes) => codes.map((c) => c.dataset.uri)),
@@ -440,6 +440,26 @@ test("receive online: the till watches for any wallet's payment and says when it
   const app = await openApp({
     answers: {
       request_create: { ok: { url: `solana:${ADDRESS}?amount=0.25`, qr_svg: SVG(0), request: {} } },
+      online_receipt: {
+        ok: {
+          payee: ADDRESS,
+          total_text: "0.25 SOL",
+          payments: [
+            {
+              uri: "https://explorer.solana.com/tx/5sig?cluster=devnet",
+              qr_svg: SVG(7),
+              id: "5sig",
+              payer: MERCHANT,
+              payee: ADDRESS,
+              mint: null,
+              amount: 250_000_000,
+              amount_text: "0.25 SOL",
+              memo: null,
+              verified_at: 1_790_000_000,
+            },
+          ],
+        },
+      },
     },
   });
   try {
@@ -469,6 +489,11 @@ test("receive online: the till watches for any wallet's payment and says when it
     await app.page.getByText(`Paid online: 0.25 SOL from ${MERCHANT} (paid online: 0.25 SOL in transaction 5sig).`).waitFor();
     assert.equal(await app.page.getAttribute("#online-explorer", "href"), "https://explorer.solana.com/tx/5sig?cluster=devnet");
     assert.equal(await app.page.isHidden("#online-paid"), false);
+    // The receipt: the transaction's Explorer address as its code, any phone can open it.
+    await app.page.locator("#receipt-card").waitFor();
+    assert.equal(await app.page.getAttribute("#receipt-qr div", "data-uri"), "https://explorer.solana.com/tx/5sig?cluster=devnet");
+    const receipt = (await app.calls()).find(([cmd]) => cmd === "online_receipt");
+    assert.deepEqual(receipt[1], { signature: "5sig" });
     assert.deepEqual(app.errors, []);
   } finally {
     await app.close();

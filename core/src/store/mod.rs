@@ -268,9 +268,11 @@ pub struct Summary {
     pub state: State,
 }
 
-/// The activity as CSV (RFC 4180): a header, then one line per intent,
-/// amounts in the currency's smallest unit.
-pub fn to_csv(rows: &[Summary]) -> String {
+/// The activity as CSV (RFC 4180): a header, then one line per intent
+/// (`way` offline), then one per online payment (`way` online, its id the
+/// transaction signature, `direction` by whether `ours` holds the payer;
+/// no nonce or expiry), amounts in the currency's smallest unit.
+pub fn to_csv(rows: &[Summary], online: &[OnlinePayment], ours: &dyn Fn(&str) -> bool) -> String {
     let field = |v: &str| {
         if v.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", v.replace('"', "\"\""))
@@ -278,9 +280,10 @@ pub fn to_csv(rows: &[Summary]) -> String {
             v.to_owned()
         }
     };
-    let mut out = String::from("id,direction,payer,payee,mint,amount,nonce,expires_at,state\r\n");
-    for r in rows {
-        let line = [
+    let mut out =
+        String::from("id,direction,payer,payee,mint,amount,nonce,expires_at,state,way\r\n");
+    let intents = rows.iter().map(|r| {
+        [
             r.id.clone(),
             r.direction.as_str().to_owned(),
             r.payer.clone(),
@@ -290,11 +293,29 @@ pub fn to_csv(rows: &[Summary]) -> String {
             r.nonce.to_string(),
             r.expires_at.to_string(),
             r.state.as_str().to_owned(),
+            "offline".to_owned(),
         ]
-        .iter()
-        .map(|v| field(v))
-        .collect::<Vec<_>>()
-        .join(",");
+    });
+    let online = online.iter().map(|p| {
+        let direction = match ours(&p.payer) {
+            true => Direction::Sent,
+            false => Direction::Received,
+        };
+        [
+            p.signature.clone(),
+            direction.as_str().to_owned(),
+            p.payer.clone(),
+            p.recipient.clone(),
+            p.mint.clone().unwrap_or_default(),
+            p.amount.to_string(),
+            String::new(),
+            String::new(),
+            "confirmed".to_owned(),
+            "online".to_owned(),
+        ]
+    });
+    for line in intents.chain(online) {
+        let line = line.iter().map(|v| field(v)).collect::<Vec<_>>().join(",");
         out.push_str(&line);
         out.push_str("\r\n");
     }

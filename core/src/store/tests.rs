@@ -442,12 +442,29 @@ fn the_activity_exports_as_csv_with_fields_quoted_when_needed() {
         expires_at: 99,
         state: State::Verified,
     };
-    let csv = to_csv(&[row("a", None), row("b,\"c\"", Some("M"))]);
+    let online = |signature: &str, payer: &str| OnlinePayment {
+        signature: signature.into(),
+        reference: "R".into(),
+        payer: payer.into(),
+        recipient: "Q".into(),
+        mint: None,
+        amount: 2_500,
+        slot: 5,
+        block_time: None,
+        at: 100,
+    };
+    let csv = to_csv(
+        &[row("a", None), row("b,\"c\"", Some("M"))],
+        &[online("5in", "P"), online("5out", "ME")],
+        &|payer| payer == "ME",
+    );
     assert_eq!(
         csv,
-        "id,direction,payer,payee,mint,amount,nonce,expires_at,state\r\n\
-         a,received,P,Q,,1500,7,99,verified\r\n\
-         \"b,\"\"c\"\"\",received,P,Q,M,1500,7,99,verified\r\n"
+        "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way\r\n\
+         a,received,P,Q,,1500,7,99,verified,offline\r\n\
+         \"b,\"\"c\"\"\",received,P,Q,M,1500,7,99,verified,offline\r\n\
+         5in,received,P,Q,,2500,,,confirmed,online\r\n\
+         5out,sent,ME,Q,,2500,,,confirmed,online\r\n"
     );
 }
 
