@@ -52,8 +52,10 @@ function showScanned(scanned) {
   $("pay-intent").hidden = true;
   request = scanned.kind === "payment-request" ? scanned.request : null;
   requestUrl = scanned.url ?? null;
-  // A request with its amount can be paid online at once, as any wallet would.
-  $("pay-now").hidden = !(request && request.amount);
+  // A request with its amount can be paid online at once, as any wallet would;
+  // offline (the cluster did not answer), the signed code is the way to pay.
+  const offline = $("online").dataset.online === "false";
+  $("pay-now").hidden = !(request && request.amount) || offline;
   $("pay-now-result").hidden = true;
   $("pay-confirm").hidden = !request;
   if (request) {

@@ -500,9 +500,24 @@ test("receive online: the till watches for any wallet's payment and says when it
   }
 });
 
+test("pay now is not offered while the cluster does not answer: the signed code is", async () => {
+  const app = await openApp({ answers: { scan_image: { ok: REQUEST } } }); // balances: offline
+  try {
+    await app.show("pay");
+    await app.page.fill("#pay-file", "/tmp/request.png");
+    await app.page.click("#pay-file-form button[type=submit]");
+    await app.page.locator("#pay-confirm").waitFor();
+    assert.equal(await app.page.isHidden("#pay-now"), true);
+    assert.equal(await app.page.isHidden("#pay-confirm"), false);
+  } finally {
+    await app.close();
+  }
+});
+
 test("pay now: a request with its amount is paid online at once, and the screen shows where to see it", async () => {
   const app = await openApp({
     answers: {
+      balances: { ok: { online: true, balances: [], problem: null } },
       scan_image: { ok: REQUEST },
       pay_now: {
         ok: { signature: "5sig", amount_text: "1.5 SOL", explorer: "https://explorer.solana.com/tx/5sig?cluster=devnet" },
