@@ -420,8 +420,8 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.click('#nav button[data-screen="activity"]');
 
     const csv = readFileSync(csvPath, "utf8").split("\r\n");
-    assert.equal(csv[0], "id,direction,payer,payee,mint,amount,nonce,expires_at,state");
-    assert.match(csv[1], new RegExp(`^[0-9a-f]{64},received,\\w+,${PHRASE_ADDRESS},,500000000,\\d+,\\d+,verified$`));
+    assert.equal(csv[0], "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way");
+    assert.match(csv[1], new RegExp(`^[0-9a-f]{64},received,\\w+,${PHRASE_ADDRESS},,500000000,\\d+,\\d+,verified,offline$`));
   } finally {
     await app.close();
   }
