@@ -9,7 +9,7 @@
 //! offset keeps the two apart and a client never reads "the fee payer has
 //! too little SOL" (system error 1) as "the intent is malformed".
 
-use solana_program::program_error::ProgramError;
+use crate::ProgramError;
 
 macro_rules! errors {
     ($($(#[doc = $doc:literal])* $name:ident = $code:literal => $msg:literal,)*) => {

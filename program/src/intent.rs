@@ -11,8 +11,11 @@
 //! out-of-range values and trailing bytes are all refused, so two different
 //! byte strings never decode to the same intent.
 
-use solana_program::hash::hashv;
-use solana_program::pubkey::Pubkey;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::Pubkey;
 
 /// First bytes of every intent body. 0xFF can never begin a Solana transaction
 /// message (it would be a versioned message of version 127), so a signature
@@ -252,7 +255,7 @@ impl Intent {
                 return Err(IntentError::MemoLength(len));
             }
             let raw = r.slice(len).map_err(short)?;
-            let text = std::str::from_utf8(raw).map_err(|_| IntentError::MemoNotUtf8)?;
+            let text = core::str::from_utf8(raw).map_err(|_| IntentError::MemoNotUtf8)?;
             Some(text.to_owned())
         } else {
             None
@@ -303,7 +306,7 @@ impl SignedIntent {
     /// in any byte, signature included, have different ids.
     pub fn id(&self) -> Result<[u8; 32], IntentError> {
         let body = self.intent.encode()?;
-        Ok(hashv(&[&body, &self.signature]).to_bytes())
+        Ok(solana_sha256_hasher::hashv(&[&body, &self.signature]).to_bytes())
     }
 }
 
@@ -313,7 +316,7 @@ impl SignedIntent {
 /// as bytes. `Ordering::Less` means `a` wins. (On-chain the first settlement
 /// consumes the nonce and is final; this rule decides which intent a wallet
 /// holding both submits and which it marks conflicted.)
-pub fn conflict_order(a: &SignedIntent, b: &SignedIntent) -> std::cmp::Ordering {
+pub fn conflict_order(a: &SignedIntent, b: &SignedIntent) -> core::cmp::Ordering {
     a.intent
         .nonce
         .cmp(&b.intent.nonce)

@@ -1,21 +1,28 @@
-//! What each instruction does. Every check that protects money happens here,
-//! before any lamport or token moves; a failed check fails the whole
-//! transaction, so a batch settles all its intents or none.
+//! What each instruction does, on chain. Every check that protects money
+//! happens here, before any lamport or token moves; a failed check fails the
+//! whole transaction, so a batch settles all its intents or none.
+//!
+//! pinocchio over `core` and `alloc`, written to the limits of the upstream
+//! LLVM BPF backend `scripts/sbf/build` uses: at most five arguments per
+//! call (several go in a struct), no 128-bit or floating-point arithmetic,
+//! and helpers that return two registers' worth inlined.
 
-use solana_program::account_info::{AccountInfo, next_account_info};
-use solana_program::clock::Clock;
-use solana_program::entrypoint::ProgramResult;
-use solana_program::program::{invoke, invoke_signed};
-use solana_program::program_error::ProgramError;
-use solana_program::program_pack::Pack;
-use solana_program::pubkey::Pubkey;
-use solana_program::rent::Rent;
-use solana_program::sysvar::Sysvar;
-use solana_sdk_ids::{ed25519_program, system_program, sysvar};
-use solana_system_interface::instruction as system_instruction;
-use spl_token_interface::state::Account as TokenAccount;
+// Two `unsafe` blocks: reading the instructions sysvar's data as that
+// sysvar, after its address was checked.
+#![allow(unsafe_code)]
+
+use alloc::vec::Vec;
+
+use pinocchio::cpi::{Seed, Signer, invoke_signed};
+use pinocchio::instruction::{InstructionAccount, InstructionView};
+use pinocchio::sysvars::Sysvar;
+use pinocchio::sysvars::clock::Clock;
+use pinocchio::sysvars::instructions::Instructions;
+use pinocchio::sysvars::rent::Rent;
+use pinocchio::{AccountView, ProgramResult, Resize};
 
 use crate::error::TossError;
+use crate::ids;
 use crate::instruction::TossInstruction;
 use crate::intent::{Intent, SignedIntent};
 use crate::state::{
@@ -23,153 +30,178 @@ use crate::state::{
     RECORD_SEED, SettlementRecord, WITHDRAW_WINDOW, escrow_address, escrow_tokens_address,
     record_address,
 };
+use crate::{ProgramError, Pubkey};
 
-/// Decodes `data` and runs that instruction on `accounts`; the entrypoint calls this.
+/// The accounts an instruction was given, taken in order.
+type Accounts<'a> = core::slice::Iter<'a, AccountView>;
+
+const SYSTEM: Pubkey = Pubkey::new_from_array(ids::SYSTEM_PROGRAM);
+const TOKEN: Pubkey = Pubkey::new_from_array(ids::TOKEN_PROGRAM);
+/// Bytes of an SPL Token account.
+const TOKEN_ACCOUNT_LEN: usize = 165;
+
+/// Decodes `data` and runs that instruction on `accounts`.
 pub fn process_instruction(
     program_id: &Pubkey,
-    accounts: &[AccountInfo],
+    accounts: &[AccountView],
     data: &[u8],
 ) -> ProgramResult {
+    let it = &mut accounts.iter();
     match TossInstruction::unpack(data)? {
         TossInstruction::OpenEscrow {
             cluster,
             withdraw_delay,
             spl,
-        } => open_escrow(program_id, accounts, cluster, withdraw_delay, spl),
-        TossInstruction::Deposit { amount } => deposit(program_id, accounts, amount),
-        TossInstruction::RequestWithdrawal { amount } => {
-            request_withdrawal(program_id, accounts, amount)
-        }
-        TossInstruction::Withdraw => withdraw(program_id, accounts),
-        TossInstruction::Settle { items } => settle(program_id, accounts, &items),
+        } => open_escrow(
+            program_id,
+            it,
+            &Open {
+                cluster,
+                withdraw_delay,
+                spl,
+            },
+        ),
+        TossInstruction::Deposit { amount } => deposit(program_id, it, amount),
+        TossInstruction::RequestWithdrawal { amount } => request_withdrawal(program_id, it, amount),
+        TossInstruction::Withdraw => withdraw(program_id, it),
+        TossInstruction::Settle { items } => settle(program_id, it, &items),
         TossInstruction::SettleDurable {
             check_ix,
             signature,
-        } => settle_durable(program_id, accounts, check_ix, signature),
-        TossInstruction::CloseRecord => close_record(program_id, accounts),
+        } => settle_durable(program_id, it, check_ix, signature),
+        TossInstruction::CloseRecord => close_record(program_id, it),
     }
 }
 
-fn open_escrow(
-    program_id: &Pubkey,
-    accounts: &[AccountInfo],
+/// What `OpenEscrow` asks for.
+struct Open {
     cluster: [u8; 8],
     withdraw_delay: u32,
     spl: bool,
-) -> ProgramResult {
-    let it = &mut accounts.iter();
+}
+
+fn open_escrow(program_id: &Pubkey, it: &mut Accounts, open: &Open) -> ProgramResult {
     let owner = signer(it)?;
-    let escrow = next_account_info(it)?;
-    let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
-    if !(MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY).contains(&withdraw_delay) {
+    let mut escrow = next(it)?;
+    next_key(it, &SYSTEM)?;
+    if !(MIN_WITHDRAW_DELAY..=MAX_WITHDRAW_DELAY).contains(&open.withdraw_delay) {
         return Err(TossError::InvalidWithdrawDelay.into());
     }
-    let mint = if spl {
-        Some(next_account_info(it)?)
-    } else {
-        None
+    let mint = match open.spl {
+        true => Some(next(it)?),
+        false => None,
     };
-    let (address, bump) = escrow_address(program_id, owner.key, mint.map(|m| m.key));
-    if *escrow.key != address {
+    let mint_key = mint.map(|m| *m.address()).unwrap_or_default();
+    let (address, bump) = escrow_address(
+        program_id,
+        owner.address(),
+        mint.as_ref().map(|m| m.address()),
+    );
+    if *escrow.address() != address {
         return Err(TossError::WrongEscrow.into());
     }
-    if escrow.owner == program_id {
+    if escrow.owned_by(program_id) {
         return Err(TossError::AlreadyInitialized.into());
     }
-    let mint_key = mint.map(|m| *m.key).unwrap_or_default();
-    let seeds: &[&[u8]] = &[ESCROW_SEED, owner.key.as_ref(), mint_key.as_ref(), &[bump]];
-    create_pda(owner, escrow, system, EscrowState::LEN, program_id, seeds)?;
+    let bump = [bump];
+    let seeds = [
+        Seed::from(ESCROW_SEED),
+        Seed::from(owner.address().as_ref()),
+        Seed::from(mint_key.as_ref()),
+        Seed::from(&bump),
+    ];
+    let new = NewAccount {
+        funder: &owner,
+        account: &escrow,
+        len: EscrowState::LEN,
+        owner: program_id,
+    };
+    create_pda(&new, &Signer::from(&seeds))?;
     EscrowState {
-        bump,
-        owner: *owner.key,
+        bump: bump[0],
+        owner: *owner.address(),
         mint: mint_key,
-        cluster,
-        withdraw_delay,
+        cluster: open.cluster,
+        withdraw_delay: open.withdraw_delay,
         pending_withdrawal: 0,
         requested_at: 0,
     }
-    .pack(&mut escrow.try_borrow_mut_data()?)?;
+    .pack(&mut escrow.try_borrow_mut()?)?;
 
     if let Some(mint) = mint {
-        let tokens = next_account_info(it)?;
-        let token_program = token_program(it)?;
-        let (address, bump) = escrow_tokens_address(program_id, escrow.key);
-        if *tokens.key != address {
+        let tokens = next(it)?;
+        next_key(it, &TOKEN)?;
+        let (address, bump) = escrow_tokens_address(program_id, escrow.address());
+        if *tokens.address() != address {
             return Err(TossError::WrongEscrow.into());
         }
-        let seeds: &[&[u8]] = &[ESCROW_TOKENS_SEED, escrow.key.as_ref(), &[bump]];
-        create_pda(
-            owner,
-            tokens,
-            system,
-            TokenAccount::LEN,
-            &spl_token_interface::ID,
-            seeds,
-        )?;
-        let init = spl_token_interface::instruction::initialize_account3(
-            &spl_token_interface::ID,
-            tokens.key,
-            mint.key,
-            escrow.key,
-        )?;
-        invoke(
-            &init,
-            &[tokens.clone(), mint.clone(), token_program.clone()],
-        )?;
+        let bump = [bump];
+        let seeds = [
+            Seed::from(ESCROW_TOKENS_SEED),
+            Seed::from(escrow.address().as_ref()),
+            Seed::from(&bump),
+        ];
+        let new = NewAccount {
+            funder: &owner,
+            account: &tokens,
+            len: TOKEN_ACCOUNT_LEN,
+            owner: &TOKEN,
+        };
+        create_pda(&new, &Signer::from(&seeds))?;
+        // InitializeAccount3: the escrow's address owns the token account.
+        let mut data = [0u8; 33];
+        data[0] = 18;
+        data[1..].copy_from_slice(escrow.address().as_ref());
+        let metas = [
+            InstructionAccount::writable(tokens.address()),
+            InstructionAccount::readonly(mint.address()),
+        ];
+        let ix = InstructionView {
+            program_id: &TOKEN,
+            data: &data,
+            accounts: &metas,
+        };
+        invoke_signed(&ix, &[&tokens, &mint], &[])?;
     }
     Ok(())
 }
 
-fn deposit(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> ProgramResult {
-    let it = &mut accounts.iter();
+fn deposit(program_id: &Pubkey, it: &mut Accounts, amount: u64) -> ProgramResult {
     let (owner, escrow_info, escrow) = owner_and_escrow(program_id, it)?;
     match escrow.mint() {
         None => {
-            let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
-            let ix = system_instruction::transfer(owner.key, escrow_info.key, amount);
-            invoke(&ix, &[owner.clone(), escrow_info.clone(), system.clone()])
+            next_key(it, &SYSTEM)?;
+            system_transfer(&owner, &escrow_info, amount, &[])
         }
         Some(mint) => {
-            let from = next_account_info(it)?;
-            let tokens = escrow_tokens(program_id, escrow_info, it)?;
-            let token_program = token_program(it)?;
-            expect_mint(tokens, &mint)?;
-            let ix = spl_token_interface::instruction::transfer(
-                &spl_token_interface::ID,
-                from.key,
-                tokens.key,
-                owner.key,
-                &[],
+            let from = next(it)?;
+            let tokens = escrow_tokens(program_id, &escrow_info, it)?;
+            next_key(it, &TOKEN)?;
+            expect_mint(&tokens, &mint)?;
+            let moved = TokenMove {
+                from: &from,
+                to: &tokens,
+                authority: &owner,
                 amount,
-            )?;
-            invoke(
-                &ix,
-                &[
-                    from.clone(),
-                    tokens.clone(),
-                    owner.clone(),
-                    token_program.clone(),
-                ],
-            )
+            };
+            token_transfer(&moved, &[])
         }
     }
 }
 
-fn request_withdrawal(program_id: &Pubkey, accounts: &[AccountInfo], amount: u64) -> ProgramResult {
-    let it = &mut accounts.iter();
+fn request_withdrawal(program_id: &Pubkey, it: &mut Accounts, amount: u64) -> ProgramResult {
     let (_, escrow_info, mut escrow) = owner_and_escrow(program_id, it)?;
     escrow.pending_withdrawal = amount;
-    escrow.requested_at = if amount == 0 {
-        0
-    } else {
-        Clock::get()?.unix_timestamp
+    escrow.requested_at = match amount {
+        0 => 0,
+        _ => Clock::get()?.unix_timestamp,
     };
-    escrow.pack(&mut escrow_info.try_borrow_mut_data()?)?;
+    let mut info = escrow_info;
+    escrow.pack(&mut info.try_borrow_mut()?)?;
     Ok(())
 }
 
-fn withdraw(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
-    let it = &mut accounts.iter();
+fn withdraw(program_id: &Pubkey, it: &mut Accounts) -> ProgramResult {
     let (owner, escrow_info, mut escrow) = owner_and_escrow(program_id, it)?;
     if escrow.pending_withdrawal == 0 {
         return Err(TossError::NoWithdrawalRequested.into());
@@ -190,47 +222,54 @@ fn withdraw(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
         None => {
             let amount = escrow
                 .pending_withdrawal
-                .min(spendable_lamports(escrow_info)?);
-            move_lamports(escrow_info, owner, amount)?;
+                .min(spendable_lamports(&escrow_info)?);
+            move_lamports(&escrow_info, &owner, amount)?;
         }
         Some(mint) => {
-            let tokens = escrow_tokens(program_id, escrow_info, it)?;
-            let to = next_account_info(it)?;
-            let token_program = token_program(it)?;
-            let held = expect_mint(tokens, &mint)?.amount;
-            let amount = escrow.pending_withdrawal.min(held);
-            escrow_token_transfer(&escrow, escrow_info, tokens, to, token_program, amount)?;
+            let tokens = escrow_tokens(program_id, &escrow_info, it)?;
+            let to = next(it)?;
+            next_key(it, &TOKEN)?;
+            let held = expect_mint(&tokens, &mint)?.amount;
+            let moved = TokenMove {
+                from: &tokens,
+                to: &to,
+                authority: &escrow_info,
+                amount: escrow.pending_withdrawal.min(held),
+            };
+            escrow_token_transfer(&escrow, &moved)?;
         }
     }
     escrow.pending_withdrawal = 0;
     escrow.requested_at = 0;
-    escrow.pack(&mut escrow_info.try_borrow_mut_data()?)?;
+    let mut info = escrow_info;
+    escrow.pack(&mut info.try_borrow_mut()?)?;
     Ok(())
 }
 
-fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> ProgramResult {
-    let it = &mut accounts.iter();
+fn settle(program_id: &Pubkey, it: &mut Accounts, items: &[(u8, u8)]) -> ProgramResult {
     let settler = signer(it)?;
-    let instructions = next_checked(it, |a| expect_key(a, &sysvar::instructions::ID))?;
-    let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
+    let instructions = next_key(it, &Pubkey::new_from_array(ids::INSTRUCTIONS_SYSVAR))?;
+    next_key(it, &SYSTEM)?;
     let now = Clock::get()?.unix_timestamp;
     // SOL moves wait until every CPI of the batch is done: a CPI may only
     // start while the caller's accounts are balanced as the runtime sees
     // them, and a direct lamport move made earlier is only half visible to
-    // it when the fee payer is also a payee.
-    let mut sol_moves = Vec::new();
+    // it when the fee payer is also a payee. Kept as (escrow, payee) pairs
+    // and amounts: vectors of 8-byte items, which the backend can grow.
+    let mut sol_pairs: Vec<AccountView> = Vec::new();
+    let mut sol_amounts: Vec<u64> = Vec::new();
 
     for &(check_ix, signature) in items {
-        let signed = checked_intent(instructions, check_ix, signature)?;
+        let signed = checked_intent(&instructions, check_ix, signature)?;
         let intent = &signed.intent;
         check_common(program_id, intent, now)?;
         if intent.durable_nonce.is_some() {
             return Err(TossError::DurableIntentInEscrow.into());
         }
-        let escrow_info = next_account_info(it)?;
-        let escrow = load_escrow(program_id, escrow_info)?;
+        let escrow_info = next(it)?;
+        let escrow = load_escrow(program_id, &escrow_info)?;
         let (expected, _) = escrow_address(program_id, &intent.payer, intent.mint.as_ref());
-        if *escrow_info.key != expected
+        if *escrow_info.address() != expected
             || escrow.owner != intent.payer
             || escrow.mint() != intent.mint
         {
@@ -239,130 +278,143 @@ fn settle(program_id: &Pubkey, accounts: &[AccountInfo], items: &[(u8, u8)]) -> 
         if escrow.cluster != intent.cluster {
             return Err(TossError::WrongCluster.into());
         }
-        let record = next_account_info(it)?;
-        write_record(program_id, &signed, record, settler, system, now)?;
+        let record = next(it)?;
+        let write = RecordWrite {
+            signed: &signed,
+            record: &record,
+            rent_payer: &settler,
+            now,
+        };
+        write_record(program_id, &write)?;
         match intent.mint {
             None => {
-                let payee = next_account_info(it)?;
-                if payee.key != &intent.payee {
+                let payee = next(it)?;
+                if *payee.address() != intent.payee {
                     return Err(TossError::WrongPayee.into());
                 }
-                sol_moves.push((escrow_info, payee, intent.amount));
+                sol_pairs.push(escrow_info);
+                sol_pairs.push(payee);
+                sol_amounts.push(intent.amount);
             }
             Some(mint) => {
-                let payee_tokens = next_account_info(it)?;
-                let tokens = escrow_tokens(program_id, escrow_info, it)?;
-                let token_program = token_program(it)?;
-                expect_payee_tokens(payee_tokens, intent, &mint)?;
-                if expect_mint(tokens, &mint)?.amount < intent.amount {
+                let payee_tokens = next(it)?;
+                let tokens = escrow_tokens(program_id, &escrow_info, it)?;
+                next_key(it, &TOKEN)?;
+                expect_payee_tokens(&payee_tokens, intent, &mint)?;
+                if expect_mint(&tokens, &mint)?.amount < intent.amount {
                     return Err(TossError::InsufficientEscrowFunds.into());
                 }
-                escrow_token_transfer(
-                    &escrow,
-                    escrow_info,
-                    tokens,
-                    payee_tokens,
-                    token_program,
-                    intent.amount,
-                )?;
+                let moved = TokenMove {
+                    from: &tokens,
+                    to: &payee_tokens,
+                    authority: &escrow_info,
+                    amount: intent.amount,
+                };
+                escrow_token_transfer(&escrow, &moved)?;
             }
         }
     }
-    for (escrow, payee, amount) in sol_moves {
-        if amount > spendable_lamports(escrow)? {
+    for (pair, amount) in sol_pairs.chunks_exact(2).zip(sol_amounts) {
+        if amount > spendable_lamports(&pair[0])? {
             return Err(TossError::InsufficientEscrowFunds.into());
         }
-        move_lamports(escrow, payee, amount)?;
+        move_lamports(&pair[0], &pair[1], amount)?;
     }
     Ok(())
 }
 
 fn settle_durable(
     program_id: &Pubkey,
-    accounts: &[AccountInfo],
+    it: &mut Accounts,
     check_ix: u8,
     signature: u8,
 ) -> ProgramResult {
-    let it = &mut accounts.iter();
     let payer = signer(it)?;
-    let instructions = next_checked(it, |a| expect_key(a, &sysvar::instructions::ID))?;
-    let system = next_checked(it, |a| expect_key(a, &system_program::ID))?;
-    let record = next_account_info(it)?;
+    let instructions = next_key(it, &Pubkey::new_from_array(ids::INSTRUCTIONS_SYSVAR))?;
+    next_key(it, &SYSTEM)?;
+    let record = next(it)?;
     let now = Clock::get()?.unix_timestamp;
 
-    let signed = checked_intent(instructions, check_ix, signature)?;
+    let signed = checked_intent(&instructions, check_ix, signature)?;
     let intent = &signed.intent;
     check_common(program_id, intent, now)?;
     let nonce = intent.durable_nonce.ok_or(TossError::NotDurableIntent)?;
-    if *payer.key != intent.payer {
+    if *payer.address() != intent.payer {
         return Err(TossError::NotEscrowOwner.into());
     }
     // The runtime accepts a durable-nonce transaction only if instruction 0
     // advances its nonce; requiring that it is *this intent's* nonce account
     // (with the payer as authority) ties the intent to that one transaction.
-    let first = solana_instructions_sysvar::load_instruction_at_checked(0, instructions)?;
-    let advances = first.program_id == system_program::ID
-        && first.data == [4, 0, 0, 0]
-        && first.accounts.first().map(|a| a.pubkey) == Some(nonce.account)
-        && first.accounts.get(2).map(|a| a.pubkey) == Some(intent.payer);
-    if !advances {
+    if !advances_nonce(&instructions, &nonce.account, &intent.payer)? {
         return Err(TossError::DurableNonceNotAdvanced.into());
     }
-    write_record(program_id, &signed, record, payer, system, now)?;
+    let write = RecordWrite {
+        signed: &signed,
+        record: &record,
+        rent_payer: &payer,
+        now,
+    };
+    write_record(program_id, &write)?;
     match intent.mint {
         None => {
-            let payee = next_account_info(it)?;
-            if payee.key != &intent.payee {
+            let payee = next(it)?;
+            if *payee.address() != intent.payee {
                 return Err(TossError::WrongPayee.into());
             }
-            let ix = system_instruction::transfer(payer.key, payee.key, intent.amount);
-            invoke(&ix, &[payer.clone(), payee.clone(), system.clone()])
+            system_transfer(&payer, &payee, intent.amount, &[])
         }
         Some(mint) => {
-            let from = next_account_info(it)?;
-            let to = next_account_info(it)?;
-            let token_program = token_program(it)?;
-            expect_mint(from, &mint)?;
-            expect_payee_tokens(to, intent, &mint)?;
-            let ix = spl_token_interface::instruction::transfer(
-                &spl_token_interface::ID,
-                from.key,
-                to.key,
-                payer.key,
-                &[],
-                intent.amount,
-            )?;
-            invoke(
-                &ix,
-                &[
-                    from.clone(),
-                    to.clone(),
-                    payer.clone(),
-                    token_program.clone(),
-                ],
-            )
+            let from = next(it)?;
+            let to = next(it)?;
+            next_key(it, &TOKEN)?;
+            expect_mint(&from, &mint)?;
+            expect_payee_tokens(&to, intent, &mint)?;
+            let moved = TokenMove {
+                from: &from,
+                to: &to,
+                authority: &payer,
+                amount: intent.amount,
+            };
+            token_transfer(&moved, &[])
         }
     }
 }
 
-fn close_record(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult {
-    let it = &mut accounts.iter();
-    let record_info = next_account_info(it)?;
-    let rent_payer = next_account_info(it)?;
-    if record_info.owner != program_id {
+/// Whether instruction 0 is the system program's `AdvanceNonceAccount` of
+/// `nonce` with `authority`.
+fn advances_nonce(
+    instructions: &AccountView,
+    nonce: &Pubkey,
+    authority: &Pubkey,
+) -> Result<bool, ProgramError> {
+    let data = instructions.try_borrow()?;
+    // SAFETY: the account was checked to be the instructions sysvar.
+    let all = unsafe { Instructions::new_unchecked(&*data) };
+    let first = all.load_instruction_at(0)?;
+    let account = |i| first.get_instruction_account_at(i).map(|a| a.key);
+    Ok(*first.get_program_id() == SYSTEM
+        && first.get_instruction_data() == [4, 0, 0, 0]
+        && account(0).ok() == Some(*nonce)
+        && account(2).ok() == Some(*authority))
+}
+
+fn close_record(program_id: &Pubkey, it: &mut Accounts) -> ProgramResult {
+    let mut record_info = next(it)?;
+    let rent_payer = next(it)?;
+    if !record_info.owned_by(program_id) {
         return Err(TossError::NotInitialized.into());
     }
-    let record = SettlementRecord::unpack(&record_info.try_borrow_data()?)?;
+    let record = SettlementRecord::unpack(&record_info.try_borrow()?)?;
     if Clock::get()?.unix_timestamp <= i64::from(record.expires_at) {
         return Err(TossError::RecordStillNeeded.into());
     }
-    if *rent_payer.key != record.rent_payer {
+    if *rent_payer.address() != record.rent_payer {
         return Err(TossError::WrongRentPayer.into());
     }
-    record_info.try_borrow_mut_data()?.fill(0);
-    move_lamports(record_info, rent_payer, record_info.lamports())?;
+    record_info.try_borrow_mut()?.fill(0);
+    move_lamports(&record_info, &rent_payer, record_info.lamports())?;
     record_info.resize(0)?;
-    record_info.assign(&system_program::ID);
+    record_info.assign(&SYSTEM);
     Ok(())
 }
 
@@ -370,19 +422,20 @@ fn close_record(program_id: &Pubkey, accounts: &[AccountInfo]) -> ProgramResult 
 /// as its signature number `index`, insisting that the signature, key and
 /// message all live in that instruction and that the key is the payer's.
 fn checked_intent(
-    instructions: &AccountInfo,
+    instructions: &AccountView,
     check_ix: u8,
     index: u8,
 ) -> Result<SignedIntent, ProgramError> {
-    let check = solana_instructions_sysvar::load_instruction_at_checked(
-        usize::from(check_ix),
-        instructions,
-    )
-    .map_err(|_| TossError::MissingSignatureCheck)?;
-    if check.program_id != ed25519_program::ID {
+    let sysvar = instructions.try_borrow()?;
+    // SAFETY: the account was checked to be the instructions sysvar.
+    let all = unsafe { Instructions::new_unchecked(&*sysvar) };
+    let check = all
+        .load_instruction_at(usize::from(check_ix))
+        .map_err(|_| TossError::MissingSignatureCheck)?;
+    if check.get_program_id().as_ref() != ids::ED25519_PROGRAM {
         return Err(TossError::MissingSignatureCheck.into());
     }
-    let data = &check.data;
+    let data = check.get_instruction_data();
     let mismatch = TossError::SignatureCheckMismatch;
     let count = *data.first().ok_or(mismatch)?;
     if index >= count {
@@ -419,171 +472,270 @@ fn check_common(program_id: &Pubkey, intent: &Intent, now: i64) -> ProgramResult
     Ok(())
 }
 
-/// Creates the `(payer, nonce)` settlement record, refusing if it exists: the same
-/// intent again is `AlreadySettled`, another intent with that nonce lost
-/// the race (`NonceConflict`).
-fn write_record<'a>(
-    program_id: &Pubkey,
-    signed: &SignedIntent,
-    record: &AccountInfo<'a>,
-    rent_payer: &AccountInfo<'a>,
-    system: &AccountInfo<'a>,
+/// A settlement record to write: for which intent, where, paid by whom.
+struct RecordWrite<'a> {
+    signed: &'a SignedIntent,
+    record: &'a AccountView,
+    rent_payer: &'a AccountView,
     now: i64,
-) -> ProgramResult {
-    let intent = &signed.intent;
-    let id = signed.id().map_err(|_| TossError::IntentMalformed)?;
-    if record.owner == program_id {
-        let existing = SettlementRecord::unpack(&record.try_borrow_data()?)?;
-        return Err(if existing.intent_id == id {
-            TossError::AlreadySettled
-        } else {
-            TossError::NonceConflict
+}
+
+/// Creates the `(payer, nonce)` settlement record, refusing if it exists:
+/// the same intent again is `AlreadySettled`, another intent with that
+/// nonce lost the race (`NonceConflict`).
+fn write_record(program_id: &Pubkey, w: &RecordWrite) -> ProgramResult {
+    let intent = &w.signed.intent;
+    let id = w.signed.id().map_err(|_| TossError::IntentMalformed)?;
+    if w.record.owned_by(program_id) {
+        let existing = SettlementRecord::unpack(&w.record.try_borrow()?)?;
+        return Err(match existing.intent_id == id {
+            true => TossError::AlreadySettled,
+            false => TossError::NonceConflict,
         }
         .into());
     }
     let (address, bump) = record_address(program_id, &intent.payer, intent.nonce);
-    if *record.key != address {
+    if *w.record.address() != address {
         return Err(TossError::WrongRecord.into());
     }
     let nonce = intent.nonce.to_le_bytes();
-    let seeds: &[&[u8]] = &[RECORD_SEED, intent.payer.as_ref(), &nonce, &[bump]];
-    create_pda(
-        rent_payer,
-        record,
-        system,
-        SettlementRecord::LEN,
-        program_id,
-        seeds,
-    )?;
+    let bump = [bump];
+    let seeds = [
+        Seed::from(RECORD_SEED),
+        Seed::from(intent.payer.as_ref()),
+        Seed::from(&nonce),
+        Seed::from(&bump),
+    ];
+    let new = NewAccount {
+        funder: w.rent_payer,
+        account: w.record,
+        len: SettlementRecord::LEN,
+        owner: program_id,
+    };
+    create_pda(&new, &Signer::from(&seeds))?;
+    let mut record = *w.record;
     SettlementRecord {
         intent_id: id,
         payee: intent.payee,
         amount: intent.amount,
-        settled_at: now,
+        settled_at: w.now,
         expires_at: intent.expires_at,
-        rent_payer: *rent_payer.key,
+        rent_payer: *w.rent_payer.address(),
     }
-    .pack(&mut record.try_borrow_mut_data()?)?;
+    .pack(&mut record.try_borrow_mut()?)?;
     Ok(())
 }
 
-/// Creates a rent-exempt account at a PDA, also when someone has already
-/// sent lamports to the address (which would make `create_account` fail and
-/// could otherwise block an escrow or a settlement).
-fn create_pda<'a>(
-    funder: &AccountInfo<'a>,
-    account: &AccountInfo<'a>,
-    system: &AccountInfo<'a>,
+/// An account to create at a program address.
+struct NewAccount<'a> {
+    funder: &'a AccountView,
+    account: &'a AccountView,
     len: usize,
-    owner: &Pubkey,
-    seeds: &[&[u8]],
-) -> ProgramResult {
-    let rent = Rent::get()?.minimum_balance(len);
-    let accounts = [funder.clone(), account.clone(), system.clone()];
-    if account.lamports() == 0 {
-        let ix =
-            system_instruction::create_account(funder.key, account.key, rent, len as u64, owner);
-        return invoke_signed(&ix, &accounts, &[seeds]);
+    owner: &'a Pubkey,
+}
+
+/// Creates a rent-exempt account at a PDA (signed for by `signer`), also
+/// when someone has already sent lamports to the address (which would make
+/// `CreateAccount` fail and could otherwise block an escrow or a
+/// settlement).
+fn create_pda(new: &NewAccount, signer: &Signer) -> ProgramResult {
+    let rent = Rent::get()?.try_minimum_balance(new.len)?;
+    let signers = core::slice::from_ref(signer);
+    let space = new.len as u64;
+    if new.account.lamports() == 0 {
+        // CreateAccount: lamports, space, owner.
+        let mut data = [0u8; 52];
+        data[4..12].copy_from_slice(&rent.to_le_bytes());
+        data[12..20].copy_from_slice(&space.to_le_bytes());
+        data[20..].copy_from_slice(new.owner.as_ref());
+        let metas = [
+            InstructionAccount::writable_signer(new.funder.address()),
+            InstructionAccount::writable_signer(new.account.address()),
+        ];
+        return system_call(&data, &metas, &[new.funder, new.account], signers);
     }
-    let top_up = rent.saturating_sub(account.lamports());
+    let top_up = rent.saturating_sub(new.account.lamports());
     if top_up > 0 {
-        invoke(
-            &system_instruction::transfer(funder.key, account.key, top_up),
-            &accounts,
-        )?;
+        system_transfer(new.funder, new.account, top_up, &[])?;
     }
-    let own = [account.clone(), system.clone()];
-    invoke_signed(
-        &system_instruction::allocate(account.key, len as u64),
-        &own,
-        &[seeds],
-    )?;
-    invoke_signed(
-        &system_instruction::assign(account.key, owner),
-        &own,
-        &[seeds],
-    )
+    let own = [InstructionAccount::writable_signer(new.account.address())];
+    // Allocate: space.
+    let mut allocate = [0u8; 12];
+    allocate[0] = 8;
+    allocate[4..].copy_from_slice(&space.to_le_bytes());
+    system_call(&allocate, &own, &[new.account], signers)?;
+    // Assign: owner.
+    let mut assign = [0u8; 36];
+    assign[0] = 1;
+    assign[4..].copy_from_slice(new.owner.as_ref());
+    system_call(&assign, &own, &[new.account], signers)
 }
 
-/// The next account, if it passes `check`.
-fn next_checked<'a, 'b: 'a>(
-    it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-    check: impl FnOnce(&AccountInfo) -> ProgramResult,
-) -> Result<&'a AccountInfo<'b>, ProgramError> {
-    let account = next_account_info(it)?;
-    check(account)?;
-    Ok(account)
+/// Calls the system program with `data` on `accounts`.
+#[inline(always)]
+fn system_call<const N: usize>(
+    data: &[u8],
+    metas: &[InstructionAccount; N],
+    accounts: &[&AccountView; N],
+    signers: &[Signer],
+) -> ProgramResult {
+    let ix = InstructionView {
+        program_id: &SYSTEM,
+        data,
+        accounts: metas,
+    };
+    invoke_signed(&ix, accounts, signers)
 }
 
-fn signer<'a, 'b: 'a>(
-    it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<&'a AccountInfo<'b>, ProgramError> {
-    next_checked(it, |a| match a.is_signer {
-        true => Ok(()),
+/// The system program's `Transfer` of `lamports` from `from` to `to`.
+#[inline(always)]
+fn system_transfer(
+    from: &AccountView,
+    to: &AccountView,
+    lamports: u64,
+    signers: &[Signer],
+) -> ProgramResult {
+    let mut data = [0u8; 12];
+    data[0] = 2;
+    data[4..].copy_from_slice(&lamports.to_le_bytes());
+    let metas = [
+        InstructionAccount::writable_signer(from.address()),
+        InstructionAccount::writable(to.address()),
+    ];
+    system_call(&data, &metas, &[from, to], signers)
+}
+
+/// Tokens to move: from, to, on whose authority, how many.
+struct TokenMove<'a> {
+    from: &'a AccountView,
+    to: &'a AccountView,
+    authority: &'a AccountView,
+    amount: u64,
+}
+
+/// The token program's `Transfer`.
+fn token_transfer(moved: &TokenMove, signers: &[Signer]) -> ProgramResult {
+    let mut data = [0u8; 9];
+    data[0] = 3;
+    data[1..].copy_from_slice(&moved.amount.to_le_bytes());
+    let metas = [
+        InstructionAccount::writable(moved.from.address()),
+        InstructionAccount::writable(moved.to.address()),
+        InstructionAccount::readonly_signer(moved.authority.address()),
+    ];
+    let ix = InstructionView {
+        program_id: &TOKEN,
+        data: &data,
+        accounts: &metas,
+    };
+    invoke_signed(&ix, &[moved.from, moved.to, moved.authority], signers)
+}
+
+/// A token transfer out of an escrow's token account, signed by the escrow.
+fn escrow_token_transfer(escrow: &EscrowState, moved: &TokenMove) -> ProgramResult {
+    let bump = [escrow.bump];
+    let seeds = [
+        Seed::from(ESCROW_SEED),
+        Seed::from(escrow.owner.as_ref()),
+        Seed::from(escrow.mint.as_ref()),
+        Seed::from(&bump),
+    ];
+    token_transfer(moved, &[Signer::from(&seeds)])
+}
+
+/// The next account.
+#[inline(always)]
+fn next(it: &mut Accounts) -> Result<AccountView, ProgramError> {
+    it.next().copied().ok_or(ProgramError::NotEnoughAccountKeys)
+}
+
+/// The next account, which must be `key`.
+#[inline(always)]
+fn next_key(it: &mut Accounts, key: &Pubkey) -> Result<AccountView, ProgramError> {
+    let account = next(it)?;
+    match account.address() == key {
+        true => Ok(account),
+        false => Err(ProgramError::IncorrectProgramId),
+    }
+}
+
+/// The next account, which must have signed.
+#[inline(always)]
+fn signer(it: &mut Accounts) -> Result<AccountView, ProgramError> {
+    let account = next(it)?;
+    match account.is_signer() {
+        true => Ok(account),
         false => Err(TossError::NotEscrowOwner.into()),
-    })
-}
-
-fn token_program<'a, 'b: 'a>(
-    it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<&'a AccountInfo<'b>, ProgramError> {
-    next_checked(it, |a| expect_key(a, &spl_token_interface::ID))
-}
-
-fn escrow_tokens<'a, 'b: 'a>(
-    program_id: &Pubkey,
-    escrow: &AccountInfo,
-    it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<&'a AccountInfo<'b>, ProgramError> {
-    let expected = escrow_tokens_address(program_id, escrow.key).0;
-    next_checked(it, |a| match *a.key == expected {
-        true => Ok(()),
-        false => Err(TossError::WrongEscrow.into()),
-    })
-}
-
-fn expect_key(account: &AccountInfo, key: &Pubkey) -> ProgramResult {
-    if account.key != key {
-        return Err(ProgramError::IncorrectProgramId);
     }
-    Ok(())
+}
+
+/// The next account, which must be `escrow`'s token account.
+#[inline(always)]
+fn escrow_tokens(
+    program_id: &Pubkey,
+    escrow: &AccountView,
+    it: &mut Accounts,
+) -> Result<AccountView, ProgramError> {
+    let expected = escrow_tokens_address(program_id, escrow.address()).0;
+    let account = next(it)?;
+    match *account.address() == expected {
+        true => Ok(account),
+        false => Err(TossError::WrongEscrow.into()),
+    }
 }
 
 /// The signing owner and their escrow: the first two accounts of the escrow
 /// instructions.
-fn owner_and_escrow<'a, 'b: 'a>(
+fn owner_and_escrow(
     program_id: &Pubkey,
-    it: &mut impl Iterator<Item = &'a AccountInfo<'b>>,
-) -> Result<(&'a AccountInfo<'b>, &'a AccountInfo<'b>, EscrowState), ProgramError> {
+    it: &mut Accounts,
+) -> Result<(AccountView, AccountView, EscrowState), ProgramError> {
     let owner = signer(it)?;
-    let escrow_info = next_account_info(it)?;
-    let escrow = load_escrow(program_id, escrow_info)?;
-    if escrow.owner != *owner.key {
+    let escrow_info = next(it)?;
+    let escrow = load_escrow(program_id, &escrow_info)?;
+    if escrow.owner != *owner.address() {
         return Err(TossError::NotEscrowOwner.into());
     }
     Ok((owner, escrow_info, escrow))
 }
 
-fn load_escrow(program_id: &Pubkey, info: &AccountInfo) -> Result<EscrowState, ProgramError> {
-    if info.owner != program_id {
+fn load_escrow(program_id: &Pubkey, info: &AccountView) -> Result<EscrowState, ProgramError> {
+    if !info.owned_by(program_id) {
         return Err(TossError::NotInitialized.into());
     }
-    Ok(EscrowState::unpack(&info.try_borrow_data()?)?)
+    Ok(EscrowState::unpack(&info.try_borrow()?)?)
 }
 
-/// A token account owned by the token program and holding `mint`.
-fn expect_mint(info: &AccountInfo, mint: &Pubkey) -> Result<TokenAccount, ProgramError> {
-    if info.owner != &spl_token_interface::ID {
-        return Err(TossError::WrongMint.into());
-    }
-    let account = TokenAccount::unpack(&info.try_borrow_data()?)?;
-    if account.mint != *mint {
-        return Err(TossError::WrongMint.into());
-    }
-    Ok(account)
+/// What the program reads of an SPL token account.
+struct TokenAccount {
+    owner: Pubkey,
+    amount: u64,
 }
 
-fn expect_payee_tokens(info: &AccountInfo, intent: &Intent, mint: &Pubkey) -> ProgramResult {
+/// A token account owned by the token program, initialized, holding `mint`.
+fn expect_mint(info: &AccountView, mint: &Pubkey) -> Result<TokenAccount, ProgramError> {
+    if !info.owned_by(&TOKEN) {
+        return Err(TossError::WrongMint.into());
+    }
+    let data = info.try_borrow()?;
+    // Layout: mint, owner, amount, ... state (1 initialized, 2 frozen) at 108.
+    if data.len() != TOKEN_ACCOUNT_LEN || !matches!(data[108], 1 | 2) {
+        return Err(ProgramError::InvalidAccountData);
+    }
+    if data[..32] != *mint.as_ref() {
+        return Err(TossError::WrongMint.into());
+    }
+    let mut owner = [0u8; 32];
+    owner.copy_from_slice(&data[32..64]);
+    let mut amount = [0u8; 8];
+    amount.copy_from_slice(&data[64..72]);
+    Ok(TokenAccount {
+        owner: Pubkey::new_from_array(owner),
+        amount: u64::from_le_bytes(amount),
+    })
+}
+
+fn expect_payee_tokens(info: &AccountView, intent: &Intent, mint: &Pubkey) -> ProgramResult {
     if expect_mint(info, mint)?.owner != intent.payee {
         return Err(TossError::WrongPayee.into());
     }
@@ -591,52 +743,27 @@ fn expect_payee_tokens(info: &AccountInfo, intent: &Intent, mint: &Pubkey) -> Pr
 }
 
 /// Lamports above the escrow's rent-exempt minimum.
-fn spendable_lamports(escrow: &AccountInfo) -> Result<u64, ProgramError> {
-    let floor = Rent::get()?.minimum_balance(escrow.data_len());
+#[inline(always)]
+fn spendable_lamports(escrow: &AccountView) -> Result<u64, ProgramError> {
+    let floor = Rent::get()?.try_minimum_balance(escrow.data_len())?;
     Ok(escrow.lamports().saturating_sub(floor))
 }
 
 /// Moves lamports out of an account this program owns.
-fn move_lamports(from: &AccountInfo, to: &AccountInfo, amount: u64) -> ProgramResult {
-    let mut from_lamports = from.try_borrow_mut_lamports()?;
-    let mut to_lamports = to.try_borrow_mut_lamports()?;
-    **from_lamports = from_lamports
+fn move_lamports(from: &AccountView, to: &AccountView, amount: u64) -> ProgramResult {
+    if from.address() == to.address() {
+        return Ok(()); // to itself: nothing moves (and none is made up)
+    }
+    let (mut from, mut to) = (*from, *to);
+    let left = from
+        .lamports()
         .checked_sub(amount)
         .ok_or(TossError::InsufficientEscrowFunds)?;
-    **to_lamports = to_lamports.checked_add(amount).ok_or(TossError::Overflow)?;
+    let got = to
+        .lamports()
+        .checked_add(amount)
+        .ok_or(TossError::Overflow)?;
+    from.set_lamports(left);
+    to.set_lamports(got);
     Ok(())
-}
-
-fn escrow_token_transfer<'a>(
-    escrow: &EscrowState,
-    escrow_info: &AccountInfo<'a>,
-    from: &AccountInfo<'a>,
-    to: &AccountInfo<'a>,
-    token_program: &AccountInfo<'a>,
-    amount: u64,
-) -> ProgramResult {
-    let ix = spl_token_interface::instruction::transfer(
-        &spl_token_interface::ID,
-        from.key,
-        to.key,
-        escrow_info.key,
-        &[],
-        amount,
-    )?;
-    let seeds: &[&[u8]] = &[
-        ESCROW_SEED,
-        escrow.owner.as_ref(),
-        escrow.mint.as_ref(),
-        &[escrow.bump],
-    ];
-    invoke_signed(
-        &ix,
-        &[
-            from.clone(),
-            to.clone(),
-            escrow_info.clone(),
-            token_program.clone(),
-        ],
-        &[seeds],
-    )
 }

@@ -1,6 +1,6 @@
 //! Accounts the program owns, with fixed little-endian layouts (docs/program.md).
 
-use solana_program::pubkey::Pubkey;
+use crate::Pubkey;
 
 use crate::error::TossError;
 

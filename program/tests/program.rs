@@ -1,6 +1,7 @@
-//! The program in the real Solana runtime (solana-program-test: the bank with
+//! The program as the chain runs it: its SBF build (scripts/sbf/build, found
+//! through SBF_OUT_DIR) in the Solana VM of solana-program-test's bank, with
 //! the system program, durable nonces, the Ed25519 precompile and the SPL
-//! Token program), registered as a native processor.
+//! Token program.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use ed25519_dalek::Signer as _;
@@ -9,7 +10,7 @@ use solana_program::clock::Clock;
 use solana_program::instruction::{Instruction, InstructionError};
 use solana_program::program_pack::Pack;
 use solana_program::pubkey::Pubkey;
-use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext, processor};
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
@@ -59,12 +60,10 @@ impl Wallet {
 
 async fn start() -> Env {
     let program_id = Pubkey::new_unique();
-    let mut pt = ProgramTest::new(
-        "toss_program",
-        program_id,
-        processor!(toss_program::processor::process_instruction),
-    );
-    pt.prefer_bpf(false);
+    // The program as the chain runs it: its SBF build (scripts/sbf/build,
+    // found through SBF_OUT_DIR) in the real VM.
+    let mut pt = ProgramTest::new("toss_program", program_id, None);
+    pt.prefer_bpf(true);
     let ctx = pt.start_with_context().await;
     let cluster = cluster::from_genesis_hash(&ctx.genesis_config().hash().to_bytes());
     Env {

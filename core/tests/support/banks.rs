@@ -1,5 +1,5 @@
-//! The Solana test runtime (solana-program-test, with the TOSS program as a
-//! native processor) as a `Chain`, with switchable network failures, and
+//! The Solana test runtime (solana-program-test, running the TOSS program's
+//! SBF build in its VM) as a `Chain`, with switchable network failures, and
 //! the helpers the engine tests and the examples share: funded payers with
 //! escrows, signed intents, merchant stores.
 #![allow(dead_code)] // each test file or example uses its own part of this
@@ -13,7 +13,7 @@ use solana_keypair::Keypair;
 use solana_program::clock::Clock;
 use solana_program::hash::Hash;
 use solana_program::pubkey::Pubkey;
-use solana_program_test::{ProgramTest, ProgramTestContext, processor};
+use solana_program_test::{ProgramTest, ProgramTestContext};
 use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
@@ -138,12 +138,10 @@ pub struct World {
 
 pub async fn world() -> World {
     let program_id = Pubkey::new_unique();
-    let mut pt = ProgramTest::new(
-        "toss_program",
-        program_id,
-        processor!(toss_program::processor::process_instruction),
-    );
-    pt.prefer_bpf(false);
+    // The program as the chain runs it: its SBF build (scripts/sbf/build,
+    // found through SBF_OUT_DIR) in the real VM.
+    let mut pt = ProgramTest::new("toss_program", program_id, None);
+    pt.prefer_bpf(true);
     let ctx = pt.start_with_context().await;
     let cluster = cluster::from_genesis_hash(&ctx.genesis_config().hash().to_bytes());
     World {

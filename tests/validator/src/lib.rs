@@ -1,35 +1,23 @@
-//! A real local validator (solana-test-validator 3.1, used as a library) with
-//! the TOSS program registered as a native builtin, for tests that settle
-//! through JSON-RPC exactly as the app does.
-//!
-//! The program cannot be built for SBF here, so it runs natively: its id is
-//! an executable account owned by the native loader in genesis, and its
-//! processor is added to the validator's banks. New banks copy the set of
-//! builtins from their parent, so once every bank in the fork graph has it,
-//! every later bank does too; `start` registers it and then watches several
-//! new slots to make sure no bank slipped through while it was registering.
+//! A real local validator (solana-test-validator 3.1, used as a library)
+//! running the TOSS program's SBF build (scripts/sbf/build, found through
+//! SBF_OUT_DIR) in its VM, for tests that settle through JSON-RPC exactly as
+//! the app does.
 //!
 //! The validator's RPC listens on 0.0.0.0 (not configurable in 3.1), so
 //! `scripts/test` runs these tests inside a private network namespace whose
 //! only interface is loopback.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use solana_account::{Account, AccountSharedData};
-use solana_program_runtime::invoke_context::BuiltinFunctionWithContext;
-use solana_program_runtime::loaded_programs::ProgramCacheEntry;
-use solana_program_test::processor;
-use solana_test_validator::{TestValidator, TestValidatorGenesis};
+use solana_test_validator::TestValidatorGenesis;
 use toss_program::intent::cluster;
 
 pub use solana_keypair::Keypair;
 pub use solana_program::pubkey::Pubkey;
 
-const NAME: &str = "toss_program";
-
 /// A running validator; it stops when dropped.
 pub struct LocalValidator {
-    validator: TestValidator,
+    validator: solana_test_validator::TestValidator,
     /// Funded with the genesis mint's SOL.
     pub mint: Keypair,
     pub program_id: Pubkey,
@@ -46,19 +34,9 @@ impl std::fmt::Debug for LocalValidator {
 
 impl LocalValidator {
     pub async fn start() -> Self {
-        install_syscall_stubs().await;
         let program_id = Pubkey::new_unique();
         let mut genesis = TestValidatorGenesis::default();
-        genesis.add_account(
-            program_id,
-            AccountSharedData::from(Account {
-                lamports: 1_000_000_000,
-                data: NAME.as_bytes().to_vec(),
-                owner: solana_sdk_ids::native_loader::ID,
-                executable: true,
-                rent_epoch: 0,
-            }),
-        );
+        genesis.add_program("toss_program", program_id);
         // Transaction history, as an RPC provider keeps it: a till looks
         // online payments up by their reference (getSignaturesForAddress).
         genesis.rpc_config(solana_rpc::rpc::JsonRpcConfig {
@@ -66,7 +44,6 @@ impl LocalValidator {
             ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
         });
         let (validator, mint) = genesis.start_async().await;
-        register_builtin(&validator, program_id);
         Self {
             validator,
             mint,
@@ -92,65 +69,6 @@ impl LocalValidator {
             .await
             .unwrap_or_else(|e| panic!("the validator has no genesis hash: {e}"));
         cluster::from_genesis_hash(&hash.to_bytes())
-    }
-}
-
-/// A natively run program reads sysvars (`Clock::get()`, `Rent::get()`)
-/// through syscall stubs that solana-program-test installs, process-wide,
-/// when it first starts a bank; they answer from the invoke context of the
-/// instruction being run, whichever runtime runs it. Starting one small
-/// throwaway test bank is the supported way to install them.
-async fn install_syscall_stubs() {
-    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    DONE.get_or_init(|| async {
-        let _ = solana_program_test::ProgramTest::default().start().await;
-    })
-    .await;
-}
-
-/// Adds the program to every bank in the fork graph, and keeps adding it
-/// to each bank that appears until 8 more slots have passed: a bank created
-/// from a parent just before that parent got the builtin, but inserted just
-/// after, is caught this way; every bank after those inherits it. Adding
-/// twice is harmless (the program cache replaces a builtin with itself).
-fn register_builtin(validator: &TestValidator, program_id: Pubkey) {
-    // The annotation makes the adapter closure a higher-ranked fn pointer.
-    let adapter: Option<BuiltinFunctionWithContext> =
-        processor!(toss_program::processor::process_instruction);
-    let adapter = adapter.unwrap_or_else(|| panic!("the processor adapter exists"));
-    let entry = || ProgramCacheEntry::new_builtin(0, NAME.len(), adapter);
-    let forks = validator.bank_forks();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut done = std::collections::HashSet::new();
-    let mut first_pass: Option<u64> = None;
-    loop {
-        // Take the banks under the fork graph's lock, add outside it:
-        // `add_builtin` takes the program cache's lock, which the replay
-        // stage may hold while it waits for the fork graph (a deadlock
-        // seen here when both were held at once).
-        let (new, highest) = {
-            let guard = forks.read().unwrap_or_else(|e| e.into_inner());
-            let new: Vec<_> = guard
-                .banks()
-                .iter()
-                .filter(|(slot, _)| !done.contains(*slot))
-                .map(|(slot, bank)| (*slot, bank.clone_without_scheduler()))
-                .collect();
-            (new, guard.highest_slot())
-        };
-        for (slot, bank) in new {
-            done.insert(slot);
-            bank.add_builtin(program_id, NAME, entry());
-        }
-        let since = *first_pass.get_or_insert(highest);
-        if highest >= since + 8 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the validator stopped making slots"
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
