@@ -713,7 +713,10 @@ impl<C: Chain> Engine<C> {
             })
             .collect();
         let settle = ix::settle(&self.program_id, &self.fee_payer.pubkey(), &items, 0);
-        Ok(vec![check, settle])
+        // What the batch needs, measured, not the default 200,000 per
+        // instruction (docs/program.md, "Compute units").
+        let limit = ix::compute_unit_limit(ix::settle_compute_units(&self.program_id, &signed));
+        Ok(vec![check, settle, limit])
     }
 
     /// Submits one batch; a refused batch of several is split in halves

@@ -204,6 +204,17 @@ mod tests {
     }
 
     #[test]
+    fn the_compute_unit_limit_is_the_budget_programs_instruction() {
+        let ix = compute_unit_limit(123_456);
+        assert_eq!(
+            ix.program_id.to_string(),
+            "ComputeBudget111111111111111111111111111111"
+        );
+        assert_eq!(ix.data, [2, 0x40, 0xE2, 0x01, 0x00]);
+        assert!(ix.accounts.is_empty());
+    }
+
+    #[test]
     fn malformed_data_is_refused() {
         for bad in [
             &[][..],

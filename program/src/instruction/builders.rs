@@ -224,6 +224,62 @@ pub fn settle(
     ix(program_id, accounts, TossInstruction::Settle { items })
 }
 
+/// The compute units a settlement transaction needs (its `Settle`
+/// instruction and the programs that calls), for the compute-unit limit it
+/// asks for: the SBF build's measured costs (docs/program.md, `benches/cu.rs`)
+/// plus [`SETTLE_CU_MARGIN_PERCENT`]. Exact where the costs vary: each intent's
+/// settlement record address (and, for a token, its escrow's token account)
+/// is found by a bump search the program repeats, one `create_program_address`
+/// per try, which this counts as the client can.
+pub fn settle_compute_units(program_id: &Pubkey, intents: &[&SignedIntent]) -> u32 {
+    /// The instruction with no intent: accounts, sysvars.
+    const BASE: u64 = 500;
+    /// One SOL intent: decode, SHA-256, the record's creation, the move.
+    const PER_SOL: u64 = 7_200;
+    /// One token intent: as SOL, plus the token program's transfer signed
+    /// by the escrow.
+    const PER_SPL: u64 = 15_500;
+    /// One more try of a bump search.
+    const PER_TRY: u64 = 1_500;
+    let tries = |bump: u8| u64::from(255 - bump);
+    let mut units = BASE;
+    for signed in intents {
+        let intent = &signed.intent;
+        units += tries(record_address(program_id, &intent.payer, intent.nonce).1) * PER_TRY;
+        units += match intent.mint {
+            None => PER_SOL,
+            Some(mint) => {
+                let escrow = escrow_address(program_id, &intent.payer, Some(&mint)).0;
+                PER_SPL + tries(escrow_tokens_address(program_id, &escrow).1) * PER_TRY
+            }
+        };
+    }
+    let units = units + units * SETTLE_CU_MARGIN_PERCENT / 100;
+    u32::try_from(units)
+        .unwrap_or(u32::MAX)
+        .min(MAX_COMPUTE_UNITS)
+}
+
+/// The margin over the measured cost a settlement asks for: the figures are
+/// this toolchain's, and a cluster's costs can move between releases.
+pub const SETTLE_CU_MARGIN_PERCENT: u64 = 20;
+
+/// The most compute units a transaction may ask for.
+pub const MAX_COMPUTE_UNITS: u32 = 1_400_000;
+
+/// The compute budget program's `SetComputeUnitLimit`: a transaction asks
+/// for what it needs instead of the default 200,000 per instruction (the
+/// scheduler and, under SIMD-0553, the fee go by what is requested).
+pub fn compute_unit_limit(units: u32) -> Instruction {
+    let mut data = vec![2];
+    data.extend_from_slice(&units.to_le_bytes());
+    Instruction {
+        program_id: solana_program::pubkey!("ComputeBudget111111111111111111111111111111"),
+        accounts: Vec::new(),
+        data,
+    }
+}
+
 /// The three instructions of a durable-nonce settlement, in order: advance
 /// the intent's nonce (instruction 0, as the runtime requires), the
 /// signature check, and `SettleDurable`. The payer signs the transaction
