@@ -16,6 +16,7 @@ fn main() {
         "intent_detail",
         "activity_export",
         "metrics",
+        "program_check",
         "request_create",
         "intent_create",
         "receive_intent",

@@ -97,6 +97,18 @@ export function renderSettings(config, schema) {
 }
 
 export function setupSettings(onSaved) {
+  $("program-check").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      $("program-status").textContent = "";
+      try {
+        const c = await invoke("program_check");
+        $("program-status").textContent = c.bundled ? `${c.program_id}: ${c.text}` : "";
+        say("program-warning", c.bundled ? "" : `${c.program_id}: ${c.text}`);
+      } catch (err) {
+        say("program-warning", String(err));
+      }
+    }),
+  );
   $("settings-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy($("settings-form").querySelector("button[type=submit]"), async () => {

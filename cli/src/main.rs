@@ -10,6 +10,7 @@ mod intent_cmd;
 mod keys;
 mod nonce_cmd;
 mod online;
+mod program_cmd;
 mod qr_cmd;
 mod settle_cmd;
 mod wallet_cmd;
@@ -82,6 +83,12 @@ enum Command {
     Nonce {
         #[command(subcommand)]
         command: nonce_cmd::NonceCommand,
+    },
+    /// The TOSS program this wallet carries: deploy it, or check that a
+    /// cluster's program is exactly it.
+    Program {
+        #[command(subcommand)]
+        command: program_cmd::ProgramCommand,
     },
 }
 
@@ -302,6 +309,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Nonce { command } => {
             let (session, _log) = open_session(cli)?;
             nonce_cmd::run(command, &session, cli.json)?;
+        }
+        Command::Program { command } => {
+            let (session, _log) = open_session(cli)?;
+            program_cmd::run(command, &session, cli.json)?;
         }
     }
     Ok(())

@@ -47,7 +47,8 @@ online_failure!(
     SendError,
     toss_core::escrow::EscrowError,
     toss_core::nonce::NonceError,
-    toss_core::settle::SettleError
+    toss_core::settle::SettleError,
+    toss_core::deployment::DeployError
 );
 
 /// Prints `value` as JSON, or runs `human` to print it for people.

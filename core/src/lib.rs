@@ -12,6 +12,7 @@ pub mod chain;
 pub mod confidential;
 pub mod config;
 pub mod currency;
+pub mod deployment;
 pub mod escrow;
 mod fsutil;
 pub mod handover;

@@ -404,6 +404,8 @@ const AFTER_NEWS: std::time::Duration = std::time::Duration::from_secs(10);
 const NEWS_PACE: std::time::Duration = std::time::Duration::from_millis(500);
 /// How long opening the websocket may take before the till polls instead.
 const SOCKET_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The longest the watch sleeps before checking it should go on.
+const WAKE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Watches the sale `till` shows for a payment made online by any wallet.
 /// When `push` (the RPC's websocket) answers, the cluster tells the till
@@ -488,39 +490,57 @@ pub async fn watch(
         till.waiting()
             .is_some_and(|s| s.reference == Some(reference))
     };
+    // Asked at `next_poll`; between asks the loop wakes at least every
+    // second, so a sale paid another way or a wait ended stops it at once.
+    let mut next_poll = Instant::now();
     while go_on() && same_sale() {
-        match crate::solana_pay::find(chain, &sale.request, commitment, &refused).await {
-            Ok(crate::solana_pay::Found::Paid(paid)) => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64);
-                till.paid_online(&reference, &paid, store, now)?;
-                report(Ok(Watched::Paid(paid)));
-                return Ok(());
-            }
-            Ok(crate::solana_pay::Found::Refused(list)) => {
-                for (signature, why) in list {
-                    refused.push(signature.clone());
-                    report(Ok(Watched::Refused(signature, why)));
+        if Instant::now() >= next_poll {
+            match crate::solana_pay::find(chain, &sale.request, commitment, &refused).await {
+                Ok(crate::solana_pay::Found::Paid(paid)) => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64);
+                    till.paid_online(&reference, &paid, store, now)?;
+                    report(Ok(Watched::Paid(paid)));
+                    return Ok(());
                 }
+                Ok(crate::solana_pay::Found::Refused(list)) => {
+                    for (signature, why) in list {
+                        refused.push(signature.clone());
+                        report(Ok(Watched::Refused(signature, why)));
+                    }
+                }
+                Err(e) => report(Err(e)),
             }
-            Err(e) => report(Err(e)),
+            let pace = match &news {
+                Some(_) if Instant::now() < fast_until => NEWS_PACE,
+                // Pushed news comes at once; asking is the safety net.
+                Some(_) => every.saturating_mul(10),
+                None => every,
+            };
+            next_poll = Instant::now() + pace;
         }
+        let wait = next_poll
+            .saturating_duration_since(Instant::now())
+            .min(WAKE);
         match news.as_mut() {
-            Some(_) if Instant::now() < fast_until => tokio::time::sleep(NEWS_PACE).await,
             Some(stream) => {
                 tokio::select! {
-                    () = tokio::time::sleep(every.saturating_mul(10)) => {}
+                    () = tokio::time::sleep(wait) => {}
                     item = stream.next() => match item {
-                        Some(_) => fast_until = Instant::now() + AFTER_NEWS,
+                        Some(_) => {
+                            fast_until = Instant::now() + AFTER_NEWS;
+                            next_poll = Instant::now();
+                        }
                         None => {
                             news = None;
                             report(Ok(Watched::Live(false)));
+                            next_poll = next_poll.min(Instant::now() + every);
                         }
                     },
                 }
             }
-            None => tokio::time::sleep(every).await,
+            None => tokio::time::sleep(wait).await,
         }
     }
     Ok(())

@@ -124,5 +124,6 @@ online_errors!(
     toss_core::nonce::NonceError,
     toss_core::settle::SettleError,
     toss_core::chain::SendError,
-    toss_core::solana_pay::PayNowError
+    toss_core::solana_pay::PayNowError,
+    toss_core::deployment::DeployError
 );

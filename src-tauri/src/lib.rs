@@ -33,6 +33,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             settings::currencies,
             settings::gate_set_passphrase,
             settings::metrics,
+            settings::program_check,
             settings::passphrase_asked,
             settings::keys_unlock,
             settings::keys_use_file,

@@ -238,3 +238,39 @@ pub fn metrics(state: State<'_, AppState>) -> Result<Metrics, CommandError> {
 pub fn passphrase_asked(state: State<'_, AppState>) -> Result<PassphraseAsked, CommandError> {
     Ok(PassphraseAsked::under(&state.config()?))
 }
+
+/// Whether the program the settings name is this wallet's build.
+#[derive(Debug, serde::Serialize)]
+pub struct ProgramCheck {
+    /// The address checked.
+    pub program_id: String,
+    /// Exactly the carried build.
+    pub bundled: bool,
+    /// What was found, in words.
+    pub text: String,
+    /// The carried build's SHA-256.
+    pub build_sha256: String,
+}
+
+/// Asks the cluster whether the program at `program_id` (settings) holds
+/// exactly the build this wallet carries (`deployment::verify`).
+#[tauri::command]
+pub async fn program_check(state: State<'_, AppState>) -> Result<ProgramCheck, CommandError> {
+    let session = state.session()?;
+    let program_id: toss_core::address::Pubkey = session
+        .config()
+        .program_id
+        .ok_or("no program is set: deploy it with `toss program deploy`, then set TOSS_PROGRAM_ID")?
+        .into();
+    let (chain, backoff) = (session.chain(), session.backoff());
+    crate::state::on_own_thread(move || async move {
+        let verdict = toss_core::deployment::verify(&chain, backoff, &program_id).await?;
+        Ok(ProgramCheck {
+            program_id: program_id.to_string(),
+            bundled: matches!(verdict, toss_core::deployment::Verdict::Bundled { .. }),
+            text: verdict.to_string(),
+            build_sha256: toss_core::deployment::build_sha256(),
+        })
+    })
+    .await
+}

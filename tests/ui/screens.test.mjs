@@ -604,6 +604,31 @@ test("a transaction request: what it does is shown before signing, then it is pa
   }
 });
 
+test("settings: the TOSS program is checked against the carried build, and a different one is a warning", async () => {
+  const app = await openApp({
+    answers: {
+      program_check: {
+        ok: { program_id: ADDRESS, bundled: true, text: "the program is exactly this wallet's build (795d); upgradable by Me", build_sha256: "795d" },
+      },
+    },
+  });
+  try {
+    await app.show("settings");
+    await app.page.click("#program-check");
+    await app.page.getByText(`${ADDRESS}: the program is exactly this wallet's build (795d); upgradable by Me`).waitFor();
+    assert.equal(await app.page.isHidden("#program-warning"), true);
+    await app.answer("program_check", {
+      ok: { program_id: ADDRESS, bundled: false, text: "the program there is NOT this wallet's build", build_sha256: "795d" },
+    });
+    await app.page.click("#program-check");
+    await app.page.locator("#program-warning").getByText("is NOT this wallet's build").waitFor();
+    assert.equal(await app.page.textContent("#program-status"), "");
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
 test("activity: payments made online are listed with their transaction's link", async () => {
   const app = await openApp({
     answers: {

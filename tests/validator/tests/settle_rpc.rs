@@ -25,6 +25,9 @@ struct World {
     v: LocalValidator,
     client: RpcClient,
     cluster: [u8; 8],
+    /// The program escrows, intents and the engine use: the validator's
+    /// own, or one a test deployed.
+    program_id: Pubkey,
 }
 
 impl World {
@@ -35,7 +38,13 @@ impl World {
             solana_commitment_config::CommitmentConfig::confirmed(),
         );
         let cluster = v.cluster().await;
-        Self { v, client, cluster }
+        let program_id = v.program_id;
+        Self {
+            v,
+            client,
+            cluster,
+            program_id,
+        }
     }
 
     async fn send(&self, ixs: &[Instruction], signers: &[&Keypair]) {
@@ -56,8 +65,8 @@ impl World {
         let key = SigningKey::from_bytes(&[seed; 32]);
         let kp = Keypair::new_from_array(key.to_bytes());
         self.fund(&kp.pubkey(), deposit + SOL).await;
-        let open = ix::open_escrow(&self.v.program_id, &kp.pubkey(), None, self.cluster, 3600);
-        let dep = ix::deposit(&self.v.program_id, &kp.pubkey(), Funds::Sol, deposit);
+        let open = ix::open_escrow(&self.program_id, &kp.pubkey(), None, self.cluster, 3600);
+        let dep = ix::deposit(&self.program_id, &kp.pubkey(), Funds::Sol, deposit);
         self.send(&[open, dep], &[&kp]).await;
         key
     }
@@ -72,7 +81,7 @@ impl World {
     ) -> SignedIntent {
         let intent = Intent {
             cluster: self.cluster,
-            program_id: self.v.program_id,
+            program_id: self.program_id,
             payer: Pubkey::new_from_array(payer.verifying_key().to_bytes()),
             payee,
             mint: None,
@@ -103,7 +112,7 @@ impl World {
     fn receive(&self, mut store: Store, payee: Pubkey, wires: &[Vec<u8>], now: u32) -> Store {
         let verifier = Verifier {
             cluster: self.cluster,
-            program_id: self.v.program_id,
+            program_id: self.program_id,
             payee,
             limits: RiskLimits::default(),
         };
@@ -121,7 +130,7 @@ impl World {
     }
 
     fn engine_at(&self, merchant: &SigningKey, url: &str, backoff: Backoff) -> Engine<RpcChain> {
-        Engine::new(RpcChain::new(url), self.v.program_id, merchant, backoff)
+        Engine::new(RpcChain::new(url), self.program_id, merchant, backoff)
     }
 }
 
@@ -902,4 +911,75 @@ async fn closing_expired_records_leaves_the_merchant_paying_fees_only() {
     // Paid 0.3 SOL; spent one settlement (the fee payer's signature and
     // three checked: 20,000) and one close (5,000). The rent came back.
     assert_eq!(before + 3 * SOL / 10 - after, 25_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_carried_program_deploys_over_json_rpc_verifies_and_settles() {
+    let mut w = World::start().await;
+    let cli = Cli::new(&w);
+    let (home, files) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let owner = SigningKey::from_bytes(&[7; 32]);
+    let owner_addr = Pubkey::new_from_array(owner.verifying_key().to_bytes());
+    w.fund(&owner_addr, 3 * SOL).await;
+    let owner_file = keypair_file(files.path(), "owner.json", &owner);
+    let h = home.path();
+    cli.ok(
+        h,
+        &[
+            "wallet",
+            "import",
+            "--label",
+            "owner",
+            "--keypair",
+            &owner_file,
+        ],
+    );
+    cli.ok(h, &["wallet", "passphrase"]);
+
+    // Deployed through the upgradeable loader over JSON-RPC, as
+    // `solana program deploy` does; it costs exactly what was shown.
+    let before = w.client.get_balance(&owner_addr).await.unwrap();
+    let deployed = cli.ok(h, &["program", "deploy", "--yes", "--passphrase-stdin"]);
+    let cost = &deployed["cost"];
+    let spent = cost["program_rent"].as_u64().unwrap()
+        + cost["data_rent"].as_u64().unwrap()
+        + cost["fees"].as_u64().unwrap();
+    assert_eq!(
+        w.client.get_balance(&owner_addr).await.unwrap(),
+        before - spent
+    );
+    assert_eq!(deployed["upgrade_authority"], owner_addr.to_string());
+    let program_id: Pubkey = deployed["program_id"].as_str().unwrap().parse().unwrap();
+
+    // It is exactly the carried build; the system program is no such thing.
+    let verdict = cli.ok(h, &["program", "verify", &program_id.to_string()]);
+    assert_eq!(verdict["kind"], "bundled", "{verdict}");
+    let (ok, _, stderr) = cli.run(
+        h,
+        &["program", "verify", "11111111111111111111111111111111"],
+    );
+    assert!(
+        !ok && stderr.contains("no program is deployed there"),
+        "{stderr}"
+    );
+
+    // And it settles: an escrow opened under it pays a merchant.
+    w.program_id = program_id;
+    let merchant = SigningKey::from_bytes(&[50; 32]);
+    let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
+    w.fund(&me, SOL).await;
+    let payer = w.payer(1, SOL).await;
+    let now = unix_now();
+    let signed = w.intent(&payer, me, SOL / 10, 1, now);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.store(tmp.path(), me, &[&signed], now);
+    let results = w
+        .engine(&merchant)
+        .settle_all(&mut store, i64::from(now), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0].1, Outcome::Settled { .. }),
+        "{results:?}"
+    );
 }

@@ -342,7 +342,16 @@ async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_c
     // it in time.
     let url = sale("0.1");
     let mut heard = Vec::new();
-    let mut tell = |r: Result<Watched, toss_core::chain::ChainError>| heard.push(r.unwrap());
+    // The customer pays once the till listens: a payment made before the
+    // subscription exists is found by asking, which this phase is not about.
+    let listening = tokio::sync::Notify::new();
+    let mut tell = |r: Result<Watched, toss_core::chain::ChainError>| {
+        let w = r.unwrap();
+        if w == Watched::Live(true) {
+            listening.notify_one();
+        }
+        heard.push(w);
+    };
     let started = std::time::Instant::now();
     let customer_bytes = customer.to_bytes();
     let pay = |url: String| {
@@ -372,7 +381,10 @@ async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_c
             &go_on,
             &mut tell,
         ),
-        pay(url),
+        async {
+            listening.notified().await;
+            pay(url).await
+        },
     );
     watched.unwrap();
     assert_eq!(heard.first(), Some(&Watched::Live(true)), "{heard:?}");
