@@ -24,6 +24,7 @@ export const SETTING_LABELS = {
   min_payment_sol: "Smallest SOL payment taken offline",
   min_payment_usdc: "Smallest USDC payment taken offline",
   commitment: "Online payments shown paid once",
+  signature_check: "Payers' signatures checked by",
 };
 
 /** Chosen once, at set-up: keys already kept in one storage are not moved to another. */
@@ -37,6 +38,7 @@ const CHOICES = {
   decimal_separator: ["point", "comma"],
   theme: ["system", "light", "dark"],
   commitment: ["confirmed", "finalized"],
+  signature_check: ["auto", "precompile", "program"],
 };
 
 /** Devices Rust finds now, offered as suggestions (any name may still be typed). */

@@ -158,6 +158,8 @@ pub struct Config {
     pub min_payment_usdc: u64,
     /// How sure the till must be of an online payment before it shows it paid.
     pub commitment: crate::solana_pay::Commitment,
+    /// Who checks payers' signatures when intents settle.
+    pub signature_check: crate::settle::SignatureCheck,
 }
 
 fn sol_text<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -320,6 +322,7 @@ pub mod setting {
         MIN_PAYMENT_SOL = ("TOSS_MIN_PAYMENT_SOL", "min_payment_sol", "an amount of SOL written with a point, from 0 to 1 (0.0001)");
         MIN_PAYMENT_USDC = ("TOSS_MIN_PAYMENT_USDC", "min_payment_usdc", "an amount of USDC written with a point, from 0 to 100 (0.01)");
         COMMITMENT = ("TOSS_COMMITMENT", "commitment", crate::solana_pay::Commitment::ALLOWED);
+        SIGNATURE_CHECK = ("TOSS_SIGNATURE_CHECK", "signature_check", crate::settle::SignatureCheck::ALLOWED);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -572,6 +575,11 @@ impl Config {
             )?,
             min_payment_usdc: decimal(&MIN_PAYMENT_USDC, USDC_DECIMALS, 100_000_000, 10_000)?,
             commitment: choose(&pick, &COMMITMENT, crate::solana_pay::Commitment::parse)?,
+            signature_check: choose(
+                &pick,
+                &SIGNATURE_CHECK,
+                crate::settle::SignatureCheck::parse,
+            )?,
         })
     }
 }

@@ -321,7 +321,8 @@ impl WalletSession {
     pub fn engine(&self, fee_payer: &SigningKey) -> Result<Engine<RpcChain>, SettingsError> {
         Ok(
             Engine::new(self.chain(), self.program_id()?, fee_payer, self.backoff())
-                .with_mxe(self.config.arcium_mxe_program_id.map(Into::into)),
+                .with_mxe(self.config.arcium_mxe_program_id.map(Into::into))
+                .with_signature_check(self.config.signature_check),
         )
     }
 

@@ -261,6 +261,53 @@ pub struct Engine<C> {
     backoff: Backoff,
     /// ARCIUM_MXE_PROGRAM_ID: confidential submission asked for.
     mxe: Option<Pubkey>,
+    /// Who checks the payers' signatures (TOSS_SIGNATURE_CHECK).
+    check: SignatureCheck,
+    /// The cluster refused the precompile this run: `Auto` now uses the
+    /// program's own check.
+    precompile_gone: std::cell::Cell<bool>,
+}
+
+/// Who checks payers' Ed25519 signatures when a batch settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureCheck {
+    /// The precompile while the cluster has it (it costs a signature fee
+    /// per intent, few compute units); the program's own check once the
+    /// cluster refuses it (SIMD-0568 proposes switching precompiles off).
+    #[default]
+    Auto,
+    /// Always the Ed25519 precompile.
+    Precompile,
+    /// Always the program's own check (about 36,000 compute units more per
+    /// intent, no per-intent signature fee).
+    Program,
+}
+
+impl SignatureCheck {
+    /// The accepted setting values, for messages that list them.
+    pub const ALLOWED: &'static str = "auto (the precompile while the cluster has it), precompile, or program (the program checks them itself)";
+
+    pub(crate) fn parse(v: &str) -> Option<Self> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "precompile" => Some(Self::Precompile),
+            "program" => Some(Self::Program),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a refusal says the cluster has no Ed25519 precompile (its
+/// instruction, the first, names a program the cluster does not run).
+fn precompile_missing(e: &TransactionError) -> bool {
+    use solana_program::instruction::InstructionError;
+    matches!(
+        e,
+        TransactionError::ProgramAccountNotFound
+            | TransactionError::InvalidProgramForExecution
+            | TransactionError::InstructionError(0, InstructionError::UnsupportedProgramId)
+    )
 }
 
 impl<C: Chain> Engine<C> {
@@ -272,6 +319,32 @@ impl<C: Chain> Engine<C> {
             fee_payer: Keypair::new_from_array(fee_payer.to_bytes()),
             backoff,
             mxe: None,
+            check: SignatureCheck::Auto,
+            precompile_gone: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Who checks the payers' signatures (TOSS_SIGNATURE_CHECK).
+    pub fn with_signature_check(mut self, check: SignatureCheck) -> Self {
+        self.check = check;
+        self
+    }
+
+    /// Whether batches go without the precompile, the program checking
+    /// each signature.
+    fn program_checks(&self) -> bool {
+        match self.check {
+            SignatureCheck::Program => true,
+            SignatureCheck::Precompile => false,
+            SignatureCheck::Auto => self.precompile_gone.get(),
+        }
+    }
+
+    /// Where the settle instruction sits in a batch's transaction.
+    fn settle_ix(&self) -> usize {
+        match self.program_checks() {
+            true => 0,
+            false => SETTLE_IX,
         }
     }
 
@@ -700,7 +773,6 @@ impl<C: Chain> Engine<C> {
         intents: &[StoredIntent],
     ) -> Result<Vec<solana_program::instruction::Instruction>, StoreError> {
         let signed: Vec<&SignedIntent> = intents.iter().map(|s| &s.signed).collect();
-        let check = ix::ed25519_check(&signed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let items: Vec<_> = signed
             .iter()
             .map(|s| {
@@ -712,10 +784,19 @@ impl<C: Chain> Engine<C> {
                 )
             })
             .collect();
-        let settle = ix::settle(&self.program_id, &self.fee_payer.pubkey(), &items, 0);
         // What the batch needs, measured, not the default 200,000 per
         // instruction (docs/program.md, "Compute units").
-        let limit = ix::compute_unit_limit(ix::settle_compute_units(&self.program_id, &signed));
+        let by_program = self.program_checks();
+        let units = ix::settle_compute_units(&self.program_id, &signed, by_program);
+        let limit = ix::compute_unit_limit(units);
+        let corrupt = |e: crate::intent::IntentError| StoreError::Corrupt(e.to_string());
+        if by_program {
+            let settle = ix::settle_signed(&self.program_id, &self.fee_payer.pubkey(), &items)
+                .map_err(corrupt)?;
+            return Ok(vec![settle, limit]);
+        }
+        let check = ix::ed25519_check(&signed).map_err(corrupt)?;
+        let settle = ix::settle(&self.program_id, &self.fee_payer.pubkey(), &items, 0);
         Ok(vec![check, settle, limit])
     }
 
@@ -757,12 +838,23 @@ impl<C: Chain> Engine<C> {
                     };
                     (s, outcome)
                 })),
+                // No precompile on this cluster: the same batch again, the
+                // program checking the signatures.
+                Err(e)
+                    if self.check == SignatureCheck::Auto
+                        && !self.precompile_gone.get()
+                        && precompile_missing(&e) =>
+                {
+                    tracing::warn!(error = %e, "the cluster refused the Ed25519 precompile: the program checks signatures from now on");
+                    self.precompile_gone.set(true);
+                    queue.push(part);
+                }
                 Err(_) if part.len() > 1 => {
                     let (a, b) = part.split_at(part.len() / 2);
                     queue.push(b);
                     queue.push(a);
                 }
-                Err(e) => out.push((&part[0], classify(e, SETTLE_IX))),
+                Err(e) => out.push((&part[0], classify(e, self.settle_ix()))),
             }
         }
         Ok(out)

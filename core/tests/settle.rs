@@ -757,3 +757,100 @@ async fn online_the_engine_reads_the_escrows_of_payers_it_holds_payments_from() 
         "{risk}"
     );
 }
+
+#[tokio::test]
+async fn the_program_can_check_signatures_itself_and_a_batch_then_costs_one_signature_fee() {
+    use toss_core::settle::SignatureCheck;
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let (p1, p2) = (w.payer(1, 5 * SOL).await, w.payer(2, 5 * SOL).await);
+    let intents = [
+        w.intent(&p1, me, SOL / 10, 1).await,
+        w.intent(&p2, me, SOL / 10, 1).await,
+        w.intent(&p1, me, SOL / 10, 2).await,
+        w.intent(&p2, me, SOL / 10, 2).await,
+    ];
+    let refs: Vec<&SignedIntent> = intents.iter().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &refs).await;
+    let before = w.balance(&me).await;
+
+    let results = w
+        .engine(&merchant, 3)
+        .with_signature_check(SignatureCheck::Program)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Settled { .. })),
+        "{results:?}"
+    );
+    assert_eq!(
+        w.chain.submits.get(),
+        2,
+        "3 intents in one transaction, then 1"
+    );
+    // No precompile signatures: one fee per transaction, 2 x 5,000.
+    let expected = before + 4 * SOL / 10 - 2 * 5_000 - 4 * 1_705_200;
+    assert_eq!(w.balance(&me).await, expected);
+}
+
+#[tokio::test]
+async fn a_cluster_without_the_precompile_gets_the_programs_own_check_automatically() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let p1 = w.payer(1, 5 * SOL).await;
+    let intents = [
+        w.intent(&p1, me, SOL / 10, 1).await,
+        w.intent(&p1, me, SOL / 10, 2).await,
+    ];
+    let refs: Vec<&SignedIntent> = intents.iter().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &refs).await;
+    let before = w.balance(&me).await;
+    w.chain.no_precompile.set(true);
+
+    // The default (auto): refused once for the precompile, then the same
+    // batch with the program checking, and nothing written off.
+    let results = w
+        .engine(&merchant, 3)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Settled { .. })),
+        "{results:?}"
+    );
+    assert_eq!(
+        w.chain.submits.get(),
+        2,
+        "refused once, then settled in one"
+    );
+    assert_eq!(
+        w.balance(&me).await,
+        before + 2 * SOL / 10 - 5_000 - 2 * 1_705_200
+    );
+
+    // Forced to the precompile, a payment waits on such a cluster: it is
+    // refused, with the cluster's reason, never settled.
+    let more = [w.intent(&p1, me, SOL / 10, 3).await];
+    let refs: Vec<&SignedIntent> = more.iter().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut forced = w.merchant_store(tmp.path(), me, &refs).await;
+    let results = w
+        .engine(&merchant, 3)
+        .with_signature_check(toss_core::settle::SignatureCheck::Precompile)
+        .settle_all(&mut forced, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        !matches!(results[0].1, Outcome::Settled { .. }),
+        "{results:?}"
+    );
+}

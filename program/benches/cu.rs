@@ -16,15 +16,21 @@ use support::*;
 
 /// The target per intent on the precompile path (issue 15).
 const TARGET_PER_INTENT: u64 = 10_000;
+/// The target per intent when the program checks the signature itself.
+const TARGET_PER_INTENT_IN_PROGRAM: u64 = 60_000;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut rows = Vec::new();
     let mut row = |what: String, (cu, bytes): (u64, u64), intents: u64| {
+        let target = match what.contains("checked by the program") {
+            true => TARGET_PER_INTENT_IN_PROGRAM,
+            false => TARGET_PER_INTENT,
+        };
         let per = match intents {
             0 => "—".to_owned(),
-            n if cu / n <= TARGET_PER_INTENT => (cu / n).to_string(),
-            n => format!("{} (over the {TARGET_PER_INTENT} target)", cu / n),
+            n if cu / n <= target => (cu / n).to_string(),
+            n => format!("{} (over the {target} target)", cu / n),
         };
         rows.push(format!("| {what} | {cu} | {per} | {bytes} |"));
     };
@@ -73,7 +79,7 @@ async fn main() {
             ix::ed25519_check(&refs).unwrap(),
             ix::settle(&env.program_id, &fee, &items, 0),
         ];
-        let asked = ix::settle_compute_units(&env.program_id, &refs);
+        let asked = ix::settle_compute_units(&env.program_id, &refs, false);
         let measured = env.metered(&ixs, &[]).await;
         assert!(
             measured.0 <= u64::from(asked),
@@ -82,6 +88,49 @@ async fn main() {
         );
         row(
             format!("settle {n} SOL intent(s), limit asked {asked}"),
+            measured,
+            n,
+        );
+    }
+
+    // The same, each signature checked by the program (no precompile), as
+    // many as fit in a transaction.
+    for n in 1..=4u64 {
+        let mut env = start().await;
+        let payers = [
+            env.payer_with_escrow(1, 2 * SOL).await,
+            env.payer_with_escrow(2, 2 * SOL).await,
+        ];
+        let merchant = Pubkey::new_unique();
+        let mut signed = Vec::new();
+        for i in 0..n {
+            let p = &payers[(i % 2) as usize];
+            let intent = env.intent(p, merchant, SOL / 10, i).await;
+            signed.push(p.sign(intent));
+        }
+        let items: Vec<_> = signed.iter().map(|s| (s, None)).collect();
+        let fee = env.ctx.payer.pubkey();
+        let refs: Vec<&SignedIntent> = signed.iter().collect();
+        let asked = ix::settle_compute_units(&env.program_id, &refs, true);
+        let ixs = [
+            ix::settle_signed(&env.program_id, &fee, &items).unwrap(),
+            ix::compute_unit_limit(asked),
+        ];
+        let tx = Transaction::new_with_payer(&ixs, Some(&fee));
+        if bincode::serialized_size(&tx).unwrap() > 1232 {
+            println!("(settle {n} SOL intents checked by the program: over 1,232 bytes)");
+            break;
+        }
+        let measured = env.metered(&ixs, &[]).await;
+        assert!(
+            measured.0 <= u64::from(asked),
+            "{n} intent(s) checked by the program took {} CU; the engine asks for {asked}",
+            measured.0
+        );
+        row(
+            format!(
+                "settle {n} SOL intent(s), signatures checked by the program, limit asked {asked}"
+            ),
             measured,
             n,
         );
@@ -135,7 +184,7 @@ async fn main() {
             ix::ed25519_check(&refs).unwrap(),
             ix::settle(&env.program_id, &fee, &items, 0),
         ];
-        let asked = ix::settle_compute_units(&env.program_id, &refs);
+        let asked = ix::settle_compute_units(&env.program_id, &refs, false);
         let measured = env.metered(&ixs, &[]).await;
         assert!(
             measured.0 <= u64::from(asked),

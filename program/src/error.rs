@@ -97,6 +97,8 @@ errors! {
     DurableIntentInEscrow = 25 => "a durable-nonce intent settles only through the durable path",
     /// `Withdraw` more than `WITHDRAW_WINDOW` after the request unlocked.
     WithdrawalLapsed = 26 => "the withdrawal request lapsed (not made within a day of unlocking): request it again",
+    /// `SettleSigned`: an intent's signature fails the program's own strict check.
+    BadSignature = 27 => "the intent's signature does not verify (checked by the program)",
 }
 
 impl From<TossError> for ProgramError {
@@ -111,12 +113,12 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_unknown_codes_are_none() {
-        for n in 0..=26 {
+        for n in 0..=27 {
             let e = TossError::from_code(6000 + n).unwrap();
             assert_eq!(e.code(), 6000 + n);
             assert_eq!(ProgramError::from(e), ProgramError::Custom(6000 + n));
         }
-        assert_eq!(TossError::from_code(6027), None);
+        assert_eq!(TossError::from_code(6028), None);
         // A system or token program code at the TOSS instruction is not TOSS's.
         for code in 0..=19 {
             assert_eq!(TossError::from_code(code), None);

@@ -74,6 +74,16 @@ pub enum TossInstruction {
         /// Index of the intent's signature within that instruction.
         signature: u8,
     },
+    /// Settles intents from escrows like `Settle`, the program checking each
+    /// payer's signature itself (`ed25519::verify_strict`) instead of the
+    /// precompile: for clusters without it.
+    ///
+    /// Accounts: settler (signer, writable), system program; then per
+    /// intent as for `Settle`.
+    SettleSigned {
+        /// Each signed intent's wire bytes (body and signature).
+        intents: Vec<Vec<u8>>,
+    },
     /// Returns an expired intent's settlement record rent to whoever paid it.
     ///
     /// Accounts: settlement record (writable), rent payer (writable).
@@ -117,6 +127,15 @@ impl TossInstruction {
                 signature,
             } => out.extend_from_slice(&[5, *check_ix, *signature]),
             Self::CloseRecord => out.push(6),
+            Self::SettleSigned { intents } => {
+                out.push(7);
+                // Builders never make more than a transaction can hold.
+                out.push(intents.len() as u8);
+                for wire in intents {
+                    out.extend_from_slice(&(wire.len() as u16).to_le_bytes());
+                    out.extend_from_slice(wire);
+                }
+            }
         }
         out
     }
@@ -170,6 +189,21 @@ impl TossInstruction {
                 _ => return Err(bad),
             },
             6 if rest.is_empty() => Self::CloseRecord,
+            7 => {
+                let (&n, mut rest) = rest.split_first().ok_or(bad)?;
+                let mut intents = Vec::new();
+                for _ in 0..n {
+                    let (len, tail) = rest.split_first_chunk::<2>().ok_or(bad)?;
+                    let len = usize::from(u16::from_le_bytes(*len));
+                    let wire = tail.get(..len).ok_or(bad)?;
+                    intents.push(wire.to_vec());
+                    rest = &tail[len..];
+                }
+                if n == 0 || !rest.is_empty() {
+                    return Err(bad);
+                }
+                Self::SettleSigned { intents }
+            }
             _ => return Err(bad),
         })
     }
@@ -198,6 +232,9 @@ mod tests {
                 signature: 0,
             },
             TossInstruction::CloseRecord,
+            TossInstruction::SettleSigned {
+                intents: vec![vec![1, 2, 3], vec![], vec![9; 300]],
+            },
         ] {
             assert_eq!(TossInstruction::unpack(&i.pack()).unwrap(), i);
         }

@@ -14,6 +14,7 @@
 
 extern crate alloc;
 
+pub mod ed25519;
 #[cfg(all(target_os = "solana", not(feature = "no-entrypoint")))]
 mod entrypoint;
 pub mod error;

@@ -70,6 +70,7 @@ pub fn process_instruction(
             signature,
         } => settle_durable(program_id, it, check_ix, signature),
         TossInstruction::CloseRecord => close_record(program_id, it),
+        TossInstruction::SettleSigned { intents } => settle_signed(program_id, it, &intents),
     }
 }
 
@@ -246,10 +247,60 @@ fn withdraw(program_id: &Pubkey, it: &mut Accounts) -> ProgramResult {
     Ok(())
 }
 
+#[inline(never)]
 fn settle(program_id: &Pubkey, it: &mut Accounts, items: &[(u8, u8)]) -> ProgramResult {
     let settler = signer(it)?;
     let instructions = next_key(it, &Pubkey::new_from_array(ids::INSTRUCTIONS_SYSVAR))?;
     next_key(it, &SYSTEM)?;
+    let mut intents = Vec::with_capacity(items.len());
+    for &(check_ix, signature) in items {
+        intents.push(checked_intent(&instructions, check_ix, signature)?);
+    }
+    settle_intents(
+        program_id,
+        it,
+        &Checked {
+            settler,
+            intents: &intents,
+        },
+    )
+}
+
+/// `SettleSigned`: each intent's signature checked here, strictly.
+#[inline(never)]
+fn settle_signed(program_id: &Pubkey, it: &mut Accounts, wires: &[Vec<u8>]) -> ProgramResult {
+    let settler = signer(it)?;
+    next_key(it, &SYSTEM)?;
+    let mut intents = Vec::with_capacity(wires.len());
+    for wire in wires {
+        let signed = SignedIntent::from_bytes(wire).map_err(|_| TossError::IntentMalformed)?;
+        let body = &wire[..wire.len() - crate::intent::SIGNATURE_LEN];
+        let payer = signed.intent.payer.to_bytes();
+        if !crate::ed25519::verify_strict(&signed.signature, &payer, body) {
+            return Err(TossError::BadSignature.into());
+        }
+        intents.push(signed);
+    }
+    settle_intents(
+        program_id,
+        it,
+        &Checked {
+            settler,
+            intents: &intents,
+        },
+    )
+}
+
+/// Intents whose signatures were checked, and who pays their records' rent.
+struct Checked<'a> {
+    settler: AccountView,
+    intents: &'a [SignedIntent],
+}
+
+/// Settles intents whose signatures were checked, each with its accounts.
+#[inline(never)]
+fn settle_intents(program_id: &Pubkey, it: &mut Accounts, checked: &Checked) -> ProgramResult {
+    let (settler, intents) = (&checked.settler, checked.intents);
     let now = Clock::get()?.unix_timestamp;
     // SOL moves wait until every CPI of the batch is done: a CPI may only
     // start while the caller's accounts are balanced as the runtime sees
@@ -259,8 +310,7 @@ fn settle(program_id: &Pubkey, it: &mut Accounts, items: &[(u8, u8)]) -> Program
     let mut sol_pairs: Vec<AccountView> = Vec::new();
     let mut sol_amounts: Vec<u64> = Vec::new();
 
-    for &(check_ix, signature) in items {
-        let signed = checked_intent(&instructions, check_ix, signature)?;
+    for signed in intents {
         let intent = &signed.intent;
         check_common(program_id, intent, now)?;
         if intent.durable_nonce.is_some() {
@@ -281,9 +331,9 @@ fn settle(program_id: &Pubkey, it: &mut Accounts, items: &[(u8, u8)]) -> Program
         }
         let record = next(it)?;
         let write = RecordWrite {
-            signed: &signed,
+            signed,
             record: &record,
-            rent_payer: &settler,
+            rent_payer: settler,
             now,
         };
         write_record(program_id, &write)?;

@@ -672,3 +672,70 @@ fn spl_intents_per_transaction() {
     );
     assert!(fits >= 2, "only {fits} SPL intents fit");
 }
+
+#[tokio::test]
+async fn the_program_checks_signatures_itself_as_strictly_as_the_precompile() {
+    let mut env = start().await;
+    let payers = [
+        env.payer_with_escrow(1, 2 * SOL).await,
+        env.payer_with_escrow(2, 2 * SOL).await,
+    ];
+    let merchant = Pubkey::new_unique();
+    let fee = env.ctx.payer.pubkey();
+    let a = payers[0].sign(env.intent(&payers[0], merchant, SOL / 10, 1).await);
+    let b = payers[1].sign(env.intent(&payers[1], merchant, SOL / 10, 1).await);
+    // No precompile instruction: the program verifies both and pays.
+    let program_id = env.program_id;
+    let settle = |intents: &[&SignedIntent]| {
+        let items: Vec<_> = intents.iter().map(|s| (*s, None)).collect();
+        ix::settle_signed(&program_id, &fee, &items).unwrap()
+    };
+    let ixs = [settle(&[&a, &b])];
+    env.send(&ixs, &[]).await.unwrap();
+    assert_eq!(env.lamports(&merchant).await, 2 * SOL / 10);
+
+    // Refused, nothing moved: a flipped bit in the signature; S not
+    // canonical (S + L, which a lax verifier reduces and accepts); R of
+    // small order; a signature by another key.
+    let mut tampered = payers[0].sign(env.intent(&payers[0], merchant, 1, 2).await);
+    tampered.signature[5] ^= 1;
+    let mut lax = payers[0].sign(env.intent(&payers[0], merchant, 1, 3).await);
+    add_l_to_s(&mut lax.signature);
+    let mut small = payers[0].sign(env.intent(&payers[0], merchant, 1, 4).await);
+    small.signature[..32].copy_from_slice(&[0; 32]); // an order-4 point's encoding
+    let other = Wallet::new(9);
+    let mut foreign = env.intent(&payers[0], merchant, 1, 5).await;
+    foreign.payer = payers[0].key();
+    let foreign = SignedIntent {
+        signature: other.sign(foreign.clone()).signature,
+        intent: foreign,
+    };
+    for bad in [&tampered, &lax, &small, &foreign] {
+        let ixs = [settle(&[bad])];
+        assert_eq!(
+            toss_error(env.send(&ixs, &[]).await),
+            TossError::BadSignature
+        );
+    }
+    assert_eq!(env.lamports(&merchant).await, 2 * SOL / 10);
+    // The same intent again through this path: settled once, ever.
+    let ixs = [settle(&[&a])];
+    assert_eq!(
+        toss_error(env.send(&ixs, &[]).await),
+        TossError::AlreadySettled
+    );
+}
+
+/// Adds the group order L to a signature's S (its second half), little-endian.
+fn add_l_to_s(signature: &mut [u8; 64]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (s, l) in signature[32..].iter_mut().zip(L) {
+        let sum = u16::from(*s) + u16::from(l) + carry;
+        *s = sum as u8;
+        carry = sum >> 8;
+    }
+}

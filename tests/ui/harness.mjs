@@ -61,6 +61,7 @@ export const CONFIG = {
   min_payment_sol: "0.0001",
   min_payment_usdc: "0.01",
   commitment: "confirmed",
+  signature_check: "auto",
 };
 
 /** settings::currencies on devnet. */

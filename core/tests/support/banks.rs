@@ -39,6 +39,10 @@ pub struct TestChain {
     /// Submissions fail with a network error (reads still answer): the
     /// cluster stops answering between reading and sending.
     pub refuse_submits: Cell<bool>,
+    /// Play a cluster that has switched the Ed25519 precompile off
+    /// (SIMD-0568): a transaction calling it is refused as calling an
+    /// unknown program, as such a cluster refuses it.
+    pub no_precompile: Cell<bool>,
     pub submits: Cell<u32>,
 }
 
@@ -64,6 +68,15 @@ impl Chain for TestChain {
             return Err(network("connection reset"));
         }
         self.submits.set(self.submits.get() + 1);
+        let ed25519 = solana_program::pubkey!("Ed25519SigVerify111111111111111111111111111");
+        if self.no_precompile.get() && tx.message.account_keys.contains(&ed25519) {
+            return Err(ChainError::Rejected(
+                solana_transaction_error::TransactionError::InstructionError(
+                    0,
+                    solana_program::instruction::InstructionError::UnsupportedProgramId,
+                ),
+            ));
+        }
         let ctx = self.ctx.lock().await;
         // `process_transaction` cannot take a durable-nonce transaction
         // (banks-server looks its blockhash up as a recent one); this path
@@ -150,6 +163,7 @@ pub async fn world() -> World {
             fail_next: Cell::new(0),
             lose_next_confirmation: Cell::new(false),
             refuse_submits: Cell::new(false),
+            no_precompile: Cell::new(false),
             submits: Cell::new(0),
         },
         program_id,

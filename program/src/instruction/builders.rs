@@ -184,8 +184,44 @@ pub fn settle(
         AccountMeta::new_readonly(sysvar::instructions::ID, false),
         AccountMeta::new_readonly(system_program::ID, false),
     ];
-    let mut items = Vec::with_capacity(intents.len());
-    for (i, (signed, payee_tokens)) in intents.iter().enumerate() {
+    accounts.extend(intent_accounts(program_id, intents));
+    let items = (0..intents.len()).map(|i| (check_ix, i as u8)).collect();
+    ix(program_id, accounts, TossInstruction::Settle { items })
+}
+
+/// The settle instruction that checks each signature in the program
+/// (`SettleSigned`): no precompile instruction goes with it.
+pub fn settle_signed(
+    program_id: &Pubkey,
+    settler: &Pubkey,
+    intents: &[(&SignedIntent, PayeeTokens)],
+) -> Result<Instruction, IntentError> {
+    let mut accounts = vec![
+        AccountMeta::new(*settler, true),
+        AccountMeta::new_readonly(system_program::ID, false),
+    ];
+    accounts.extend(intent_accounts(program_id, intents));
+    let intents = intents
+        .iter()
+        .map(|(s, _)| s.to_bytes())
+        .collect::<Result<_, _>>()?;
+    Ok(ix(
+        program_id,
+        accounts,
+        TossInstruction::SettleSigned { intents },
+    ))
+}
+
+/// Each intent's accounts (escrow, record, payee or token accounts), then
+/// each Solana Pay reference once, read-only after every account the
+/// program reads (it ignores them): the merchant's usual look-up by
+/// reference (getSignaturesForAddress) finds the settlement too.
+fn intent_accounts(
+    program_id: &Pubkey,
+    intents: &[(&SignedIntent, PayeeTokens)],
+) -> Vec<AccountMeta> {
+    let mut accounts = Vec::new();
+    for (signed, payee_tokens) in intents {
         let intent = &signed.intent;
         let escrow = escrow_address(program_id, &intent.payer, intent.mint.as_ref()).0;
         let record = record_address(program_id, &intent.payer, intent.nonce).0;
@@ -203,11 +239,7 @@ pub fn settle(
                 AccountMeta::new(intent.payee, false),
             ]),
         }
-        items.push((check_ix, i as u8));
     }
-    // Each intent's Solana Pay reference, read-only after every account the
-    // program reads (it ignores them): the merchant's usual look-up by
-    // reference (getSignaturesForAddress) finds the settlement too.
     let mut references: Vec<Pubkey> = Vec::new();
     for (signed, _) in intents {
         if let Some(r) = signed.intent.reference
@@ -221,7 +253,7 @@ pub fn settle(
             .iter()
             .map(|r| AccountMeta::new_readonly(*r, false)),
     );
-    ix(program_id, accounts, TossInstruction::Settle { items })
+    accounts
 }
 
 /// The compute units a settlement transaction needs (its `Settle`
@@ -231,7 +263,11 @@ pub fn settle(
 /// settlement record address (and, for a token, its escrow's token account)
 /// is found by a bump search the program repeats, one `create_program_address`
 /// per try, which this counts as the client can.
-pub fn settle_compute_units(program_id: &Pubkey, intents: &[&SignedIntent]) -> u32 {
+pub fn settle_compute_units(
+    program_id: &Pubkey,
+    intents: &[&SignedIntent],
+    checked_by_program: bool,
+) -> u32 {
     /// The instruction with no intent: accounts, sysvars.
     const BASE: u64 = 500;
     /// One SOL intent: decode, SHA-256, the record's creation, the move.
@@ -241,11 +277,17 @@ pub fn settle_compute_units(program_id: &Pubkey, intents: &[&SignedIntent]) -> u
     const PER_SPL: u64 = 15_500;
     /// One more try of a bump search.
     const PER_TRY: u64 = 1_500;
+    /// The program's own strict signature check (`SettleSigned`): SHA-512
+    /// of the message, three curve operations.
+    const PER_SIGNATURE: u64 = 37_000;
     let tries = |bump: u8| u64::from(255 - bump);
     let mut units = BASE;
     for signed in intents {
         let intent = &signed.intent;
         units += tries(record_address(program_id, &intent.payer, intent.nonce).1) * PER_TRY;
+        if checked_by_program {
+            units += PER_SIGNATURE;
+        }
         units += match intent.mint {
             None => PER_SOL,
             Some(mint) => {

@@ -173,7 +173,8 @@ impl Env {
         let check = ix::ed25519_check(intents).unwrap();
         let items: Vec<_> = intents.iter().map(|s| (*s, None)).collect();
         let settle = ix::settle(&self.program_id, &self.ctx.payer.pubkey(), &items, 0);
-        let limit = ix::compute_unit_limit(ix::settle_compute_units(&self.program_id, intents));
+        let limit =
+            ix::compute_unit_limit(ix::settle_compute_units(&self.program_id, intents, false));
         self.send(&[check, settle, limit], &[]).await
     }
 
