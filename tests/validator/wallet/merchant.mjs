@@ -32,15 +32,28 @@ const sponsor = process.env.MERCHANT_SECRET
   : undefined;
 let posts = 0;
 
+/** createTransfer, asked again when the RPC connection drops (node's fetch reuses
+ * kept-alive connections the validator may have closed: "fetch failed"). */
+async function transfer(account) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await createTransfer(connection, account, {
+        recipient,
+        amount: new BigNumber(amountText),
+        splToken,
+        reference: Keypair.generate().publicKey,
+        memo: "order 42",
+      });
+    } catch (e) {
+      if (attempt === 5 || !String(e).includes("fetch failed")) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+}
+
 async function transaction(account) {
   posts += 1;
-  const tx = await createTransfer(connection, account, {
-    recipient,
-    amount: new BigNumber(amountText),
-    splToken,
-    reference: Keypair.generate().publicKey,
-    memo: "order 42",
-  });
+  const tx = await transfer(account);
   if (mode === "switch" && posts > 1) {
     // The same payment, its recipient swapped (createTransfer would refuse
     // a recipient with no account; a hostile server need not use it).
