@@ -850,11 +850,43 @@ async fn a_token_payment_opens_the_merchants_token_account_over_json_rpc() {
 /// are closed, measured on a real validator (docs/settlement.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_expired_records_leaves_the_merchant_paying_fees_only() {
+    use toss_core::settle::SignatureCheck;
     let w = World::start().await;
     let merchant = SigningKey::from_bytes(&[50; 32]);
     let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
     w.fund(&me, SOL).await;
     let payer = w.payer(1, 2 * SOL).await;
+    // Three payments, settled with the precompile checking the signatures:
+    // the fee payer's signature and three checked, 20,000, and one close.
+    let spent = three_payments_and_their_records_closed(
+        &w,
+        &merchant,
+        &payer,
+        1,
+        SignatureCheck::Precompile,
+    )
+    .await;
+    assert_eq!(spent, 25_000);
+    // The program checking them: one signature per transaction, 5,000 for
+    // the settlement and 5,000 for the close: 3,333 per payment, under a
+    // plain transfer's 5,000.
+    let spent =
+        three_payments_and_their_records_closed(&w, &merchant, &payer, 4, SignatureCheck::Program)
+            .await;
+    assert_eq!(spent, 10_000);
+}
+
+/// Three payments of 0.1 SOL from `payer` (nonces from `first`) that expire
+/// seconds after settling, settled with `check`, their records closed once
+/// expired: what the merchant spent beyond the 0.3 SOL received.
+async fn three_payments_and_their_records_closed(
+    w: &World,
+    merchant: &SigningKey,
+    payer: &SigningKey,
+    first: u64,
+    check: toss_core::settle::SignatureCheck,
+) -> u64 {
+    let me = Pubkey::new_from_array(merchant.verifying_key().to_bytes());
     let now = unix_now();
     // Three payments that expire a few seconds after settling.
     let verifier = Verifier {
@@ -869,10 +901,10 @@ async fn closing_expired_records_leaves_the_merchant_paying_fees_only() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open_store(tmp.path());
     let mut ledger = MemoryLedger::default();
-    for nonce in 1..=3 {
-        let mut short = w.intent(&payer, me, SOL / 10, nonce, now).intent;
+    for nonce in first..first + 3 {
+        let mut short = w.intent(payer, me, SOL / 10, nonce, now).intent;
         short.expires_at = now + 20;
-        let signed = toss_core::intent::sign(short, &payer).unwrap();
+        let signed = toss_core::intent::sign(short, payer).unwrap();
         let a = verifier
             .verify(&signed.to_bytes().unwrap(), None, now, &ledger)
             .unwrap();
@@ -880,7 +912,7 @@ async fn closing_expired_records_leaves_the_merchant_paying_fees_only() {
         store.record_received(&a, i64::from(now)).unwrap();
     }
     let before = w.client.get_balance(&me).await.unwrap();
-    let engine = w.engine(&merchant);
+    let engine = w.engine(merchant).with_signature_check(check);
     let settled = engine
         .settle_all(&mut store, i64::from(now), &mut |_| {})
         .await
@@ -892,25 +924,26 @@ async fn closing_expired_records_leaves_the_merchant_paying_fees_only() {
         .await
         .unwrap();
     assert_eq!(early.records, 0);
+    // Asked every half second once the wall clock is past expiry; the
+    // program itself refuses until the cluster's clock is (RecordStillNeeded).
     let mut back = toss_core::settle::Reclaimed::default();
-    for _ in 0..120 {
-        let slot = w.client.get_slot().await.unwrap();
-        if w.client.get_block_time(slot).await.unwrap_or(0) > i64::from(now) + 21 {
-            back = engine
-                .reclaim_rent(&mut store, i64::from(unix_now()), &mut |_| {})
-                .await
-                .unwrap();
-            if back.records == 3 {
-                break;
-            }
-        }
+    for _ in 0..180 {
         tokio::time::sleep(Duration::from_millis(500)).await;
+        if unix_now() <= now + 21 {
+            continue;
+        }
+        back = engine
+            .reclaim_rent(&mut store, i64::from(unix_now()), &mut |_| {})
+            .await
+            .unwrap();
+        if back.records == 3 {
+            break;
+        }
     }
     assert_eq!((back.records, back.lamports), (3, 3 * 1_705_200));
+    // The rent came back: what is left is fees.
     let after = w.client.get_balance(&me).await.unwrap();
-    // Paid 0.3 SOL; spent one settlement (the fee payer's signature and
-    // three checked: 20,000) and one close (5,000). The rent came back.
-    assert_eq!(before + 3 * SOL / 10 - after, 25_000);
+    before + 3 * SOL / 10 - after
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
