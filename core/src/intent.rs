@@ -200,10 +200,19 @@ impl From<durable::DurableError> for VerifyError {
 
 /// Checks the payer's Ed25519 signature over the canonical body, with the
 /// strict rules the Solana precompile applies (no malleable or small-order
-/// signatures), so what verifies here also verifies on-chain.
+/// signatures), and refuses a payer key with a small-order component
+/// (never a real wallet's): the precompile can accept such a key's
+/// signature, the program's own check (for clusters without the precompile)
+/// cannot, and a payment taken must settle on either path.
 pub fn verify_signature(signed: &SignedIntent) -> Result<(), VerifyError> {
     let payer = signed.intent.payer;
     let bad = || VerifyError::BadSignature(payer);
+    let torsion_free = curve25519_dalek::edwards::CompressedEdwardsY(payer.to_bytes())
+        .decompress()
+        .is_some_and(|p| p.is_torsion_free());
+    if !torsion_free {
+        return Err(bad());
+    }
     let key = VerifyingKey::from_bytes(&payer.to_bytes()).map_err(|_| bad())?;
     let body = signed.intent.encode()?;
     key.verify_strict(&body, &Signature::from_bytes(&signed.signature))

@@ -6,11 +6,16 @@
 //! the runtime's curve25519 syscalls, on chain only.
 //!
 //! The check: `S` is canonical (`S < L`); `A` and `R` are points of the
-//! curve, not of small order; and `[S]B - [k]A` compresses to exactly the
+//! curve, not of small order; `A` has no small-order component at all
+//! (`[L]A` is the identity); and `[S]B - [k]A` compresses to exactly the
 //! bytes of `R`, where `k = SHA-512(R ‖ A ‖ M) mod L`. The reduction of the
 //! 512-bit hash is split, so no wide multiplication is needed:
 //! `k = lo + 2^256·hi` with `lo`, `hi` the hash's halves, each reduced mod
-//! `L` by subtraction, and `[k]A = [lo]A + [hi]([2^256 mod L]A)`.
+//! `L` by subtraction, and `[k]A = [lo]A + [hi]([2^256 mod L]A)`, with
+//! `[L - x]A = -[x]A`: both hold only because `A` is in the prime-order
+//! subgroup, which is why that is checked. (`verify_strict` alone accepts a
+//! key with an order-8 component for about one message in eight; the
+//! wallet's offline check refuses such keys too, so every path agrees.)
 
 /// The group order `L = 2^252 + 27742317777372353535851937790883648493`,
 /// little-endian 64-bit limbs.
@@ -74,8 +79,8 @@ pub fn is_canonical_scalar(s: &[u8; 32]) -> bool {
     !at_least(&limbs(s), &L)
 }
 
-/// A 256-bit number mod `L`: at most 16 subtractions (`2^256 < 16·L`),
-/// each of `L` shifted so the top limb's leading bits drop first.
+/// A 256-bit number mod `L` (`2^256 < 16·L`): 8L, 4L, 2L and L subtracted
+/// in turn where they fit.
 pub fn reduce(x: &[u8; 32]) -> [u8; 32] {
     let mut v = limbs(x);
     // Subtract 8L, 4L, 2L, L in turn (each at most once keeps v < 16L - ...).
@@ -338,6 +343,33 @@ pub fn verify_strict(signature: &[u8; 64], key: &[u8; 32], message: &[u8]) -> bo
         }
     };
     if !sound(key) || !sound(&r) {
+        return false;
+    }
+    // No small-order component in A: [L - 1]A + A is the identity.
+    const L_MINUS_1: [u8; 32] = [
+        0xec, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    const ADD: u64 = 0;
+    let mut almost = [0u8; 32];
+    let mut whole = [0u8; 32];
+    let in_subgroup = unsafe {
+        sol_curve_group_op(
+            EDWARDS,
+            MUL,
+            L_MINUS_1.as_ptr(),
+            key.as_ptr(),
+            almost.as_mut_ptr(),
+        ) == 0
+            && sol_curve_group_op(
+                EDWARDS,
+                ADD,
+                almost.as_ptr(),
+                key.as_ptr(),
+                whole.as_mut_ptr(),
+            ) == 0
+    };
+    if !in_subgroup || whole != IDENTITY {
         return false;
     }
     let (lo, hi) = reduce_wide(&sha512(&[&r, key, message]));

@@ -18,7 +18,6 @@ use pinocchio::instruction::{InstructionAccount, InstructionView};
 use pinocchio::sysvars::Sysvar;
 use pinocchio::sysvars::clock::Clock;
 use pinocchio::sysvars::instructions::Instructions;
-use pinocchio::sysvars::rent::Rent;
 use pinocchio::{AccountView, ProgramResult, Resize};
 
 use crate::error::TossError;
@@ -590,7 +589,7 @@ struct NewAccount<'a> {
 /// `CreateAccount` fail and could otherwise block an escrow or a
 /// settlement).
 fn create_pda(new: &NewAccount, signer: &Signer) -> ProgramResult {
-    let rent = Rent::get()?.try_minimum_balance(new.len)?;
+    let rent = rent_exempt(new.len)?;
     let signers = core::slice::from_ref(signer);
     let space = new.len as u64;
     if new.account.lamports() == 0 {
@@ -796,8 +795,33 @@ fn expect_payee_tokens(info: &AccountView, intent: &Intent, mint: &Pubkey) -> Pr
 /// Lamports above the escrow's rent-exempt minimum.
 #[inline(always)]
 fn spendable_lamports(escrow: &AccountView) -> Result<u64, ProgramError> {
-    let floor = Rent::get()?.try_minimum_balance(escrow.data_len())?;
+    let floor = rent_exempt(escrow.data_len())?;
     Ok(escrow.lamports().saturating_sub(floor))
+}
+
+/// The rent-exempt minimum for an account of `len` bytes, read from the
+/// rent sysvar as the runtime computes it, before or after SIMD-0194:
+/// lamports per byte-year times an exemption threshold of 2.0, or per byte
+/// times 1.0. (pinocchio's `Rent` reads only the first field, right only
+/// after SIMD-0194.) Any other threshold would need floating point, which
+/// this build cannot do: refused rather than guessed.
+fn rent_exempt(len: usize) -> Result<u64, ProgramError> {
+    let mut raw = [0u8; 16];
+    pinocchio::sysvars::get_sysvar(&mut raw, &pinocchio::sysvars::rent::RENT_ID, 0)?;
+    let mut field = [0u8; 8];
+    field.copy_from_slice(&raw[..8]);
+    let per = u64::from_le_bytes(field);
+    field.copy_from_slice(&raw[8..]);
+    let times = match u64::from_le_bytes(field) {
+        0x4000_0000_0000_0000 => 2, // 2.0
+        0x3FF0_0000_0000_0000 => 1, // 1.0
+        _ => return Err(ProgramError::InvalidAccountData),
+    };
+    // Bounded so the product cannot overflow (10 MiB of data at most).
+    if per > 1_000_000_000 || len > 10 * 1024 * 1024 {
+        return Err(ProgramError::InvalidArgument);
+    }
+    Ok((128 + len as u64) * per * times)
 }
 
 /// Moves lamports out of an account this program owns.

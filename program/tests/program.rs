@@ -710,7 +710,10 @@ async fn the_program_checks_signatures_itself_as_strictly_as_the_precompile() {
         signature: other.sign(foreign.clone()).signature,
         intent: foreign,
     };
-    for bad in [&tampered, &lax, &small, &foreign] {
+    // A key with an order-8 component: verify_strict accepts this signature,
+    // the program's check (and the wallet's offline one) refuses the key.
+    let torsion = torsion_signed(env.intent(&payers[0], merchant, 1, 6).await);
+    for bad in [&tampered, &lax, &small, &foreign, &torsion] {
         let ixs = [settle(&[bad])];
         assert_eq!(
             toss_error(env.send(&ixs, &[]).await),

@@ -306,3 +306,43 @@ fn the_tills_limit_counts_every_payer_together() {
     );
     assert!(e.to_string().contains("settle what it holds first"), "{e}");
 }
+
+#[test]
+fn a_payer_key_with_a_small_order_component_is_refused_though_verify_strict_takes_it() {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::Digest;
+    let (_, signed) = fixture();
+    let a = Scalar::from_bytes_mod_order([7; 32]);
+    let key = (a * ED25519_BASEPOINT_POINT + EIGHT_TORSION[1]).compress();
+    let mut intent = signed.intent;
+    intent.payer = Pubkey::new_from_array(key.to_bytes());
+    let body = intent.encode().unwrap();
+    // A signature verify_strict accepts: its k kills the order-8 part.
+    let signature = (0u64..)
+        .find_map(|n| {
+            let r =
+                Scalar::from_bytes_mod_order_wide(&sha2::Sha512::digest(n.to_le_bytes()).into());
+            let big_r = (r * ED25519_BASEPOINT_POINT).compress();
+            let mut h = sha2::Sha512::new();
+            h.update(big_r.as_bytes());
+            h.update(key.as_bytes());
+            h.update(&body);
+            let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+            k.as_bytes()[0]
+                .is_multiple_of(8)
+                .then(|| [*big_r.as_bytes(), *(r + k * a).as_bytes()].concat())
+        })
+        .unwrap();
+    let signature: [u8; 64] = signature.try_into().unwrap();
+    let vk = VerifyingKey::from_bytes(&key.to_bytes()).unwrap();
+    assert!(
+        vk.verify_strict(&body, &Signature::from_bytes(&signature))
+            .is_ok()
+    );
+    let torsion = SignedIntent { intent, signature };
+    assert!(matches!(
+        verify_signature(&torsion),
+        Err(VerifyError::BadSignature(_))
+    ));
+}

@@ -299,3 +299,39 @@ impl Env {
         (outcome.metadata.unwrap().compute_units_consumed, size)
     }
 }
+
+/// `intent` signed by a payer key with an order-8 component (`aB + T`), a
+/// signature `verify_strict` accepts (tried until `[k]T` vanishes, about one
+/// in eight): what no real wallet makes, and the program must refuse.
+pub fn torsion_signed(mut intent: Intent) -> SignedIntent {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest, Sha512};
+    let a = Scalar::from_bytes_mod_order([7; 32]);
+    let key = (a * B + EIGHT_TORSION[1]).compress();
+    intent.payer = Pubkey::new_from_array(key.to_bytes());
+    let body = intent.encode().unwrap();
+    for n in 0u64.. {
+        let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest(n.to_le_bytes()).into());
+        let big_r = (r * B).compress();
+        let h: [u8; 64] = Sha512::new()
+            .chain_update(big_r.as_bytes())
+            .chain_update(key.as_bytes())
+            .chain_update(&body)
+            .finalize()
+            .into();
+        let k = Scalar::from_bytes_mod_order_wide(&h);
+        if !k.as_bytes()[0].is_multiple_of(8) {
+            continue;
+        }
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(big_r.as_bytes());
+        signature[32..].copy_from_slice((r + k * a).as_bytes());
+        let accepted = ed25519_dalek::VerifyingKey::from_bytes(&key.to_bytes())
+            .unwrap()
+            .verify_strict(&body, &ed25519_dalek::Signature::from_bytes(&signature));
+        assert!(accepted.is_ok(), "verify_strict accepts it");
+        return SignedIntent { intent, signature };
+    }
+    unreachable!()
+}
