@@ -633,6 +633,10 @@ test("receive online: a customer's wallet pays the till's request and the till s
       assert.ok(online.includes(customer.address), online);
       await app.click('#nav button[data-screen="settings"]');
       await app.waitForText('#metrics dd[data-key="online_payments"]', (t) => t === "1");
+      // The validator runs the program's SBF build: exactly what the app carries.
+      await app.click("#program-check");
+      await app.waitForText("#program-status", (t) => t.includes("exactly this wallet's build"), 30000);
+      assert.equal(await app.run("return document.querySelector('#program-warning').hidden"), true);
     } finally {
       await app.close();
     }
