@@ -48,6 +48,7 @@ async function showDetail(id) {
       ["Signature", d.signature],
       ...(d.settlement ? [["Settlement", d.settlement, null, d.explorer]] : []),
     ]);
+    showHistory(true);
     $("detail-history").replaceChildren(
       ...d.history.map((e) => {
         const li = document.createElement("li");
@@ -55,6 +56,35 @@ async function showDetail(id) {
         return li;
       }),
     );
+    $("detail-card").hidden = false;
+    $("detail-card").scrollIntoView({ block: "nearest" });
+  } catch (err) {
+    say("activity-problem", `Could not read the payment: ${err}`);
+  }
+}
+
+/** An intent's detail has its history; an online payment's, its receipt code instead. */
+function showHistory(history) {
+  $("detail-history-title").hidden = !history;
+  $("detail-history").hidden = !history;
+  $("detail-qr").hidden = history;
+}
+
+/** A payment made online: who paid whom, how much, when, and its receipt code (Rust's). */
+async function showOnlineDetail(signature) {
+  try {
+    const r = await invoke("online_receipt", { signature });
+    const p = r.payments[0];
+    showFields($("detail-fields"), [
+      ["State", "paid online"],
+      ["Paid by", p.payer],
+      ["Paid to", p.payee],
+      ["Amount", p.amount_text],
+      ["Seen", new Date(p.verified_at * 1000).toLocaleString()],
+      ["Transaction", p.id, null, p.uri],
+    ]);
+    $("detail-qr").innerHTML = p.qr_svg; // SVG rendered by Rust from the Explorer address
+    showHistory(false);
     $("detail-card").hidden = false;
     $("detail-card").scrollIntoView({ block: "nearest" });
   } catch (err) {
@@ -116,6 +146,11 @@ function renderOnline(online) {
       a.setAttribute("aria-label", `The transaction ${p.signature} on Solana Explorer`);
       td.append(a);
       tr.append(td);
+      tr.tabIndex = 0;
+      tr.setAttribute("role", "button");
+      tr.setAttribute("aria-label", `Details of the online payment ${p.signature.slice(0, 8)}`);
+      tr.addEventListener("click", (e) => e.target !== a && showOnlineDetail(p.signature));
+      tr.addEventListener("keydown", (e) => e.key === "Enter" && e.target === tr && showOnlineDetail(p.signature));
       return tr;
     }),
   );

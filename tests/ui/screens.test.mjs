@@ -660,6 +660,38 @@ test("activity: payments made online are listed with their transaction's link", 
       await app.page.getAttribute("#online-rows a", "href"),
       `https://explorer.solana.com/tx/${"5".repeat(88)}?cluster=devnet`,
     );
+    // Its detail: who paid whom, how much, and its receipt code, as Rust makes them.
+    const explorer = `https://explorer.solana.com/tx/${"5".repeat(88)}?cluster=devnet`;
+    await app.answer("online_receipt", {
+      ok: {
+        payee: ADDRESS,
+        total_text: "0.25 SOL",
+        payments: [
+          {
+            uri: explorer,
+            qr_svg: SVG(3),
+            id: "5".repeat(88),
+            payer: MERCHANT,
+            payee: ADDRESS,
+            mint: null,
+            amount: 250_000_000,
+            amount_text: "0.25 SOL",
+            memo: null,
+            verified_at: 1_790_000_005,
+          },
+        ],
+      },
+    });
+    await app.page.click("#online-rows td:first-child");
+    await app.page.locator("#detail-card").waitFor();
+    const fields = await app.page.textContent("#detail-fields");
+    for (const shown of ["paid online", MERCHANT, ADDRESS, "0.25 SOL"]) assert.ok(fields.includes(shown), shown);
+    assert.equal(await app.page.getAttribute("#detail-fields a", "href"), explorer);
+    assert.equal(await app.page.isHidden("#detail-qr"), false);
+    assert.equal(await app.page.isHidden("#detail-history"), true);
+    const asked = (await app.calls()).find(([cmd]) => cmd === "online_receipt");
+    assert.deepEqual(asked[1], { signature: "5".repeat(88) });
+    assert.deepEqual(app.errors, []);
   } finally {
     await app.close();
   }
