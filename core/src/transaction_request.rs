@@ -742,6 +742,25 @@ fn bad(url: &url::Url, why: impl Into<String>) -> RequestError {
     }
 }
 
+/// Sends `request` to the merchant's server at `url` and reads its JSON
+/// answer (bounded by `limits`) as `T`; `what` names the exchange in errors.
+async fn exchange<T: serde::de::DeserializeOwned>(
+    url: &url::Url,
+    request: reqwest::RequestBuilder,
+    limits: &Limits,
+    what: &str,
+) -> Result<T, RequestError> {
+    let response = request.send().await.map_err(|e| unreachable(url, e))?;
+    let (_, bytes) = body(url, response, limits.max_bytes).await?;
+    serde_json::from_slice(&bytes).map_err(|e| bad(url, format!("its {what} answer: {e}")))
+}
+
+/// A server's words as the screen shows them: no control characters, at
+/// most `max` of them.
+fn shown(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
 /// The merchant's label and icon (the spec's GET).
 pub async fn merchant(
     http: &reqwest::Client,
@@ -749,25 +768,13 @@ pub async fn merchant(
     limits: &Limits,
 ) -> Result<Merchant, RequestError> {
     let url = &link.url;
-    let response = http
-        .get(url.clone())
-        .send()
-        .await
-        .map_err(|e| unreachable(url, e))?;
-    let (_, bytes) = body(url, response, limits.max_bytes).await?;
     #[derive(serde::Deserialize)]
     struct Answer {
         label: String,
         icon: Option<String>,
     }
-    let answer: Answer =
-        serde_json::from_slice(&bytes).map_err(|e| bad(url, format!("its GET answer: {e}")))?;
-    let label: String = answer
-        .label
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect();
+    let answer: Answer = exchange(url, http.get(url.clone()), limits, "GET").await?;
+    let label = shown(&answer.label, 100);
     let icon = match answer.icon.and_then(|i| url.join(&i).ok()) {
         Some(icon) if icon.scheme() == "https" => icon_data(http, &icon, limits).await,
         _ => None,
@@ -818,29 +825,22 @@ pub async fn offer(
 ) -> Result<Offer, RequestError> {
     use base64::Engine;
     let url = &link.url;
-    let response = http
-        .post(url.clone())
-        .json(&serde_json::json!({ "account": you.to_string() }))
-        .send()
-        .await
-        .map_err(|e| unreachable(url, e))?;
-    let (_, bytes) = body(url, response, limits.max_bytes).await?;
     #[derive(serde::Deserialize)]
     struct Answer {
         transaction: String,
         message: Option<String>,
     }
-    let answer: Answer =
-        serde_json::from_slice(&bytes).map_err(|e| bad(url, format!("its POST answer: {e}")))?;
+    let post = http
+        .post(url.clone())
+        .json(&serde_json::json!({ "account": you.to_string() }));
+    let answer: Answer = exchange(url, post, limits, "POST").await?;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(answer.transaction.trim())
         .map_err(|e| bad(url, format!("the transaction is not base64: {e}")))?;
     let transaction = decode(&raw)?;
     let known = known(chain, backoff, &transaction).await?;
     let explained = explain(&transaction, you, &known)?;
-    let message = answer
-        .message
-        .map(|m| m.chars().filter(|c| !c.is_control()).take(200).collect());
+    let message = answer.message.map(|m| shown(&m, 200));
     Ok(Offer {
         message,
         explained,

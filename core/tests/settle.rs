@@ -1,5 +1,5 @@
 //! The settlement engine against the real Solana runtime (solana-program-test
-//! with the TOSS program as a native processor): batching, outcomes, reruns
+//! running the TOSS program's SBF build): batching, outcomes, reruns
 //! after a crash, and retries. The RPC tier (a local validator) is separate.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -14,11 +14,17 @@ use toss_core::intent::SignedIntent;
 use toss_core::settle::{Outcome, Progress, SettleError};
 use toss_core::store::State;
 
-#[tokio::test]
-async fn intents_settle_in_batches_and_a_rerun_pays_nothing_twice() {
-    let w = world().await;
+/// A merchant holding 1 SOL (for fees and settlement record rent) and four
+/// intents of 0.1 SOL owed to it by two payers, two each.
+async fn four_owed(
+    w: &banks::World,
+) -> (
+    ed25519_dalek::SigningKey,
+    solana_program::pubkey::Pubkey,
+    [SignedIntent; 4],
+) {
     let (merchant, me) = merchant_key(50);
-    w.fund(&me, SOL).await; // the merchant pays fees and settlement record rent
+    w.fund(&me, SOL).await;
     let (p1, p2) = (w.payer(1, 5 * SOL).await, w.payer(2, 5 * SOL).await);
     let intents = [
         w.intent(&p1, me, SOL / 10, 1).await,
@@ -26,6 +32,13 @@ async fn intents_settle_in_batches_and_a_rerun_pays_nothing_twice() {
         w.intent(&p1, me, SOL / 10, 2).await,
         w.intent(&p2, me, SOL / 10, 2).await,
     ];
+    (merchant, me, intents)
+}
+
+#[tokio::test]
+async fn intents_settle_in_batches_and_a_rerun_pays_nothing_twice() {
+    let w = world().await;
+    let (merchant, me, intents) = four_owed(&w).await;
     let refs: Vec<&SignedIntent> = intents.iter().collect();
     let tmp = tempfile::tempdir().unwrap();
     let mut store = w.merchant_store(tmp.path(), me, &refs).await;
@@ -762,15 +775,7 @@ async fn online_the_engine_reads_the_escrows_of_payers_it_holds_payments_from() 
 async fn the_program_can_check_signatures_itself_and_a_batch_then_costs_one_signature_fee() {
     use toss_core::settle::SignatureCheck;
     let w = world().await;
-    let (merchant, me) = merchant_key(50);
-    w.fund(&me, SOL).await;
-    let (p1, p2) = (w.payer(1, 5 * SOL).await, w.payer(2, 5 * SOL).await);
-    let intents = [
-        w.intent(&p1, me, SOL / 10, 1).await,
-        w.intent(&p2, me, SOL / 10, 1).await,
-        w.intent(&p1, me, SOL / 10, 2).await,
-        w.intent(&p2, me, SOL / 10, 2).await,
-    ];
+    let (merchant, me, intents) = four_owed(&w).await;
     let refs: Vec<&SignedIntent> = intents.iter().collect();
     let tmp = tempfile::tempdir().unwrap();
     let mut store = w.merchant_store(tmp.path(), me, &refs).await;

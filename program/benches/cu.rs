@@ -60,18 +60,7 @@ async fn main() {
 
     // Settlement of SOL intents from two payers, as many as fit.
     for n in 1..=3u64 {
-        let mut env = start().await;
-        let payers = [
-            env.payer_with_escrow(1, 2 * SOL).await,
-            env.payer_with_escrow(2, 2 * SOL).await,
-        ];
-        let merchant = Pubkey::new_unique();
-        let mut signed = Vec::new();
-        for i in 0..n {
-            let p = &payers[(i % 2) as usize];
-            let intent = env.intent(p, merchant, SOL / 10, i).await;
-            signed.push(p.sign(intent));
-        }
+        let (mut env, signed) = sol_batch(n).await;
         let refs: Vec<&SignedIntent> = signed.iter().collect();
         let items: Vec<_> = refs.iter().map(|s| (*s, None)).collect();
         let fee = env.ctx.payer.pubkey();
@@ -80,12 +69,7 @@ async fn main() {
             ix::settle(&env.program_id, &fee, &items, 0),
         ];
         let asked = ix::settle_compute_units(&env.program_id, &refs, false);
-        let measured = env.metered(&ixs, &[]).await;
-        assert!(
-            measured.0 <= u64::from(asked),
-            "{n} SOL intent(s) took {} CU; the engine asks for {asked}",
-            measured.0
-        );
+        let measured = within(&mut env, &ixs, asked).await;
         row(
             format!("settle {n} SOL intent(s), limit asked {asked}"),
             measured,
@@ -96,18 +80,7 @@ async fn main() {
     // The same, each signature checked by the program (no precompile), as
     // many as fit in a transaction.
     for n in 1..=4u64 {
-        let mut env = start().await;
-        let payers = [
-            env.payer_with_escrow(1, 2 * SOL).await,
-            env.payer_with_escrow(2, 2 * SOL).await,
-        ];
-        let merchant = Pubkey::new_unique();
-        let mut signed = Vec::new();
-        for i in 0..n {
-            let p = &payers[(i % 2) as usize];
-            let intent = env.intent(p, merchant, SOL / 10, i).await;
-            signed.push(p.sign(intent));
-        }
+        let (mut env, signed) = sol_batch(n).await;
         let items: Vec<_> = signed.iter().map(|s| (s, None)).collect();
         let fee = env.ctx.payer.pubkey();
         let refs: Vec<&SignedIntent> = signed.iter().collect();
@@ -121,12 +94,7 @@ async fn main() {
             println!("(settle {n} SOL intents checked by the program: over 1,232 bytes)");
             break;
         }
-        let measured = env.metered(&ixs, &[]).await;
-        assert!(
-            measured.0 <= u64::from(asked),
-            "{n} intent(s) checked by the program took {} CU; the engine asks for {asked}",
-            measured.0
-        );
+        let measured = within(&mut env, &ixs, asked).await;
         row(
             format!(
                 "settle {n} SOL intent(s), signatures checked by the program, limit asked {asked}"
@@ -185,12 +153,7 @@ async fn main() {
             ix::settle(&env.program_id, &fee, &items, 0),
         ];
         let asked = ix::settle_compute_units(&env.program_id, &refs, false);
-        let measured = env.metered(&ixs, &[]).await;
-        assert!(
-            measured.0 <= u64::from(asked),
-            "{n} SPL intent(s) took {} CU; the engine asks for {asked}",
-            measured.0
-        );
+        let measured = within(&mut env, &ixs, asked).await;
         row(
             format!("settle {n} SPL intent(s), limit asked {asked}"),
             measured,
@@ -203,4 +166,34 @@ async fn main() {
     for r in rows {
         println!("{r}");
     }
+}
+
+/// A bank with two payers' escrows and `n` SOL intents from them, in turn,
+/// to one merchant: the batch the settlement rows settle.
+async fn sol_batch(n: u64) -> (Env, Vec<SignedIntent>) {
+    let mut env = start().await;
+    let payers = [
+        env.payer_with_escrow(1, 2 * SOL).await,
+        env.payer_with_escrow(2, 2 * SOL).await,
+    ];
+    let merchant = Pubkey::new_unique();
+    let mut signed = Vec::new();
+    for i in 0..n {
+        let p = &payers[(i % 2) as usize];
+        let intent = env.intent(p, merchant, SOL / 10, i).await;
+        signed.push(p.sign(intent));
+    }
+    (env, signed)
+}
+
+/// Runs `ixs`, metered, failing unless they stayed within the `asked`
+/// compute units the engine would request for them.
+async fn within(env: &mut Env, ixs: &[Instruction], asked: u32) -> (u64, u64) {
+    let measured = env.metered(ixs, &[]).await;
+    assert!(
+        measured.0 <= u64::from(asked),
+        "took {} CU; the engine asks for {asked}",
+        measured.0
+    );
+    measured
 }

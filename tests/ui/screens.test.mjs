@@ -17,6 +17,25 @@ const REQUEST = {
   unit: "SOL",
   url: `solana:${MERCHANT}?amount=1.5&reference=${ADDRESS}&label=Till%201`,
 };
+/** The receipt Rust makes for a 0.25 SOL payment from MERCHANT seen online in `signature`. */
+const onlineReceipt = (signature, seenAt) => ({
+  payee: ADDRESS,
+  total_text: "0.25 SOL",
+  payments: [
+    {
+      uri: `https://explorer.solana.com/tx/${signature}?cluster=devnet`,
+      qr_svg: SVG(7),
+      id: signature,
+      payer: MERCHANT,
+      payee: ADDRESS,
+      mint: null,
+      amount: 250_000_000,
+      amount_text: "0.25 SOL",
+      memo: null,
+      verified_at: seenAt,
+    },
+  ],
+});
 const INTENT = { id: "ab".repeat(32), hex: "0102", frames: [SVG(0), SVG(1), SVG(2)] };
 
 /** Reads a merchant's request from an image and signs the payment (the path the e2e tests cover). */
@@ -440,26 +459,7 @@ test("receive online: the till watches for any wallet's payment and says when it
   const app = await openApp({
     answers: {
       request_create: { ok: { url: `solana:${ADDRESS}?amount=0.25`, qr_svg: SVG(0), request: {} } },
-      online_receipt: {
-        ok: {
-          payee: ADDRESS,
-          total_text: "0.25 SOL",
-          payments: [
-            {
-              uri: "https://explorer.solana.com/tx/5sig?cluster=devnet",
-              qr_svg: SVG(7),
-              id: "5sig",
-              payer: MERCHANT,
-              payee: ADDRESS,
-              mint: null,
-              amount: 250_000_000,
-              amount_text: "0.25 SOL",
-              memo: null,
-              verified_at: 1_790_000_000,
-            },
-          ],
-        },
-      },
+      online_receipt: { ok: onlineReceipt("5sig", 1_790_000_000) },
     },
   });
   try {
@@ -662,26 +662,7 @@ test("activity: payments made online are listed with their transaction's link", 
     );
     // Its detail: who paid whom, how much, and its receipt code, as Rust makes them.
     const explorer = `https://explorer.solana.com/tx/${"5".repeat(88)}?cluster=devnet`;
-    await app.answer("online_receipt", {
-      ok: {
-        payee: ADDRESS,
-        total_text: "0.25 SOL",
-        payments: [
-          {
-            uri: explorer,
-            qr_svg: SVG(3),
-            id: "5".repeat(88),
-            payer: MERCHANT,
-            payee: ADDRESS,
-            mint: null,
-            amount: 250_000_000,
-            amount_text: "0.25 SOL",
-            memo: null,
-            verified_at: 1_790_000_005,
-          },
-        ],
-      },
-    });
+    await app.answer("online_receipt", { ok: onlineReceipt("5".repeat(88), 1_790_000_005) });
     await app.page.click("#online-rows td:first-child");
     await app.page.locator("#detail-card").waitFor();
     const fields = await app.page.textContent("#detail-fields");
