@@ -55,6 +55,9 @@ pub trait Chain {
     fn rent_exemption(&self, len: usize) -> impl Future<Output = Result<u64, ChainError>>;
     /// Identifies the cluster: intents and escrows carry its first 8 bytes.
     fn genesis_hash(&self) -> impl Future<Output = Result<Hash, ChainError>>;
+    /// What the cluster would charge to process `tx` (`getFeeForMessage`;
+    /// its signatures are not needed, its blockhash must be recent).
+    fn fee(&self, tx: &Transaction) -> impl Future<Output = Result<u64, ChainError>>;
     /// Whether a transaction landed (`Some(Ok)`), failed on chain
     /// (`Some(Err)`), or is unknown to the cluster (`None`), searching the
     /// ledger history, not only recent blocks.
@@ -81,6 +84,9 @@ impl<T: Chain> Chain for &T {
     }
     async fn genesis_hash(&self) -> Result<Hash, ChainError> {
         (**self).genesis_hash().await
+    }
+    async fn fee(&self, tx: &Transaction) -> Result<u64, ChainError> {
+        (**self).fee(tx).await
     }
     async fn signature_status(
         &self,
@@ -235,6 +241,13 @@ impl Chain for RpcChain {
 
     async fn genesis_hash(&self) -> Result<Hash, ChainError> {
         self.client.get_genesis_hash().await.map_err(rpc_error)
+    }
+
+    async fn fee(&self, tx: &Transaction) -> Result<u64, ChainError> {
+        self.client
+            .get_fee_for_message(&tx.message)
+            .await
+            .map_err(rpc_error)
     }
 
     async fn signature_status(

@@ -266,14 +266,21 @@ pub struct Engine<C> {
     /// The cluster refused the precompile this run: `Auto` now uses the
     /// program's own check.
     precompile_gone: std::cell::Cell<bool>,
+    /// `Auto`'s choice for this round: whether the program checks the
+    /// signatures (the path the cluster charges less for).
+    program_cheaper: std::cell::Cell<bool>,
 }
 
 /// Who checks payers' Ed25519 signatures when a batch settles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignatureCheck {
-    /// The precompile while the cluster has it (it costs a signature fee
-    /// per intent, few compute units); the program's own check once the
+    /// Whichever check the cluster charges less for, asked each round
+    /// (`getFeeForMessage` for one payment each way). Today that is the
+    /// program's own: a cluster charges 5,000 lamports for every signature
+    /// the precompile checks, which would make each payment cost more than
+    /// a plain transfer (docs/settlement.md). The precompile where it costs
+    /// less (a cluster pricing compute units above signatures) until the
     /// cluster refuses it (SIMD-0568 proposes switching precompiles off).
     #[default]
     Auto,
@@ -286,7 +293,7 @@ pub enum SignatureCheck {
 
 impl SignatureCheck {
     /// The accepted setting values, for messages that list them.
-    pub const ALLOWED: &'static str = "auto (the precompile while the cluster has it), precompile, or program (the program checks them itself)";
+    pub const ALLOWED: &'static str = "auto (whichever the cluster charges less for), precompile, or program (the program checks them itself)";
 
     pub(crate) fn parse(v: &str) -> Option<Self> {
         match v.trim().to_ascii_lowercase().as_str() {
@@ -321,6 +328,7 @@ impl<C: Chain> Engine<C> {
             mxe: None,
             check: SignatureCheck::Auto,
             precompile_gone: std::cell::Cell::new(false),
+            program_cheaper: std::cell::Cell::new(true),
         }
     }
 
@@ -336,8 +344,53 @@ impl<C: Chain> Engine<C> {
         match self.check {
             SignatureCheck::Program => true,
             SignatureCheck::Precompile => false,
-            SignatureCheck::Auto => self.precompile_gone.get(),
+            SignatureCheck::Auto => self.precompile_gone.get() || self.program_cheaper.get(),
         }
+    }
+
+    /// `Auto`: asks the cluster what one payment (`sample`) costs each way
+    /// and takes the cheaper for this round; the precompile when they cost
+    /// the same, since it takes fewer compute units.
+    async fn choose_check(
+        &self,
+        sample: &StoredIntent,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SettleError> {
+        if self.check != SignatureCheck::Auto || self.precompile_gone.get() {
+            return Ok(());
+        }
+        let blockhash = self
+            .read(
+                "the latest blockhash",
+                || self.chain.latest_blockhash(),
+                progress,
+            )
+            .await?;
+        let mut fees = [0; 2];
+        for (fee, by_program) in fees.iter_mut().zip([false, true]) {
+            self.program_cheaper.set(by_program);
+            let ixs = self.instructions(std::slice::from_ref(sample))?;
+            let mut tx = Transaction::new_with_payer(&ixs, Some(&self.fee_payer.pubkey()));
+            tx.message.recent_blockhash = blockhash;
+            *fee = match self
+                .read("the fee of a settlement", || self.chain.fee(&tx), progress)
+                .await
+            {
+                Ok(fee) => fee,
+                // A cluster that cannot quote fees: the program's check,
+                // which needs nothing the cluster may lack.
+                Err(SettleError::Read { reason, .. }) => {
+                    tracing::warn!(%reason, "no fee quote: the program checks signatures");
+                    self.program_cheaper.set(true);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+        }
+        let [precompile, program] = fees;
+        tracing::debug!(precompile, program, "the fee of one payment each way");
+        self.program_cheaper.set(program < precompile);
+        Ok(())
     }
 
     /// Where the settle instruction sits in a batch's transaction.
@@ -470,6 +523,9 @@ impl<C: Chain> Engine<C> {
         for (stored, reason) in no_account {
             let waiting = Outcome::Waiting { reason };
             results.push(self.resolve(store, &stored, waiting, now, progress)?);
+        }
+        if let Some(sample) = to_submit.first() {
+            self.choose_check(sample, progress).await?;
         }
         for batch in self.batches(&to_submit)? {
             if let Some(reason) = self.fee_payer_short(batch, progress).await? {
@@ -650,7 +706,7 @@ impl<C: Chain> Engine<C> {
             )
             .await?
             .map_or(0, |a| a.lamports);
-        let cost = settlement_cost(batch.len(), record_rent);
+        let cost = settlement_cost(batch.len(), record_rent, self.program_checks());
         let need = cost.total().saturating_add(keep);
         if balance >= need {
             return Ok(None);
@@ -1138,12 +1194,14 @@ impl Cost {
 }
 
 /// The cost of one transaction settling `intents` escrow intents: one
-/// signature for the fee payer and one checked per intent, and a
-/// settlement record of `record_rent` lamports per intent.
-pub fn settlement_cost(intents: usize, record_rent: u64) -> Cost {
+/// signature for the fee payer, one more per intent when the precompile
+/// checks them (not when `program_checks`), and a settlement record of
+/// `record_rent` lamports per intent.
+pub fn settlement_cost(intents: usize, record_rent: u64, program_checks: bool) -> Cost {
     let n = intents as u64;
+    let checked = if program_checks { 0 } else { n };
     Cost {
-        fees: LAMPORTS_PER_SIGNATURE.saturating_mul(n + 1),
+        fees: LAMPORTS_PER_SIGNATURE.saturating_mul(checked + 1),
         rent: record_rent.saturating_mul(n),
     }
 }

@@ -62,9 +62,11 @@ async fn intents_settle_in_batches_and_a_rerun_pays_nothing_twice() {
         2,
         "3 intents fit in one transaction, the 4th in a second"
     );
-    // Paid 4 x 0.1 SOL; paid fees (5,000 lamports per transaction signature and
-    // per precompile signature: 4 + 2) and four settlement records' rent.
-    let expected = before + 4 * SOL / 10 - 6 * 5_000 - 4 * 1_705_200;
+    // Paid 4 x 0.1 SOL; paid fees and four settlement records' rent. The
+    // default asks the cluster and takes the program's own check: 5,000
+    // lamports per transaction, none per payment (the precompile would add
+    // 5,000 per payment).
+    let expected = before + 4 * SOL / 10 - 2 * 5_000 - 4 * 1_705_200;
     assert_eq!(w.balance(&me).await, expected);
     for (id, _) in &results {
         assert_eq!(store.get(id).unwrap().state, State::Settled);
@@ -166,13 +168,14 @@ async fn a_fee_payer_short_of_sol_sends_nothing_says_how_much_more_and_waits() {
         .settle_all(&mut store, 0, &mut |_| {})
         .await
         .unwrap();
-    // 10,000 in fees (the fee payer's signature and the intent's) + 1,705,200
-    // of record rent + 890,880 kept rent-exempt - 1,000,000 held.
+    // 5,000 in fees (the fee payer's signature; the program checks the
+    // payer's) + 1,705,200 of record rent + 890,880 kept rent-exempt -
+    // 1,000,000 held.
     let Outcome::Waiting { reason } = &results[0].1 else {
         panic!("{results:?}")
     };
-    assert!(reason.contains("it needs 0.00160608 SOL more"), "{reason}");
-    assert!(reason.contains("0.00001 SOL in fees"), "{reason}");
+    assert!(reason.contains("it needs 0.00160108 SOL more"), "{reason}");
+    assert!(reason.contains("0.000005 SOL in fees"), "{reason}");
     assert_eq!(w.chain.submits.get(), 0, "no fee is spent on a refusal");
     assert_eq!(store.get(&results[0].0).unwrap().state, State::Deferred);
     assert_eq!(w.balance(&me).await, 1_000_000);
@@ -284,10 +287,11 @@ async fn settlement_records_are_closed_after_expiry_and_their_rent_comes_back() 
                 .to_owned()
         )]
     );
-    // What three payments cost the merchant in the end: fees only. One
-    // settlement transaction (its signature and three checked) and one close.
+    // What three payments cost the merchant in the end: fees only, one
+    // settlement transaction and one close: 3,333 lamports per payment,
+    // under a plain transfer's 5,000.
     let cost = before + 3 * SOL / 10 - w.balance(&me).await;
-    assert_eq!(cost, 4 * 5_000 + 5_000);
+    assert_eq!(cost, 5_000 + 5_000);
     let m = store.metrics().unwrap();
     assert_eq!(
         (m.records_closed, m.rent_reclaimed_lamports),
@@ -719,12 +723,12 @@ async fn a_token_payment_to_a_wallet_without_a_token_account_opens_it_once() {
         assert_eq!(tokens(account.unwrap().data), 12_340_000 * nonce);
         // The first run opened the account (its rent, 2,039,280, and a
         // transaction's fee, once); each run paid its settlement's fees
-        // (two signatures) and a settlement record's rent.
+        // (one signature) and a settlement record's rent.
         let opened = if nonce == 1 { 2_039_280 + 5_000 } else { 0 };
         let now_balance = w.balance(&me).await;
         assert_eq!(
             balance - now_balance,
-            10_000 + 1_705_200 + opened,
+            5_000 + 1_705_200 + opened,
             "run {nonce}"
         );
         balance = now_balance;
@@ -772,7 +776,7 @@ async fn online_the_engine_reads_the_escrows_of_payers_it_holds_payments_from() 
 }
 
 #[tokio::test]
-async fn the_program_can_check_signatures_itself_and_a_batch_then_costs_one_signature_fee() {
+async fn the_precompile_when_forced_costs_a_signature_fee_per_payment() {
     use toss_core::settle::SignatureCheck;
     let w = world().await;
     let (merchant, me, intents) = four_owed(&w).await;
@@ -783,7 +787,7 @@ async fn the_program_can_check_signatures_itself_and_a_batch_then_costs_one_sign
 
     let results = w
         .engine(&merchant, 3)
-        .with_signature_check(SignatureCheck::Program)
+        .with_signature_check(SignatureCheck::Precompile)
         .settle_all(&mut store, 0, &mut |_| {})
         .await
         .unwrap();
@@ -798,8 +802,9 @@ async fn the_program_can_check_signatures_itself_and_a_batch_then_costs_one_sign
         2,
         "3 intents in one transaction, then 1"
     );
-    // No precompile signatures: one fee per transaction, 2 x 5,000.
-    let expected = before + 4 * SOL / 10 - 2 * 5_000 - 4 * 1_705_200;
+    // 5,000 lamports per transaction signature and per precompile
+    // signature: 2 + 4.
+    let expected = before + 4 * SOL / 10 - 6 * 5_000 - 4 * 1_705_200;
     assert_eq!(w.balance(&me).await, expected);
 }
 
@@ -818,9 +823,12 @@ async fn a_cluster_without_the_precompile_gets_the_programs_own_check_automatica
     let mut store = w.merchant_store(tmp.path(), me, &refs).await;
     let before = w.balance(&me).await;
     w.chain.no_precompile.set(true);
+    // A cluster quoting compute units above signatures: the precompile
+    // looks cheaper, so the default (auto) tries it first.
+    w.chain.quoted_lamports_per_cu.set(1);
 
-    // The default (auto): refused once for the precompile, then the same
-    // batch with the program checking, and nothing written off.
+    // Refused once for the precompile, then the same batch with the
+    // program checking, and nothing written off.
     let results = w
         .engine(&merchant, 3)
         .settle_all(&mut store, 0, &mut |_| {})

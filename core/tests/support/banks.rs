@@ -43,7 +43,27 @@ pub struct TestChain {
     /// (SIMD-0568): a transaction calling it is refused as calling an
     /// unknown program, as such a cluster refuses it.
     pub no_precompile: Cell<bool>,
+    /// Lamports the fee quote adds per requested compute unit: a cluster
+    /// pricing compute above signatures (SIMD-0553's resource fee), where
+    /// the precompile is the cheaper check. Quotes only; nothing charges it.
+    pub quoted_lamports_per_cu: Cell<u64>,
     pub submits: Cell<u32>,
+}
+
+/// The compute-unit limit `tx` asks for (ComputeBudget's
+/// SetComputeUnitLimit), 0 when it asks none.
+fn requested_units(tx: &Transaction) -> u32 {
+    let budget = solana_program::pubkey!("ComputeBudget111111111111111111111111111111");
+    let keys = &tx.message.account_keys;
+    tx.message
+        .instructions
+        .iter()
+        .filter(|i| keys[usize::from(i.program_id_index)] == budget)
+        .find_map(|i| match i.data.as_slice() {
+            [2, units @ ..] => Some(u32::from_le_bytes(units.try_into().ok()?)),
+            _ => None,
+        })
+        .unwrap_or(0)
 }
 
 fn network(e: impl std::fmt::Display) -> ChainError {
@@ -116,6 +136,18 @@ impl Chain for TestChain {
         Ok(self.ctx.lock().await.genesis_config().hash())
     }
 
+    async fn fee(&self, tx: &Transaction) -> Result<u64, ChainError> {
+        self.network()?;
+        let ctx = self.ctx.lock().await;
+        let fee = ctx
+            .banks_client
+            .get_fee_for_message(tx.message.clone())
+            .await
+            .map_err(network)?
+            .ok_or_else(|| network("the blockhash is not recent"))?;
+        Ok(fee + self.quoted_lamports_per_cu.get() * u64::from(requested_units(tx)))
+    }
+
     async fn signature_status(
         &self,
         signature: &Signature,
@@ -164,6 +196,7 @@ pub async fn world() -> World {
             lose_next_confirmation: Cell::new(false),
             refuse_submits: Cell::new(false),
             no_precompile: Cell::new(false),
+            quoted_lamports_per_cu: Cell::new(0),
             submits: Cell::new(0),
         },
         program_id,

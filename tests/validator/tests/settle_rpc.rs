@@ -188,7 +188,9 @@ async fn the_engine_settles_through_json_rpc_and_never_pays_twice() {
         })
         .collect();
     assert_eq!(signatures.len(), 2, "two transactions: 3 intents, then 1");
-    let expected = before + 4 * SOL / 10 - 6 * 5_000 - 4 * 1_705_200;
+    // One fee per transaction: the validator quotes the program's own
+    // check cheaper than the precompile's 5,000 per payment.
+    let expected = before + 4 * SOL / 10 - 2 * 5_000 - 4 * 1_705_200;
     assert_eq!(w.client.get_balance(&me).await.unwrap(), expected);
 
     // A store that missed the results (a crash) submits nothing again.
@@ -591,7 +593,7 @@ async fn the_cli_runs_escrow_nonce_pool_intents_and_settlement_over_json_rpc() {
     // durable (the payer paid everything).
     assert_eq!(
         w.client.get_balance(&me).await.unwrap(),
-        before + SOL / 2 - 2 * 5_000 - 1_705_200
+        before + SOL / 2 - 5_000 - 1_705_200
     );
 
     // The payer sees the escrow drawn down and the used nonce refreshed.
@@ -841,9 +843,9 @@ async fn a_token_payment_opens_the_merchants_token_account_over_json_rpc() {
     let held = spl_token_interface::state::Account::unpack(&account.data).unwrap();
     assert_eq!((held.amount, held.owner), (12_340_000, me));
     // The account's rent (paid once), the record's rent, and the fees of
-    // the two transactions: opening it, and settling (two signatures).
+    // the two transactions: opening it, and settling.
     let spent = before - w.client.get_balance(&me).await.unwrap();
-    assert_eq!(spent, 2_039_280 + 1_705_200 + 5_000 + 10_000);
+    assert_eq!(spent, 2_039_280 + 1_705_200 + 5_000 + 5_000);
 }
 
 /// What settled payments cost the merchant once their settlement records
@@ -867,12 +869,17 @@ async fn closing_expired_records_leaves_the_merchant_paying_fees_only() {
     )
     .await;
     assert_eq!(spent, 25_000);
-    // The program checking them: one signature per transaction, 5,000 for
-    // the settlement and 5,000 for the close: 3,333 per payment, under a
-    // plain transfer's 5,000.
-    let spent =
-        three_payments_and_their_records_closed(&w, &merchant, &payer, 4, SignatureCheck::Program)
-            .await;
+    // The default asks the validator and takes the program's own check:
+    // one signature per transaction, 5,000 for the settlement and 5,000
+    // for the close: 3,333 per payment, under a plain transfer's 5,000.
+    let spent = three_payments_and_their_records_closed(
+        &w,
+        &merchant,
+        &payer,
+        4,
+        SignatureCheck::default(),
+    )
+    .await;
     assert_eq!(spent, 10_000);
 }
 
