@@ -63,12 +63,13 @@ enum Command {
     },
     /// Make a payment request (Solana Pay URL and QR code) for a till.
     Request(qr_cmd::RequestArgs),
-    /// Read a QR code from an image file or the clipboard: a payment
+    /// Read a QR code from image files or the clipboard: a payment
     /// request or an intent.
     Scan {
-        /// A PNG or JPEG image holding the code.
+        /// PNG or JPEG images: one code, or the frames of one animated code
+        /// in any order (a folder stands for the images in it).
         #[arg(required_unless_present = "clipboard")]
-        file: Option<std::path::PathBuf>,
+        file: Vec<std::path::PathBuf>,
         /// Read the clipboard instead: a copied image of a code, or copied
         /// text such as a payment link.
         #[arg(long, conflicts_with = "file")]
@@ -149,6 +150,7 @@ general_failure!(
     toss_core::store::StoreError,
     toss_core::intent::durable::DurableError,
     toss_core::transport::qr::QrError,
+    toss_core::transport::camera::FilesError,
     toss_core::transport::clipboard::ClipboardError,
     toss_core::scanned::ScannedError,
     toss_core::payment::PaymentError
@@ -297,7 +299,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let (session, _log) = open_session(cli)?;
             qr_cmd::request(a, &session, cli.json)?;
         }
-        Command::Scan { file, .. } => qr_cmd::scan(file.as_deref(), cli.json)?,
+        Command::Scan { file, .. } => qr_cmd::scan(file, cli.json)?,
         Command::Settle(a) => {
             let (session, _log) = open_session(cli)?;
             settle_cmd::run(a, &session, cli.json)?;

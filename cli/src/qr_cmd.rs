@@ -108,7 +108,8 @@ fn show(
     if json_out {
         println!("{json}");
     } else {
-        print!("{}", qr::terminal(url.as_bytes())?);
+        // The code, then the URL on a line of its own (`| tail -n 1`).
+        println!("{}", qr::terminal(url.as_bytes())?);
         println!("{url}");
     }
     Ok(())
@@ -119,12 +120,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Reads the QR code in an image file, or what the clipboard holds
-/// (`file` is `None`), and says what it is.
-pub fn scan(file: Option<&Path>, json_out: bool) -> Result<(), Failure> {
-    let code = match file {
-        Some(file) => camera::scan_file(file)?,
-        None => clipboard::scan()?,
+/// Reads the QR code in image files (one code, or the frames of an
+/// animated one), or what the clipboard holds (`files` is empty), and says
+/// what it is.
+pub fn scan(files: &[PathBuf], json_out: bool) -> Result<(), Failure> {
+    let code = match files {
+        [] => clipboard::scan()?,
+        files => camera::scan_files(files)?,
     };
     let view = serde_json::to_value(scanned::describe(&code)?)?;
     if json_out {

@@ -347,6 +347,20 @@ fn intent_errors_have_script_friendly_exit_codes() {
     assert_eq!(bad_amount.status.code(), Some(2));
     assert!(text(&bad_amount.stderr).contains("is not an amount"));
 
+    // Shorter than a payee accepts: refused with the payee's rule.
+    let short = create(&["--amount", "1", "--expires-in", "60"], &env);
+    assert_eq!(short.status.code(), Some(1), "{}", text(&short.stderr));
+    assert!(
+        text(&short.stderr).contains("needs at least 3600 s (an hour) left"),
+        "{}",
+        text(&short.stderr)
+    );
+    assert!(
+        create(&["--amount", "1", "--expires-in", "3600"], &env)
+            .status
+            .success()
+    );
+
     let mint_alone = create(&["--amount", "1", "--mint", PROGRAM], &env);
     assert_eq!(mint_alone.status.code(), Some(2));
     assert!(text(&mint_alone.stderr).contains("--mint needs --decimals"));
@@ -431,6 +445,38 @@ fn a_payment_request_is_made_as_a_qr_image_and_scanned_back() {
     assert_eq!(seen["kind"], "payment-request");
     assert_eq!(seen["request"], made["request"]);
 
+    // Printed, the URL is the last line on its own.
+    let out = toss(
+        tmp.path(),
+        &["request", "--to", payee, "--amount", "1.5"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let last = printed.lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!("solana:{payee}?amount=1.5&reference=")),
+        "{last:?}"
+    );
+
+    // A token account (off the curve) is not a wallet: no request is made
+    // that a scanner, this one included, would refuse.
+    let ata = toss_core::address::associated_token_account(
+        &payee.parse().unwrap(),
+        &toss_core::currency::USDC_MAINNET,
+    );
+    let out = toss(
+        tmp.path(),
+        &["request", "--to", &ata.to_string(), "--amount", "1"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is not a wallet address"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // Bad input: an amount with too many decimals, an image with no code.
     let out = toss(
         tmp.path(),
@@ -460,6 +506,54 @@ fn a_payment_request_is_made_as_a_qr_image_and_scanned_back() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("the clipboard cannot be read"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn scan_reads_an_animated_code_from_its_frames_as_images() {
+    use toss_core::transport::{animated::Sender, qr};
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!(
+        "solana:{PAYEE}?amount=0.25&label={}",
+        "Long+label".repeat(40)
+    );
+    let mut sender = Sender::new(url.as_bytes(), 120).unwrap();
+    let parts = sender.parts();
+    let frames = tmp.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let mut files = Vec::new();
+    for n in 0..parts {
+        let frame = sender.next_frame().unwrap();
+        let png = frames.join(format!("frame-{n:02}.png"));
+        std::fs::write(
+            &png,
+            qr::bitmap(frame.as_bytes(), 3).unwrap().to_png().unwrap(),
+        )
+        .unwrap();
+        files.push(png.to_str().unwrap().to_owned());
+    }
+    let scan = |args: &[&str]| {
+        let mut all = vec!["--json", "scan"];
+        all.extend_from_slice(args);
+        toss(tmp.path(), &all, &[])
+    };
+    // Every frame, as files in any order, or as the folder.
+    let mut reversed: Vec<&str> = files.iter().map(String::as_str).collect();
+    reversed.reverse();
+    for args in [reversed.clone(), vec![frames.to_str().unwrap()]] {
+        let out = scan(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(seen["kind"], "payment-request", "{seen}");
+        assert_eq!(seen["request"]["amount"], "0.25");
+    }
+    // One frame of several: what is missing is said.
+    let out = scan(&[files[0].as_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("1 of its {parts} parts recovered")),
         "{}",
         text(&out.stderr)
     );

@@ -337,12 +337,13 @@ const RETRIES_RANGE: Range = (0, 10, "a whole number from 0 to 10");
 const HANDOVER_RANGE: Range = (1, 64, "a whole number from 1 to 64");
 /// A day to ten years of finished intents kept for the activity view.
 const RETENTION_RANGE: Range = (1, 3650, "a whole number of days from 1 to 3650");
-/// One minute to thirty days: shorter cannot cross a queue at a till, longer
-/// leaves a merchant exposed to a payer's other spending for too long.
+/// One hour to thirty days: shorter is refused by every TOSS payee (it needs
+/// `intent::MIN_REMAINING_SECONDS` left to settle), longer leaves a merchant
+/// exposed to a payer's other spending for too long.
 const EXPIRY_RANGE: Range = (
-    60,
+    crate::intent::MIN_REMAINING_SECONDS,
     2_592_000,
-    "a whole number of seconds from 60 to 2592000 (30 days)",
+    "a whole number of seconds from 3600 (an hour: a TOSS payee refuses intents with less left) to 2592000 (30 days)",
 );
 
 /// Where a value came from, named the way the user wrote it.

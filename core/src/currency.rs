@@ -16,6 +16,12 @@ pub const USDC_MAINNET: Pubkey =
 pub const USDC_DEVNET: Pubkey =
     solana_program::pubkey!("4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU");
 
+/// The decimals of a mint TOSS knows without a network (USDC on the
+/// clusters Circle issues it on); `None` for any other mint.
+pub fn known_decimals(mint: &Pubkey) -> Option<u8> {
+    [USDC_MAINNET, USDC_DEVNET].contains(mint).then_some(6)
+}
+
 /// A currency as the screens show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Currency {

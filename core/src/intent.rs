@@ -61,6 +61,12 @@ pub enum VerifyError {
     /// The signature is not the payer's over the body; carries the payer.
     #[error("the signature does not match the payer {0}: the intent was altered or forged")]
     BadSignature(Pubkey),
+    /// The payee is off the Ed25519 curve (a token account or program
+    /// address), which no wallet owns; carries it.
+    #[error(
+        "the payee {0} is not a wallet address (a token account or program address): the payment could never be spent"
+    )]
+    PayeeNotWallet(Pubkey),
     /// The intent names another cluster.
     #[error(
         "the intent is for another cluster (genesis prefix {got}, this wallet settles on {expected})"
@@ -243,6 +249,11 @@ pub struct Limit {
     pub max_unsettled_total: u64,
 }
 
+/// The least validity a TOSS payee accepts an intent with: an hour left to
+/// get online and settle (docs/intent.md, "What a payee accepts"). A payer
+/// refuses to make intents that expire sooner.
+pub const MIN_REMAINING_SECONDS: u32 = 3_600;
+
 /// The payee's offline risk policy. Offline, a payer can sign more than its
 /// escrow holds; these limits bound what one payer can leave unpaid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,7 +278,7 @@ impl Default for RiskLimits {
                     max_unsettled_total: 50_000_000_000,
                 },
             )]),
-            min_remaining_seconds: 3600,
+            min_remaining_seconds: MIN_REMAINING_SECONDS,
         }
     }
 }
@@ -370,6 +381,9 @@ impl Verifier {
             durable::transaction(&signed, sig)?;
         }
         let i = &signed.intent;
+        if !crate::request::on_curve(&i.payee) {
+            return Err(VerifyError::PayeeNotWallet(i.payee));
+        }
         if i.cluster != self.cluster {
             return Err(VerifyError::WrongCluster {
                 expected: hex(&self.cluster),

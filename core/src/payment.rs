@@ -83,6 +83,18 @@ pub enum PaymentError {
     /// Now plus `expires_in` overflows the u32 seconds intents count in.
     #[error("the expiry is too far in the future")]
     Expiry,
+    /// The intent would expire sooner than any TOSS payee accepts.
+    #[error(
+        "an intent valid for {0} s would be refused: a TOSS payee needs at least {min} s (an hour) left to settle it",
+        min = intent::MIN_REMAINING_SECONDS
+    )]
+    TooShort(u32),
+    /// The payee is off the Ed25519 curve: a token account or program
+    /// address, which no wallet owns, so the payment could never be spent.
+    #[error(
+        "{0} is not a wallet address (a token account or program address): pay the wallet that owns it"
+    )]
+    PayeeNotWallet(Pubkey),
     /// A durable order came without a store to take a pool nonce from.
     #[error("a durable intent takes a nonce from the wallet's pool: pay from a wallet account")]
     DurableNeedsStore,
@@ -171,6 +183,12 @@ pub fn sign(
             u64::from_le_bytes(bytes)
         }
     };
+    if order.expires_in < intent::MIN_REMAINING_SECONDS {
+        return Err(PaymentError::TooShort(order.expires_in));
+    }
+    if !crate::request::on_curve(&order.payee) {
+        return Err(PaymentError::PayeeNotWallet(order.payee));
+    }
     let mut intent = Intent {
         cluster: settlement.cluster,
         program_id: settlement.program_id,

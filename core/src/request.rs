@@ -120,6 +120,9 @@ pub enum RequestError {
     /// `toss-key` is given without a `reference` to bind the session to.
     #[error("toss-key needs a reference: the secure session is bound to it")]
     NoReference,
+    /// `amount` is zero: there is nothing to pay.
+    #[error("the amount is 0: there is nothing to pay")]
+    ZeroAmount,
 }
 
 fn address(field: &'static str, value: &str) -> Result<Pubkey, RequestError> {
@@ -179,8 +182,18 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
+/// What follows the `solana:` scheme of `text`, as @solana/pay reads a
+/// link: surrounding whitespace trimmed, the scheme in any case. `None`
+/// when `text` is not a Solana Pay link at all.
+pub(crate) fn after_scheme(text: &str) -> Option<&str> {
+    let text = text.trim();
+    text.get(..SCHEME.len())
+        .filter(|s| s.eq_ignore_ascii_case(SCHEME))
+        .map(|_| &text[SCHEME.len()..])
+}
+
 /// Whether `key` is a point on the Ed25519 curve (a wallet can own it).
-fn on_curve(key: &Pubkey) -> bool {
+pub(crate) fn on_curve(key: &Pubkey) -> bool {
     ed25519_dalek::VerifyingKey::from_bytes(&key.to_bytes()).is_ok()
 }
 
@@ -217,11 +230,7 @@ impl PaymentRequest {
         if url.len() > MAX_URL {
             return Err(RequestError::TooLong(url.len()));
         }
-        let rest = url
-            .get(..SCHEME.len())
-            .filter(|s| s.eq_ignore_ascii_case(SCHEME))
-            .map(|_| &url[SCHEME.len()..])
-            .ok_or(RequestError::NotSolanaPay)?;
+        let rest = after_scheme(url).ok_or(RequestError::NotSolanaPay)?;
         let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let path = decode("recipient", path)?;
@@ -261,7 +270,11 @@ impl PaymentRequest {
                     // The syntax is checked now; the decimals once the
                     // currency is known (`amount_units`).
                     let places = value.split_once('.').map_or(0, |(_, f)| f.len());
-                    amount::parse(&value, places.min(19) as u8).map_err(RequestError::BadAmount)?;
+                    let units = amount::parse(&value, places.min(19) as u8)
+                        .map_err(RequestError::BadAmount)?;
+                    if units == 0 {
+                        return Err(RequestError::ZeroAmount);
+                    }
                     r.amount = Some(value);
                 }
                 "spl-token" => r.spl_token = Some(address("spl-token", &value)?),
@@ -291,9 +304,14 @@ impl PaymentRequest {
         if r.noise_key.is_some() && r.references.is_empty() {
             return Err(RequestError::NoReference);
         }
-        if r.spl_token.is_none() {
-            // SOL's decimals are known now: more places is malformed.
-            r.amount_units(amount::SOL_DECIMALS)?;
+        // Where the currency's decimals are known (SOL, USDC), more places
+        // is malformed, as the spec says a wallet must refuse.
+        let decimals = match &r.spl_token {
+            None => Some(amount::SOL_DECIMALS),
+            Some(mint) => crate::currency::known_decimals(mint),
+        };
+        if let Some(decimals) = decimals {
+            r.amount_units(decimals)?;
         }
         Ok(r)
     }

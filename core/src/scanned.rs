@@ -79,7 +79,7 @@ pub fn describe(bytes: &[u8]) -> Result<Scanned, ScannedError> {
                 reason,
             });
     }
-    if let Some(t) = text.filter(|t| t.starts_with("solana:")) {
+    if let Some(t) = text.filter(|t| crate::request::after_scheme(t).is_some()) {
         return match PaymentRequest::parse(t) {
             Ok(request) => Ok(Scanned::PaymentRequest { request }),
             Err(reason) => Err(ScannedError::BadRequest {
@@ -118,6 +118,21 @@ mod tests {
         assert!(matches!(
             describe(url.as_bytes()),
             Ok(Scanned::PaymentRequest { .. })
+        ));
+        // As @solana/pay reads links: the scheme in any case, whitespace
+        // around the link trimmed.
+        for url in [
+            "SOLANA:mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN?amount=1.5",
+            "  solana:mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN?amount=1.5\n",
+        ] {
+            assert!(
+                matches!(describe(url.as_bytes()), Ok(Scanned::PaymentRequest { .. })),
+                "{url:?}"
+            );
+        }
+        assert!(matches!(
+            describe(b" Solana:https://shop.example/pay"),
+            Ok(Scanned::TransactionRequest { .. })
         ));
         let bad = "solana:mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN?amount=1.5.0";
         assert!(matches!(

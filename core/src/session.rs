@@ -58,6 +58,10 @@ pub enum SessionError {
     /// The OS random source failed while making a payment reference.
     #[error("no randomness for a payment reference: {0}")]
     Random(String),
+    /// The request asked for breaks a Solana Pay rule: no wallet, this one
+    /// included, would take the code.
+    #[error("this request cannot be made: {0}")]
+    Request(#[from] crate::request::RequestError),
 }
 
 /// What a key is asked for, which decides the gate the settings put on it.
@@ -382,6 +386,8 @@ impl WalletSession {
             r.noise_key = Some(self.noise_key()?.public());
             r.offline = true;
         }
+        // What the till shows is what a scanner reads: the same rules.
+        PaymentRequest::parse(&r.to_url())?;
         Ok(r)
     }
 

@@ -71,7 +71,7 @@ impl Link {
     /// Whether `text` is meant as a transaction request (`solana:` then a
     /// URL, percent-encoded or not), before checking it.
     pub fn is_one(text: &str) -> bool {
-        let Some(rest) = text.trim().strip_prefix(SCHEME) else {
+        let Some(rest) = crate::request::after_scheme(text) else {
             return false;
         };
         let lower = rest.to_ascii_lowercase();
@@ -116,7 +116,7 @@ impl Link {
         if !Self::is_one(text) {
             return Err(LinkError::NotTransactionRequest);
         }
-        let rest = &text.trim()[SCHEME.len()..];
+        let rest = crate::request::after_scheme(text).ok_or(LinkError::NotTransactionRequest)?;
         let lower = rest.to_ascii_lowercase();
         let encoded = lower.starts_with("http%3a") || lower.starts_with("https%3a");
         let (link, query) = match encoded {

@@ -158,7 +158,7 @@ pub fn scan_image(
     state: State<'_, AppState>,
     path: std::path::PathBuf,
 ) -> Result<ScanView, CommandError> {
-    let code = camera::scan_file(&path).map_err(|e| e.to_string())?;
+    let code = camera::scan_files(&[path]).map_err(|e| e.to_string())?;
     let scanned = scanned::describe(&code).map_err(|e| e.to_string())?;
     Ok(ScanView::of(scanned, &state.config()?))
 }

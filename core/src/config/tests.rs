@@ -77,7 +77,7 @@ fn all_variables_are_read() {
             ("TOSS_FEE_PAYER", "~/.config/solana/id.json"),
             ("HOME", "/home/till"),
             ("MAX_SETTLEMENT_RETRIES", "0"),
-            ("DEFAULT_INTENT_EXPIRY_SECONDS", "60"),
+            ("DEFAULT_INTENT_EXPIRY_SECONDS", "3600"),
             ("REQUIRE_BIOMETRIC_FOR_NONCE", "off"),
             ("REQUIRE_BIOMETRIC_FOR_INTENT", "YES"),
         ]),
@@ -92,7 +92,7 @@ fn all_variables_are_read() {
         Some(Path::new("/home/till/.config/solana/id.json"))
     );
     assert_eq!(c.max_settlement_retries, 0);
-    assert_eq!(c.default_intent_expiry_seconds, 60);
+    assert_eq!(c.default_intent_expiry_seconds, 3600);
     assert!(!c.require_biometric_for_nonce);
     assert!(c.require_biometric_for_intent);
 }
@@ -139,7 +139,7 @@ fn every_bad_environment_value_names_the_variable_and_what_is_allowed() {
         (&setting::MAX_SETTLEMENT_RETRIES, "-1"),
         (&setting::MAX_SETTLEMENT_RETRIES, "11"),
         (&setting::MAX_SETTLEMENT_RETRIES, "three"),
-        (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "59"),
+        (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "3599"),
         (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "2592001"),
         (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "1.5"),
         (&setting::REQUIRE_BIOMETRIC_FOR_NONCE, "maybe"),
@@ -191,7 +191,7 @@ fn a_bad_file_value_names_the_key_and_the_file() {
     let msg = err.to_string();
     assert!(msg.contains("`default_intent_expiry_seconds`"), "{msg}");
     assert!(msg.contains(&path.display().to_string()), "{msg}");
-    assert!(msg.contains("from 60 to 2592000"), "{msg}");
+    assert!(msg.contains("from 3600 (an hour"), "{msg}");
 }
 
 #[test]

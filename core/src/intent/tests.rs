@@ -157,8 +157,16 @@ fn each_rule_has_its_own_error() {
     assert!(matches!(e, VerifyError::WrongCluster { .. }), "{e}");
     let e = check(&resign(&|i| i.program_id = Pubkey::new_unique()), None, NOW);
     assert!(matches!(e, VerifyError::WrongProgram { .. }), "{e}");
-    let e = check(&resign(&|i| i.payee = Pubkey::new_unique()), None, NOW);
+    let e = check(
+        &resign(&|i| i.payee = pubkey(&SigningKey::from_bytes(&[9; 32]))),
+        None,
+        NOW,
+    );
     assert!(matches!(e, VerifyError::WrongPayee { .. }), "{e}");
+    // A token account is never a payee: no wallet could spend what it got.
+    let ata = crate::address::associated_token_account(&v.payee, &Pubkey::new_unique());
+    let e = check(&resign(&|i| i.payee = ata), None, NOW);
+    assert_eq!(e, VerifyError::PayeeNotWallet(ata));
 
     let good = wire(&signed);
     let usdc = Pubkey::from_str("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v").unwrap();

@@ -77,14 +77,28 @@ fn each_broken_rule_says_which() {
             "{bad:?}"
         );
     }
-    let too_precise = p(&format!(
-        "solana:{WALLET}?amount=0.0000001&spl-token={USDC}"
-    ))
-    .unwrap();
-    assert!(matches!(
-        too_precise.amount_units(6),
-        Err(E::BadAmount(AmountError::TooPrecise { .. }))
-    ));
+    // More places than the currency has, where its decimals are known:
+    // SOL's 9, USDC's 6 (on either cluster's mint).
+    for url in [
+        format!("solana:{WALLET}?amount=1.0000000001"),
+        format!("solana:{WALLET}?amount=0.0000001&spl-token={USDC}"),
+        format!(
+            "solana:{WALLET}?amount=0.0000001&spl-token={}",
+            crate::currency::USDC_DEVNET
+        ),
+    ] {
+        assert!(
+            matches!(p(&url), Err(E::BadAmount(AmountError::TooPrecise { .. }))),
+            "{url}"
+        );
+    }
+    for zero in ["0", "0.0", "000.000000"] {
+        assert_eq!(
+            p(&format!("solana:{WALLET}?amount={zero}")),
+            Err(E::ZeroAmount),
+            "{zero}"
+        );
+    }
     assert!(matches!(
         p(&format!("solana:{WALLET}?spl-token=xyz")),
         Err(E::BadAddress {
@@ -150,8 +164,16 @@ fn wallet() -> impl Strategy<Value = Pubkey> {
 #[test]
 fn read_as_solana_pays_own_parser_reads_it() {
     let parse = |q: &str| PaymentRequest::parse(&format!("solana:{WALLET}?{q}"));
-    // Zero is a valid amount; `+` is a space; a fragment is not part of a field.
-    assert_eq!(parse("amount=0").unwrap().amount.as_deref(), Some("0"));
+    // `+` is a space; a fragment is not part of a field; surrounding
+    // whitespace is not part of the link.
+    assert_eq!(parse("amount=1#frag").unwrap().amount.as_deref(), Some("1"));
+    assert_eq!(
+        PaymentRequest::parse(&format!(" \n solana:{WALLET}?amount=1 \r\n"))
+            .unwrap()
+            .amount
+            .as_deref(),
+        Some("1")
+    );
     assert_eq!(
         parse("label=Cafe+Alpha").unwrap().label.as_deref(),
         Some("Cafe Alpha")

@@ -22,7 +22,10 @@ fn intent(nonce: u64, amount: u64) -> SignedIntent {
             cluster: cluster::DEVNET,
             program_id: Pubkey::new_from_array([3; 32]),
             payer: Pubkey::new_from_array(key.verifying_key().to_bytes()),
-            payee: Pubkey::new_from_array([2; 32]),
+            // A wallet: payees are on the curve.
+            payee: Pubkey::new_from_array(
+                SigningKey::from_bytes(&[2; 32]).verifying_key().to_bytes(),
+            ),
             mint: None,
             amount,
             reference: None,

@@ -41,6 +41,48 @@ pub enum AnimatedError {
     /// The assembled message is not a well-formed CBOR byte string.
     #[error("the payload inside the code is malformed")]
     BadPayload,
+    /// Several codes were given together and one of them is a code of its
+    /// own, not a part of an animated code.
+    #[error(
+        "{0} codes were given, not all parts of one animated code: give one code, or the frames of one"
+    )]
+    NotOneCode(usize),
+    /// Every code given was read and the animated code is still missing parts.
+    #[error(
+        "the animated code is incomplete: {resolved} of its {total} parts recovered; add more of its frames"
+    )]
+    Incomplete {
+        /// Fragments recovered.
+        resolved: usize,
+        /// Fragments in the whole message.
+        total: usize,
+    },
+}
+
+/// Whether `code` is a UR part (text starting with `ur:`, any case).
+fn is_part(code: &[u8]) -> bool {
+    code.get(..3)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"ur:"))
+}
+
+/// The payload of `codes` read together, as from image files: one code
+/// (raw bytes, or a single-part UR), or frames of one animated code in any
+/// order, extra frames past completion ignored.
+pub fn assemble(codes: &[Vec<u8>]) -> Result<Vec<u8>, AnimatedError> {
+    if codes.len() > 1 && !codes.iter().all(|c| is_part(c)) {
+        return Err(AnimatedError::NotOneCode(codes.len()));
+    }
+    let mut receiver = Receiver::default();
+    let mut missing = None;
+    for code in codes {
+        match receiver.receive(code)? {
+            Received::Complete { payload } => return Ok(payload),
+            Received::Partial {
+                resolved, total, ..
+            } => missing = Some(AnimatedError::Incomplete { resolved, total }),
+        }
+    }
+    Err(missing.unwrap_or(AnimatedError::Empty))
 }
 
 /// The UR message: the payload as a CBOR byte string.
@@ -167,13 +209,7 @@ impl Receiver {
     /// UR part. A bad part is refused without losing the parts before it.
     pub fn receive(&mut self, code: &[u8]) -> Result<Received, AnimatedError> {
         let text = match std::str::from_utf8(code) {
-            Ok(t)
-                if t.as_bytes()
-                    .get(..3)
-                    .is_some_and(|p| p.eq_ignore_ascii_case(b"ur:")) =>
-            {
-                t.to_ascii_lowercase()
-            }
+            Ok(t) if is_part(code) => t.to_ascii_lowercase(),
             _ => {
                 return Ok(Received::Complete {
                     payload: code.to_vec(),
@@ -335,6 +371,57 @@ mod tests {
             let _ = r.receive(part.as_bytes());
             let _ = unwrap(&bytes);
         }
+    }
+
+    #[test]
+    fn images_of_one_code_or_of_one_animated_codes_frames_assemble() {
+        let data = payload(1_000);
+        let mut s = Sender::new(&data, 100).unwrap();
+        let frames: Vec<Vec<u8>> = (0..s.parts() + 2)
+            .map(|_| s.next_frame().unwrap().into_bytes())
+            .collect();
+        // Any order; frames past completion are ignored.
+        let mut shuffled = frames.clone();
+        shuffled.reverse();
+        assert_eq!(assemble(&shuffled).unwrap(), data);
+        // Too few: how many are missing.
+        assert_eq!(
+            assemble(&frames[..3]),
+            Err(AnimatedError::Incomplete {
+                resolved: 3,
+                total: s.parts()
+            })
+        );
+        // One plain code, or one single-part UR, is its payload.
+        assert_eq!(assemble(&[vec![1, 2, 3]]).unwrap(), [1, 2, 3]);
+        let single = ur::encode(&wrap(b"hi"), &ur::Type::Custom(UR_TYPE)).to_ascii_uppercase();
+        assert_eq!(assemble(&[single.into_bytes()]).unwrap(), b"hi");
+        // A plain code among parts, and nothing at all, are refused.
+        let mixed = vec![frames[0].clone(), vec![1, 2, 3]];
+        assert_eq!(assemble(&mixed), Err(AnimatedError::NotOneCode(2)));
+        assert_eq!(assemble(&[]), Err(AnimatedError::Empty));
+    }
+
+    #[test]
+    fn docs_qr_states_the_limits_the_code_enforces() {
+        let docs = include_str!("../../../docs/qr.md");
+        assert!(docs.contains("**Fragment size** 10 to 1,500 bytes"));
+        assert_eq!(Sender::new(b"x", 1_500).map(|_| ()), Ok(()));
+        assert_eq!(
+            Sender::new(b"x", 1_501).unwrap_err(),
+            AnimatedError::FragmentSize(1_501)
+        );
+        assert_eq!(MAX_PART_CHARS, 3_391);
+        assert!(docs.contains("A part longer than 3,391 characters"));
+        assert!(docs.contains("`MAX_PARTS` = 1,000"));
+        assert_eq!(MAX_PARTS, 1_000);
+        // The largest fragment's part fits one code at the level drawn.
+        let part = Sender::new(&payload(4_000), 1_500)
+            .unwrap()
+            .next_frame()
+            .unwrap();
+        assert!(part.len() <= MAX_PART_CHARS, "{}", part.len());
+        assert!(qr::bitmap(part.as_bytes(), 1).is_ok());
     }
 
     #[test]

@@ -331,9 +331,66 @@ impl Drop for Scanner {
 
 /// Decodes a code from an image file (PNG, JPEG...).
 pub fn scan_file(path: &std::path::Path) -> Result<Vec<u8>, QrError> {
-    qr::decode_picture(
-        image::open(path).map_err(|e| QrError::Image(format!("{}: {e}", path.display())))?,
-    )
+    qr::decode_picture(image::open(path).map_err(|e| QrError::Image(e.to_string()))?)
+}
+
+/// Why image files gave no payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilesError {
+    /// One image has no readable code; which, and why.
+    #[error("{path}: {error}")]
+    Image {
+        /// The image file.
+        path: String,
+        /// Why its code cannot be read.
+        error: QrError,
+    },
+    /// A directory could not be listed.
+    #[error("cannot list the folder {path}: {reason}")]
+    Folder {
+        /// The directory.
+        path: String,
+        /// The system's reason.
+        reason: String,
+    },
+    /// The codes read do not make one payload.
+    #[error(transparent)]
+    Animated(#[from] super::animated::AnimatedError),
+}
+
+/// The payload in image files: one code, or the frames of one animated
+/// code in any order. A folder stands for the files in it, by name.
+pub fn scan_files(paths: &[std::path::PathBuf]) -> Result<Vec<u8>, FilesError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let folder = |e: std::io::Error| FilesError::Folder {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut inside = Vec::new();
+        for entry in std::fs::read_dir(path).map_err(folder)? {
+            let entry = entry.map_err(folder)?.path();
+            if entry.is_file() {
+                inside.push(entry);
+            }
+        }
+        inside.sort();
+        files.extend(inside);
+    }
+    let codes = files
+        .iter()
+        .map(|f| {
+            scan_file(f).map_err(|error| FilesError::Image {
+                path: f.display().to_string(),
+                error,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(super::animated::assemble(&codes)?)
 }
 
 #[cfg(test)]

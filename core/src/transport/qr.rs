@@ -138,6 +138,8 @@ pub fn bitmap(payload: &[u8], scale: usize) -> Result<Luma, QrError> {
 /// frame holding a 1 KB code, where rqrr takes 37 ms, most of it fitting
 /// its grid); rqrr second. A code found but not readable is reported as
 /// such, so the user knows to hold it steadier rather than to look for one.
+/// A light-on-dark code (a phone in dark mode, a dark terminal) is read too:
+/// when neither finds a code, ZXing's detector tries the inverted image.
 pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
     let Luma {
         width,
@@ -157,6 +159,10 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
     };
     match (first, rqrr(image)) {
         (_, Ok(out)) => Ok(out),
+        (QrError::NotFound, Err(QrError::NotFound)) => zxing(&Luma {
+            pixels: image.pixels.iter().map(|p| 255 - p).collect(),
+            ..*image
+        }),
         (QrError::NotFound, Err(second)) => Err(second),
         (first, Err(_)) => Err(first),
     }
@@ -164,13 +170,23 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
 
 /// The payload of the code in a picture (an image file, a screenshot).
 #[cfg(any(feature = "camera", feature = "clipboard"))]
+/// Transparent pixels are read as white, as a viewer shows them on a light
+/// page: a code drawn dark on a transparent background reads.
 pub(crate) fn decode_picture(picture: image::DynamicImage) -> Result<Vec<u8>, QrError> {
-    let grey = picture.into_luma8();
+    let grey = picture.into_luma_alpha8();
     let (width, height) = (grey.width() as usize, grey.height() as usize);
+    let pixels = grey
+        .pixels()
+        .map(|p| {
+            let [v, a] = p.0.map(u16::from);
+            // Over white: v * a + 255 * (255 - a), scaled back to 0..=255.
+            ((v * a + 255 * (255 - a)) / 255) as u8
+        })
+        .collect();
     decode(&Luma {
         width,
         height,
-        pixels: grey.into_raw(),
+        pixels,
     })
 }
 
@@ -253,6 +269,69 @@ mod tests {
             assert_eq!(zxing(&image).unwrap(), payload, "rxing");
             assert_eq!(rqrr(&image).unwrap(), payload, "rqrr");
         }
+    }
+
+    /// `text` (the terminal drawing) as a screenshot of a terminal drawing
+    /// glyphs in `ink` on `paper`: 8x16-pixel cells, a half block lighting
+    /// the top or bottom 8x8.
+    fn screenshot(text: &str, ink: u8, paper: u8) -> Luma {
+        let rows: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+        let (width, height) = (rows[0].len() * 8, rows.len() * 16);
+        let mut pixels = vec![paper; width * height];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, glyph) in row.iter().enumerate() {
+                let (top, bottom) = match glyph {
+                    '█' => (true, true),
+                    '▀' => (true, false),
+                    '▄' => (false, true),
+                    _ => (false, false),
+                };
+                for y in 0..16 {
+                    if (y < 8 && top) || (y >= 8 && bottom) {
+                        let at = (r * 16 + y) * width + c * 8;
+                        pixels[at..at + 8].fill(ink);
+                    }
+                }
+            }
+        }
+        Luma {
+            width,
+            height,
+            pixels,
+        }
+    }
+
+    #[test]
+    fn the_terminal_drawing_and_light_on_dark_codes_read_back() {
+        let url = b"solana:mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN?amount=1.5&label=Till";
+        let drawn = terminal(url).unwrap();
+        // A dark terminal (light text), as the drawing is meant for, and a
+        // light one, where it shows inverted.
+        for (ink, paper) in [(230, 20), (20, 240)] {
+            assert_eq!(
+                decode(&screenshot(&drawn, ink, paper)).unwrap(),
+                url,
+                "ink {ink} on {paper}"
+            );
+        }
+        // Any code shown light on dark (a phone in dark mode).
+        let mut inverted = bitmap(url, 4).unwrap();
+        inverted.pixels.iter_mut().for_each(|p| *p = 255 - *p);
+        assert_eq!(decode(&inverted).unwrap(), url);
+    }
+
+    #[test]
+    fn a_dark_code_on_a_transparent_background_reads() {
+        let url = b"solana:mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN?amount=2";
+        let code = bitmap(url, 4).unwrap();
+        // Black modules, everything else fully transparent (and black
+        // underneath, as many tools save it).
+        let rgba = image::RgbaImage::from_fn(code.width as u32, code.height as u32, |x, y| {
+            let dark = code.pixels[y as usize * code.width + x as usize] == 0;
+            image::Rgba([0, 0, 0, if dark { 255 } else { 0 }])
+        });
+        let picture = image::DynamicImage::ImageRgba8(rgba);
+        assert_eq!(super::decode_picture(picture).unwrap(), url);
     }
 
     #[test]
