@@ -421,6 +421,12 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The settings a settings file holding `text` gives, with no
+    /// environment: what a hand-edited or hostile file is read as.
+    pub(crate) fn from_file_text(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        Self::from_values(|_| None, &FileValues::parse(path, text)?)
+    }
+
     /// Loads settings from the process environment and `settings_file`
     /// (which may be absent).
     pub fn load(settings_file: &Path) -> Result<Self, ConfigError> {
@@ -678,6 +684,11 @@ impl FileValues {
                 });
             }
         };
+        Self::parse(path, &text)
+    }
+
+    /// Checks the shape of a settings file's `text` (`path` names it).
+    fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let table: toml::Table =
             text.parse()
                 .map_err(|e: toml::de::Error| ConfigError::Syntax {

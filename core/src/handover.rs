@@ -351,7 +351,7 @@ fn seal(session: &mut Session, body: &[u8]) -> Result<Vec<u8>, HandoverError> {
     }
 }
 
-fn intents_message(intents: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn intents_message(intents: &[Vec<u8>]) -> Vec<u8> {
     let mut out = vec![VERSION, INTENTS, intents.len() as u8];
     for wire in intents {
         out.extend_from_slice(&(wire.len() as u16).to_be_bytes());
@@ -385,7 +385,7 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-enum Message {
+pub(crate) enum Message {
     Intents(Vec<Vec<u8>>),
     Acknowledgement(Acknowledgement),
     Ready,
@@ -403,7 +403,7 @@ impl Message {
     }
 }
 
-fn parse(body: &[u8]) -> Result<Message, HandoverError> {
+pub(crate) fn parse(body: &[u8]) -> Result<Message, HandoverError> {
     let short = || protocol("a message cut short");
     let (version, kind, mut rest) = match body {
         [v, k, rest @ ..] => (*v, *k, rest),

@@ -43,9 +43,14 @@ pub fn read(path: &Path) -> Result<SigningKey, KeyFileError> {
                 source,
             })?,
         );
+    parse(path, &text)
+}
+
+/// The key in a keypair file's text (`path` names it in errors).
+pub(crate) fn parse(path: &Path, text: &str) -> Result<SigningKey, KeyFileError> {
     let format = || KeyFileError::Format { path: path.into() };
     let bytes: Zeroizing<Vec<u8>> =
-        Zeroizing::new(serde_json::from_str(&text).map_err(|_| format())?);
+        Zeroizing::new(serde_json::from_str(text).map_err(|_| format())?);
     let pair: &[u8; 64] = bytes.as_slice().try_into().map_err(|_| format())?;
     let key = SigningKey::from_keypair_bytes(pair)
         .map_err(|_| KeyFileError::Mismatch { path: path.into() })?;

@@ -15,6 +15,7 @@ pub mod currency;
 pub mod deployment;
 pub mod escrow;
 mod fsutil;
+pub mod fuzzing;
 pub mod handover;
 pub mod home;
 pub mod intent;

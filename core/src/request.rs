@@ -170,7 +170,7 @@ pub(crate) fn decode(field: &str, raw: &str) -> Result<String, RequestError> {
 }
 
 /// Percent-encodes everything but the unreserved characters.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

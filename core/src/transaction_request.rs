@@ -82,10 +82,14 @@ impl Link {
 
     /// The link as a till shows it: `solana:` and the URL, percent-encoded
     /// (as `encodeURIComponent` does) when it has a query of its own, as
-    /// the spec requires.
+    /// the spec requires, or when the link's own label or message follow.
     pub fn to_text(&self) -> String {
         let url = self.url.as_str();
-        if self.url.query().is_none() {
+        let own: Vec<String> = [("label", &self.label), ("message", &self.message)]
+            .into_iter()
+            .filter_map(|(k, v)| Some(format!("{k}={}", crate::request::encode(v.as_deref()?))))
+            .collect();
+        if self.url.query().is_none() && own.is_empty() {
             return format!("{SCHEME}{url}");
         }
         let mut out = String::from(SCHEME);
@@ -105,6 +109,10 @@ impl Link {
                 | b')' => out.push(char::from(b)),
                 _ => out.push_str(&format!("%{b:02X}")),
             }
+        }
+        if !own.is_empty() {
+            out.push('?');
+            out.push_str(&own.join("&"));
         }
         out
     }
@@ -138,8 +146,8 @@ impl Link {
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match k {
-                "label" => label = Some(decode(v)?),
-                "message" => message = Some(decode(v)?),
+                "label" => label = Some(decode(v)?).filter(|l| !l.is_empty()),
+                "message" => message = Some(decode(v)?).filter(|m| !m.is_empty()),
                 _ => {} // the spec lets unknown fields pass
             }
         }

@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""Writes docs/vectors/intent-v1.json: TOSS intent v1 test vectors.
+"""Writes docs/vectors/intent-v1.json and docs/vectors/durable-v1.json.
+
+intent-v1.json: TOSS intent v1 test vectors. durable-v1.json: durable payments
+(signed intent || the payer's signature of the settlement transaction), with
+the settlement message this script compiles itself from docs/intent.md,
+"Durable payment" (instructions, account order, legacy message bytes,
+program-derived and associated token account addresses), without Solana's SDK.
 
 This is a second, independent implementation of docs/intent.md (Python, the
-`cryptography` package for Ed25519, hashlib for SHA-256). The Rust tests check
-their encoder, decoder, signer and intent id against what it writes, so a
-mistake in either implementation, or in the spec, shows up as a mismatch.
+`cryptography` package for Ed25519, hashlib for SHA-256, integer arithmetic
+for the curve test). The Rust tests check their encoder, decoder, signer,
+intent id and settlement message against what it writes, so a mistake in
+either implementation, or in the spec, shows up as a mismatch.
 Run: python3 docs/vectors/gen_intent_vectors.py
 """
 import hashlib
@@ -79,7 +86,7 @@ def fields_json(f: dict) -> dict:
     return out
 
 
-def main() -> None:
+def write_intent_vectors() -> None:
     payer_sk, payer = key(1)
     _, payee = key(2)
     _, program = key(3)
@@ -138,6 +145,215 @@ def main() -> None:
     path = Path(__file__).with_name("intent-v1.json")
     path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {path}")
+
+
+
+# ---------------------------------------------------------------------------
+# Durable payments: docs/intent.md, "Durable payment" and "The settlement
+# message, byte for byte". Everything below follows that text, not the SDK.
+# ---------------------------------------------------------------------------
+
+P = 2**255 - 19
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def decompress(point: bytes) -> tuple[int, int] | None:
+    """The Edwards point these 32 bytes encode, or None, with the rules of
+    curve25519-dalek's CompressedEdwardsY::decompress (Solana's on-curve
+    test): y is the low 255 bits, reduced mod p; x^2 = (y^2 - 1) / (d y^2 + 1)
+    must be a square (0 included); the top bit picks the sign of x."""
+    y = int.from_bytes(point, "little") & ((1 << 255) - 1)
+    y %= P
+    u = (y * y - 1) % P
+    v = (D * y * y + 1) % P  # never 0: -1/d is not a square mod p
+    x2 = u * pow(v, P - 2, P) % P
+    x = pow(x2, (P + 3) // 8, P)
+    if x * x % P != x2:
+        x = x * SQRT_M1 % P
+        if x * x % P != x2:
+            return None
+    if (x & 1) != point[31] >> 7:
+        x = (P - x) % P  # x = 0 with the sign bit set is accepted, as dalek does
+    return x, y
+
+
+def on_curve(point: bytes) -> bool:
+    return decompress(point) is not None
+
+
+def b58decode(text: str) -> bytes:
+    n = 0
+    for c in text:
+        n = n * 58 + B58.index(c)
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + raw
+
+
+SYSTEM_PROGRAM = b58decode("11111111111111111111111111111111")
+RECENT_BLOCKHASHES = b58decode("SysvarRecentB1ockHashes11111111111111111111")
+INSTRUCTIONS_SYSVAR = b58decode("Sysvar1nstructions1111111111111111111111111")
+ED25519_PROGRAM = b58decode("Ed25519SigVerify111111111111111111111111111")
+TOKEN_PROGRAM = b58decode("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+ATA_PROGRAM = b58decode("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL")
+assert all(len(k) == 32 for k in (SYSTEM_PROGRAM, RECENT_BLOCKHASHES, INSTRUCTIONS_SYSVAR,
+                                  ED25519_PROGRAM, TOKEN_PROGRAM, ATA_PROGRAM))
+
+
+def find_program_address(seeds: list[bytes], program_id: bytes) -> tuple[bytes, int]:
+    """Bumps 255 down to 1; the first SHA-256 candidate off the curve."""
+    for bump in range(255, 0, -1):
+        candidate = hashlib.sha256(b"".join(seeds) + bytes([bump]) + program_id
+                                   + b"ProgramDerivedAddress").digest()
+        if not on_curve(candidate):
+            return candidate, bump
+    raise ValueError("no program address for these seeds")
+
+
+def associated_token_account(owner: bytes, mint: bytes) -> bytes:
+    return find_program_address([owner, TOKEN_PROGRAM, mint], ATA_PROGRAM)[0]
+
+
+def settlement_record(program_id: bytes, payer: bytes, nonce: int) -> bytes:
+    return find_program_address([b"settled", payer, struct.pack("<Q", nonce)], program_id)[0]
+
+
+def compact_u16(n: int) -> bytes:
+    assert 0 <= n <= 0xFFFF
+    out = b""
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([byte | 0x80])
+        else:
+            return out + bytes([byte])
+
+
+def ed25519_check_data(body: bytes, signature: bytes) -> bytes:
+    this_ix = 0xFFFF
+    offsets = struct.pack("<BB7H", 1, 0, 16, this_ix, 80 + 47, this_ix, 80, len(body), this_ix)
+    assert len(offsets) == 16
+    return offsets + signature + body
+
+
+# An instruction: (program id, [(key, is_signer, is_writable)], data).
+def settlement_instructions(f: dict, body: bytes, signature: bytes) -> list:
+    nonce_account, _ = f["durable_nonce"]
+    payer, payee, program = f["payer"], f["payee"], f["program_id"]
+    advance = (SYSTEM_PROGRAM, [(nonce_account, False, True), (RECENT_BLOCKHASHES, False, False),
+                                (payer, True, False)], struct.pack("<I", 4))
+    check = (ED25519_PROGRAM, [], ed25519_check_data(body, signature))
+    accounts = [(payer, True, True), (INSTRUCTIONS_SYSVAR, False, False), (SYSTEM_PROGRAM, False, False),
+                (settlement_record(program, payer, f["nonce"]), False, True)]
+    if f.get("mint"):
+        accounts += [(associated_token_account(payer, f["mint"]), False, True),
+                     (associated_token_account(payee, f["mint"]), False, True),
+                     (TOKEN_PROGRAM, False, False)]
+    else:
+        accounts += [(payee, False, True)]
+    settle = (program, accounts, bytes([5, 1, 0]))
+    return [advance, check, settle]
+
+
+def compile_message(instructions: list, fee_payer: bytes, blockhash: bytes) -> tuple[bytes, list, bytes]:
+    """A legacy message: returns its bytes, its account keys and its header."""
+    flags: dict[bytes, list[bool]] = {}  # key -> [is_signer, is_writable], OR of every use
+    for program_id, accounts, _ in instructions:
+        flags.setdefault(program_id, [False, False])
+        for k, signer, writable in accounts:
+            f = flags.setdefault(k, [False, False])
+            f[0] |= signer
+            f[1] |= writable
+    flags.pop(fee_payer, None)
+    others = sorted(flags)  # ascending by the 32 bytes
+
+    def group(signer: bool, writable: bool) -> list[bytes]:
+        return [k for k in others if flags[k] == [signer, writable]]
+
+    readonly_signers = group(True, False)
+    readonly_unsigned = group(False, False)
+    keys = [fee_payer] + group(True, True) + readonly_signers + group(False, True) + readonly_unsigned
+    header = bytes([1 + len(group(True, True)) + len(readonly_signers), len(readonly_signers),
+                    len(readonly_unsigned)])
+    out = header + compact_u16(len(keys)) + b"".join(keys) + blockhash + compact_u16(len(instructions))
+    for program_id, accounts, data in instructions:
+        out += bytes([keys.index(program_id)])
+        out += compact_u16(len(accounts)) + bytes(keys.index(k) for k, _, _ in accounts)
+        out += compact_u16(len(data)) + data
+    return out, keys, header
+
+
+def write_durable_vectors() -> None:
+    payer_sk, payer = key(1)
+    _, payee = key(2)
+    _, program = key(3)
+    _, reference = key(4)
+    usdc = b58decode("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
+    base = dict(cluster=DEVNET, program_id=program, payer=payer, payee=payee, amount=250_000_000,
+                nonce=3, created_at=1_790_000_000, expires_at=1_790_086_400,
+                durable_nonce=(key(5)[1], bytes(range(32, 64))))
+    cases = [
+        ("sol-durable", base),
+        ("usdc-durable-with-memo", {**base, "cluster": MAINNET, "mint": usdc, "amount": 12_340_000,
+                                    "memo": "Order #43 — café", "nonce": 8,
+                                    "durable_nonce": (key(6)[1], bytes(range(64, 96)))}),
+        ("sol-durable-with-reference", {**base, "reference": reference, "nonce": 2**64 - 2,
+                                        "durable_nonce": (key(7)[1], bytes(range(96, 128)))}),
+    ]
+    vectors = []
+    for name, f in cases:
+        b = body(f)
+        sig = payer_sk.sign(b)
+        signed = b + sig
+        message, keys, header = compile_message(settlement_instructions(f, b, sig), payer,
+                                                f["durable_nonce"][1])
+        tx_sig = payer_sk.sign(message)
+        vectors.append({
+            "name": name,
+            "signer_seed": (bytes([1]) * 32).hex(),
+            "fields": fields_json(f),
+            "signed_intent": signed.hex(),
+            "id": hashlib.sha256(signed).hexdigest(),
+            "settlement_record": b58(settlement_record(program, payer, f["nonce"])),
+            "payer_token_account": b58(associated_token_account(payer, f["mint"])) if f.get("mint") else None,
+            "payee_token_account": b58(associated_token_account(payee, f["mint"])) if f.get("mint") else None,
+            "header": header.hex(),
+            "account_keys": [b58(k) for k in keys],
+            "message": message.hex(),
+            "transaction_signature": tx_sig.hex(),
+            "transaction": (compact_u16(1) + tx_sig + message).hex(),
+            "durable_payment": (signed + tx_sig).hex(),
+            "durable_payment_len": len(signed) + 64,
+        })
+    first = bytes.fromhex(vectors[0]["durable_payment"])
+    flipped = bytearray(first)
+    flipped[-64] ^= 0x01  # the first byte of the transaction signature
+    plain = body({k: v for k, v in base.items() if k != "durable_nonce"})
+    plain_signed = plain + payer_sk.sign(plain)
+    invalid = [
+        {"name": "transaction signature altered (first byte xor 1)", "bytes": bytes(flipped).hex(),
+         "error": "BadTransactionSignature"},
+        {"name": "durable intent without its transaction signature", "bytes": first[:-64].hex(),
+         "error": "MissingTransactionSignature"},
+        {"name": "transaction signature one byte short", "bytes": first[:-1].hex(), "error": "TrailingBytes"},
+        {"name": "escrow intent followed by 64 bytes", "bytes": (plain_signed + first[-64:]).hex(),
+         "error": "TrailingBytes"},
+    ]
+    out = {
+        "format": "TOSS durable payment v1 (docs/intent.md, \"Durable payment\")",
+        "generator": "docs/vectors/gen_intent_vectors.py",
+        "valid": vectors,
+        "invalid": invalid,
+    }
+    path = Path(__file__).with_name("durable-v1.json")
+    path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    write_intent_vectors()
+    write_durable_vectors()
 
 
 if __name__ == "__main__":

@@ -70,6 +70,12 @@ fn links_are_https_urls_encoded_or_not() {
             .unwrap();
     assert_eq!(link.url.as_str(), "https://shop.example/pay?order=7");
     assert_eq!(link.label.as_deref(), Some("Café"));
+    // Its label is kept when shown again (found by fuzzing: it was dropped).
+    assert_eq!(
+        link.to_text(),
+        "solana:https%3A%2F%2Fshop.example%2Fpay%3Forder%3D7?label=Caf%C3%A9"
+    );
+    assert_eq!(Link::parse(&link.to_text()).unwrap(), link);
     let plain = Link::parse("solana:https://shop.example/pay?order=7").unwrap();
     assert_eq!(plain.url.as_str(), "https://shop.example/pay?order=7");
     // Shown encoded (the spec's example), read back the same.

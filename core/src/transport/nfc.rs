@@ -346,87 +346,107 @@ impl std::fmt::Debug for Connection {
     }
 }
 
+/// Carries one command APDU to the card and brings back its raw answer.
+/// The reader does it over PC/SC; the fuzz targets stand bytes in for a
+/// card, so the reader's side of the protocol is exercised whole.
+pub(crate) type Transmit<'a> = dyn FnMut(&[u8]) -> Result<Vec<u8>, NfcError> + 'a;
+
+/// One command, its answer split into data and status word.
+fn command(transmit: &mut Transmit, apdu: &[u8]) -> Result<(Vec<u8>, u16), NfcError> {
+    let response = transmit(apdu)?;
+    let (data, status) = split(&response)?;
+    Ok((data.to_vec(), status))
+}
+
+/// Selects TOSS on the card: its answer must name TOSS and version 1.
+pub(crate) fn select(transmit: &mut Transmit) -> Result<(), NfcError> {
+    let mut apdu = vec![0x00, INS_SELECT, 0x04, 0x00, AID.len() as u8];
+    apdu.extend_from_slice(&AID);
+    apdu.push(0x00);
+    match command(transmit, &apdu)? {
+        (data, sw::OK) if data.starts_with(&SELECT_ANSWER[..4]) => match data.get(4) {
+            Some(1) => Ok(()),
+            Some(v) => Err(NfcError::Version(*v)),
+            None => Err(NfcError::Protocol(
+                "SELECT answered without a version".into(),
+            )),
+        },
+        (_, sw::OK) => Err(NfcError::Protocol(
+            "SELECT answered, but not as TOSS".into(),
+        )),
+        (_, sw::NOT_FOUND) => Err(NfcError::NotToss),
+        (_, status) => Err(NfcError::Refused(Status(status))),
+    }
+}
+
+/// Sends `message` in chained blocks and gathers the card's answer.
+pub(crate) fn exchange(transmit: &mut Transmit, message: &[u8]) -> Result<Vec<u8>, NfcError> {
+    if message.len() > MAX_MESSAGE {
+        return Err(NfcError::TooLarge(message.len()));
+    }
+    let blocks: Vec<&[u8]> = if message.is_empty() {
+        vec![&[]]
+    } else {
+        message.chunks(MAX_BLOCK).collect()
+    };
+    let last = blocks.len() - 1;
+    let mut answer = Vec::new();
+    let mut status = sw::OK;
+    for (i, block) in blocks.iter().enumerate() {
+        let cla = if i == last { CLA } else { CLA | CLA_CHAINING };
+        let mut apdu = vec![cla, INS_EXCHANGE, 0x00, 0x00];
+        if !block.is_empty() {
+            apdu.push(block.len() as u8);
+            apdu.extend_from_slice(block);
+        }
+        if i == last {
+            apdu.push(0x00); // Le: as much as the card has
+        }
+        let (data, s) = command(transmit, &apdu)?;
+        if i < last && s != sw::OK {
+            return Err(refusal(s));
+        }
+        if i < last && !data.is_empty() {
+            return Err(NfcError::Protocol(
+                "the phone answered before the whole message arrived".into(),
+            ));
+        }
+        answer = data;
+        status = s;
+    }
+    loop {
+        if answer.len() > MAX_MESSAGE {
+            return Err(NfcError::Protocol(format!(
+                "the answer runs past {MAX_MESSAGE} bytes"
+            )));
+        }
+        match status {
+            sw::OK => return Ok(answer),
+            s if s >> 8 == u16::from(sw::MORE) => {
+                let (data, s) = command(transmit, &[0x00, INS_GET_RESPONSE, 0x00, 0x00, s as u8])?;
+                answer.extend_from_slice(&data);
+                status = s;
+            }
+            s => return Err(refusal(s)),
+        }
+    }
+}
+
 impl Connection {
-    fn transmit(&self, apdu: &[u8]) -> Result<(Vec<u8>, u16), NfcError> {
+    /// The card's raw answer to `apdu`, over PC/SC.
+    fn transmit(&self, apdu: &[u8]) -> Result<Vec<u8>, NfcError> {
         let mut buffer = [0u8; pcsc::MAX_BUFFER_SIZE];
-        let response = self.card.transmit(apdu, &mut buffer)?;
-        let (data, status) = split(response)?;
-        Ok((data.to_vec(), status))
+        Ok(self.card.transmit(apdu, &mut buffer)?.to_vec())
     }
 
     fn select(&self) -> Result<(), NfcError> {
-        let mut apdu = vec![0x00, INS_SELECT, 0x04, 0x00, AID.len() as u8];
-        apdu.extend_from_slice(&AID);
-        apdu.push(0x00);
-        match self.transmit(&apdu)? {
-            (data, sw::OK) if data.starts_with(&SELECT_ANSWER[..4]) => match data.get(4) {
-                Some(1) => Ok(()),
-                Some(v) => Err(NfcError::Version(*v)),
-                None => Err(NfcError::Protocol(
-                    "SELECT answered without a version".into(),
-                )),
-            },
-            (_, sw::OK) => Err(NfcError::Protocol(
-                "SELECT answered, but not as TOSS".into(),
-            )),
-            (_, sw::NOT_FOUND) => Err(NfcError::NotToss),
-            (_, status) => Err(NfcError::Refused(Status(status))),
-        }
+        select(&mut |apdu| self.transmit(apdu))
     }
 
     /// Sends `message` and returns the card's answer. A card that leaves
     /// mid-way gives [`NfcError::CardRemoved`] and nothing partial.
     pub fn exchange(&self, message: &[u8]) -> Result<Vec<u8>, NfcError> {
-        if message.len() > MAX_MESSAGE {
-            return Err(NfcError::TooLarge(message.len()));
-        }
-        let blocks: Vec<&[u8]> = if message.is_empty() {
-            vec![&[]]
-        } else {
-            message.chunks(MAX_BLOCK).collect()
-        };
-        let last = blocks.len() - 1;
-        let mut answer = Vec::new();
-        let mut status = sw::OK;
-        for (i, block) in blocks.iter().enumerate() {
-            let cla = if i == last { CLA } else { CLA | CLA_CHAINING };
-            let mut apdu = vec![cla, INS_EXCHANGE, 0x00, 0x00];
-            if !block.is_empty() {
-                apdu.push(block.len() as u8);
-                apdu.extend_from_slice(block);
-            }
-            if i == last {
-                apdu.push(0x00); // Le: as much as the card has
-            }
-            let (data, s) = self.transmit(&apdu)?;
-            if i < last && s != sw::OK {
-                return Err(refusal(s));
-            }
-            if i < last && !data.is_empty() {
-                return Err(NfcError::Protocol(
-                    "the phone answered before the whole message arrived".into(),
-                ));
-            }
-            answer = data;
-            status = s;
-        }
-        loop {
-            if answer.len() > MAX_MESSAGE {
-                return Err(NfcError::Protocol(format!(
-                    "the answer runs past {MAX_MESSAGE} bytes"
-                )));
-            }
-            match status {
-                sw::OK => return Ok(answer),
-                s if s >> 8 == u16::from(sw::MORE) => {
-                    let (data, s) =
-                        self.transmit(&[0x00, INS_GET_RESPONSE, 0x00, 0x00, s as u8])?;
-                    answer.extend_from_slice(&data);
-                    status = s;
-                }
-                s => return Err(refusal(s)),
-            }
-        }
+        exchange(&mut |apdu| self.transmit(apdu), message)
     }
 }
 

@@ -197,7 +197,8 @@ fn crc(bytes: &[u8]) -> [u8; 4] {
     crc32fast::hash(bytes).to_be_bytes()
 }
 
-fn sealed(mut frame: Vec<u8>) -> Vec<u8> {
+/// `frame` with its checksum appended.
+pub(crate) fn sealed(mut frame: Vec<u8>) -> Vec<u8> {
     let sum = crc(&frame);
     frame.extend_from_slice(&sum);
     frame
