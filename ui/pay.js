@@ -180,9 +180,13 @@ export function setupPay() {
           mint: request.spl_token ?? null,
           reference: request.references?.[0] ?? null,
           memo: request.memo ?? null,
+          tillKey: request.noise_key ?? null,
           passphrase: $("pay-passphrase").value || null,
         });
         showFrames(intent.frames);
+        $("pay-intent-sealed").textContent = intent.sealed
+          ? "Encrypted for this merchant's till: only it can read this code."
+          : "Not encrypted: the merchant's code named no till key, so anyone who films this code can read who pays, how much and the memo.";
         $("pay-intent").hidden = false;
         $("pay-intent").scrollIntoView({ block: "nearest" });
         $("pay-status").textContent = "";

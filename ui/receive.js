@@ -28,6 +28,7 @@ function showReceived(checked) {
     ["Amount", checked.amount_text],
     ["Memo", checked.memo ?? "—"],
     ["Payment id", checked.id],
+    ["Code", checked.sealed ? "sealed to this till" : "not encrypted (the payer's code could be read by anyone filming it)"],
   ]);
   $("received-card").hidden = false;
   $("received-card").scrollIntoView({ block: "nearest" });
@@ -98,7 +99,7 @@ export function setupReceive() {
       $("receive-status").textContent = "";
       try {
         const scanned = await invoke("scan_image", { path: $("receive-file").value.trim() });
-        if (scanned.kind !== "intent") throw new Error("that code is not a signed payment");
+        if (scanned.kind !== "intent" && scanned.kind !== "sealed") throw new Error("that code is not a signed payment");
         const checked = await invoke("receive_intent", { hex: scanned.hex });
         showReceived(checked);
         $("receive-status").textContent = `Sale ${checked.sale}`;

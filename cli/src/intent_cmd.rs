@@ -42,6 +42,10 @@ pub enum IntentCommand {
         /// Write a PNG image here instead of drawing in the terminal.
         #[arg(long)]
         png: Option<PathBuf>,
+        /// The till's payment request (`solana:` URL) this pays: when it
+        /// names the till's key, the code is sealed to that till and sale.
+        #[arg(long)]
+        request: Option<String>,
     },
 }
 
@@ -130,6 +134,10 @@ pub struct VerifyArgs {
     /// keep the intent there if it is accepted.
     #[arg(long)]
     record: bool,
+    /// The reference of the sale a sealed code pays (it is opened with
+    /// this wallet's Noise key).
+    #[arg(long)]
+    reference: Option<Address>,
 }
 
 pub fn run(cmd: &IntentCommand, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
@@ -137,9 +145,18 @@ pub fn run(cmd: &IntentCommand, session: &WalletSession, json_out: bool) -> Resu
         IntentCommand::Create(a) => create(a, session, json_out),
         IntentCommand::Inspect { file } => inspect(file, json_out),
         IntentCommand::Verify(a) => verify(a, session, json_out),
-        IntentCommand::ExportQr { file, svg, png } => {
-            export_qr(file, svg.as_deref(), png.as_deref(), session)
-        }
+        IntentCommand::ExportQr {
+            file,
+            svg,
+            png,
+            request,
+        } => export_qr(
+            file,
+            svg.as_deref(),
+            png.as_deref(),
+            request.as_deref(),
+            session,
+        ),
     }
 }
 
@@ -244,7 +261,8 @@ fn inspect(file: &Path, json_out: bool) -> Result<(), Failure> {
 }
 
 fn verify(a: &VerifyArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
-    let wire = read_input(&a.file)?;
+    let reference = a.reference.map(Into::into);
+    let (wire, _) = session.unseal(&read_input(&a.file)?, reference.as_ref())?;
     let (mint, decimals) = a.currency.resolve()?;
     let request = a
         .amount
@@ -305,19 +323,47 @@ fn export_qr(
     file: &Path,
     svg: Option<&Path>,
     png: Option<&Path>,
+    request: Option<&str>,
     session: &WalletSession,
 ) -> Result<(), Failure> {
     let wire = read_input(file)?;
     let (signed, _) = durable::split(&wire)?;
+    let request = request
+        .map(toss_core::request::PaymentRequest::parse)
+        .transpose()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let till = request
+        .as_ref()
+        .and_then(|r| Some((r.noise_key?, *r.references.first()?)));
+    let code = match till {
+        Some((key, reference)) => {
+            if signed.intent.reference != Some(reference) {
+                return Err(Failure::usage(
+                    "the intent does not carry this request's reference: create it with --reference from the request",
+                ));
+            }
+            toss_core::sealed::seal(&wire, &key, &reference.to_bytes())
+                .map_err(|e| Failure::general(e.to_string()))?
+        }
+        None => wire.clone(),
+    };
+    eprintln!(
+        "{}",
+        match till {
+            Some(_) => "sealed to the till's key: only that till, for this sale, can read the code",
+            None =>
+                "not encrypted: anyone who films the code reads who pays, how much and the memo (give --request with a till's request that names its key)",
+        }
+    );
     let written = match (svg, png) {
-        (Some(path), _) => Some((path, qr::svg(&wire)?.into_bytes())),
-        (None, Some(path)) => Some((path, qr::bitmap(&wire, 6)?.to_png()?)),
+        (Some(path), _) => Some((path, qr::svg(&code)?.into_bytes())),
+        (None, Some(path)) => Some((path, qr::bitmap(&code, 6)?.to_png()?)),
         (None, None) => None,
     };
     match written {
         Some((path, bytes)) => std::fs::write(path, bytes)
             .map_err(|e| Failure::general(format!("cannot write {}: {e}", path.display())))?,
-        None => print!("{}", qr::terminal(&wire)?),
+        None => print!("{}", qr::terminal(&code)?),
     }
     if toss_core::wallet::status(session.home())?.exists {
         let mut store = session.store()?;

@@ -512,6 +512,74 @@ fn a_payment_request_is_made_as_a_qr_image_and_scanned_back() {
 }
 
 #[test]
+fn a_payment_shown_for_a_tills_request_is_sealed_to_that_till() {
+    use toss_core::noise::StaticKey;
+    use toss_core::transport::camera;
+    let tmp = tempfile::tempdir().unwrap();
+    let env = [("TOSS_PROGRAM_ID", PROGRAM)];
+    let till = StaticKey::from_secret(zeroize::Zeroizing::new([1; 32]));
+    let reference = "82ZJ7nbGpixjeDCmEhUcmwXYfvurzAgGdtSMuHnUgyny";
+    let key = bs58::encode(till.public()).into_string();
+    let request =
+        format!("solana:{PAYEE}?amount=0.5&reference={reference}&toss-key={key}&toss-offline=1");
+    let file = tmp.path().join("pay.toss");
+    let args = [
+        "--amount",
+        "0.5",
+        "--reference",
+        reference,
+        "--out",
+        file.to_str().unwrap(),
+    ];
+    assert!(create_intent(tmp.path(), &args, &env).status.success());
+    let wire = std::fs::read(&file).unwrap();
+    let png = tmp.path().join("pay.png");
+    let export = |request: &str| {
+        let args = [
+            "intent",
+            "export-qr",
+            file.to_str().unwrap(),
+            "--png",
+            png.to_str().unwrap(),
+            "--request",
+            request,
+        ];
+        toss(tmp.path(), &args, &env)
+    };
+    let out = export(&request);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("sealed to the till's key"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The code holds the payment sealed: only the till opens it, for this sale.
+    let code = camera::scan_file(&png).unwrap();
+    assert!(toss_core::sealed::is_sealed(&code));
+    let r: [u8; 32] = bs58::decode(reference)
+        .into_vec()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!(toss_core::sealed::open(&code, &till, &r).unwrap(), wire);
+    assert!(toss_core::sealed::open(&code, &till, &[0; 32]).is_err());
+    // A request without the till's key: shown as it is, and said so.
+    let out = export(&format!("solana:{PAYEE}?amount=0.5&reference={reference}"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not encrypted"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(camera::scan_file(&png).unwrap(), wire);
+    // An intent for another sale is not sealed to this one.
+    let other = format!("solana:{PAYEE}?amount=0.5&reference={PROGRAM}&toss-key={key}");
+    let out = export(&other);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("does not carry this request's reference"));
+}
+
+#[test]
 fn scan_reads_an_animated_code_from_its_frames_as_images() {
     use toss_core::transport::{animated::Sender, qr};
     let tmp = tempfile::tempdir().unwrap();

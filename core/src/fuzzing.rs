@@ -36,6 +36,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("solana_pay", solana_pay),
     ("handover", handover),
     ("noise", noise),
+    ("sealed", sealed),
     ("instruction", instruction),
     ("settings", settings),
     ("keypair", keypair),
@@ -191,6 +192,17 @@ pub fn noise(data: &[u8]) {
     };
     for frame in chunks(data) {
         let _ = session.open(frame);
+    }
+}
+
+/// A sealed payment (QR) opened by the till it is sealed to; what opens
+/// must seal again to a code that opens to the same payment.
+pub fn sealed(data: &[u8]) {
+    let till = StaticKey::from_secret(Zeroizing::new([1; 32]));
+    if let Ok(payment) = crate::sealed::open(data, &till, &[7; 32]) {
+        let again = crate::sealed::seal(&payment, &till.public(), &[7; 32]);
+        let reopened = again.and_then(|code| crate::sealed::open(&code, &till, &[7; 32]));
+        assert_eq!(reopened.as_ref(), Ok(&payment));
     }
 }
 

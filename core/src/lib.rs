@@ -28,6 +28,7 @@ pub mod receipt;
 pub mod request;
 pub mod sale;
 pub mod scanned;
+pub mod sealed;
 pub mod session;
 pub mod settle;
 pub mod solana_pay;

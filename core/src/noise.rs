@@ -95,6 +95,11 @@ impl StaticKey {
     pub fn public(&self) -> [u8; 32] {
         self.public
     }
+
+    /// The secret half, for the one-way seal (`crate::sealed`).
+    pub(crate) fn secret(&self) -> &[u8] {
+        &self.secret[..]
+    }
 }
 
 /// The prologue both sides use for the payment request `reference`.

@@ -38,6 +38,12 @@ pub enum Scanned {
         /// The scanned bytes, hex.
         hex: String,
     },
+    /// A payment sealed to a till (`crate::sealed`): only that till, for
+    /// the sale it pays, can read it.
+    Sealed {
+        /// The scanned bytes, hex.
+        hex: String,
+    },
     /// Anything else, shown as it is.
     Unknown {
         /// The bytes as text, when they are UTF-8.
@@ -87,6 +93,11 @@ pub fn describe(bytes: &[u8]) -> Result<Scanned, ScannedError> {
                 reason,
             }),
         };
+    }
+    if crate::sealed::is_sealed(bytes) {
+        return Ok(Scanned::Sealed {
+            hex: hex::encode(bytes),
+        });
     }
     if let Ok((signed, tx)) = durable::split(bytes)
         && let Ok(id) = signed.id()

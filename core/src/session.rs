@@ -58,6 +58,9 @@ pub enum SessionError {
     /// The OS random source failed while making a payment reference.
     #[error("no randomness for a payment reference: {0}")]
     Random(String),
+    /// A sealed payment could not be opened.
+    #[error(transparent)]
+    Sealed(#[from] crate::sealed::SealedError),
     /// The request asked for breaks a Solana Pay rule: no wallet, this one
     /// included, would take the code.
     #[error("this request cannot be made: {0}")]
@@ -389,6 +392,23 @@ impl WalletSession {
         // What the till shows is what a scanner reads: the same rules.
         PaymentRequest::parse(&r.to_url())?;
         Ok(r)
+    }
+
+    /// The payment a code read at a till carries, and whether it came
+    /// sealed (`crate::sealed`): a sealed code is opened with this wallet's
+    /// Noise key for the sale whose reference is `reference`; any other
+    /// code is the payment as it is.
+    pub fn unseal(
+        &self,
+        code: &[u8],
+        reference: Option<&Pubkey>,
+    ) -> Result<(Vec<u8>, bool), SessionError> {
+        if !crate::sealed::is_sealed(code) {
+            return Ok((code.to_vec(), false));
+        }
+        let reference = reference.ok_or(crate::sealed::SealedError::NoSale)?;
+        let payment = crate::sealed::open(code, &self.noise_key()?, &reference.to_bytes())?;
+        Ok((payment, true))
     }
 
     /// The till's check of what arrives for the sale `till` shows: its

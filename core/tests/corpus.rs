@@ -2,6 +2,7 @@
 //! target, so CI checks the corpora, and every crash the fuzzer ever found,
 //! without a sanitizer build (docs/fuzzing.md). Also keeps the table, the
 //! fuzz binaries and the corpus folders in step.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::path::PathBuf;
 
@@ -184,6 +185,10 @@ fn seeds() {
             ],
         ),
         ("noise", vec![first]),
+        (
+            "sealed",
+            vec![toss_core::sealed::seal(&wire, &till.public(), &[7; 32]).unwrap()],
+        ),
         (
             "instruction",
             vec![toss_program::instruction::TossInstruction::CloseRecord.pack()],

@@ -25,6 +25,9 @@ pub struct PayIntent {
     /// The QR codes to show (SVG): one, or an animated sequence to cycle
     /// through until the merchant has read it.
     pub frames: Vec<String>,
+    /// Whether the codes are sealed to the till (its request named its
+    /// key); unsealed, anyone filming them reads the payment.
+    pub sealed: bool,
 }
 
 /// The codes that carry `payload`: one when it fits, else enough animated
@@ -46,8 +49,10 @@ fn frames(payload: &[u8]) -> Result<Vec<String>, String> {
 /// Signs a payment of `amount` to `to` in the currency of `mint` (SOL when
 /// absent; the request's spl-token) from this wallet's first account,
 /// offline, and keeps it; `passphrase` opens the gate when the
-/// settings require it.
+/// settings require it. With the till's key from its request (`till_key`,
+/// base58) and the request's `reference`, the codes are sealed to it.
 #[tauri::command]
+#[allow(clippy::too_many_arguments)] // each is one field of the pay form
 pub fn intent_create(
     state: State<'_, AppState>,
     to: String,
@@ -55,6 +60,7 @@ pub fn intent_create(
     mint: Option<String>,
     reference: Option<String>,
     memo: Option<String>,
+    till_key: Option<String>,
     passphrase: Option<String>,
 ) -> Result<PayIntent, CommandError> {
     let session = state.session()?;
@@ -81,9 +87,18 @@ pub fn intent_create(
     let mut store = session.store()?;
     let signed =
         payment::sign(&order, &key, settlement, Some(&mut store), session.now()).map_err(text)?;
+    let code = match (till_key, order.reference) {
+        (Some(till), Some(reference)) => {
+            // A Noise key is written as an address is: base58, 32 bytes.
+            let till = address(&till)?.to_bytes();
+            toss_core::sealed::seal(&signed.wire, &till, &reference.to_bytes()).map_err(text)?
+        }
+        _ => signed.wire.clone(),
+    };
     Ok(PayIntent {
         id: hex::encode(signed.id),
-        frames: frames(&signed.wire)?,
+        frames: frames(&code)?,
+        sealed: code != signed.wire,
         hex: hex::encode(&signed.wire),
     })
 }

@@ -68,17 +68,22 @@ pub struct Checked {
     pub id: String,
     #[serde(flatten)]
     pub terms: Terms,
+    /// Whether the code came sealed to this till (anyone filming an
+    /// unsealed code reads who paid, how much and the memo).
+    pub sealed: bool,
     /// Where the sale stands now, in words ("paid: 2 SOL in 1 payment").
     pub sale: String,
 }
 
-/// Checks an intent read from the payer's code (hex wire bytes) offline
-/// and against the open sale, and keeps it when it pays the sale; the
-/// reason when it does not.
+/// Checks an intent read from the payer's code (hex bytes, sealed to this
+/// till or not) offline and against the open sale, and keeps it when it
+/// pays the sale; the reason when it does not.
 #[tauri::command]
 pub fn receive_intent(state: State<'_, AppState>, hex: String) -> Result<Checked, CommandError> {
-    let wire = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
+    let code = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
     let session = state.session()?;
+    let reference = state.till.waiting().and_then(|sale| sale.reference);
+    let (wire, sealed) = session.unseal(&code, reference.as_ref())?;
     let mut check = session.till_check(state.till.clone())?;
     let verdict = check(std::slice::from_ref(&wire)).into_iter().next();
     let id = match verdict {
@@ -90,6 +95,7 @@ pub fn receive_intent(state: State<'_, AppState>, hex: String) -> Result<Checked
     Ok(Checked {
         id: hex::encode(id),
         terms: Terms::of(session.config(), &signed.intent),
+        sealed,
         sale: state.till.now().describe(),
     })
 }

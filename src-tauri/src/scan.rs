@@ -61,7 +61,9 @@ impl ScanView {
                 let mint = mint.as_deref().and_then(|m| m.parse().ok());
                 (Some(money(config, *amount, mint.as_ref())), None, None)
             }
-            Scanned::TransactionRequest { .. } | Scanned::Unknown { .. } => (None, None, None),
+            Scanned::TransactionRequest { .. }
+            | Scanned::Sealed { .. }
+            | Scanned::Unknown { .. } => (None, None, None),
         };
         let url = match &scanned {
             Scanned::PaymentRequest { request } => Some(request.to_url()),

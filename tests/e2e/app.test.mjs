@@ -371,6 +371,7 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.click("#receive-file-form button[type=submit]");
     const got = await app.waitForText("#received-fields", (t) => t.includes("0.5 SOL"));
     assert.match(got, /coffee/);
+    assert.match(got, /not encrypted/);
     assert.equal(await app.text("#receive-status"), "Sale paid: 0.5 SOL in 1 payment");
     // The receipt: its fields, and its code carrying the payment's id and terms.
     await app.waitForText("#receipt-fields", (t) => t.includes("0.5 SOL") && t.includes(PHRASE_ADDRESS));
@@ -422,6 +423,32 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     const csv = readFileSync(csvPath, "utf8").split("\r\n");
     assert.equal(csv[0], "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way");
     assert.match(csv[1], new RegExp(`^[0-9a-f]{64},received,\\w+,${PHRASE_ADDRESS},,500000000,\\d+,\\d+,verified,offline$`));
+
+    // A payer who scanned the till's request seals its code to the till (the CLI as the
+    // payer's wallet): the till opens it with its own key, for this sale only.
+    await app.click('#nav button[data-screen="receive"]');
+    await app.clear("#receive-amount");
+    await app.type("#receive-amount", "0.25");
+    await app.click("#receive-form button[type=submit]");
+    const url = await app.waitForText("#request-url", (t) => t.includes("amount=0.25"));
+    assert.match(url, /toss-key=\w+/);
+    const reference = new URL(url).searchParams.get("reference");
+    const sealedIntent = join(cli, "sealed.bin");
+    execFileSync(tossCli(), ["intent", "create", "--keypair", keypair, "--to", PHRASE_ADDRESS, "--amount", "0.25", "--reference", reference, "--out", sealedIntent], { env });
+    const sealedPng = join(cli, "sealed.png");
+    execFileSync(tossCli(), ["intent", "export-qr", sealedIntent, "--png", sealedPng, "--request", url], { env, stdio: "ignore" });
+    await app.clear("#receive-file");
+    await app.type("#receive-file", sealedPng);
+    await app.click("#receive-file-form button[type=submit]");
+    const sealedGot = await app.waitForText("#received-fields", (t) => t.includes("0.25 SOL"));
+    assert.match(sealedGot, /sealed to this till/);
+    // Shown again at the next sale: it was sealed for another one.
+    await app.clear("#receive-amount");
+    await app.type("#receive-amount", "0.25");
+    await app.click("#receive-form button[type=submit]");
+    await app.waitForText("#request-url", (t) => !t.includes(reference));
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#receive-status", (t) => t.includes("sealed for another till or another sale"));
   } finally {
     await app.close();
   }

@@ -84,6 +84,33 @@ test("pay over Bluetooth: nearby merchants listed, the chosen one paid, its ackn
   }
 });
 
+test("a payment for a till that names its key is shown sealed to it; otherwise it says it is not encrypted", async () => {
+  const TILL_KEY = "8qbHbw2BbbTHBW1sbeqakYXVKRQM8Ne7pLK7m6CVfeR";
+  const sealedRequest = { ...REQUEST, request: { ...REQUEST.request, noise_key: TILL_KEY } };
+  const app = await openApp({ answers: { scan_image: { ok: sealedRequest }, intent_create: { ok: { ...INTENT, sealed: true } } } });
+  try {
+    await app.show("pay");
+    await app.page.fill("#pay-file", "/tmp/request.png");
+    await app.page.click("#pay-file-form button[type=submit]");
+    await app.page.click("#pay-confirm button[type=submit]");
+    await app.page.getByText("Encrypted for this merchant's till: only it can read this code.").waitFor();
+    const create = (await app.calls()).find(([cmd]) => cmd === "intent_create");
+    assert.equal(create[1].tillKey, TILL_KEY, "the till's key from its request");
+    assert.equal(create[1].reference, ADDRESS);
+  } finally {
+    await app.close();
+  }
+  const plain = await openApp({});
+  try {
+    await signedPayment(plain);
+    await plain.page.getByText(/^Not encrypted: the merchant's code named no till key/).waitFor();
+    const create = (await plain.calls()).find(([cmd]) => cmd === "intent_create");
+    assert.equal(create[1].tillKey, null);
+  } finally {
+    await plain.close();
+  }
+});
+
 test("pay over NFC: the reader is left to the settings, and a missing reader is said plainly", async () => {
   const app = await openApp({ answers: { nfc_pay: { err: "no NFC reader is connected: plug one in" } } });
   try {

@@ -153,6 +153,10 @@ pub fn decode(image: &Luma) -> Result<Vec<u8>, QrError> {
             len: pixels.len(),
         });
     }
+    // An empty picture holds no code (and rqrr would index into it).
+    if pixels.is_empty() {
+        return Err(QrError::NotFound);
+    }
     let first = match zxing(image) {
         Ok(out) => return Ok(out),
         Err(e) => e,
@@ -346,6 +350,14 @@ mod tests {
             pixels: vec![255; 64 * 64],
         };
         assert_eq!(decode(&blank), Err(QrError::NotFound));
+        for (width, height) in [(0, 0), (0, 64), (64, 0), (1, 1)] {
+            let empty = Luma {
+                width,
+                height,
+                pixels: vec![255; width * height],
+            };
+            assert!(decode(&empty).is_err(), "{width}x{height}");
+        }
         let short = Luma {
             width: 64,
             height: 64,
