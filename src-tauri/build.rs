@@ -37,6 +37,7 @@ fn main() {
         "nfc_readers",
         "nfc_pay",
         "nfc_receive",
+        "handover_confirm",
         "escrow_view",
         "escrow_act",
         "nonce_pool",

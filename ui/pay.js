@@ -106,6 +106,24 @@ function stopped() {
 
 let intent = null;
 
+/**
+ * What the radio session is bound to: the sale whose code was scanned, and the till's key it
+ * named (Rust holds the till to it); with nothing scanned, the codes are compared instead.
+ */
+function binding() {
+  return { reference: request?.references?.[0] ?? null, tillKey: request?.noise_key ?? null };
+}
+
+/** The payer's answer to "does the till show this code?", then the question goes. */
+async function answerCode(same) {
+  $("pay-code").hidden = true;
+  try {
+    await invoke("handover_confirm", { same });
+  } catch (err) {
+    $("pay-status").textContent = String(err);
+  }
+}
+
 async function handOver(how) {
   try {
     const paid = await how();
@@ -212,7 +230,7 @@ export function setupPay() {
             b.type = "button";
             b.textContent = `${d.name ?? "Unnamed"} (${d.rssi ?? "?"} dBm)`;
             b.addEventListener("click", () =>
-              busy(b, () => handOver(() => invoke("ble_pay", { device: d.id, intents: [intent.hex] }))),
+              busy(b, () => handOver(() => invoke("ble_pay", { device: d.id, intents: [intent.hex], ...binding() }))),
             );
             li.append(b);
             return li;
@@ -228,12 +246,21 @@ export function setupPay() {
     busy(event.currentTarget, async () => {
       try {
         $("pay-status").textContent = "Put the merchant's phone on the reader…";
-        await handOver(() => invoke("nfc_pay", { intents: [intent.hex] }));
+        await handOver(() => invoke("nfc_pay", { intents: [intent.hex], ...binding() }));
       } catch (err) {
         $("pay-status").textContent = `NFC: ${err}`;
       }
     }),
   );
+
+  listen("handover", (e) => {
+    if (e.stage !== "confirm") return;
+    $("pay-code-value").textContent = e.code;
+    $("pay-code").hidden = false;
+    $("pay-status").textContent = "Compare the code with the merchant's screen before anything is sent.";
+  });
+  $("pay-code-same").addEventListener("click", () => answerCode(true));
+  $("pay-code-differs").addEventListener("click", () => answerCode(false));
 
   listen("scan", (e) => {
     if (e.kind === "preview") {

@@ -150,6 +150,10 @@ export function setupReceive() {
   });
 
   listen("handover", (e) => {
+    if (e.stage === "code") {
+      $("receive-status").textContent = `Secure session, code ${e.code}: a payer who did not scan this sale's code checks it shows the same.`;
+      return;
+    }
     const where = e.transport === "ble" ? "Bluetooth" : "the NFC reader";
     $("receive-status").textContent =
       e.stage === "waiting" ? `Waiting on ${where}…` : `Connected on ${where}: checking the payment…`;

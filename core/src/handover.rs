@@ -3,13 +3,20 @@
 //! the payer's signed intents one way and the payee's acknowledgement the other
 //! (docs/handover.md).
 //!
+//! The session is bound to a sale when the payer scanned the till's request:
+//! the initiator's first message names the sale's reference (in the clear,
+//! and in the Noise prologue, so both sides must agree on it), and the payer
+//! holds the till to the key its request named. A payer that scanned nothing
+//! is shown the session's code and must confirm that the till shows the same
+//! before any intent crosses ([`Step::Confirm`]).
+//!
 //! Sans-IO: a [`Handover`] takes each message that arrives and says what
 //! to answer, so the same code runs under an async link ([`run`]) and
 //! inside an NFC card's synchronous applet. The two sides take turns, the
 //! initiator first, six messages in all:
 //!
 //! ```text
-//! initiator  hs1 ──▶                 (Noise XX: e)
+//! initiator  hello, hs1 ──▶          (the sale's reference, or none; Noise XX: e)
 //! responder      ◀── hs2             (e, ee, s, es)
 //! initiator  hs3 ──▶                 (s, se)
 //! responder      ◀── INTENTS | READY (payer gives; a payee has nothing yet)
@@ -32,8 +39,14 @@ pub const MAX_INTENTS: usize = 64;
 /// Largest application message: what one Noise transport frame holds
 /// (65,535 bytes less the tag and the frame flag).
 const MAX_BODY: usize = 65_535 - 16 - 1;
-/// What both sides bind the session to (Noise prologue): this protocol.
+/// What both sides bind a session to when it names no sale (Noise
+/// prologue): this protocol.
 const PROLOGUE_REFERENCE: [u8; 32] = *b"TOSS face-to-face handover v1\0\0\0";
+/// The hello before the first handshake message: no sale, or one sale.
+const HELLO_NO_SALE: u8 = 0;
+const HELLO_SALE: u8 = 1;
+/// Bytes of the hello: the kind, then the sale's reference (zeros for none).
+const HELLO: usize = 33;
 
 /// Why a handover failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +69,34 @@ pub enum HandoverError {
     /// The transport under the session failed; carries its error.
     #[error("the link failed: {0}")]
     Link(String),
+    /// The other device is not paying or taking the sale this side is.
+    #[error(
+        "the other device is for another sale than the code scanned here: scan the till's current code and try again"
+    )]
+    OtherSale,
+    /// The till did not prove the key its request named.
+    #[error(
+        "this device is not the till whose code you scanned (its key differs): nothing was sent"
+    )]
+    NotTheTill,
+    /// The payer said the two screens show different codes.
+    #[error("the codes on the two screens differ: someone may be in between; nothing was sent")]
+    CodeRejected,
+}
+
+/// What the payer's side of a session is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// The sale whose request the payer scanned: its reference, and the
+    /// till's key when the request named one (`toss-key`).
+    Sale {
+        /// The request's reference.
+        reference: [u8; 32],
+        /// The till's Noise key, which it must prove.
+        till_key: Option<[u8; 32]>,
+    },
+    /// Nothing scanned: the payer confirms the session's code.
+    Unconfirmed,
 }
 
 /// Which end of the link this side is: the initiator speaks first.
@@ -115,8 +156,13 @@ enum Side {
 }
 
 enum Stage {
+    /// Nothing built yet: the initiator builds its handshake when it
+    /// speaks, the responder when the hello says what the session is for.
+    Start(StaticKey),
     Handshake(Box<Handshake>),
     Session(Box<Session>),
+    /// The payer waits for the person to compare the codes.
+    Confirming(Box<Session>),
     Finished,
 }
 
@@ -124,6 +170,8 @@ enum Stage {
 pub struct Handover {
     role: Role,
     side: Side,
+    /// The payer's: what it scanned. The payee's: its open sale.
+    binding: Binding,
     stage: Stage,
     /// Messages this side has read so far.
     read: usize,
@@ -144,12 +192,16 @@ impl std::fmt::Debug for Handover {
 pub enum Step {
     /// Send this and wait for the next message.
     Send(Vec<u8>),
+    /// The payer scanned nothing: ask the person whether the till's screen
+    /// shows this code, and give the answer to [`Handover::confirm`].
+    Confirm(String),
     /// Send this (if any) and stop: the handover is complete.
     Finish(Option<Vec<u8>>, Outcome),
 }
 
 impl Handover {
-    /// The payer's side, handing over `intents` (wire bytes, as signed).
+    /// The payer's side, handing over `intents` (wire bytes, as signed);
+    /// unbound (the code must be confirmed) until [`Handover::for_sale`].
     pub fn payer(
         role: Role,
         noise: &StaticKey,
@@ -170,7 +222,8 @@ impl Handover {
 
     /// The payee's side: `accept` checks the intents received, together
     /// (and keeps those it accepts), and gives the verdict on each that the
-    /// acknowledgement reports.
+    /// acknowledgement reports. A till names its open sale with
+    /// [`Handover::for_sale`]; a payer bound to another sale is refused.
     pub fn payee(
         role: Role,
         noise: &StaticKey,
@@ -180,35 +233,133 @@ impl Handover {
     }
 
     fn new(role: Role, noise: &StaticKey, side: Side) -> Result<Self, HandoverError> {
-        let hs = Handshake::xx(
-            noise,
-            &prologue(&PROLOGUE_REFERENCE),
-            role == Role::Initiator,
-            None,
-        )?;
         Ok(Handover {
             role,
             side,
-            stage: Stage::Handshake(Box::new(hs)),
+            binding: Binding::Unconfirmed,
+            stage: Stage::Start(noise.copy()),
             read: 0,
             verdicts: Vec::new(),
         })
     }
 
+    /// Binds this side to a sale: for a payer, the request it scanned (and
+    /// the till's key, which the till must then prove); for a payee, its
+    /// open sale (`till_key` is not used there).
+    pub fn for_sale(mut self, reference: [u8; 32], till_key: Option<[u8; 32]>) -> Self {
+        self.binding = Binding::Sale {
+            reference,
+            till_key,
+        };
+        self
+    }
+
     /// The code both screens can show, once the handshake is done.
     pub fn verification_code(&self) -> Option<&str> {
         match &self.stage {
-            Stage::Session(s) => Some(s.verification_code()),
+            Stage::Session(s) | Stage::Confirming(s) => Some(s.verification_code()),
             _ => None,
         }
     }
 
-    /// The initiator's first message (`None` for the responder).
-    pub fn first(&mut self) -> Result<Option<Vec<u8>>, HandoverError> {
-        match (&mut self.stage, self.role) {
-            (Stage::Handshake(hs), Role::Initiator) if self.read == 0 => Ok(Some(hs.write(&[])?)),
-            _ => Ok(None),
+    /// The sale this side names in its hello: the payer's scanned one, the
+    /// till's open one.
+    fn announced(&self) -> Option<[u8; 32]> {
+        match self.binding {
+            Binding::Sale { reference, .. } => Some(reference),
+            Binding::Unconfirmed => None,
         }
+    }
+
+    /// The handshake for the sale the hello names (`None`: no sale), with
+    /// the till's key pinned when this is a payer that scanned it.
+    fn handshake(
+        &self,
+        noise: &StaticKey,
+        sale: Option<[u8; 32]>,
+    ) -> Result<Handshake, HandoverError> {
+        let mut bound = prologue(&sale.unwrap_or(PROLOGUE_REFERENCE));
+        bound.push(if sale.is_some() {
+            HELLO_SALE
+        } else {
+            HELLO_NO_SALE
+        });
+        let pinned = match (&self.side, self.binding) {
+            (Side::Payer(_), Binding::Sale { till_key, .. }) => till_key,
+            _ => None,
+        };
+        let hs = Handshake::xx(noise, &bound, self.role == Role::Initiator, pinned)?;
+        Ok(hs)
+    }
+
+    /// The initiator's first message (`None` for the responder): the hello,
+    /// then the first handshake message.
+    pub fn first(&mut self) -> Result<Option<Vec<u8>>, HandoverError> {
+        if self.role != Role::Initiator || self.read != 0 {
+            return Ok(None);
+        }
+        let Stage::Start(noise) = &self.stage else {
+            return Ok(None);
+        };
+        let sale = self.announced();
+        let mut hs = self.handshake(noise, sale)?;
+        let mut out = Vec::with_capacity(HELLO + 32);
+        out.push(if sale.is_some() {
+            HELLO_SALE
+        } else {
+            HELLO_NO_SALE
+        });
+        out.extend_from_slice(&sale.unwrap_or([0; 32]));
+        out.extend_from_slice(&hs.write(&[])?);
+        self.stage = Stage::Handshake(Box::new(hs));
+        Ok(Some(out))
+    }
+
+    /// The responder's reading of a hello: the sale it names, refused when
+    /// it is not this side's (a payer that scanned nothing takes any).
+    fn hello<'m>(&self, message: &'m [u8]) -> Result<(Option<[u8; 32]>, &'m [u8]), HandoverError> {
+        let (hello, rest) = message
+            .split_at_checked(HELLO)
+            .ok_or_else(|| protocol("a first message without its hello"))?;
+        let named = match hello[0] {
+            HELLO_NO_SALE => None,
+            HELLO_SALE => Some(<[u8; 32]>::try_from(&hello[1..]).map_err(|_| protocol("a hello"))?),
+            other => return Err(protocol(&format!("hello kind {other}"))),
+        };
+        let agreed = match (&self.side, self.announced(), named) {
+            // A payer that scanned a sale: the till must be taking that one.
+            (Side::Payer(_), Some(mine), theirs) => theirs == Some(mine),
+            // A payer that scanned nothing: whatever the till names.
+            (Side::Payer(_), None, _) => true,
+            // A till: the payer's scanned sale must be its open one; a payer
+            // that scanned nothing is asked to confirm the code instead.
+            (Side::Payee(_), _, None) => true,
+            (Side::Payee(_), mine, Some(theirs)) => mine == Some(theirs),
+        };
+        if !agreed {
+            return Err(HandoverError::OtherSale);
+        }
+        Ok((named, rest))
+    }
+
+    /// Whether this side must have the code confirmed before sending intents.
+    fn must_confirm(&self) -> bool {
+        matches!(self.side, Side::Payer(_)) && self.binding == Binding::Unconfirmed
+    }
+
+    /// The person's answer to [`Step::Confirm`]: `same` when the till shows
+    /// the same code. Then the intents go; otherwise nothing does.
+    pub fn confirm(&mut self, same: bool) -> Result<Step, HandoverError> {
+        let stage = std::mem::replace(&mut self.stage, Stage::Finished);
+        let (Stage::Confirming(mut session), Side::Payer(intents)) = (stage, &self.side) else {
+            return Err(protocol("a confirmation nobody asked for"));
+        };
+        if !same {
+            return Err(HandoverError::CodeRejected);
+        }
+        let out = seal(&mut session, &intents_message(intents))?;
+        self.stage = Stage::Session(session);
+        Ok(Step::Send(out))
     }
 
     /// Takes the other side's next message.
@@ -216,24 +367,31 @@ impl Handover {
         self.read += 1;
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
         match (stage, self.role, self.read) {
-            // Responder reads hs1, answers hs2.
-            (Stage::Handshake(mut hs), Role::Responder, 1) => {
-                hs.read(message)?;
+            // Responder reads the hello and hs1, answers hs2.
+            (Stage::Start(noise), Role::Responder, 1) => {
+                let (sale, hs1) = self.hello(message)?;
+                let mut hs = self.handshake(&noise, sale)?;
+                hs.read(hs1).map_err(pinned)?;
                 let reply = hs.write(&[])?;
-                self.stage = Stage::Handshake(hs);
+                self.stage = Stage::Handshake(Box::new(hs));
                 Ok(Step::Send(reply))
             }
             // Initiator reads hs2, answers hs3: the session starts.
             (Stage::Handshake(mut hs), Role::Initiator, 1) => {
-                hs.read(message)?;
+                hs.read(message).map_err(pinned)?;
                 let reply = hs.write(&[])?;
-                self.stage = Stage::Session(Box::new(hs.finish()?));
+                self.stage = Stage::Session(Box::new(hs.finish().map_err(pinned)?));
                 Ok(Step::Send(reply))
             }
             // Responder reads hs3 and makes the first application move.
             (Stage::Handshake(mut hs), Role::Responder, 2) => {
-                hs.read(message)?;
-                let mut session = Box::new(hs.finish()?);
+                hs.read(message).map_err(pinned)?;
+                let mut session = Box::new(hs.finish().map_err(pinned)?);
+                if self.must_confirm() {
+                    let code = session.verification_code().to_owned();
+                    self.stage = Stage::Confirming(session);
+                    return Ok(Step::Confirm(code));
+                }
                 let body = match &self.side {
                     Side::Payer(intents) => intents_message(intents),
                     Side::Payee(_) => vec![VERSION, READY],
@@ -247,8 +405,10 @@ impl Handover {
                     .open(message)?
                     .ok_or_else(|| protocol("a message split over several frames"))?;
                 let step = self.application(&mut session, role, n, &body)?;
-                if let Step::Send(_) = step {
-                    self.stage = Stage::Session(session);
+                match step {
+                    Step::Send(_) => self.stage = Stage::Session(session),
+                    Step::Confirm(_) => self.stage = Stage::Confirming(session),
+                    Step::Finish(..) => {}
                 }
                 Ok(step)
             }
@@ -266,7 +426,13 @@ impl Handover {
     ) -> Result<Step, HandoverError> {
         let code = session.verification_code().to_owned();
         match (role, n, &mut self.side, parse(body)?) {
-            // Initiator, fourth message: the responder's first move.
+            // Initiator, fourth message: the responder's first move. A payer
+            // that scanned nothing asks first.
+            (Role::Initiator, 2, Side::Payer(_), Message::Ready)
+                if self.binding == Binding::Unconfirmed =>
+            {
+                Ok(Step::Confirm(code))
+            }
             (Role::Initiator, 2, Side::Payer(intents), Message::Ready) => {
                 let out = seal(session, &intents_message(intents))?;
                 Ok(Step::Send(out))
@@ -307,6 +473,14 @@ impl Handover {
             }
             (_, _, _, m) => Err(protocol(&format!("{} was not expected here", m.name()))),
         }
+    }
+}
+
+/// A pinned key the other side did not prove, said as such.
+fn pinned(e: NoiseError) -> HandoverError {
+    match e {
+        NoiseError::WrongPeer => HandoverError::NotTheTill,
+        e => e.into(),
     }
 }
 
@@ -467,33 +641,65 @@ pub trait Link {
     fn recv(&mut self) -> impl Future<Output = Result<Vec<u8>, HandoverError>> + Send;
 }
 
+/// Shows the session's code through `show` once, as soon as there is one.
+fn show_code(handover: &Handover, shown: &mut bool, show: &mut impl FnMut(&str)) {
+    if let (false, Some(code)) = (*shown, handover.verification_code()) {
+        show(code);
+        *shown = true;
+    }
+}
+
 /// Runs the initiator's side over a request/response link (an NFC
 /// reader): `exchange` sends a message and returns the answer to it.
+/// `show` gets the session's code as soon as it exists; `confirm` asks the
+/// person whether the other screen shows it (a payer that scanned nothing).
 pub fn run_exchanges(
     mut exchange: impl FnMut(&[u8]) -> Result<Vec<u8>, HandoverError>,
     mut handover: Handover,
+    mut show: impl FnMut(&str),
+    mut confirm: impl FnMut(&str) -> bool,
 ) -> Result<Outcome, HandoverError> {
     let mut out = handover
         .first()?
         .ok_or_else(|| protocol("only the initiator can drive a request/response link"))?;
+    let mut shown = false;
     loop {
         let answer = exchange(&out)?;
-        match handover.on_message(&answer)? {
+        let mut step = handover.on_message(&answer)?;
+        show_code(&handover, &mut shown, &mut show);
+        if let Step::Confirm(code) = &step {
+            step = handover.confirm(confirm(code))?;
+        }
+        match step {
             Step::Send(next) => out = next,
             Step::Finish(None, outcome) => return Ok(outcome),
             Step::Finish(Some(_), _) => return Err(protocol("the initiator spoke last")),
+            Step::Confirm(_) => return Err(protocol("a confirmation asked twice")),
         }
     }
 }
 
-/// Runs `handover` over `link` to the end.
-pub async fn run<L: Link>(link: &mut L, mut handover: Handover) -> Result<Outcome, HandoverError> {
+/// Runs `handover` over `link` to the end; `show` and `confirm` as for
+/// [`run_exchanges`], `confirm`'s future waiting for the person's answer.
+pub async fn run<L: Link, F: Future<Output = bool>>(
+    link: &mut L,
+    mut handover: Handover,
+    mut show: impl FnMut(&str),
+    mut confirm: impl FnMut(String) -> F,
+) -> Result<Outcome, HandoverError> {
     if let Some(first) = handover.first()? {
         link.send(first).await?;
     }
+    let mut shown = false;
     loop {
         let message = link.recv().await?;
-        match handover.on_message(&message)? {
+        let mut step = handover.on_message(&message)?;
+        show_code(&handover, &mut shown, &mut show);
+        if let Step::Confirm(code) = step {
+            let same = confirm(code).await;
+            step = handover.confirm(same)?;
+        }
+        match step {
             Step::Send(reply) => link.send(reply).await?,
             Step::Finish(reply, outcome) => {
                 if let Some(reply) = reply {
@@ -501,6 +707,7 @@ pub async fn run<L: Link>(link: &mut L, mut handover: Handover) -> Result<Outcom
                 }
                 return Ok(outcome);
             }
+            Step::Confirm(_) => return Err(protocol("a confirmation asked twice")),
         }
     }
 }

@@ -100,6 +100,12 @@ impl StaticKey {
     pub(crate) fn secret(&self) -> &[u8] {
         &self.secret[..]
     }
+
+    /// Another handle on the same key (a handover keeps one until its
+    /// handshake can be built).
+    pub(crate) fn copy(&self) -> StaticKey {
+        StaticKey::from_secret(self.secret.clone())
+    }
 }
 
 /// The prologue both sides use for the payment request `reference`.

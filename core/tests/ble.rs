@@ -29,6 +29,9 @@ use toss_core::transport::ble::peripheral::Advertiser;
 use toss_core::transport::ble::{BleError, Channel};
 use zeroize::Zeroizing;
 
+/// The reference of the sale the till shows and the payer scanned.
+const REFERENCE: [u8; 32] = [44; 32];
+
 #[path = "support/processes.rs"]
 mod processes;
 
@@ -155,11 +158,24 @@ async fn ble_cases() {
         };
         let mut request = PaymentRequest::new(till);
         request.amount = Some("0.0015".into());
+        request.references = vec![Pubkey::new_from_array(REFERENCE)];
         let sale = Arc::new(Till::default());
         sale.open(OpenSale::new(&request, Cluster::Devnet, Separator::Point).unwrap());
         let accept = toss_core::session::take_for_sale(sale, verifier, store, 8, move || now + 5);
-        let payee = Handover::payee(Role::Responder, &noise, accept).unwrap();
-        let outcome = handover::run(&mut channel, payee).await.unwrap();
+        // The till's side is bound to its open sale.
+        let payee = Handover::payee(Role::Responder, &noise, accept)
+            .unwrap()
+            .for_sale(REFERENCE, None);
+        let mut shown = None;
+        let outcome = handover::run(
+            &mut channel,
+            payee,
+            |c| shown = Some(c.to_owned()),
+            |_| async { false },
+        )
+        .await
+        .unwrap();
+        assert!(shown.is_some(), "the till's screen got the code");
         // The payer hangs up: the till's link says so.
         let after = channel.recv().await;
         (frame_size, outcome, after)
@@ -201,16 +217,27 @@ async fn ble_cases() {
     // Two intents that together pay the sale.
     let good = sign(intent(9, 1_000_000), &payer_key).unwrap();
     let rest = sign(intent(10, 500_000), &payer_key).unwrap();
+    // The payer scanned the till's request: bound to its sale, holding the
+    // till to the key the request named; no code to confirm.
+    let till_noise = StaticKey::from_secret(Zeroizing::new([82; 32])).public();
     let payer = Handover::payer(
         Role::Initiator,
         &noise,
         vec![good.to_bytes().unwrap(), rest.to_bytes().unwrap()],
     )
-    .unwrap();
+    .unwrap()
+    .for_sale(REFERENCE, Some(till_noise));
     let Outcome::Paid {
         acknowledgement,
         verification_code,
-    } = handover::run(&mut channel, payer).await.unwrap()
+    } = handover::run(
+        &mut channel,
+        payer,
+        |_| {},
+        |_| async { panic!("asked to confirm") },
+    )
+    .await
+    .unwrap()
     else {
         panic!("the payer's outcome")
     };

@@ -270,18 +270,25 @@ fn nfc_cases() {
     let now: u32 = 1_790_000_000;
     let wire = payer_intent(till, program_id, now);
     let (outcome_tx, outcome_rx) = std::sync::mpsc::channel();
+    // The phone scanned the till's request: bound to its sale, the till's
+    // key pinned.
+    let reference = [45; 32];
+    let till_noise = StaticKey::from_secret(Zeroizing::new([72; 32]));
     let mut phone_side = Handover::payer(
         Role::Responder,
         &StaticKey::from_secret(Zeroizing::new([71; 32])),
         vec![wire.clone()],
     )
-    .unwrap();
+    .unwrap()
+    .for_sale(reference, Some(till_noise.public()));
     let mut app = Applet::new(move |m: Vec<u8>| match phone_side.on_message(&m).ok()? {
         Step::Send(reply) => Some(reply),
         Step::Finish(reply, outcome) => {
             outcome_tx.send(outcome).ok()?;
             reply
         }
+        // A card cannot ask its person mid-exchange: it answers nothing.
+        Step::Confirm(_) => None,
     });
     let card = Phone::tap(port, None, move |apdu| app.process(apdu));
     until_present(&mut readers, &reader);
@@ -293,26 +300,23 @@ fn nfc_cases() {
         limits: RiskLimits::default(),
     };
     let mut ledger = MemoryLedger::default();
-    let till_side = Handover::payee(
-        Role::Initiator,
-        &StaticKey::from_secret(Zeroizing::new([72; 32])),
-        move |list: &[Vec<u8>]| {
-            list.iter()
-                .map(|w| {
-                    let accepted = verifier
-                        .verify(w, None, now + 10, &ledger)
-                        .map_err(|e| e.to_string())?;
-                    ledger.record(&accepted);
-                    Ok(accepted.id)
-                })
-                .collect()
-        },
-    )
-    .unwrap();
+    let till_side = Handover::payee(Role::Initiator, &till_noise, move |list: &[Vec<u8>]| {
+        list.iter()
+            .map(|w| {
+                let accepted = verifier
+                    .verify(w, None, now + 10, &ledger)
+                    .map_err(|e| e.to_string())?;
+                ledger.record(&accepted);
+                Ok(accepted.id)
+            })
+            .collect()
+    })
+    .unwrap()
+    .for_sale(reference, None);
     let Outcome::Received {
         verdicts,
         verification_code,
-    } = link.hand_over(till_side).unwrap()
+    } = link.hand_over(till_side, |_| {}, |_| false).unwrap()
     else {
         panic!("the till's outcome")
     };

@@ -25,6 +25,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
     builder
         .manage(state)
         .manage(scan::Scanning::default())
+        .manage(radio::Confirming::default())
         .invoke_handler(tauri::generate_handler![
             settings::app_info,
             settings::wallet_status,
@@ -67,6 +68,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             radio::nfc_readers,
             radio::nfc_pay,
             radio::nfc_receive,
+            radio::handover_confirm,
             escrow::escrow_view,
             escrow::escrow_act,
             nonces::nonce_pool,

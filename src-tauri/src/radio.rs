@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use toss_core::config::Config;
 use toss_core::handover::{self, Acknowledgement, Handover, Outcome, Role};
 use toss_core::intent::durable;
@@ -20,7 +20,7 @@ use toss_core::transport::ble::central::{Central, Found};
 use toss_core::transport::nfc::{NfcError, Readers};
 
 use crate::error::CommandError;
-use crate::state::{AppState, text};
+use crate::state::{AppState, address, text};
 
 /// The event the pay and receive screens listen to.
 pub const EVENT: &str = "handover";
@@ -35,6 +35,73 @@ pub enum HandoverEvent {
     Waiting { transport: &'static str },
     /// The devices are connected; the secure session and the transfer run.
     Connected { transport: &'static str },
+    /// The session's code, shown on both screens.
+    Code { code: String },
+    /// The payer scanned nothing: does the till show this code? Answered
+    /// with `handover_confirm`; nothing is sent before.
+    Confirm { code: String },
+}
+
+/// The payer's answer to "does the till show this code?", which the
+/// handover in progress waits for.
+#[derive(Debug, Default)]
+pub struct Confirming(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<bool>>>);
+
+impl Confirming {
+    /// Asks the person at `app` whether the till shows `code`; `false` when
+    /// no answer comes in time.
+    async fn ask<R: Runtime>(&self, app: &AppHandle<R>, code: String) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut waiting) = self.0.lock() {
+            *waiting = Some(tx);
+        }
+        say(app, HandoverEvent::Confirm { code });
+        matches!(tokio::time::timeout(WAIT, rx).await, Ok(Ok(true)))
+    }
+}
+
+/// The payer's answer: `same` when the till's screen shows the same code.
+#[tauri::command]
+pub fn handover_confirm(confirming: State<'_, Confirming>, same: bool) -> Result<(), CommandError> {
+    let waiting = confirming
+        .0
+        .lock()
+        .map_err(|_| "the confirmation could not be passed on".to_owned())?
+        .take()
+        .ok_or_else(|| "no handover is waiting for a confirmation".to_owned())?;
+    waiting
+        .send(same)
+        .map_err(|_| "the handover is no longer waiting".to_owned())?;
+    Ok(())
+}
+
+/// The payer's side bound to the request it scanned (`reference`, and the
+/// till's key it must prove when the request named one); unbound when
+/// nothing was scanned, and the code is then confirmed.
+fn bind(
+    payer: Handover,
+    reference: Option<String>,
+    till_key: Option<String>,
+) -> Result<Handover, String> {
+    let Some(reference) = reference else {
+        return Ok(payer);
+    };
+    // References and Noise keys are written as addresses are: base58, 32 bytes.
+    let till_key = till_key
+        .map(|k| address(&k).map(|a| a.to_bytes()))
+        .transpose()?;
+    Ok(payer.for_sale(address(&reference)?.to_bytes(), till_key))
+}
+
+fn show_code<R: Runtime>(app: &AppHandle<R>) -> impl FnMut(&str) + '_ {
+    move |code| {
+        say(
+            app,
+            HandoverEvent::Code {
+                code: code.to_owned(),
+            },
+        )
+    }
 }
 
 /// The payer's result.
@@ -147,18 +214,24 @@ pub async fn ble_devices(
     Ok(central.scan(window).await.map_err(text)?)
 }
 
-/// Pays the device `device` (from [`ble_devices`]) the intents given.
+/// Pays the device `device` (from [`ble_devices`]) the intents given, bound
+/// to the request scanned (`reference`, `till_key`) when there is one.
 #[tauri::command]
+#[allow(clippy::too_many_arguments)] // the handles Tauri passes, then the screen's fields
 pub async fn ble_pay<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
+    confirming: State<'_, Confirming>,
     device: String,
     intents: Vec<String>,
+    reference: Option<String>,
+    till_key: Option<String>,
 ) -> Result<Paid, CommandError> {
     let session = state.session()?;
     let mut store = session.store()?;
     let (wires, ids) = self::intents(&intents)?;
     let payer = Handover::payer(Role::Initiator, &session.noise_key()?, wires).map_err(text)?;
+    let payer = bind(payer, reference, till_key)?;
     let central = Central::open(session.config().ble_adapter.as_deref())
         .await
         .map_err(text)?;
@@ -166,7 +239,10 @@ pub async fn ble_pay<R: Runtime>(
     say(&app, HandoverEvent::Connected { transport: "ble" });
     let frame_size = link.frame_size();
     let mut channel = Channel::new(link, frame_size).map_err(text)?;
-    let outcome = handover::run(&mut channel, payer).await;
+    let outcome = handover::run(&mut channel, payer, show_code(&app), |code| {
+        confirming.ask(&app, code)
+    })
+    .await;
     if let Err(e) = channel.into_link().disconnect().await {
         tracing::info!(error = %e, "disconnecting after a handover");
     }
@@ -194,7 +270,8 @@ pub async fn ble_receive<R: Runtime>(
 }
 
 /// What the till's side of a handover needs from the wallet: its Noise
-/// key, and the check what arrives passes, together, for the open sale.
+/// key, the check what arrives passes, together, for the open sale, and
+/// that sale's reference (a payer bound to another sale is refused).
 struct Payee {
     noise: StaticKey,
     check: handover::Accept,
@@ -211,7 +288,10 @@ impl Payee {
     }
 
     fn handover(self, role: Role) -> Result<(Handover, Arc<Till>), String> {
-        let handover = Handover::payee(role, &self.noise, self.check).map_err(text)?;
+        let mut handover = Handover::payee(role, &self.noise, self.check).map_err(text)?;
+        if let Some(reference) = self.till.waiting().and_then(|sale| sale.reference) {
+            handover = handover.for_sale(reference.to_bytes(), None);
+        }
         Ok((handover, self.till))
     }
 }
@@ -240,10 +320,8 @@ async fn receive_ble<R: Runtime>(
     let frame_size = link.frame_size();
     let mut channel = Channel::new(link, frame_size).map_err(text)?;
     let (payee, till) = payee.handover(Role::Responder)?;
-    got(
-        handover::run(&mut channel, payee).await.map_err(text)?,
-        &till,
-    )
+    let outcome = handover::run(&mut channel, payee, show_code(&app), |_| async { false });
+    got(outcome.await.map_err(text)?, &till)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -298,31 +376,41 @@ pub async fn nfc_receive<R: Runtime>(
         let connection = tap(reader, &config, &|| till.waiting().is_some())?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
         let (payee, till) = payee.handover(Role::Initiator)?;
-        got(connection.hand_over(payee).map_err(text)?, &till)
+        let outcome = connection.hand_over(payee, show_code(&app), |_| false);
+        got(outcome.map_err(text)?, &till)
     })
     .await
     .map_err(text)?;
     Ok(got?)
 }
 
-/// Pays the merchant's phone put on `reader` the intents given.
+/// Pays the merchant's phone put on `reader` the intents given, bound to
+/// the request scanned (`reference`, `till_key`) when there is one.
 #[tauri::command]
 pub async fn nfc_pay<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reader: Option<String>,
     intents: Vec<String>,
+    reference: Option<String>,
+    till_key: Option<String>,
 ) -> Result<Paid, CommandError> {
     let session = state.session()?;
     let config = session.config().clone();
     let mut store = session.store()?;
     let (wires, ids) = self::intents(&intents)?;
     let payer = Handover::payer(Role::Initiator, &session.noise_key()?, wires).map_err(text)?;
+    let payer = bind(payer, reference, till_key)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
     let paid = tauri::async_runtime::spawn_blocking(move || {
         let connection = tap(reader, &config, &|| true)?;
         say(&app, HandoverEvent::Connected { transport: "nfc" });
-        let outcome = connection.hand_over(payer).map_err(text)?;
+        let confirming = app.state::<Confirming>();
+        let outcome = connection
+            .hand_over(payer, show_code(&app), |code| {
+                tauri::async_runtime::block_on(confirming.ask(&app, code.to_owned()))
+            })
+            .map_err(text)?;
         paid(outcome, &mut store, &ids, "handed over by NFC")
     })
     .await

@@ -72,7 +72,8 @@ test("pay over Bluetooth: nearby merchants listed, the chosen one paid, its ackn
     await app.page.click("#pay-devices button >> nth=0");
     await app.page.getByText("The merchant accepted the payment (code 493027).").waitFor();
     const pay = (await app.calls()).find(([cmd]) => cmd === "ble_pay");
-    assert.deepEqual(pay[1], { device: "hci0/dev_AA", intents: [INTENT.hex] });
+    // Bound to the sale scanned; its request named no till key.
+    assert.deepEqual(pay[1], { device: "hci0/dev_AA", intents: [INTENT.hex], reference: ADDRESS, tillKey: null });
 
     // A merchant that refuses says why.
     await app.answer("ble_pay", { ok: { acknowledgement: { entries: [{ index: 0, refused: "expired" }] }, verification_code: "1", handed_over: 0 } });
@@ -118,8 +119,23 @@ test("pay over NFC: the reader is left to the settings, and a missing reader is 
     await app.page.click("#pay-nfc");
     await app.page.getByText("Not handed over: no NFC reader is connected: plug one in").waitFor();
     const pay = (await app.calls()).find(([cmd]) => cmd === "nfc_pay");
-    assert.deepEqual(pay[1], { intents: [INTENT.hex] }, "no reader named: Rust uses the one in Settings");
+    assert.deepEqual(pay[1], { intents: [INTENT.hex], reference: ADDRESS, tillKey: null }, "no reader named: Rust uses the one in Settings");
     assert.equal(await app.page.isDisabled("#pay-nfc"), false, "the button comes back after a failure");
+  } finally {
+    await app.close();
+  }
+});
+
+test("a handover with nothing scanned asks the payer to compare the codes; the answer goes to Rust", async () => {
+  const app = await openApp({ answers: { handover_confirm: { ok: null } } });
+  try {
+    await signedPayment(app);
+    await app.emit("handover", { stage: "confirm", code: "493 027" });
+    await app.page.getByText("Does the merchant's screen show the code 493 027?").waitFor();
+    await app.page.click("#pay-code-differs");
+    assert.equal(await app.page.isHidden("#pay-code"), true, "asked once");
+    const answer = (await app.calls()).find(([cmd]) => cmd === "handover_confirm");
+    assert.deepEqual(answer[1], { same: false });
   } finally {
     await app.close();
   }
@@ -161,6 +177,9 @@ test("receive over Bluetooth: waiting, connected, then what was kept and refused
     await app.page.getByText("Waiting on Bluetooth…").waitFor();
     await app.emit("handover", { stage: "connected", transport: "ble" });
     await app.page.getByText("Connected on Bluetooth: checking the payment…").waitFor();
+    // The till shows the session's code for a payer who scanned nothing to compare.
+    await app.emit("handover", { stage: "code", code: "200 417" });
+    await app.page.getByText(/^Secure session, code 200 417/).waitFor();
     await app.settle("ble_receive", {
       ok: {
         verification_code: "200417",

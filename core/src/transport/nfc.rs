@@ -452,10 +452,13 @@ impl Connection {
 
 impl Connection {
     /// Runs `handover` with this reader as the initiator (the phone on it
-    /// answers each message).
+    /// answers each message); `show` and `confirm` as for
+    /// [`run_exchanges`](crate::handover::run_exchanges).
     pub fn hand_over(
         &self,
         handover: crate::handover::Handover,
+        show: impl FnMut(&str),
+        confirm: impl FnMut(&str) -> bool,
     ) -> Result<crate::handover::Outcome, crate::handover::HandoverError> {
         crate::handover::run_exchanges(
             |m| {
@@ -463,6 +466,8 @@ impl Connection {
                     .map_err(|e| crate::handover::HandoverError::Link(e.to_string()))
             },
             handover,
+            show,
+            confirm,
         )
     }
 }
