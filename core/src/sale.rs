@@ -346,6 +346,18 @@ impl Till {
 }
 
 impl Till {
+    /// The sale shown, waiting or paid: a code sealed for it opens, and is
+    /// then judged (a payment shown again after the sale was paid is
+    /// refused as already taken).
+    pub fn shown(&self) -> Option<OpenSale> {
+        match &*self.stage() {
+            Stage::Open(sale) | Stage::Paid(sale, _) | Stage::PaidOnline(sale, _) => {
+                Some(sale.clone())
+            }
+            Stage::Closed => None,
+        }
+    }
+
     /// The sale waiting to be paid, if one is.
     pub fn waiting(&self) -> Option<OpenSale> {
         match &*self.stage() {

@@ -82,7 +82,7 @@ pub struct Checked {
 pub fn receive_intent(state: State<'_, AppState>, hex: String) -> Result<Checked, CommandError> {
     let code = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
     let session = state.session()?;
-    let reference = state.till.waiting().and_then(|sale| sale.reference);
+    let reference = state.till.shown().and_then(|sale| sale.reference);
     let (wire, sealed) = session.unseal(&code, reference.as_ref())?;
     let mut check = session.till_check(state.till.clone())?;
     let verdict = check(std::slice::from_ref(&wire)).into_iter().next();

@@ -442,6 +442,9 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.click("#receive-file-form button[type=submit]");
     const sealedGot = await app.waitForText("#received-fields", (t) => t.includes("0.25 SOL"));
     assert.match(sealedGot, /sealed to this till/);
+    // Shown again (a film of it, replayed): the same payment, already taken.
+    await app.click("#receive-file-form button[type=submit]");
+    await app.waitForText("#receive-status", (t) => t.startsWith("refused"));
     // Shown again at the next sale: it was sealed for another one.
     await app.clear("#receive-amount");
     await app.type("#receive-amount", "0.25");

@@ -421,3 +421,23 @@ fn a_hello_changed_on_the_way_breaks_the_session() {
         Err(HandoverError::Protocol(_))
     ));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
+    ))]
+
+    /// The intents message round trips for every list a payer can send.
+    #[test]
+    fn the_intents_message_round_trips(
+        list in proptest::collection::vec(
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            1..=MAX_INTENTS,
+        ),
+    ) {
+        let Ok(Message::Intents(back)) = parse(&intents_message(&list)) else {
+            panic!("not read back")
+        };
+        proptest::prop_assert_eq!(back, list);
+    }
+}

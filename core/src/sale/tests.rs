@@ -115,10 +115,15 @@ fn a_payment_for_less_than_the_sale_is_refused_and_nothing_is_kept() {
         ["this payment is 1.000000001 SOL; the sale is 1 SOL"]
     );
     // The right amount pays it.
+    assert!(till.waiting().is_some() && till.shown().is_some());
     let right = intent(1, 3, 2_000_000_000, None);
     let v = till.take(&[wire(&right)], &verifier(), &mut store, NOW, 8);
     assert_eq!(v, vec![Ok(right.id().unwrap())]);
     assert_eq!(kept(&store), 1);
+    // Paid: no longer waiting, still the sale shown (a code sealed for it
+    // still opens, to be refused as already taken).
+    assert!(till.waiting().is_none());
+    assert_eq!(till.shown().map(|s| s.amount), Some(2_000_000_000));
 }
 
 #[test]
