@@ -1,6 +1,6 @@
 // Activity: every intent this wallet keeps, filtered and searched here (on what Rust
 // listed), a detail view, and a CSV export written by Rust.
-import { $, busy, invoke, listen, say, settings, showFields } from "./ipc.js";
+import { $, busy, count, invoke, listen, say, settings, showFields } from "./ipc.js";
 
 let rows = [];
 
@@ -164,7 +164,7 @@ $("activity-export-form").addEventListener("submit", async (event) => {
     const path = $("activity-export").value.trim();
     try {
       const n = await invoke("activity_export", { path });
-      $("activity-exported").textContent = `${n} payment(s) written to ${path}.`;
+      $("activity-exported").textContent = `${count(n, "payment")} written to ${path}.`;
       say("activity-problem", "");
     } catch (err) {
       $("activity-exported").textContent = "";

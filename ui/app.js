@@ -1,5 +1,5 @@
 // TOSS UI: screens over the Rust commands. No wallet logic lives here.
-import { $, busy, invoke, say, settings } from "./ipc.js";
+import { $, busy, count, invoke, say, settings } from "./ipc.js";
 import { offerKeyFile, setupOnboarding } from "./onboarding.js";
 import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
@@ -80,7 +80,7 @@ export function show(screen) {
 async function loadHome() {
   try {
     const view = await invoke("home_view");
-    $("home-pending").textContent = String(view.pending);
+    $("home-pending").textContent = count(view.pending, "payment");
     $("home-intents").textContent = String(view.intents);
     const list = $("accounts");
     list.replaceChildren();

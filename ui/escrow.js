@@ -1,6 +1,6 @@
 // Escrow and nonces: the on-chain escrow offline payments draw on, and the durable nonce pool.
 // Rust reads, signs and sends; this screen shows what it reports and passes what is typed.
-import { $, busy, fillCurrencies, invoke, say, settings, showFields } from "./ipc.js";
+import { $, busy, count, fillCurrencies, invoke, say, settings, showFields } from "./ipc.js";
 
 /** Seconds as people read a wait: "2 d 3 h", "23 h 5 min", "4 min", "under a minute". */
 function span(seconds) {
@@ -73,7 +73,7 @@ const STATES = { available: "ready", assigned: "held by a payment", used: "used,
 function renderPool(pool) {
   const open = pool.records.filter((r) => r.state !== "closed");
   $("nonce-summary").textContent = open.length
-    ? `${pool.available} of ${open.length} account(s) ready for offline payments.`
+    ? `${pool.available} of ${count(open.length, "account")} ready for offline payments.`
     : "No nonce accounts yet.";
   $("nonce-table").hidden = !open.length;
   $("nonce-rows").replaceChildren(
@@ -188,12 +188,12 @@ export function setupEscrow() {
       say("nonce-problem", "");
       $("nonce-confirm").hidden = true;
       // A whole number from 1 to 100: the field's own rules stop anything else.
-      const count = Number($("nonce-count").value);
+      const asked = Number($("nonce-count").value);
       try {
-        const cost = await invoke("nonce_cost", { count });
+        const cost = await invoke("nonce_cost", { count: asked });
         priced = cost.accounts;
         $("nonce-cost").textContent =
-          `${cost.accounts} account(s) lock ${cost.total_text} of rent (${cost.rent_each_text} each), returned when closed; plus fees.`;
+          `${count(cost.accounts, "account")} lock ${cost.total_text} of rent (${cost.rent_each_text} each), returned when closed; plus fees.`;
         $("nonce-confirm").hidden = false;
         $("nonce-create").focus();
       } catch (err) {

@@ -25,6 +25,9 @@ export const invoke = (cmd, args) =>
 export const listen = (event, handler) => window.__TAURI__.event.listen(event, (e) => handler(e.payload));
 export const $ = (id) => document.getElementById(id);
 
+/** A count and its noun, agreeing: "1 payment", "2 payments" (as Rust's `words::count`). */
+export const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 /** Shows `message` in the alert element `id` (hidden when empty). */
 export function say(id, message) {
   const p = $(id);

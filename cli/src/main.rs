@@ -228,7 +228,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     println!("warning: {warning}");
                 }
                 if status.exists {
-                    println!("wallet: {} account(s)", status.accounts.len());
+                    let n = status.accounts.len() as u64;
+                    println!("wallet: {}", toss_core::words::counted(n, "account"));
                     for a in &status.accounts {
                         println!("  {}  {}", a.address, a.label);
                     }

@@ -68,7 +68,8 @@ pub fn run(cmd: &NonceCommand, session: &WalletSession, json_out: bool) -> Resul
             toss_core::nonce::check_count(*count).map_err(|e| Failure::usage(e.to_string()))?;
             let cost = online::block_on(async { Ok(pool.creation_cost(*count).await?) })?;
             eprintln!(
-                "{count} nonce account(s) lock {} SOL of rent ({} SOL each), returned when closed; plus fees",
+                "{} lock {} SOL of rent ({} SOL each), returned when closed; plus fees",
+                toss_core::words::counted(*count as u64, "nonce account"),
                 sol(cost.total),
                 sol(cost.rent_each)
             );

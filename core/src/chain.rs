@@ -300,7 +300,8 @@ impl Backoff {
 /// what to do next depends on what was being done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the cluster could not be reached ({last}, after {attempts} attempt(s)); payments waiting to settle stay waiting until it answers"
+    "the cluster could not be reached ({last}, after {}); payments waiting to settle stay waiting until it answers",
+    crate::words::counted(*attempts, "attempt")
 )]
 pub struct Unreachable {
     /// Calls made in all, the first one included.

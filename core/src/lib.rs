@@ -37,6 +37,7 @@ pub mod transaction_request;
 pub mod transport;
 pub mod vault;
 pub mod wallet;
+pub mod words;
 
 /// This build's version, as the app and CLI report it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

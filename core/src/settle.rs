@@ -28,6 +28,7 @@ use crate::chain::{
 };
 use crate::intent::durable;
 use crate::store::{Counter, State, Store, StoreError, StoredIntent};
+use crate::words::{count, counted};
 
 /// A legacy transaction's size limit.
 const MAX_TX_BYTES: u64 = 1232;
@@ -215,15 +216,24 @@ impl Progress {
                 "The cluster cannot be reached; payments wait until it can.".into()
             }
             Progress::CleanedUp { expired, deleted } if expired + deleted > 0 => {
-                format!("{expired} payment(s) expired, {deleted} old one(s) removed.")
+                format!(
+                    "{} expired, {} removed.",
+                    counted(*expired as u64, "payment"),
+                    count(*deleted as u64, "old one", "old ones")
+                )
             }
             Progress::CleanedUp { .. } => return None,
             Progress::Downgraded { reason } => {
                 format!("Settling without confidentiality: {reason}")
             }
-            Progress::Started { intents } => format!("Settling {intents} payment(s)…"),
+            Progress::Started { intents } => {
+                format!("Settling {}…", counted(*intents as u64, "payment"))
+            }
             Progress::Submitting { intents } => {
-                format!("Sending {intents} payment(s) to the cluster…")
+                format!(
+                    "Sending {} to the cluster…",
+                    counted(*intents as u64, "payment")
+                )
             }
             Progress::Retrying { after_ms, error } => format!(
                 "The cluster did not answer ({error}); trying again in {} s…",
@@ -245,9 +255,13 @@ pub fn summary(results: &[([u8; 32], Outcome)]) -> String {
     let waiting = results.iter().filter(|(_, o)| !o.is_final()).count();
     match (results.len(), waiting) {
         (0, _) => "Nothing was waiting to settle.".into(),
-        (n, 0) => format!("Done: {paid} of {n} payment(s) paid on-chain."),
+        (n, 0) => format!(
+            "Done: {paid} of {} paid on-chain.",
+            counted(n as u64, "payment")
+        ),
         (n, w) => format!(
-            "Done: {paid} of {n} payment(s) paid on-chain; {w} still waiting, tried again until they expire."
+            "Done: {paid} of {} paid on-chain; {w} still waiting, tried again until they expire.",
+            counted(n as u64, "payment")
         ),
     }
 }
@@ -718,8 +732,9 @@ impl<C: Chain> Engine<C> {
             )
         };
         Ok(Some(format!(
-            "the fee payer {payer} holds {}; settling {n} payment(s) takes {} ({} in fees, {} in settlement-record rent, returned when the record is closed) and it must keep {}: it needs {} more",
+            "the fee payer {payer} holds {}; settling {} takes {} ({} in fees, {} in settlement-record rent, returned when the record is closed) and it must keep {}: it needs {} more",
             sol(balance),
+            counted(n, "payment"),
             sol(cost.total()),
             sol(cost.fees),
             sol(cost.rent),
@@ -1030,8 +1045,8 @@ impl Reclaimed {
         let sol = |l: u64| crate::amount::format(l, crate::amount::SOL_DECIMALS);
         (self.records > 0).then(|| {
             format!(
-                "{} settlement record(s) closed: {} SOL of rent back, for {} SOL in fees.",
-                self.records,
+                "{} closed: {} SOL of rent back, for {} SOL in fees.",
+                counted(self.records as u64, "settlement record"),
                 sol(self.lamports),
                 sol(self.fees)
             )
@@ -1349,7 +1364,7 @@ mod tests {
         assert_eq!(summary(&[]), "Nothing was waiting to settle.");
         assert_eq!(
             summary(&[([1; 32], settled), ([2; 32], Outcome::Expired)]),
-            "Done: 1 of 2 payment(s) paid on-chain."
+            "Done: 1 of 2 payments paid on-chain."
         );
     }
 }

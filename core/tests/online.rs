@@ -499,7 +499,7 @@ async fn a_lost_confirmation_never_sends_twice() {
     let err = e.deposit(&kp, SOL).await.unwrap_err();
     assert!(
         err.to_string().contains("could not be reached")
-            && err.to_string().contains("after 3 attempt(s)"),
+            && err.to_string().contains("after 3 attempts"),
         "{err}"
     );
     w.chain.fail_next.set(0);

@@ -283,7 +283,7 @@ async fn settlement_records_are_closed_after_expiry_and_their_rent_comes_back() 
     assert_eq!(
         said,
         [Some(
-            "3 settlement record(s) closed: 0.0051156 SOL of rent back, for 0.000005 SOL in fees."
+            "3 settlement records closed: 0.0051156 SOL of rent back, for 0.000005 SOL in fees."
                 .to_owned()
         )]
     );

@@ -79,7 +79,7 @@ test("shows what Rust reports: version, data directory, accounts, settings", asy
     assert.equal(await app.text("#cluster"), "testnet");
     assert.equal(await app.text("#data-dir"), home);
     await app.waitForText("#accounts", (t) => t.includes("Till 1") && t.includes(ADDRESS));
-    assert.equal(await app.text("#home-pending"), "0");
+    assert.equal(await app.text("#home-pending"), "0 payments");
     assertNotBlank(await app.screenshot("home"));
     await app.click('#nav button[data-screen="settings"]');
     await app.waitForText(
@@ -409,7 +409,7 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     const csvPath = join(home, "activity.csv");
     await app.type("#activity-export", csvPath);
     await app.click("#activity-export-form button");
-    await app.waitForText("#activity-exported", (t) => t.startsWith("1 payment(s) written"));
+    await app.waitForText("#activity-exported", (t) => t.startsWith("1 payment written"));
     // "Settle now" with the cluster unreachable: one retry shown, then a plain refusal;
     // the payment stays waiting, and the metrics count the round.
     await app.click("#settle-now");
@@ -596,7 +596,7 @@ test("settle: a payment taken offline settles on a local validator and the activ
       await app.click('#nav button[data-screen="activity"]');
       await app.waitForText("#activity-rows", (t) => t.includes("verified"));
       await app.click("#settle-now");
-      await app.waitForText("#settle-status", (t) => t === "Done: 1 of 1 payment(s) paid on-chain.", 60000);
+      await app.waitForText("#settle-status", (t) => t === "Done: 1 of 1 payment paid on-chain.", 60000);
       await app.waitForText("#activity-rows", (t) => t.includes("settled"));
       await app.click("#activity-rows tr td");
       await app.waitForText("#detail-fields", (t) => t.includes("Settlement"));
@@ -846,16 +846,16 @@ test("escrow and nonces: open, deposit, a withdrawal under its time lock, nonce 
       };
       await createNonces(
         2,
-        (t) => /^2 account\(s\) lock 0,\d+ SOL of rent/.test(t),
-        "2 of 2 account(s) ready for offline payments.",
+        (t) => /^2 accounts lock 0,\d+ SOL of rent/.test(t),
+        "2 of 2 accounts ready for offline payments.",
       );
       await app.run("document.querySelector('#nonce-title').scrollIntoView()");
       assertNotBlank(await app.screenshot("nonces"));
       await app.type("#escrow-passphrase", "correct horse");
       await app.click("#nonce-rows tr button");
-      await app.waitForText("#nonce-summary", (t) => t === "1 of 1 account(s) ready for offline payments.", 30000);
+      await app.waitForText("#nonce-summary", (t) => t === "1 of 1 account ready for offline payments.", 30000);
       // One more: the pool shows it with the one already there.
-      await createNonces(1, (t) => t.startsWith("1 account(s) lock"), "2 of 2 account(s) ready for offline payments.");
+      await createNonces(1, (t) => t.startsWith("1 account lock"), "2 of 2 accounts ready for offline payments.");
 
       await app.type("#escrow-passphrase", "correct horse");
       await app.click("#escrow-cancel");

@@ -268,8 +268,8 @@ test("settle now: the engine's progress as it comes, then the outcome", async ()
     await app.show("activity");
     await app.hold("settle_now");
     await app.page.click("#settle-now");
-    await app.emit("settle", { event: "started", intents: 3, text: "Settling 3 payment(s)…" });
-    await app.page.getByText("Settling 3 payment(s)…").waitFor();
+    await app.emit("settle", { event: "started", intents: 3, text: "Settling 3 payments…" });
+    await app.page.getByText("Settling 3 payments…").waitFor();
     await app.emit("settle", {
       event: "retrying",
       after_ms: 2000,
@@ -279,10 +279,10 @@ test("settle now: the engine's progress as it comes, then the outcome", async ()
     // A step with nothing to say leaves the last one shown.
     await app.emit("settle", { event: "cleaned-up", expired: 0, deleted: 0, text: null });
     await app.page.getByText("The cluster did not answer (connection refused); trying again in 2 s…").waitFor();
-    await app.emit("settle", { event: "submitting", intents: 3, text: "Sending 3 payment(s) to the cluster…" });
-    await app.page.getByText("Sending 3 payment(s) to the cluster…").waitFor();
-    await app.settle("settle_now", { ok: { resolved: 3, paid: 2, text: "Done: 2 of 3 payment(s) paid on-chain." } });
-    await app.page.getByText("Done: 2 of 3 payment(s) paid on-chain.").waitFor();
+    await app.emit("settle", { event: "submitting", intents: 3, text: "Sending 3 payments to the cluster…" });
+    await app.page.getByText("Sending 3 payments to the cluster…").waitFor();
+    await app.settle("settle_now", { ok: { resolved: 3, paid: 2, text: "Done: 2 of 3 payments paid on-chain." } });
+    await app.page.getByText("Done: 2 of 3 payments paid on-chain.").waitFor();
   } finally {
     await app.close();
   }
@@ -367,7 +367,7 @@ test("nonces: what is created is the count whose rent was shown", async () => {
     await app.show("escrow");
     await app.page.fill("#nonce-count", "2");
     await app.page.click("#nonce-create-form button[type=submit]");
-    await app.page.getByText("2 account(s) lock 0.00289536 SOL of rent (0.00144768 SOL each), returned when closed; plus fees.").waitFor();
+    await app.page.getByText("2 accounts lock 0.00289536 SOL of rent (0.00144768 SOL each), returned when closed; plus fees.").waitFor();
     // Changing the number withdraws the offer; it has to be priced again.
     await app.page.fill("#nonce-count", "7");
     assert.equal(await app.page.isHidden("#nonce-confirm"), true);
@@ -396,7 +396,7 @@ test("escrow: offline, the last snapshot stays and the reason is shown; a nonce 
   ];
   const app = await openApp({
     answers: {
-      escrow_view: { ok: { ...ESCROW(now, null), problem: "the cluster could not be reached (https://api.devnet.solana.com: connection refused, after 4 attempt(s)); payments waiting to settle stay waiting until it answers" } },
+      escrow_view: { ok: { ...ESCROW(now, null), problem: "the cluster could not be reached (https://api.devnet.solana.com: connection refused, after 4 attempts); payments waiting to settle stay waiting until it answers" } },
       nonce_pool: { ok: { records, available: 1 } },
     },
   });
@@ -404,7 +404,7 @@ test("escrow: offline, the last snapshot stays and the reason is shown; a nonce 
     await app.show("escrow");
     await app.page.getByText("payments waiting to settle stay waiting until it answers", { exact: false }).waitFor();
     assert.equal(await app.page.textContent('#escrow-fields dd[data-key="balance"]'), "2 SOL");
-    assert.equal(await app.page.textContent("#nonce-summary"), "1 of 2 account(s) ready for offline payments.");
+    assert.equal(await app.page.textContent("#nonce-summary"), "1 of 2 accounts ready for offline payments.");
     const rows = app.page.locator("#nonce-rows tr");
     assert.equal(await rows.count(), 2, "closed accounts are not listed");
     assert.equal(await rows.nth(1).locator("td").nth(1).textContent(), "held by a payment");
@@ -581,12 +581,12 @@ test("pay now: a request with its amount is paid online at once, and the screen 
     const call = (await app.calls()).find(([cmd]) => cmd === "pay_now");
     assert.deepEqual(call[1], { url: REQUEST.url, passphrase: null }, "Rust pays the request as scanned");
     // Refused: said, and nothing shown as paid.
-    await app.answer("pay_now", { err: "the cluster could not be reached (connection refused, after 4 attempt(s))" });
+    await app.answer("pay_now", { err: "the cluster could not be reached (connection refused, after 4 attempts)" });
     await app.page.click("#pay-file-form button[type=submit]");
     await app.page.locator("#pay-now").waitFor();
     assert.equal(await app.page.isHidden("#pay-now-result"), true);
     await app.page.click("#pay-now");
-    await app.page.getByText("the cluster could not be reached (connection refused, after 4 attempt(s))").waitFor();
+    await app.page.getByText("the cluster could not be reached (connection refused, after 4 attempts)").waitFor();
     assert.equal(await app.page.isHidden("#pay-now-result"), true);
   } finally {
     await app.close();
