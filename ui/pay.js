@@ -5,8 +5,8 @@ let request = null;
 let requestUrl = null;
 let frameTimer = null;
 
-/** Shows the intent's codes, cycling through them when there are several. */
-function showFrames(frames) {
+/** Shows the intent's codes, cycling through them when there are several, each for `ms`. */
+function showFrames(frames, ms) {
   clearInterval(frameTimer);
   let at = 0;
   const draw = () => {
@@ -14,7 +14,7 @@ function showFrames(frames) {
     at += 1;
   };
   draw();
-  if (frames.length > 1) frameTimer = setInterval(draw, 200); // 5 codes a second
+  if (frames.length > 1) frameTimer = setInterval(draw, ms); // the settings' frames per second
 }
 
 function showScanned(scanned) {
@@ -201,7 +201,7 @@ export function setupPay() {
           tillKey: request.noise_key ?? null,
           passphrase: $("pay-passphrase").value || null,
         });
-        showFrames(intent.frames);
+        showFrames(intent.frames, intent.frame_ms);
         $("pay-intent-sealed").textContent = intent.sealed
           ? "Encrypted for this merchant's till: only it can read this code."
           : "Not encrypted: the merchant's code named no till key, so anyone who films this code can read who pays, how much and the memo.";
@@ -308,7 +308,9 @@ export function setupPay() {
     busy(event.currentTarget, async () => {
       $("pay-result").hidden = true;
       try {
-        await invoke("scan_start", { camera: Number(cameras.value), mirror: $("pay-mirror").checked });
+        // The resolution picked, or the camera's own when none is.
+        const [width, height] = ($("pay-resolution").value || "x").split("x").map((v) => (v ? Number(v) : null));
+        await invoke("scan_start", { camera: Number(cameras.value), width, height, mirror: $("pay-mirror").checked });
         $("pay-scan").hidden = true;
         $("pay-scan-stop").hidden = false;
         $("pay-scan-stop").focus();

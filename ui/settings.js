@@ -25,6 +25,8 @@ export const SETTING_LABELS = {
   min_payment_usdc: "Smallest USDC payment taken offline",
   commitment: "Online payments shown paid once",
   signature_check: "Payers' signatures checked by",
+  qr_fragment_bytes: "Bytes per frame of an animated code",
+  qr_frames_per_second: "Frames per second of an animated code",
 };
 
 /** Chosen once, at set-up: keys already kept in one storage are not moved to another. */

@@ -160,6 +160,12 @@ pub struct Config {
     pub commitment: crate::solana_pay::Commitment,
     /// Who checks payers' signatures when intents settle.
     pub signature_check: crate::settle::SignatureCheck,
+    /// Bytes of payment per frame of an animated code: smaller makes
+    /// sparser codes a cheap webcam reads from further away, larger makes
+    /// fewer frames.
+    pub qr_fragment_bytes: u32,
+    /// Frames an animated code shows per second: fewer suit slow cameras.
+    pub qr_frames_per_second: u32,
 }
 
 fn sol_text<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -297,7 +303,9 @@ macro_rules! settings {
 /// The settings TOSS understands.
 pub mod setting {
     use super::{Cluster, KeyStorage, Separator, Setting, Theme};
-    use super::{EXPIRY_RANGE, HANDOVER_RANGE, RETENTION_RANGE, RETRIES_RANGE};
+    use super::{
+        EXPIRY_RANGE, FPS_RANGE, FRAGMENT_RANGE, HANDOVER_RANGE, RETENTION_RANGE, RETRIES_RANGE,
+    };
 
     settings! {
         CLUSTER = ("SOLANA_CLUSTER", "cluster", Cluster::ALLOWED);
@@ -323,6 +331,8 @@ pub mod setting {
         MIN_PAYMENT_USDC = ("TOSS_MIN_PAYMENT_USDC", "min_payment_usdc", "an amount of USDC written with a point, from 0 to 100 (0.01)");
         COMMITMENT = ("TOSS_COMMITMENT", "commitment", crate::solana_pay::Commitment::ALLOWED);
         SIGNATURE_CHECK = ("TOSS_SIGNATURE_CHECK", "signature_check", crate::settle::SignatureCheck::ALLOWED);
+        QR_FRAGMENT_BYTES = ("TOSS_QR_FRAGMENT_BYTES", "qr_fragment_bytes", FRAGMENT_RANGE.2);
+        QR_FRAMES_PER_SECOND = ("TOSS_QR_FRAMES_PER_SECOND", "qr_frames_per_second", FPS_RANGE.2);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -335,6 +345,11 @@ type Range = (u32, u32, &'static str);
 const RETRIES_RANGE: Range = (0, 10, "a whole number from 0 to 10");
 /// One to the most the handover protocol carries.
 const HANDOVER_RANGE: Range = (1, 64, "a whole number from 1 to 64");
+/// Bytes per animated frame: what the UR encoder takes, up to what keeps
+/// every part one code (docs/qr.md).
+const FRAGMENT_RANGE: Range = (50, 1_500, "a whole number of bytes from 50 to 1500");
+/// Frames per second of an animated code.
+const FPS_RANGE: Range = (1, 15, "a whole number from 1 to 15");
 /// A day to ten years of finished intents kept for the activity view.
 const RETENTION_RANGE: Range = (1, 3650, "a whole number of days from 1 to 3650");
 /// One hour to thirty days: shorter is refused by every TOSS payee (it needs
@@ -587,6 +602,8 @@ impl Config {
                 &SIGNATURE_CHECK,
                 crate::settle::SignatureCheck::parse,
             )?,
+            qr_fragment_bytes: number(&QR_FRAGMENT_BYTES, FRAGMENT_RANGE, 300)?,
+            qr_frames_per_second: number(&QR_FRAMES_PER_SECOND, FPS_RANGE, 5)?,
         })
     }
 }

@@ -13,9 +13,6 @@ use toss_core::transport::qr;
 use crate::error::CommandError;
 use crate::state::{AppState, address, text};
 
-/// Bytes per animated part when an intent needs more than one code.
-const FRAGMENT: usize = 300;
-
 /// A signed intent ready to hand over.
 #[derive(Debug, Serialize)]
 pub struct PayIntent {
@@ -25,19 +22,22 @@ pub struct PayIntent {
     /// The QR codes to show (SVG): one, or an animated sequence to cycle
     /// through until the merchant has read it.
     pub frames: Vec<String>,
+    /// How long each frame of an animated sequence stays (the settings'
+    /// frames per second).
+    pub frame_ms: u32,
     /// Whether the codes are sealed to the till (its request named its
     /// key); unsealed, anyone filming them reads the payment.
     pub sealed: bool,
 }
 
 /// The codes that carry `payload`: one when it fits, else enough animated
-/// parts (fountain-coded) for a reader that misses some.
-fn frames(payload: &[u8]) -> Result<Vec<String>, String> {
+/// parts of `fragment` bytes (fountain-coded) for a reader that misses some.
+fn frames(payload: &[u8], fragment: usize) -> Result<Vec<String>, String> {
     if let Ok(svg) = qr::svg(payload) {
         return Ok(vec![svg]);
     }
-    let mut sender = Sender::new(payload, FRAGMENT).map_err(text)?;
-    let parts = payload.len().div_ceil(FRAGMENT);
+    let mut sender = Sender::new(payload, fragment).map_err(text)?;
+    let parts = payload.len().div_ceil(fragment);
     (0..parts * 3)
         .map(|_| {
             let part = sender.next_frame().map_err(text)?;
@@ -97,7 +97,8 @@ pub fn intent_create(
     };
     Ok(PayIntent {
         id: hex::encode(signed.id),
-        frames: frames(&code)?,
+        frames: frames(&code, config.qr_fragment_bytes as usize)?,
+        frame_ms: 1_000 / config.qr_frames_per_second.max(1),
         sealed: code != signed.wire,
         hex: hex::encode(&signed.wire),
     })

@@ -62,6 +62,8 @@ export const CONFIG = {
   min_payment_usdc: "0.01",
   commitment: "confirmed",
   signature_check: "auto",
+  qr_fragment_bytes: 300,
+  qr_frames_per_second: 5,
 };
 
 /** settings::currencies on devnet. */

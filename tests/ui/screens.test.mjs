@@ -36,7 +36,7 @@ const onlineReceipt = (signature, seenAt) => ({
     },
   ],
 });
-const INTENT = { id: "ab".repeat(32), hex: "0102", frames: [SVG(0), SVG(1), SVG(2)] };
+const INTENT = { id: "ab".repeat(32), hex: "0102", frames: [SVG(0), SVG(1), SVG(2)], frame_ms: 50 };
 
 /** Reads a merchant's request from an image and signs the payment (the path the e2e tests cover). */
 async function signedPayment(app) {
@@ -229,6 +229,7 @@ test("the live camera: preview, animated-code progress, the code read; a camera 
     answers: {
       cameras: { ok: [{ index: 0, name: "USB Camera" }, { index: 1, name: "Integrated Camera" }] },
       scan_start: { ok: null },
+      scan_stop: { ok: null },
     },
   });
   try {
@@ -238,7 +239,7 @@ test("the live camera: preview, animated-code progress, the code read; a camera 
     assert.equal(await app.page.isChecked("#pay-mirror"), true);
     await app.page.click("#pay-scan");
     await app.page.locator("#pay-scan-stop").waitFor();
-    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "scan_start")[1], { camera: 1, mirror: true });
+    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "scan_start")[1], { camera: 1, width: null, height: null, mirror: true });
 
     const png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
     await app.emit("scan", { kind: "preview", png });
@@ -251,6 +252,14 @@ test("the live camera: preview, animated-code progress, the code read; a camera 
     await app.page.locator("#pay-fields").getByText("A payment request").waitFor();
     assert.equal(await app.page.isHidden("#pay-preview"), true, "the preview goes when the code is read");
     assert.equal(await app.page.inputValue("#pay-amount"), "1.5");
+
+    // A resolution picked for a cheap webcam goes to Rust.
+    await app.page.selectOption("#pay-resolution", "640x480");
+    await app.page.click("#pay-scan");
+    await app.page.locator("#pay-scan-stop").waitFor();
+    const starts = (await app.calls()).filter(([cmd]) => cmd === "scan_start");
+    assert.deepEqual(starts.at(-1)[1], { camera: 1, width: 640, height: 480, mirror: true });
+    await app.page.click("#pay-scan-stop");
 
     await app.answer("scan_start", { err: "the camera is busy (another app uses it)" });
     await app.page.click("#pay-scan");

@@ -29,6 +29,7 @@ fn defaults_are_devnet_and_the_sdk_values() {
     assert_eq!(c.fee_payer, None);
     assert_eq!(c.max_settlement_retries, 3);
     assert_eq!(c.default_intent_expiry_seconds, 86_400);
+    assert_eq!((c.qr_fragment_bytes, c.qr_frames_per_second), (300, 5));
     assert!(c.require_biometric_for_nonce);
     assert!(!c.require_biometric_for_intent);
 }
@@ -140,6 +141,10 @@ fn every_bad_environment_value_names_the_variable_and_what_is_allowed() {
         (&setting::MAX_SETTLEMENT_RETRIES, "11"),
         (&setting::MAX_SETTLEMENT_RETRIES, "three"),
         (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "3599"),
+        (&setting::QR_FRAGMENT_BYTES, "49"),
+        (&setting::QR_FRAGMENT_BYTES, "1501"),
+        (&setting::QR_FRAMES_PER_SECOND, "0"),
+        (&setting::QR_FRAMES_PER_SECOND, "16"),
         (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "2592001"),
         (&setting::DEFAULT_INTENT_EXPIRY_SECONDS, "1.5"),
         (&setting::REQUIRE_BIOMETRIC_FOR_NONCE, "maybe"),
