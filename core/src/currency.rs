@@ -105,15 +105,57 @@ impl Currency {
 /// know stays in base units, named, rather than guessed at.
 pub fn money(units: u64, mint: Option<&Pubkey>, cluster: Cluster, separator: Separator) -> String {
     match (Currency::of_mint(mint, cluster), mint) {
-        (Ok(c), _) => format!("{} {}", separator.format(units, c.decimals), c.symbol),
+        (Ok(c), _) => format!(
+            "{} {}",
+            grouped(&separator.format(units, c.decimals)),
+            c.symbol
+        ),
         (Err(_), Some(m)) => format!("{units} base units of {m}"),
         (Err(_), None) => format!("{units} lamports"),
     }
 }
 
+/// The whole part of a decimal grouped by thousands with a narrow
+/// no-break space ("12 345,5"), which reads the same whichever the decimal
+/// separator is and never breaks across lines. For reading only: amounts
+/// a person types, or that go into a URL or a file, are never grouped.
+fn grouped(decimal: &str) -> String {
+    let split = decimal.find([',', '.']).unwrap_or(decimal.len());
+    let (whole, rest) = decimal.split_at(split);
+    let mut out = String::with_capacity(decimal.len() + whole.len() / 3 * 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push('\u{202F}');
+        }
+        out.push(digit);
+    }
+    out + rest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_amounts_are_grouped_by_thousands_for_reading() {
+        let devnet = Cluster::Devnet;
+        assert_eq!(
+            money(1_234_567_500_000_000, None, devnet, Separator::Comma),
+            "1\u{202F}234\u{202F}567,5 SOL"
+        );
+        assert_eq!(
+            money(12_345_000_000, Some(&USDC_DEVNET), devnet, Separator::Point),
+            "12\u{202F}345 USDC"
+        );
+        assert_eq!(
+            money(999_000_000_000, None, devnet, Separator::Point),
+            "999 SOL"
+        );
+        assert_eq!(
+            money(1_000_000_000_000, None, devnet, Separator::Point),
+            "1\u{202F}000 SOL"
+        );
+    }
 
     #[test]
     fn amounts_read_in_their_currency_and_separator() {
