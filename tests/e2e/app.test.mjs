@@ -57,6 +57,14 @@ const OVERFLOWING_CARDS = `
     .map((c) => c.id || c.querySelector("h2")?.textContent);
 `;
 
+// Labels, buttons and headings whose words the layout may cut in two.
+const WORDS_CUT = `
+  return [...document.querySelectorAll("label, button, th, h2")]
+    .filter((e) => e.getClientRects().length > 0)
+    .filter((e) => { const s = getComputedStyle(e); return s.overflowWrap !== "normal" || s.wordBreak !== "normal"; })
+    .map((e) => e.id || e.textContent.trim().slice(0, 30));
+`;
+
 /** A wallet on disk with one account (no key: what the CLI's account list looks like). */
 function writeWallet(home, label) {
   writeFileSync(
@@ -936,6 +944,7 @@ test("keyboard and accessibility: the till without a mouse, every control named,
       assert.equal(await app.run(`return document.querySelector("#screen-${screen}").hidden`), false);
       assert.deepEqual(await app.run(UNNAMED_CONTROLS), [], `${screen}: unnamed controls`);
       assert.deepEqual(await app.run(OVERFLOWING_CARDS), [], `${screen}: content wider than its card`);
+      assert.deepEqual(await app.run(WORDS_CUT), [], `${screen}: labels that could wrap mid-word`);
       const [scroll, width] = await app.run(
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
       );
