@@ -25,6 +25,28 @@ export const invoke = (cmd, args) =>
 export const listen = (event, handler) => window.__TAURI__.event.listen(event, (e) => handler(e.payload));
 export const $ = (id) => document.getElementById(id);
 
+/**
+ * The till's short sound for a payment taken, unless the settings turn it off. A machine with
+ * no audio output stays silent rather than failing the screen.
+ */
+export function chime() {
+  if (!settings.config?.sound) return;
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    const level = audio.createGain();
+    tone.frequency.value = 880;
+    level.gain.setValueAtTime(0.15, audio.currentTime);
+    level.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.25);
+    tone.connect(level).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.25);
+    tone.onended = () => audio.close();
+  } catch {
+    // No audio device: the screen says it anyway.
+  }
+}
+
 /** A count and its noun, agreeing: "1 payment", "2 payments" (as Rust's `words::count`). */
 export const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

@@ -1,6 +1,6 @@
 // Receive (the till): an amount on a keypad, then a Solana Pay request as a QR code,
 // offered over Bluetooth and NFC as well.
-import { $, busy, fillCurrencies, invoke, listen, say, separator, showFields } from "./ipc.js";
+import { $, busy, chime, fillCurrencies, invoke, listen, say, separator, showFields } from "./ipc.js";
 
 /** Where the sale stands after a handover (Rust's words), and why anything was refused. */
 function describe(got) {
@@ -13,6 +13,7 @@ function describe(got) {
 async function received(got) {
   $("receive-status").textContent = describe(got);
   const kept = got.intents.filter((i) => i.id).map((i) => i.id);
+  if (kept.length) chime();
   if (kept.length) await showReceipt("receipt", { ids: kept });
 }
 
@@ -79,6 +80,7 @@ export function setupReceive() {
       $("online-status").textContent = `Paid online: ${e.amount_text} from ${e.payer} (${e.sale}).`;
       $("online-explorer").href = e.explorer;
       $("online-paid").hidden = false;
+      chime();
       showReceipt("online_receipt", { signature: e.signature });
     } else if (e.stage === "live") {
       // Said quietly: how the till hears of payments, not news for the customer.
@@ -101,6 +103,7 @@ export function setupReceive() {
         const scanned = await invoke("scan_image", { path: $("receive-file").value.trim() });
         if (scanned.kind !== "intent" && scanned.kind !== "sealed") throw new Error("that code is not a signed payment");
         const checked = await invoke("receive_intent", { hex: scanned.hex });
+        chime();
         showReceived(checked);
         $("receive-status").textContent = `Sale ${checked.sale}`;
         await showReceipt("receipt", { ids: [checked.id] });

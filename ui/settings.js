@@ -27,6 +27,7 @@ export const SETTING_LABELS = {
   signature_check: "Payers' signatures checked by",
   qr_fragment_bytes: "Bytes per frame of an animated code",
   qr_frames_per_second: "Frames per second of an animated code",
+  sound: "A sound when the till takes a payment",
 };
 
 /** Chosen once, at set-up: keys already kept in one storage are not moved to another. */
@@ -37,6 +38,7 @@ const CHOICES = {
   require_biometric_for_nonce: ["true", "false"],
   require_biometric_for_intent: ["true", "false"],
   camera_mirror: ["false", "true"],
+  sound: ["true", "false"],
   decimal_separator: ["point", "comma"],
   theme: ["system", "light", "dark"],
   commitment: ["confirmed", "finalized"],

@@ -166,6 +166,9 @@ pub struct Config {
     pub qr_fragment_bytes: u32,
     /// Frames an animated code shows per second: fewer suit slow cameras.
     pub qr_frames_per_second: u32,
+    /// A short sound when the till takes a payment (verified offline, or
+    /// seen paid online).
+    pub sound: bool,
 }
 
 fn sol_text<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -333,6 +336,7 @@ pub mod setting {
         SIGNATURE_CHECK = ("TOSS_SIGNATURE_CHECK", "signature_check", crate::settle::SignatureCheck::ALLOWED);
         QR_FRAGMENT_BYTES = ("TOSS_QR_FRAGMENT_BYTES", "qr_fragment_bytes", FRAGMENT_RANGE.2);
         QR_FRAMES_PER_SECOND = ("TOSS_QR_FRAMES_PER_SECOND", "qr_frames_per_second", FPS_RANGE.2);
+        SOUND = ("TOSS_SOUND", "sound", BOOL_ALLOWED);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -604,6 +608,7 @@ impl Config {
             )?,
             qr_fragment_bytes: number(&QR_FRAGMENT_BYTES, FRAGMENT_RANGE, 300)?,
             qr_frames_per_second: number(&QR_FRAMES_PER_SECOND, FPS_RANGE, 5)?,
+            sound: boolean(&SOUND, true)?,
         })
     }
 }

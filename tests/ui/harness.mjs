@@ -64,6 +64,7 @@ export const CONFIG = {
   signature_check: "auto",
   qr_fragment_bytes: 300,
   qr_frames_per_second: 5,
+  sound: true,
 };
 
 /** settings::currencies on devnet. */

@@ -518,6 +518,17 @@ test("receive online: the till watches for any wallet's payment and says when it
     },
   });
   try {
+    // Counts the till's sounds (the page's own audio, stood in for).
+    await app.page.evaluate(() => {
+      window.chimes = 0;
+      window.AudioContext = class {
+        currentTime = 0;
+        destination = {};
+        createGain = () => ({ gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} }, connect: (n) => n });
+        createOscillator = () => ({ frequency: {}, connect: (n) => n, start: () => (window.chimes += 1), stop() {} });
+        close() {}
+      };
+    });
     await app.show("receive");
     await app.hold("sale_watch");
     await app.page.fill("#receive-amount", "0.25");
@@ -533,6 +544,7 @@ test("receive online: the till watches for any wallet's payment and says when it
       .getByText("A transaction for this sale does not pay it: the transaction pays 200000000 base units; the sale is 250000000. Still waiting.")
       .waitFor();
     assert.equal(await app.page.isHidden("#online-paid"), true, "an underpayment is never shown paid");
+    assert.equal(await app.page.evaluate(() => window.chimes), 0, "no sound for a refusal");
     await app.emit("sale", {
       stage: "paid-online",
       payer: MERCHANT,
@@ -544,12 +556,32 @@ test("receive online: the till watches for any wallet's payment and says when it
     await app.page.getByText(`Paid online: 0.25 SOL from ${MERCHANT} (paid online: 0.25 SOL in transaction 5sig).`).waitFor();
     assert.equal(await app.page.getAttribute("#online-explorer", "href"), "https://explorer.solana.com/tx/5sig?cluster=devnet");
     assert.equal(await app.page.isHidden("#online-paid"), false);
-    // The receipt: the transaction's Explorer address as its code, any phone can open it.
+    assert.equal(await app.page.evaluate(() => window.chimes), 1, "one sound for the payment");
     await app.page.locator("#receipt-card").waitFor();
     assert.equal(await app.page.getAttribute("#receipt-qr div", "data-uri"), "https://explorer.solana.com/tx/5sig?cluster=devnet");
     const receipt = (await app.calls()).find(([cmd]) => cmd === "online_receipt");
     assert.deepEqual(receipt[1], { signature: "5sig" });
     assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("the till's sound can be turned off in the settings", async () => {
+  const app = await openApp({ config: { sound: false } });
+  try {
+    await app.page.evaluate(() => {
+      window.chimes = 0;
+      window.AudioContext = class {
+        constructor() {
+          window.chimes += 1;
+        }
+      };
+    });
+    await app.show("receive");
+    await app.emit("sale", { stage: "paid-online", payer: MERCHANT, amount_text: "0.25 SOL", signature: "5sig", explorer: "https://explorer.solana.com/tx/5sig", sale: "paid" });
+    await app.page.waitForFunction(() => document.getElementById("online-status").textContent.startsWith("Paid online"));
+    assert.equal(await app.page.evaluate(() => window.chimes), 0, "silent");
   } finally {
     await app.close();
   }

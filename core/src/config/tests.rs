@@ -30,6 +30,7 @@ fn defaults_are_devnet_and_the_sdk_values() {
     assert_eq!(c.max_settlement_retries, 3);
     assert_eq!(c.default_intent_expiry_seconds, 86_400);
     assert_eq!((c.qr_fragment_bytes, c.qr_frames_per_second), (300, 5));
+    assert!(c.sound, "the till chimes unless told not to");
     assert!(c.require_biometric_for_nonce);
     assert!(!c.require_biometric_for_intent);
 }
