@@ -12,7 +12,6 @@
 //! the replay test are all named from it.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
@@ -85,6 +84,8 @@ pub fn intent(data: &[u8]) {
 /// second byte's tens of milliseconds.
 #[cfg(feature = "ble")]
 pub fn ble(data: &[u8]) {
+    use std::time::{Duration, Instant};
+
     use crate::transport::ble::frame::{Endpoint, Limits};
     let _ = crate::transport::ble::Control::parse(data);
     let Ok(mut endpoint) = Endpoint::new(64, Limits::default()) else {
