@@ -118,7 +118,7 @@ function binding() {
 async function answerCode(same) {
   $("pay-code").hidden = true;
   try {
-    await invoke("handover_confirm", { same });
+    await invoke("handover_confirm", { code: $("pay-code-value").textContent, same });
   } catch (err) {
     $("pay-status").textContent = String(err);
   }
@@ -133,6 +133,8 @@ async function handOver(how) {
       : `The merchant refused it: ${paid.acknowledgement.entries[0]?.refused}`;
   } catch (err) {
     $("pay-status").textContent = `Not handed over: ${err}`;
+  } finally {
+    $("pay-code").hidden = true; // a question left open by a failed handover goes
   }
 }
 

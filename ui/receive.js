@@ -153,6 +153,7 @@ export function setupReceive() {
   });
 
   listen("handover", (e) => {
+    if (e.stage === "confirm") return; // the payer's question, not the till's
     if (e.stage === "code") {
       $("receive-status").textContent = `Secure session, code ${e.code}: a payer who did not scan this sale's code checks it shows the same.`;
       return;

@@ -261,8 +261,21 @@ fn inspect(file: &Path, json_out: bool) -> Result<(), Failure> {
 }
 
 fn verify(a: &VerifyArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
-    let reference = a.reference.map(Into::into);
-    let (wire, _) = session.unseal(&read_input(&a.file)?, reference.as_ref())?;
+    let reference: Option<Pubkey> = a.reference.map(Into::into);
+    let code = read_input(&a.file)?;
+    if toss_core::sealed::is_sealed(&code) && reference.is_none() {
+        return Err(Failure::usage(
+            "this code is sealed to a till's sale: pass that sale's --reference to open it",
+        ));
+    }
+    let (wire, sealed) = session.unseal(&code, reference.as_ref())?;
+    // A seal says which sale it was opened for, not what the payment pays:
+    // the intent inside must carry that sale's reference too.
+    if sealed && durable::split(&wire)?.0.intent.reference != reference {
+        return Err(Failure::general(
+            "refused: the sealed payment does not carry this sale's reference",
+        ));
+    }
     let (mint, decimals) = a.currency.resolve()?;
     let request = a
         .amount

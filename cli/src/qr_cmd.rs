@@ -54,8 +54,7 @@ pub struct RequestArgs {
 
 pub fn request(a: &RequestArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
     if let Some(link) = &a.link {
-        let link =
-            Link::parse(&format!("solana:{link}")).map_err(|e| Failure::usage(e.to_string()))?;
+        let link = Link::new(link).map_err(|e| Failure::usage(e.to_string()))?;
         return show(
             a,
             &link.to_text(),

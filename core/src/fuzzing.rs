@@ -157,7 +157,11 @@ pub fn solana_pay(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(request) = PaymentRequest::parse(text) {
+    // Re-encoding can lengthen a link (a '+' is written %20) past the
+    // 2,048 characters any link may have: the round trip holds below that.
+    if let Ok(request) = PaymentRequest::parse(text)
+        && request.to_url().len() <= crate::request::MAX_URL
+    {
         assert_eq!(
             PaymentRequest::parse(&request.to_url()).as_ref(),
             Ok(&request)

@@ -322,7 +322,8 @@ impl Handover {
             .split_at_checked(HELLO)
             .ok_or_else(|| protocol("a first message without its hello"))?;
         let named = match hello[0] {
-            HELLO_NO_SALE => None,
+            HELLO_NO_SALE if hello[1..].iter().all(|b| *b == 0) => None,
+            HELLO_NO_SALE => return Err(protocol("a hello naming no sale with a reference")),
             HELLO_SALE => Some(<[u8; 32]>::try_from(&hello[1..]).map_err(|_| protocol("a hello"))?),
             other => return Err(protocol(&format!("hello kind {other}"))),
         };
@@ -342,14 +343,27 @@ impl Handover {
         Ok((named, rest))
     }
 
-    /// Whether this side must have the code confirmed before sending intents.
+    /// Whether this side must have the code confirmed before sending
+    /// intents: a payer that holds the till to no key (it scanned nothing,
+    /// or a request that named no key), since nothing else shows the other
+    /// device is the till.
     fn must_confirm(&self) -> bool {
-        matches!(self.side, Side::Payer(_)) && self.binding == Binding::Unconfirmed
+        let pinned = matches!(
+            self.binding,
+            Binding::Sale {
+                till_key: Some(_),
+                ..
+            }
+        );
+        matches!(self.side, Side::Payer(_)) && !pinned
     }
 
     /// The person's answer to [`Step::Confirm`]: `same` when the till shows
     /// the same code. Then the intents go; otherwise nothing does.
     pub fn confirm(&mut self, same: bool) -> Result<Step, HandoverError> {
+        if !matches!(self.stage, Stage::Confirming(_)) {
+            return Err(protocol("a confirmation nobody asked for"));
+        }
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
         let (Stage::Confirming(mut session), Side::Payer(intents)) = (stage, &self.side) else {
             return Err(protocol("a confirmation nobody asked for"));
@@ -425,14 +439,11 @@ impl Handover {
         body: &[u8],
     ) -> Result<Step, HandoverError> {
         let code = session.verification_code().to_owned();
+        let ask = self.must_confirm();
         match (role, n, &mut self.side, parse(body)?) {
             // Initiator, fourth message: the responder's first move. A payer
-            // that scanned nothing asks first.
-            (Role::Initiator, 2, Side::Payer(_), Message::Ready)
-                if self.binding == Binding::Unconfirmed =>
-            {
-                Ok(Step::Confirm(code))
-            }
+            // that holds the till to no key asks first.
+            (Role::Initiator, 2, Side::Payer(_), Message::Ready) if ask => Ok(Step::Confirm(code)),
             (Role::Initiator, 2, Side::Payer(intents), Message::Ready) => {
                 let out = seal(session, &intents_message(intents))?;
                 Ok(Step::Send(out))

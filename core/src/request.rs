@@ -25,7 +25,7 @@ use crate::amount::{self, AmountError};
 
 const SCHEME: &str = "solana:";
 /// The longest link @solana/pay reads.
-const MAX_URL: usize = 2048;
+pub(crate) const MAX_URL: usize = 2048;
 
 /// A transfer request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

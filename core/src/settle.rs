@@ -362,48 +362,44 @@ impl<C: Chain> Engine<C> {
         }
     }
 
+    /// What the cluster says a transaction of `ixs` would cost, asked once:
+    /// a quote is a preference, never a reason to wait or to stop, so a
+    /// cluster that cannot say (no such method, an unknown blockhash, no
+    /// answer) gives `None` at once.
+    async fn quote(&self, ixs: &[solana_program::instruction::Instruction]) -> Option<u64> {
+        let blockhash = self.chain.latest_blockhash().await.ok()?;
+        let mut tx = Transaction::new_with_payer(ixs, Some(&self.fee_payer.pubkey()));
+        tx.message.recent_blockhash = blockhash;
+        self.chain.fee(&tx).await.ok()
+    }
+
     /// `Auto`: asks the cluster what one payment (`sample`) costs each way
     /// and takes the cheaper for this round; the precompile when they cost
-    /// the same, since it takes fewer compute units.
-    async fn choose_check(
-        &self,
-        sample: &StoredIntent,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<(), SettleError> {
+    /// the same, since it takes fewer compute units; the program's check
+    /// when the cluster cannot quote, since it needs nothing the cluster
+    /// may lack.
+    async fn choose_check(&self, sample: &StoredIntent) -> Result<(), StoreError> {
         if self.check != SignatureCheck::Auto || self.precompile_gone.get() {
             return Ok(());
         }
-        let blockhash = self
-            .read(
-                "the latest blockhash",
-                || self.chain.latest_blockhash(),
-                progress,
-            )
-            .await?;
-        let mut fees = [0; 2];
+        let mut fees = [None; 2];
         for (fee, by_program) in fees.iter_mut().zip([false, true]) {
             self.program_cheaper.set(by_program);
-            let ixs = self.instructions(std::slice::from_ref(sample))?;
-            let mut tx = Transaction::new_with_payer(&ixs, Some(&self.fee_payer.pubkey()));
-            tx.message.recent_blockhash = blockhash;
-            *fee = match self
-                .read("the fee of a settlement", || self.chain.fee(&tx), progress)
-                .await
-            {
-                Ok(fee) => fee,
-                // A cluster that cannot quote fees: the program's check,
-                // which needs nothing the cluster may lack.
-                Err(SettleError::Read { reason, .. }) => {
-                    tracing::warn!(%reason, "no fee quote: the program checks signatures");
-                    self.program_cheaper.set(true);
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            };
+            *fee = self
+                .quote(&self.instructions(std::slice::from_ref(sample))?)
+                .await;
         }
-        let [precompile, program] = fees;
-        tracing::debug!(precompile, program, "the fee of one payment each way");
-        self.program_cheaper.set(program < precompile);
+        let program_cheaper = match fees {
+            [Some(precompile), Some(program)] => {
+                tracing::debug!(precompile, program, "the fee of one payment each way");
+                program < precompile
+            }
+            _ => {
+                tracing::warn!("the cluster quoted no fee: the program checks signatures");
+                true
+            }
+        };
+        self.program_cheaper.set(program_cheaper);
         Ok(())
     }
 
@@ -539,7 +535,7 @@ impl<C: Chain> Engine<C> {
             results.push(self.resolve(store, &stored, waiting, now, progress)?);
         }
         if let Some(sample) = to_submit.first() {
-            self.choose_check(sample, progress).await?;
+            self.choose_check(sample).await?;
         }
         for batch in self.batches(&to_submit)? {
             if let Some(reason) = self.fee_payer_short(batch, progress).await? {
@@ -720,7 +716,12 @@ impl<C: Chain> Engine<C> {
             )
             .await?
             .map_or(0, |a| a.lamports);
-        let cost = settlement_cost(batch.len(), record_rent, self.program_checks());
+        let mut cost = settlement_cost(batch.len(), record_rent, self.program_checks());
+        // Where the cluster charges more than signatures (compute, a
+        // priority), its own quote for this very batch is what is shown.
+        if let Some(quoted) = self.quote(&self.instructions(batch)?).await {
+            cost.fees = cost.fees.max(quoted);
+        }
         let need = cost.total().saturating_add(keep);
         if balance >= need {
             return Ok(None);

@@ -58,6 +58,9 @@ pub enum LinkError {
     /// Not `solana:` followed by a URL.
     #[error("not a Solana Pay transaction request: it must be \"solana:\" and an https:// address")]
     NotTransactionRequest,
+    /// Longer than Solana Pay allows; carries the length.
+    #[error("the link is {0} characters long; Solana Pay links are at most 2048")]
+    TooLong(usize),
     /// The address is not a URL.
     #[error("the merchant's address {0:?} is not a valid URL")]
     BadUrl(String),
@@ -117,6 +120,20 @@ impl Link {
         out
     }
 
+    /// The link to the merchant's server at `url` (an https:// address, its
+    /// own query kept), as a till makes one.
+    pub fn new(url: &str) -> Result<Self, LinkError> {
+        let url = url::Url::parse(url.trim()).map_err(|_| LinkError::BadUrl(url.to_owned()))?;
+        if url.scheme() != "https" {
+            return Err(LinkError::NotHttps(url.to_string()));
+        }
+        Ok(Link {
+            url,
+            label: None,
+            message: None,
+        })
+    }
+
     /// Parses `solana:<link>[?label=…&message=…]`. The link is
     /// percent-decoded when encoded (the spec requires it to be when it has
     /// a query of its own).
@@ -124,18 +141,24 @@ impl Link {
         if !Self::is_one(text) {
             return Err(LinkError::NotTransactionRequest);
         }
+        if text.trim().len() > crate::request::MAX_URL {
+            return Err(LinkError::TooLong(text.trim().len()));
+        }
         let rest = crate::request::after_scheme(text).ok_or(LinkError::NotTransactionRequest)?;
+        // As @solana/pay reads it (`new URL`): a fragment is no part of it,
+        // and what follows the first '?' is the solana: link's own query
+        // (label, message); a link with a query of its own is encoded.
+        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
         let lower = rest.to_ascii_lowercase();
         let encoded = lower.starts_with("http%3a") || lower.starts_with("https%3a");
-        let (link, query) = match encoded {
-            true => rest.split_once('?').unwrap_or((rest, "")),
-            false => (rest, ""),
-        };
+        let (link, query) = rest.split_once('?').unwrap_or((rest, ""));
+        // A query value reads '+' as a space; the link, decoded as
+        // `decodeURIComponent` does, keeps it.
         let decode = |s: &str| {
             crate::request::decode("link", s).map_err(|_| LinkError::BadUrl(s.to_owned()))
         };
         let link = match encoded {
-            true => decode(link)?,
+            true => decode(&link.replace('+', "%2B"))?,
             false => link.to_owned(),
         };
         let url = url::Url::parse(&link).map_err(|_| LinkError::BadUrl(link.clone()))?;
@@ -145,9 +168,12 @@ impl Link {
         let (mut label, mut message) = (None, None);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            // The first of a repeated field counts, as `searchParams.get` reads it.
             match k {
-                "label" => label = Some(decode(v)?).filter(|l| !l.is_empty()),
-                "message" => message = Some(decode(v)?).filter(|m| !m.is_empty()),
+                "label" if label.is_none() => label = Some(decode(v)?).filter(|l| !l.is_empty()),
+                "message" if message.is_none() => {
+                    message = Some(decode(v)?).filter(|m| !m.is_empty())
+                }
                 _ => {} // the spec lets unknown fields pass
             }
         }

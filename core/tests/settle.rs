@@ -867,3 +867,60 @@ async fn a_cluster_without_the_precompile_gets_the_programs_own_check_automatica
         "{results:?}"
     );
 }
+
+#[tokio::test]
+async fn a_cluster_that_quotes_no_fees_still_settles_with_the_programs_check_at_once() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, SOL).await;
+    let p1 = w.payer(1, 5 * SOL).await;
+    let intents = [w.intent(&p1, me, SOL / 10, 1).await];
+    let refs: Vec<&SignedIntent> = intents.iter().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &refs).await;
+    let before = w.balance(&me).await;
+    w.chain.no_fee_quotes.set(true);
+    let mut retries = 0;
+    let results = w
+        .engine(&merchant, 3)
+        .settle_all(&mut store, 0, &mut |p| {
+            if matches!(p, Progress::Retrying { .. }) {
+                retries += 1;
+            }
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0].1, Outcome::Settled { .. }),
+        "{results:?}"
+    );
+    assert_eq!(retries, 0, "a missing quote is not waited for");
+    assert_eq!(w.balance(&me).await, before + SOL / 10 - 5_000 - 1_705_200);
+}
+
+#[tokio::test]
+async fn where_the_cluster_quotes_more_than_signatures_the_shortfall_says_its_quote() {
+    let w = world().await;
+    let (merchant, me) = merchant_key(50);
+    w.fund(&me, 1_000_000).await;
+    let payer = w.payer(1, 3 * SOL).await;
+    let a = w.intent(&payer, me, SOL / 10, 1).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = w.merchant_store(tmp.path(), me, &[&a]).await;
+    // A lamport per requested compute unit: the program's check then costs
+    // far more than its one signature, and the precompile is taken.
+    w.chain.quoted_lamports_per_cu.set(1);
+    let results = w
+        .engine(&merchant, 0)
+        .settle_all(&mut store, 0, &mut |_| {})
+        .await
+        .unwrap();
+    let Outcome::Waiting { reason } = &results[0].1 else {
+        panic!("{results:?}")
+    };
+    assert!(
+        !reason.contains("(0.00001 SOL in fees") && !reason.contains("(0.000005 SOL in fees"),
+        "the quote, not the signatures alone: {reason}"
+    );
+    assert_eq!(w.chain.submits.get(), 0);
+}

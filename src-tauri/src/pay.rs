@@ -82,15 +82,19 @@ pub fn intent_create(
         nonce: None,
         durable: false,
     };
+    // The till's key is read before anything is signed: a key that does
+    // not read leaves no signed payment behind. A Noise key is written as
+    // an address is: base58, 32 bytes.
+    let till = till_key
+        .map(|k| address(&k).map(|a| a.to_bytes()))
+        .transpose()?;
     let settlement = session.settlement()?;
     let key = session.first_key(KeyUse::Payment, passphrase.as_deref())?;
     let mut store = session.store()?;
     let signed =
         payment::sign(&order, &key, settlement, Some(&mut store), session.now()).map_err(text)?;
-    let code = match (till_key, order.reference) {
+    let code = match (till, order.reference) {
         (Some(till), Some(reference)) => {
-            // A Noise key is written as an address is: base58, 32 bytes.
-            let till = address(&till)?.to_bytes();
             toss_core::sealed::seal(&signed.wire, &till, &reference.to_bytes()).map_err(text)?
         }
         _ => signed.wire.clone(),

@@ -42,36 +42,59 @@ pub enum HandoverEvent {
     Confirm { code: String },
 }
 
-/// The payer's answer to "does the till show this code?", which the
-/// handover in progress waits for.
+/// The code a handover asks the payer about, and where its answer goes:
+/// one question at a time, answered for that code only.
 #[derive(Debug, Default)]
-pub struct Confirming(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<bool>>>);
+pub struct Confirming(std::sync::Mutex<Option<(String, tokio::sync::oneshot::Sender<bool>)>>);
 
 impl Confirming {
     /// Asks the person at `app` whether the till shows `code`; `false` when
-    /// no answer comes in time.
+    /// no answer comes in time, or another handover is already asking (its
+    /// question is not replaced).
     async fn ask<R: Runtime>(&self, app: &AppHandle<R>, code: String) -> bool {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if let Ok(mut waiting) = self.0.lock() {
-            *waiting = Some(tx);
+        match self.0.lock() {
+            Ok(mut waiting) if waiting.as_ref().is_none_or(|(_, s)| s.is_closed()) => {
+                *waiting = Some((code.clone(), tx));
+            }
+            _ => return false,
         }
         say(app, HandoverEvent::Confirm { code });
-        matches!(tokio::time::timeout(WAIT, rx).await, Ok(Ok(true)))
+        let same = matches!(tokio::time::timeout(WAIT, rx).await, Ok(Ok(true)));
+        if let Ok(mut waiting) = self.0.lock() {
+            waiting.take();
+        }
+        same
     }
 }
 
-/// The payer's answer: `same` when the till's screen shows the same code.
+/// The payer's answer about `code`: `same` when the till's screen shows it.
 #[tauri::command]
-pub fn handover_confirm(confirming: State<'_, Confirming>, same: bool) -> Result<(), CommandError> {
-    let waiting = confirming
+pub fn handover_confirm(
+    confirming: State<'_, Confirming>,
+    code: String,
+    same: bool,
+) -> Result<(), CommandError> {
+    let mut waiting = confirming
         .0
         .lock()
-        .map_err(|_| "the confirmation could not be passed on".to_owned())?
-        .take()
-        .ok_or_else(|| "no handover is waiting for a confirmation".to_owned())?;
-    waiting
-        .send(same)
-        .map_err(|_| "the handover is no longer waiting".to_owned())?;
+        .map_err(|_| "the confirmation could not be passed on".to_owned())?;
+    match waiting.take() {
+        Some((asked, answer)) if asked == code => answer
+            .send(same)
+            .map_err(|_| "the handover is no longer waiting".to_owned())?,
+        Some(other) => {
+            *waiting = Some(other);
+            return Err("that code is not the one being asked about"
+                .to_owned()
+                .into());
+        }
+        None => {
+            return Err("no handover is waiting for a confirmation"
+                .to_owned()
+                .into());
+        }
+    }
     Ok(())
 }
 
@@ -320,8 +343,14 @@ async fn receive_ble<R: Runtime>(
     let frame_size = link.frame_size();
     let mut channel = Channel::new(link, frame_size).map_err(text)?;
     let (payee, till) = payee.handover(Role::Responder)?;
+    // A payer that stalls once connected does not hold the till's radio:
+    // the handover has the same time as the wait for it (the payer's
+    // confirmation of the code included).
     let outcome = handover::run(&mut channel, payee, show_code(&app), |_| async { false });
-    got(outcome.await.map_err(text)?, &till)
+    let outcome = tokio::time::timeout(WAIT, outcome)
+        .await
+        .map_err(|_| "the payer did not finish in time; nothing was taken".to_owned())?;
+    got(outcome.map_err(text)?, &till)
 }
 
 #[cfg(not(target_os = "linux"))]

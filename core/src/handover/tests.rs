@@ -178,7 +178,7 @@ fn bad_input_stops_the_handover_with_a_clear_error() {
     // A tampered handshake message.
     let mut i = Handover::payer(Role::Initiator, &key(1), intents())
         .unwrap()
-        .for_sale(SALE, None);
+        .for_sale(SALE, Some(key(2).public()));
     let mut r = Handover::payee(Role::Responder, &key(2), judge)
         .unwrap()
         .for_sale(SALE, None);
@@ -194,7 +194,7 @@ fn bad_input_stops_the_handover_with_a_clear_error() {
         .for_sale(SALE, None);
     let mut i = Handover::payer(Role::Initiator, &key(1), intents())
         .unwrap()
-        .for_sale(SALE, None);
+        .for_sale(SALE, Some(key(2).public()));
     let hs1 = i.first().unwrap().unwrap();
     let Step::Send(hs2) = r.on_message(&hs1).unwrap() else {
         panic!()
@@ -217,7 +217,7 @@ fn bad_input_stops_the_handover_with_a_clear_error() {
     ));
     let mut i = Handover::payer(Role::Initiator, &key(1), intents())
         .unwrap()
-        .for_sale(SALE, None);
+        .for_sale(SALE, Some(key(2).public()));
     let mut r = Handover::payee(Role::Responder, &key(2), judge)
         .unwrap()
         .for_sale(SALE, None);

@@ -76,14 +76,38 @@ fn links_are_https_urls_encoded_or_not() {
         "solana:https%3A%2F%2Fshop.example%2Fpay%3Forder%3D7?label=Caf%C3%A9"
     );
     assert_eq!(Link::parse(&link.to_text()).unwrap(), link);
-    let plain = Link::parse("solana:https://shop.example/pay?order=7").unwrap();
-    assert_eq!(plain.url.as_str(), "https://shop.example/pay?order=7");
-    // Shown encoded (the spec's example), read back the same.
+    // Not encoded, a query is the solana: link's own, as @solana/pay reads
+    // it (its encoder writes a link without a query of its own this way).
+    let plain =
+        Link::parse("solana:https://shop.example/pay?label=Cafe&message=Hi&label=x#top").unwrap();
+    assert_eq!(plain.url.as_str(), "https://shop.example/pay");
     assert_eq!(
-        plain.to_text(),
+        plain.label.as_deref(),
+        Some("Cafe"),
+        "the first label counts"
+    );
+    assert_eq!(plain.message.as_deref(), Some("Hi"));
+    // A link with a query of its own is shown encoded (the spec's example),
+    // and read back the same; a '+' in it stays a '+'.
+    let own = Link::parse("solana:https%3A%2F%2Fshop.example%2Fpay%3Forder%3D7%2B1").unwrap();
+    assert_eq!(own.url.as_str(), "https://shop.example/pay?order=7+1");
+    let own = Link::parse("solana:https%3A%2F%2Fshop.example%2Fpay%3Forder%3D7").unwrap();
+    assert_eq!(
+        own.to_text(),
         "solana:https%3A%2F%2Fshop.example%2Fpay%3Forder%3D7"
     );
-    assert_eq!(Link::parse(&plain.to_text()).unwrap().url, plain.url);
+    assert_eq!(Link::parse(&own.to_text()).unwrap(), own);
+    assert!(matches!(
+        Link::parse(&format!("solana:https://shop.example/{}", "a".repeat(2100))),
+        Err(LinkError::TooLong(_))
+    ));
+    // A till's own link keeps its query, and is shown encoded.
+    let made = Link::new("https://shop.example/pay?order=7").unwrap();
+    assert_eq!(Link::parse(&made.to_text()).unwrap(), made);
+    assert!(matches!(
+        Link::new("http://shop.example/pay"),
+        Err(LinkError::NotHttps(_))
+    ));
     let bare = Link::parse("solana:https://shop.example/pay").unwrap();
     assert_eq!(bare.to_text(), "solana:https://shop.example/pay");
     assert!(matches!(

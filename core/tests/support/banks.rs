@@ -47,6 +47,9 @@ pub struct TestChain {
     /// pricing compute above signatures (SIMD-0553's resource fee), where
     /// the precompile is the cheaper check. Quotes only; nothing charges it.
     pub quoted_lamports_per_cu: Cell<u64>,
+    /// The cluster answers everything but fee quotes (an RPC provider that
+    /// does not offer getFeeForMessage).
+    pub no_fee_quotes: Cell<bool>,
     pub submits: Cell<u32>,
 }
 
@@ -138,6 +141,9 @@ impl Chain for TestChain {
 
     async fn fee(&self, tx: &Transaction) -> Result<u64, ChainError> {
         self.network()?;
+        if self.no_fee_quotes.get() {
+            return Err(network("Method not found"));
+        }
         let ctx = self.ctx.lock().await;
         let fee = ctx
             .banks_client
@@ -197,6 +203,7 @@ pub async fn world() -> World {
             refuse_submits: Cell::new(false),
             no_precompile: Cell::new(false),
             quoted_lamports_per_cu: Cell::new(0),
+            no_fee_quotes: Cell::new(false),
             submits: Cell::new(0),
         },
         program_id,
