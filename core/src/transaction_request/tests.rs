@@ -101,6 +101,10 @@ fn links_are_https_urls_encoded_or_not() {
         Link::parse(&format!("solana:https://shop.example/{}", "a".repeat(2100))),
         Err(LinkError::TooLong(_))
     ));
+    // An encoded '#' is a fragment, which never reaches the server.
+    let fragment = Link::parse("solana:https%3A%2F%2Fshop.example%2Fpay%23top?label=Shop").unwrap();
+    assert_eq!(fragment.url.as_str(), "https://shop.example/pay");
+    assert_eq!(Link::parse(&fragment.to_text()).unwrap(), fragment);
     // A till's own link keeps its query, and is shown encoded.
     let made = Link::new("https://shop.example/pay?order=7").unwrap();
     assert_eq!(Link::parse(&made.to_text()).unwrap(), made);

@@ -214,8 +214,16 @@ fn dimension(side: usize) -> Result<u32, QrError> {
     u32::try_from(side).map_err(|_| QrError::Image(format!("a side of {side} pixels")))
 }
 
-/// rqrr over `image`.
+/// rqrr over `image`. rqrr asserts on some pictures (a perspective it
+/// cannot fit, found by fuzzing: `fuzz/corpus/qr_image/regression-*`);
+/// such a picture is one it cannot read, never a reason to stop.
 fn rqrr(image: &Luma) -> Result<Vec<u8>, QrError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rqrr_unguarded(image))).unwrap_or(Err(
+        QrError::Unreadable("the picture confused the decoder".to_owned()),
+    ))
+}
+
+fn rqrr_unguarded(image: &Luma) -> Result<Vec<u8>, QrError> {
     let Luma { width, pixels, .. } = image;
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(*width, image.height, |x, y| {
         pixels[y * width + x]
