@@ -458,7 +458,11 @@ pub(crate) fn program_error(e: &TransactionError, toss_ix: usize) -> Option<u32>
 
 /// A refusal explained: the TOSS program's reason when `ixs[i]` called
 /// `toss_program` and failed.
-fn refusal(e: TransactionError, ixs: &[Instruction], toss_program: Option<&Pubkey>) -> SendError {
+pub(crate) fn refusal(
+    e: TransactionError,
+    ixs: &[Instruction],
+    toss_program: Option<&Pubkey>,
+) -> SendError {
     let toss = ixs
         .iter()
         .position(|ix| Some(&ix.program_id) == toss_program)

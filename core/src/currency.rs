@@ -119,7 +119,7 @@ pub fn money(units: u64, mint: Option<&Pubkey>, cluster: Cluster, separator: Sep
 /// no-break space ("12 345,5"), which reads the same whichever the decimal
 /// separator is and never breaks across lines. For reading only: amounts
 /// a person types, or that go into a URL or a file, are never grouped.
-fn grouped(decimal: &str) -> String {
+pub(crate) fn grouped(decimal: &str) -> String {
     let split = decimal.find([',', '.']).unwrap_or(decimal.len());
     let (whole, rest) = decimal.split_at(split);
     let mut out = String::with_capacity(decimal.len() + whole.len() / 3 * 3);

@@ -9,6 +9,7 @@
 pub mod address;
 pub mod amount;
 pub mod chain;
+pub mod close;
 pub mod confidential;
 pub mod config;
 pub mod currency;
@@ -24,7 +25,9 @@ pub mod logging;
 pub mod noise;
 pub mod nonce;
 pub mod payment;
+pub mod price;
 pub mod receipt;
+pub mod refund;
 pub mod request;
 pub mod sale;
 pub mod scanned;

@@ -336,7 +336,11 @@ impl Till {
             return all(e.to_string());
         }
         let owned: Vec<Accepted> = accepted.into_iter().cloned().collect();
-        if let Err(e) = batch.store.record_received_all(&owned, i64::from(now)) {
+        if let Err(e) =
+            batch
+                .store
+                .record_received_all(&owned, sale.reference.as_ref(), i64::from(now))
+        {
             return all(format!("not kept: {e}"));
         }
         let ids: Vec<[u8; 32]> = owned.iter().map(|a| a.id).collect();

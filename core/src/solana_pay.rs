@@ -384,38 +384,52 @@ pub struct Sent {
     pub decimals: u8,
 }
 
+/// The decimals of `mint`'s token (`None`: SOL), read from its mint
+/// account on the cluster.
+pub async fn decimals<C: crate::chain::Chain>(
+    chain: &C,
+    backoff: crate::chain::Backoff,
+    mint: Option<Pubkey>,
+) -> Result<u8, PayNowError> {
+    use solana_program::program_pack::Pack;
+    let Some(mint) = mint else {
+        return Ok(amount::SOL_DECIMALS);
+    };
+    let read = crate::chain::read(backoff, || chain.account(mint))
+        .await
+        .map_err(crate::chain::SendError::from)?;
+    match read {
+        Ok(Some(a)) if a.owner == spl_token_interface::ID => {
+            Ok(spl_token_interface::state::Mint::unpack(&a.data)
+                .map_err(|_| PayNowError::NotAMint(mint))?
+                .decimals)
+        }
+        _ => Err(PayNowError::NotAMint(mint)),
+    }
+}
+
 /// Pays `request` online from `payer`'s key: a standard Solana Pay
 /// transfer ([`transfer`]), the token's decimals read from its mint, sent
-/// and confirmed once (`chain::send`).
+/// and confirmed once (`chain::send_once`). `on_signed` hears the
+/// transaction's signature before it is sent, so a caller can keep it.
 pub async fn pay<C: crate::chain::Chain>(
     chain: &C,
     backoff: crate::chain::Backoff,
     request: &PaymentRequest,
     payer: &ed25519_dalek::SigningKey,
+    on_signed: &mut dyn FnMut(&str),
 ) -> Result<Sent, PayNowError> {
-    use solana_program::program_pack::Pack;
     let key = crate::chain::signer(payer);
     let from = solana_signer::Signer::pubkey(&key);
-    let decimals = match request.spl_token {
-        None => amount::SOL_DECIMALS,
-        Some(mint) => {
-            let read = crate::chain::read(backoff, || chain.account(mint))
-                .await
-                .map_err(crate::chain::SendError::from)?;
-            match read {
-                Ok(Some(a)) if a.owner == spl_token_interface::ID => {
-                    spl_token_interface::state::Mint::unpack(&a.data)
-                        .map_err(|_| PayNowError::NotAMint(mint))?
-                        .decimals
-                }
-                _ => return Err(PayNowError::NotAMint(mint)),
-            }
-        }
-    };
+    let decimals = decimals(chain, backoff, request.spl_token).await?;
     let ixs = transfer(request, &from, decimals)?;
     let amount = amount::parse(request.amount.as_deref().unwrap_or("0"), decimals)
         .map_err(|e| PayError::BadAmount(e.to_string()))?;
-    let signature = crate::chain::send(chain, backoff, &ixs, &[&key], None).await?;
+    let signature =
+        crate::chain::send_once(chain, backoff, &ixs, &[&key], &mut |_, _| {}, on_signed)
+            .await
+            .map_err(crate::chain::SendError::from)?
+            .map_err(|e| crate::chain::refusal(e, &ixs, None))?;
     Ok(Sent {
         signature,
         amount,

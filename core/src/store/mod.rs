@@ -16,6 +16,8 @@ mod escrows;
 mod metrics;
 mod nonces;
 mod online;
+mod refunds;
+mod sales;
 mod schema;
 
 use std::path::Path;
@@ -28,6 +30,8 @@ use solana_program::pubkey::Pubkey;
 use zeroize::Zeroizing;
 
 use crate::intent::{Accepted, Ledger, SignedIntent};
+pub use refunds::{Refund, RefundState};
+pub use sales::{FiatPrice, SaleRecord};
 
 pub use escrows::EscrowSnapshot;
 pub use metrics::{Counter, Metrics};
@@ -198,6 +202,15 @@ pub enum StoreError {
         "the stored intent does not decrypt with this wallet's store key (wrong key, or the row was altered)"
     )]
     Decrypt,
+    /// A refund would hand back more than the payment brought (with the
+    /// refunds already made); amounts in the currency's base units.
+    #[error("a refund of {asked} base units is more than the {left} left to refund")]
+    RefundTooLarge {
+        /// What was asked.
+        asked: u64,
+        /// What is left to refund.
+        left: u64,
+    },
     /// Any other SQLite failure; carries its message.
     #[error("store error: {0}")]
     Sqlite(String),
@@ -273,13 +286,6 @@ pub struct Summary {
 /// transaction signature, `direction` by whether `ours` holds the payer;
 /// no nonce or expiry), amounts in the currency's smallest unit.
 pub fn to_csv(rows: &[Summary], online: &[OnlinePayment], ours: &dyn Fn(&str) -> bool) -> String {
-    let field = |v: &str| {
-        if v.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", v.replace('"', "\"\""))
-        } else {
-            v.to_owned()
-        }
-    };
     let mut out =
         String::from("id,direction,payer,payee,mint,amount,nonce,expires_at,state,way\r\n");
     let intents = rows.iter().map(|r| {
@@ -315,11 +321,25 @@ pub fn to_csv(rows: &[Summary], online: &[OnlinePayment], ours: &dyn Fn(&str) ->
         ]
     });
     for line in intents.chain(online) {
-        let line = line.iter().map(|v| field(v)).collect::<Vec<_>>().join(",");
+        let line = line
+            .iter()
+            .map(|v| csv_field(v))
+            .collect::<Vec<_>>()
+            .join(",");
         out.push_str(&line);
         out.push_str("\r\n");
     }
     out
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a
+/// line break, its quotes doubled.
+pub fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_owned()
+    }
 }
 
 /// The open store.
@@ -389,14 +409,16 @@ impl Store {
     /// Records an intent that passed the offline checks (`received`, then
     /// `verified`, in one transaction).
     pub fn record_received(&mut self, accepted: &Accepted, now: i64) -> Result<(), StoreError> {
-        self.record_received_all(std::slice::from_ref(accepted), now)
+        self.record_received_all(std::slice::from_ref(accepted), None, now)
     }
 
     /// Records intents received together (one handover) as verified, all
-    /// or none: a failed write leaves none of them kept.
+    /// or none, as paying the sale with reference `sale` when a till took
+    /// them for one: a failed write leaves none of them kept.
     pub fn record_received_all(
         &mut self,
         accepted: &[Accepted],
+        sale: Option<&Pubkey>,
         now: i64,
     ) -> Result<(), StoreError> {
         let sealed = accepted
@@ -419,6 +441,12 @@ impl Store {
                 "INSERT INTO intent_events (intent_id, state, at, detail) VALUES (?1, ?2, ?3, NULL)",
                 params![&a.id[..], State::Verified.as_str(), now],
             )?;
+            if let Some(sale) = sale {
+                tx.execute(
+                    "INSERT INTO sale_payments (intent_id, reference) VALUES (?1, ?2)",
+                    params![&a.id[..], sale.as_ref()],
+                )?;
+            }
         }
         tx.commit()?;
         Ok(())

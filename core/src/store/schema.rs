@@ -137,6 +137,47 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ) STRICT;
      CREATE TRIGGER online_payments_are_written_once BEFORE UPDATE ON online_payments
         BEGIN SELECT RAISE(ABORT, 'online payments are append-only'); END;",
+    // 7: the till's sales (what each was priced at: the tip apart, the
+    // fiat amount and the rate used), which sale each payment taken
+    // offline paid, refunds made (written before they are sent, so a
+    // crash never hides one), and the last rate read per pair, for use
+    // offline.
+    "CREATE TABLE sales (
+        reference    BLOB PRIMARY KEY CHECK (length(reference) = 32),
+        payee        BLOB NOT NULL CHECK (length(payee) = 32),
+        mint         BLOB,
+        amount       INTEGER NOT NULL,
+        tip          INTEGER NOT NULL,
+        fiat         TEXT,
+        fiat_amount  INTEGER,
+        fiat_tip     INTEGER,
+        rate         TEXT,
+        rate_at      INTEGER,
+        opened_at    INTEGER NOT NULL
+     ) STRICT;
+     CREATE TRIGGER sales_are_written_once BEFORE UPDATE ON sales
+        BEGIN SELECT RAISE(ABORT, 'sales are append-only'); END;
+     CREATE TABLE sale_payments (
+        intent_id  BLOB PRIMARY KEY REFERENCES intents (id) ON DELETE CASCADE,
+        reference  BLOB NOT NULL CHECK (length(reference) = 32)
+     ) STRICT;
+     CREATE TABLE refunds (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        payment    TEXT NOT NULL,
+        recipient  BLOB NOT NULL CHECK (length(recipient) = 32),
+        mint       BLOB,
+        amount     INTEGER NOT NULL CHECK (amount > 0),
+        fee        INTEGER NOT NULL,
+        signature  TEXT,
+        state      TEXT NOT NULL CHECK (state IN ('sending', 'confirmed', 'failed')),
+        at         INTEGER NOT NULL
+     ) STRICT;
+     CREATE INDEX refunds_by_payment ON refunds (payment);
+     CREATE TABLE rates (
+        pair          TEXT PRIMARY KEY,
+        scaled        TEXT NOT NULL,
+        published_at  INTEGER NOT NULL
+     ) STRICT;",
 ];
 
 /// The version this build writes.

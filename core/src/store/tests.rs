@@ -520,3 +520,269 @@ fn a_payment_its_engine_deferred_is_still_promised_by_its_payer() {
     store.append(&a, State::Expired, None, NOW).unwrap();
     assert_eq!(store.promised(&payer, None).unwrap(), 0);
 }
+
+/// A sale of 1,000 lamports (100 of them tip) priced at 14.38 USD
+/// (1.88 tip), paid offline by two payments of 600 and 400 (the first
+/// settled and 300 of it refunded, the second waiting), and an online
+/// payment of 5,000 to this wallet for another sale.
+fn a_day(store: &mut Store) -> (Pubkey, [u8; 32], [u8; 32]) {
+    let reference = Pubkey::new_from_array([9; 32]);
+    let payee = intent(1, 1).intent.payee;
+    store
+        .record_sale(&SaleRecord {
+            reference,
+            payee,
+            mint: None,
+            amount: 1_000,
+            tip: 100,
+            fiat: Some(FiatPrice {
+                code: "USD".into(),
+                amount: 1_438,
+                tip: 188,
+                rate: "150.000000".into(),
+                rate_at: NOW - 60,
+            }),
+            opened_at: NOW,
+        })
+        .unwrap();
+    let (a, b) = (accepted(1, 600), accepted(2, 400));
+    store
+        .record_received_all(&[a.clone(), b.clone()], Some(&reference), NOW)
+        .unwrap();
+    for state in [State::Submitted, State::Settled] {
+        store.append(&a.id, state, None, NOW + 5).unwrap();
+    }
+    store
+        .record_settlement(&a.id, "SETTLED", Some(7), NOW + 5)
+        .unwrap();
+    let refund = store
+        .begin_refund(
+            &hex::encode(a.id),
+            600,
+            &a.signed.intent.payer,
+            None,
+            300,
+            5_000,
+            NOW + 9,
+        )
+        .unwrap();
+    store.refund_signed(refund, "REFUND").unwrap();
+    store.refund_ended(refund, RefundState::Confirmed).unwrap();
+    let paid = crate::solana_pay::Paid {
+        signature: "ONLINE".into(),
+        payer: Pubkey::new_from_array([5; 32]),
+        amount: 5_000,
+        mint: None,
+        slot: 3,
+        block_time: Some(NOW + 20),
+    };
+    store
+        .record_online(&paid, &payee, &Pubkey::new_from_array([8; 32]), NOW + 21)
+        .unwrap();
+    (payee, a.id, b.id)
+}
+
+#[test]
+fn the_close_lists_each_payment_with_its_part_of_the_sale_and_adds_them_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let (payee, a, b) = a_day(&mut store);
+    let ours = |k: &str| k == payee.to_string();
+    let day = crate::close::report(
+        &store,
+        NOW,
+        NOW + 100,
+        crate::config::Cluster::Devnet,
+        &ours,
+    )
+    .unwrap();
+    let rows: Vec<_> = day
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.way,
+                r.amount,
+                r.tip,
+                r.fiat_amount,
+                r.fiat_tip,
+                r.refunded,
+                r.state.as_str(),
+            )
+        })
+        .collect();
+    let (first, second) = if day.rows[0].payment == hex::encode(a) {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    assert_eq!(day.rows[first].payment, hex::encode(a));
+    assert_eq!(day.rows[second].payment, hex::encode(b));
+    // 600/1,000 of the tip and of 14.38 USD (862.8, floored) and 400/1,000
+    // (575.2, floored); the cent rounding leaves goes to the first row.
+    let cent = |row| u64::from(row == 0);
+    assert_eq!(
+        rows[first],
+        (
+            "offline",
+            600,
+            60,
+            Some(862 + cent(first)),
+            Some(112 + cent(first)),
+            300,
+            "settled"
+        )
+    );
+    assert_eq!(
+        rows[second],
+        (
+            "offline",
+            400,
+            40,
+            Some(575 + cent(second)),
+            Some(75 + cent(second)),
+            0,
+            "verified"
+        )
+    );
+    assert_eq!(rows[2], ("online", 5_000, 0, None, None, 0, "confirmed"));
+    assert_eq!(day.rows[first].transaction.as_deref(), Some("SETTLED"));
+    let sol = &day.totals[0];
+    assert_eq!(
+        (
+            sol.payments,
+            sol.received,
+            sol.tips,
+            sol.refunds,
+            sol.settled,
+            sol.waiting
+        ),
+        (3, 6_000, 100, 300, 5_600, 400)
+    );
+    assert_eq!(
+        (
+            day.fiat[0].fiat.as_str(),
+            day.fiat[0].amount,
+            day.fiat[0].tips
+        ),
+        ("USD", 1_438, 188)
+    );
+    assert_eq!(
+        day.exposure[0].waiting, 400,
+        "what offline payers still owe"
+    );
+    // Outside the period: nothing, but what is owed is still owed.
+    let later = crate::close::report(
+        &store,
+        NOW + 100,
+        NOW + 200,
+        crate::config::Cluster::Devnet,
+        &ours,
+    )
+    .unwrap();
+    assert!(later.rows.is_empty() && later.totals.is_empty());
+    assert_eq!(later.exposure[0].waiting, 400);
+
+    let csv = day.to_csv();
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(lines[0], crate::close::CSV_COLUMNS.join(","));
+    assert_eq!(
+        lines[1 + first],
+        format!(
+            "2026-09-21T14:15:00Z,offline,{},{},SOL,0.0000006,USD,8.6{},150.000000,0.00000006,1.1{},0.0000003,settled,SETTLED,{}",
+            hex::encode(a),
+            day.rows[first].payer,
+            2 + cent(first),
+            2 + cent(first),
+            Pubkey::new_from_array([9; 32])
+        )
+    );
+    assert_eq!(
+        lines.len(),
+        5,
+        "a header, three rows, and the last line's end"
+    );
+}
+
+#[test]
+fn refunds_never_exceed_what_was_received() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let (payee, a, b) = a_day(&mut store);
+    let to = Pubkey::new_unique();
+    let a_hex = hex::encode(a);
+    // 300 of 600 refunded already.
+    assert!(matches!(
+        store.begin_refund(&a_hex, 600, &to, None, 301, 5_000, NOW),
+        Err(StoreError::RefundTooLarge {
+            asked: 301,
+            left: 300
+        })
+    ));
+    let sending = store
+        .begin_refund(&a_hex, 600, &to, None, 300, 5_000, NOW)
+        .unwrap();
+    // One whose outcome is unknown still counts.
+    assert!(matches!(
+        store.begin_refund(&a_hex, 600, &to, None, 1, 5_000, NOW),
+        Err(StoreError::RefundTooLarge { left: 0, .. })
+    ));
+    // A refused one gives its amount back.
+    store.refund_ended(sending, RefundState::Failed).unwrap();
+    assert!(
+        store
+            .begin_refund(&a_hex, 600, &to, None, 300, 5_000, NOW)
+            .is_ok()
+    );
+    assert!(matches!(
+        store.begin_refund(&a_hex, 600, &to, None, 0, 5_000, NOW),
+        Err(StoreError::RefundTooLarge { asked: 0, .. })
+    ));
+
+    let ours = |k: &Pubkey| *k == payee;
+    // What can be refunded: settled payments only, to their payer, with
+    // the sale's reference.
+    let settled = crate::refund::refundable(&store, &a_hex, &ours).unwrap();
+    assert_eq!(
+        (settled.received, settled.refunded, settled.left()),
+        (600, 600, 0)
+    );
+    assert_eq!(settled.reference, Some(Pubkey::new_from_array([9; 32])));
+    assert_eq!(settled.to, intent(1, 1).intent.payer);
+    assert!(matches!(
+        crate::refund::refundable(&store, &hex::encode(b), &ours),
+        Err(crate::refund::RefundError::NotSettled("verified"))
+    ));
+    let online = crate::refund::refundable(&store, "ONLINE", &ours).unwrap();
+    assert_eq!(
+        (online.to, online.received, online.left()),
+        (Pubkey::new_from_array([5; 32]), 5_000, 5_000)
+    );
+    assert!(matches!(
+        crate::refund::refundable(&store, "ONLINE", &|_| false),
+        Err(crate::refund::RefundError::NotReceived(_))
+    ));
+    assert!(matches!(
+        crate::refund::refundable(&store, &hex::encode([7u8; 32]), &ours),
+        Err(crate::refund::RefundError::NotReceived(_))
+    ));
+}
+
+#[test]
+fn the_last_rate_read_is_kept_and_an_older_one_never_replaces_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    assert_eq!(store.kept_rate("SOL", "EUR").unwrap(), None);
+    let rate = |scaled, published_at| crate::price::Rate {
+        currency: "SOL".into(),
+        fiat: "EUR".into(),
+        scaled,
+        published_at,
+    };
+    store.keep_rate(&rate(120, 100)).unwrap();
+    store.keep_rate(&rate(90, 50)).unwrap();
+    assert_eq!(store.kept_rate("SOL", "EUR").unwrap(), Some(rate(120, 100)));
+    store.keep_rate(&rate(130, 200)).unwrap();
+    assert_eq!(store.kept_rate("SOL", "EUR").unwrap(), Some(rate(130, 200)));
+    assert_eq!(store.kept_rate("SOL", "USD").unwrap(), None);
+}

@@ -1,0 +1,211 @@
+//! Refunds: handing back all or part of a payment a till received, online,
+//! as a standard transfer to the payer (a SOL transfer, or `TransferChecked`
+//! to the payer's associated token account), carrying the sale's reference
+//! (so the refund is found with the sale on chain) and a memo naming the
+//! payment. Only money that arrived is refunded: a payment taken offline
+//! once it has settled, one made online once confirmed. What was refunded
+//! already, including a refund whose outcome is not yet known, is counted,
+//! so refunds never exceed what was received.
+
+use solana_program::pubkey::Pubkey;
+
+use crate::chain::{Backoff, Chain};
+use crate::request::PaymentRequest;
+use crate::store::{Direction, RefundState, State, Store, StoreError};
+
+/// What a refund costs this wallet: one signature, no priority fee.
+pub const FEE_LAMPORTS: u64 = 5_000;
+
+/// A payment that can be refunded, and how much of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refundable {
+    /// The payment: an intent id (hex) or a transaction signature.
+    pub payment: String,
+    /// Who paid it, and gets the refund.
+    pub to: Pubkey,
+    /// The token; `None`: SOL.
+    pub mint: Option<Pubkey>,
+    /// The sale's reference, when known.
+    pub reference: Option<Pubkey>,
+    /// What the payment brought, in base units.
+    pub received: u64,
+    /// What was refunded already (or is being), in base units.
+    pub refunded: u64,
+}
+
+impl Refundable {
+    /// What is left to refund.
+    pub fn left(&self) -> u64 {
+        self.received.saturating_sub(self.refunded)
+    }
+}
+
+/// Why a refund cannot be made, or did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError {
+    /// No payment received by this wallet has this id.
+    #[error("no payment received by this wallet is {0}")]
+    NotReceived(String),
+    /// The payment has not brought its money yet.
+    #[error("this payment is {0}, not settled: refunds are made once the money has arrived")]
+    NotSettled(&'static str),
+    /// Everything was refunded already.
+    #[error("this payment was refunded in full already")]
+    NothingLeft,
+    /// The amount is more than is left, or zero.
+    #[error("a refund must be more than nothing and at most what is left to refund ({left})")]
+    TooMuch {
+        /// What is left, in words.
+        left: String,
+    },
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The transfer could not be made or was refused: nothing moved.
+    #[error("the refund was not made: {0}")]
+    Refused(crate::solana_pay::PayNowError),
+    /// The cluster could not be reached after the refund was signed: it
+    /// may still land; it counts as refunded until its outcome is known.
+    #[error(
+        "the refund's outcome is not known yet ({0}); it counts as refunded until it is: look up transaction {1}"
+    )]
+    Unconfirmed(String, String),
+}
+
+/// What `payment` (an intent id in hex, or an online payment's
+/// transaction signature) can be refunded; `ours` says whether an address
+/// is one of this wallet's.
+pub fn refundable(
+    store: &Store,
+    payment: &str,
+    ours: &dyn Fn(&Pubkey) -> bool,
+) -> Result<Refundable, RefundError> {
+    let not_received = || RefundError::NotReceived(payment.to_owned());
+    let offline = hex::decode(payment)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok());
+    let mut found = match offline {
+        Some(id) => {
+            let stored = match store.get(&id) {
+                Ok(s) => s,
+                Err(StoreError::NotFound) => return Err(not_received()),
+                Err(e) => return Err(e.into()),
+            };
+            if stored.direction != Direction::Received {
+                return Err(not_received());
+            }
+            if stored.state != State::Settled {
+                return Err(RefundError::NotSettled(stored.state.as_str()));
+            }
+            let i = &stored.signed.intent;
+            Refundable {
+                payment: payment.to_owned(),
+                to: i.payer,
+                mint: i.mint,
+                reference: match store.sale_of(&id)? {
+                    Some(r) => Some(r),
+                    None => i.reference,
+                },
+                received: i.amount,
+                refunded: 0,
+            }
+        }
+        None => {
+            let online = store.online_payments()?;
+            let paid = online
+                .iter()
+                .find(|p| p.signature == payment)
+                .ok_or_else(not_received)?;
+            let key = |s: &str| s.parse::<Pubkey>().map_err(|_| not_received());
+            if !ours(&key(&paid.recipient)?) {
+                return Err(not_received());
+            }
+            Refundable {
+                payment: payment.to_owned(),
+                to: key(&paid.payer)?,
+                mint: paid.mint.as_deref().map(key).transpose()?,
+                reference: Some(key(&paid.reference)?),
+                received: paid.amount,
+                refunded: 0,
+            }
+        }
+    };
+    found.refunded = store
+        .refunds(Some(payment))?
+        .iter()
+        .filter(|r| r.state != RefundState::Failed)
+        .map(|r| r.amount)
+        .sum();
+    Ok(found)
+}
+
+/// Refunds `amount` (base units) of `what` from `key`'s wallet, worded by
+/// `words`: written to `store` before it is sent, its signature kept as
+/// soon as it is signed, and its outcome recorded. Returns the signature.
+pub async fn refund<C: Chain>(
+    chain: &C,
+    backoff: Backoff,
+    store: &mut Store,
+    what: &Refundable,
+    amount: u64,
+    key: &ed25519_dalek::SigningKey,
+    words: &dyn Fn(u64) -> String,
+    now: i64,
+) -> Result<String, RefundError> {
+    if what.left() == 0 {
+        return Err(RefundError::NothingLeft);
+    }
+    if amount == 0 || amount > what.left() {
+        return Err(RefundError::TooMuch {
+            left: words(what.left()),
+        });
+    }
+    let decimals = crate::solana_pay::decimals(chain, backoff, what.mint)
+        .await
+        .map_err(RefundError::Refused)?;
+    let request = request(what, amount, decimals);
+    let id = store.begin_refund(
+        &what.payment,
+        what.received,
+        &what.to,
+        what.mint.as_ref(),
+        amount,
+        FEE_LAMPORTS,
+        now,
+    )?;
+    let mut signed = None;
+    let sent = crate::solana_pay::pay(chain, backoff, &request, key, &mut |s| {
+        signed = Some(s.to_owned());
+    })
+    .await;
+    if let Some(signature) = &signed
+        && let Err(e) = store.refund_signed(id, signature)
+    {
+        tracing::warn!(error = %e, "a refund's signature could not be kept");
+    }
+    match sent {
+        Ok(sent) => {
+            store.refund_ended(id, RefundState::Confirmed)?;
+            Ok(sent.signature)
+        }
+        Err(e) if e.unreachable().is_some() && signed.is_some() => Err(RefundError::Unconfirmed(
+            e.to_string(),
+            signed.unwrap_or_default(),
+        )),
+        Err(e) => {
+            store.refund_ended(id, RefundState::Failed)?;
+            Err(RefundError::Refused(e))
+        }
+    }
+}
+
+/// The refund as a Solana Pay transfer request to the payer: the standard
+/// transfer, the sale's reference, a memo naming the payment.
+fn request(what: &Refundable, amount: u64, decimals: u8) -> PaymentRequest {
+    let mut r = PaymentRequest::new(what.to);
+    r.amount = Some(crate::amount::format(amount, decimals));
+    r.spl_token = what.mint;
+    r.references = what.reference.into_iter().collect();
+    r.memo = Some(format!("TOSS refund of {}", what.payment));
+    r
+}
