@@ -3,6 +3,13 @@ fn main() {
     // command; capabilities/default.json then grants the window exactly these.
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
+        "price_rate",
+        "refund_quote",
+        "refund",
+        "close_report",
+        "close_export",
+        "customer_now",
+        "customer_display_open",
         "wallet_status",
         "settings_schema",
         "settings_save",

@@ -169,6 +169,29 @@ pub struct Config {
     /// A short sound when the till takes a payment (verified offline, or
     /// seen paid online).
     pub sound: bool,
+    /// The merchant's currency the till prices in (an ISO code of
+    /// `price::FIATS`); `None` ("none"): prices are typed in SOL or USDC.
+    #[serde(serialize_with = "fiat_text")]
+    pub fiat_currency: Option<&'static str>,
+    /// The oldest rate a till prices by, in seconds: past it, the merchant
+    /// types the amount in SOL or USDC.
+    pub max_rate_age_seconds: u32,
+    /// Whether the till offers tips.
+    pub tips: bool,
+    /// The tip presets, whole percents of the price.
+    #[serde(serialize_with = "percents_text")]
+    pub tip_percents: Vec<u32>,
+    /// A desktop notification when the till takes a payment.
+    pub notifications: bool,
+}
+
+fn fiat_text<S: serde::Serializer>(v: &Option<&'static str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.unwrap_or("none"))
+}
+
+fn percents_text<S: serde::Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
+    let text: Vec<String> = v.iter().map(u32::to_string).collect();
+    s.serialize_str(&text.join(","))
 }
 
 fn sol_text<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -307,7 +330,8 @@ macro_rules! settings {
 pub mod setting {
     use super::{Cluster, KeyStorage, Separator, Setting, Theme};
     use super::{
-        EXPIRY_RANGE, FPS_RANGE, FRAGMENT_RANGE, HANDOVER_RANGE, RETENTION_RANGE, RETRIES_RANGE,
+        EXPIRY_RANGE, FPS_RANGE, FRAGMENT_RANGE, HANDOVER_RANGE, RATE_AGE_RANGE, RETENTION_RANGE,
+        RETRIES_RANGE,
     };
 
     settings! {
@@ -337,6 +361,11 @@ pub mod setting {
         QR_FRAGMENT_BYTES = ("TOSS_QR_FRAGMENT_BYTES", "qr_fragment_bytes", FRAGMENT_RANGE.2);
         QR_FRAMES_PER_SECOND = ("TOSS_QR_FRAMES_PER_SECOND", "qr_frames_per_second", FPS_RANGE.2);
         SOUND = ("TOSS_SOUND", "sound", BOOL_ALLOWED);
+        FIAT_CURRENCY = ("TOSS_FIAT_CURRENCY", "fiat_currency", "none, or USD, EUR, GBP, AUD, CHF, CAD or JPY");
+        MAX_RATE_AGE_SECONDS = ("TOSS_MAX_RATE_AGE_SECONDS", "max_rate_age_seconds", RATE_AGE_RANGE.2);
+        TIPS = ("TOSS_TIPS", "tips", BOOL_ALLOWED);
+        TIP_PERCENTS = ("TOSS_TIP_PERCENTS", "tip_percents", "up to 5 whole percents from 1 to 100, separated by commas (10,15,20), or none");
+        NOTIFICATIONS = ("TOSS_NOTIFICATIONS", "notifications", BOOL_ALLOWED);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -354,6 +383,8 @@ const HANDOVER_RANGE: Range = (1, 64, "a whole number from 1 to 64");
 const FRAGMENT_RANGE: Range = (50, 1_500, "a whole number of bytes from 50 to 1500");
 /// Frames per second of an animated code.
 const FPS_RANGE: Range = (1, 15, "a whole number from 1 to 15");
+/// A minute to a week: how old a rate a till may price by.
+const RATE_AGE_RANGE: Range = (60, 604_800, "a whole number of seconds from 60 to 604800");
 /// A day to ten years of finished intents kept for the activity view.
 const RETENTION_RANGE: Range = (1, 3650, "a whole number of days from 1 to 3650");
 /// One hour to thirty days: shorter is refused by every TOSS payee (it needs
@@ -609,8 +640,44 @@ impl Config {
             qr_fragment_bytes: number(&QR_FRAGMENT_BYTES, FRAGMENT_RANGE, 300)?,
             qr_frames_per_second: number(&QR_FRAMES_PER_SECOND, FPS_RANGE, 5)?,
             sound: boolean(&SOUND, true)?,
+            fiat_currency: match pick(&FIAT_CURRENCY) {
+                Some((v, _)) if v.trim().eq_ignore_ascii_case("none") => None,
+                Some((v, origin)) => Some(
+                    crate::price::Fiat::named(&v)
+                        .map_err(|_| invalid(&FIAT_CURRENCY, origin, v))?
+                        .code,
+                ),
+                None => None,
+            },
+            max_rate_age_seconds: number(&MAX_RATE_AGE_SECONDS, RATE_AGE_RANGE, 3_600)?,
+            tips: boolean(&TIPS, true)?,
+            tip_percents: match pick(&TIP_PERCENTS) {
+                Some((v, origin)) => {
+                    parse_percents(&v).ok_or_else(|| invalid(&TIP_PERCENTS, origin, v))?
+                }
+                None => vec![10, 15, 20],
+            },
+            notifications: boolean(&NOTIFICATIONS, true)?,
         })
     }
+}
+
+/// Up to five whole percents from 1 to 100, separated by commas; "none"
+/// is no presets (a custom tip only).
+fn parse_percents(v: &str) -> Option<Vec<u32>> {
+    if v.trim().eq_ignore_ascii_case("none") {
+        return Some(Vec::new());
+    }
+    let all: Option<Vec<u32>> = v
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+        })
+        .collect();
+    all.filter(|p| p.len() <= 5)
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).

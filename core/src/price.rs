@@ -185,6 +185,9 @@ pub enum PriceError {
         /// The currency to type the amount in instead.
         currency: String,
     },
+    /// The store could not keep or give the rate; carries why.
+    #[error("the rate could not be kept: {0}")]
+    Store(String),
     /// The amount cannot be priced (overflow, zero rate).
     #[error("{0} cannot be priced at this rate")]
     OutOfRange(String),
@@ -428,6 +431,48 @@ pub async fn read<C: crate::chain::Chain>(
         prices.push(price);
     }
     rate(currency, fiat, &prices).map_err(Err)
+}
+
+/// Where a rate came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Read from the cluster just now.
+    Read,
+    /// The last one read, kept: the cluster could not be reached (why).
+    Kept(String),
+}
+
+/// The rate of `currency` in `fiat` now: read from the cluster `chain`
+/// (within 10 seconds) and kept in `store`, or, when the cluster cannot be
+/// reached, the last one kept. Its age is for the caller to judge
+/// ([`Rate::usable`]).
+pub async fn current<C: crate::chain::Chain>(
+    chain: &C,
+    store: &mut crate::store::Store,
+    currency: &str,
+    fiat: &Fiat,
+) -> Result<(Rate, Source), PriceError> {
+    let kept = |e: crate::store::StoreError| PriceError::Store(e.to_string());
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        read(chain, currency, fiat),
+    )
+    .await
+    .unwrap_or_else(|_| Err(Ok("no answer within 10 seconds".into())));
+    match read {
+        Ok(rate) => {
+            store.keep_rate(&rate).map_err(kept)?;
+            Ok((rate, Source::Read))
+        }
+        Err(Err(e)) => Err(e),
+        Err(Ok(network)) => match store.kept_rate(currency, fiat.code).map_err(kept)? {
+            Some(rate) => Ok((rate, Source::Kept(network))),
+            None => Err(PriceError::NeverRead {
+                pair: format!("{currency}/{}", fiat.code),
+                currency: currency.to_owned(),
+            }),
+        },
+    }
 }
 
 /// A tip on a sale.

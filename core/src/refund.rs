@@ -140,8 +140,9 @@ pub fn refundable(
 }
 
 /// Refunds `amount` (base units) of `what` from `key`'s wallet, worded by
-/// `words`: written to `store` before it is sent, its signature kept as
-/// soon as it is signed, and its outcome recorded. Returns the signature.
+/// `words`: written to `store` (dated now) before it is sent, its
+/// signature kept as soon as it is signed, and its outcome recorded.
+/// Returns the signature.
 pub async fn refund<C: Chain>(
     chain: &C,
     backoff: Backoff,
@@ -150,8 +151,8 @@ pub async fn refund<C: Chain>(
     amount: u64,
     key: &ed25519_dalek::SigningKey,
     words: &dyn Fn(u64) -> String,
-    now: i64,
 ) -> Result<String, RefundError> {
+    let now = i64::from(crate::session::unix_now());
     if what.left() == 0 {
         return Err(RefundError::NothingLeft);
     }

@@ -53,6 +53,8 @@ pub struct Detail {
     /// The settlement transaction, once there is one, and where to see it.
     pub settlement: Option<String>,
     pub explorer: Option<String>,
+    /// Refunds made of it.
+    pub refunds: Vec<crate::refund::RefundLine>,
 }
 
 #[tauri::command]
@@ -81,6 +83,7 @@ pub fn intent_detail(state: State<'_, AppState>, id: String) -> Result<Detail, C
         history: stored.history,
         settlement,
         explorer,
+        refunds: crate::refund::lines(&state, &hex::encode(id))?,
     })
 }
 
@@ -175,6 +178,8 @@ pub struct OnlineRow {
     pub amount_text: String,
     /// Where to see the transaction.
     pub explorer: String,
+    /// Refunds made of it.
+    pub refunds: Vec<crate::refund::RefundLine>,
 }
 
 /// Every online payment kept, newest first.
@@ -183,17 +188,17 @@ pub fn online_activity(state: State<'_, AppState>) -> Result<Vec<OnlineRow>, Com
     let session = state.session()?;
     let config = session.config();
     let rows = session.store()?.online_payments().map_err(text)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|payment| {
             let mint = payment.mint.as_deref().and_then(|m| m.parse().ok());
-            OnlineRow {
+            Ok(OnlineRow {
                 amount_text: money(config, payment.amount, mint.as_ref()),
                 explorer: config
                     .cluster
                     .explorer_tx(&payment.signature, &config.rpc_url),
+                refunds: crate::refund::lines(&state, &payment.signature)?,
                 payment,
-            }
+            })
         })
-        .collect())
+        .collect()
 }

@@ -5,14 +5,18 @@
 //! decision lives in the core, where it is tested without a window.
 
 pub mod activity;
+pub mod close;
+pub mod customer;
 pub mod error;
 pub mod escrow;
 pub mod home;
 pub mod nonces;
 pub mod onboarding;
 pub mod pay;
+pub mod price;
 pub mod radio;
 pub mod receive;
+pub mod refund;
 pub mod scan;
 pub mod settings;
 pub mod state;
@@ -26,6 +30,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
         .manage(state)
         .manage(scan::Scanning::default())
         .manage(radio::Confirming::default())
+        .manage(customer::Counter::default())
         .invoke_handler(tauri::generate_handler![
             settings::app_info,
             settings::wallet_status,
@@ -74,6 +79,13 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             nonces::nonce_pool,
             nonces::nonce_cost,
             nonces::nonce_act,
+            price::price_rate,
+            refund::refund_quote,
+            refund::refund,
+            close::close_report,
+            close::close_export,
+            customer::customer_now,
+            customer::customer_display_open,
         ])
 }
 
@@ -84,6 +96,8 @@ pub fn run() {
         || std::env::var("TOSS_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let state = AppState::start(json);
     let result = setup(tauri::Builder::default(), state)
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             clean_up_hourly(app.handle().clone());
             Ok(())

@@ -289,7 +289,29 @@ pub async fn ble_receive<R: Runtime>(
     let payee = Payee::open(&state, &session)?;
     let adapter = session.config().ble_adapter.clone();
     let name = name.unwrap_or_else(|| "TOSS".into());
-    Ok(receive_ble(app, payee, adapter, name).await?)
+    let got = receive_ble(app.clone(), payee, adapter, name)
+        .await
+        .map_err(CommandError::from);
+    told(&app, &got);
+    got
+}
+
+/// Tells the customer display (and the merchant) how a handover ended:
+/// the sale paid, or why not.
+fn told<R: Runtime>(app: &AppHandle<R>, got: &Result<Got, CommandError>) {
+    crate::customer::taken(
+        app,
+        match got {
+            Ok(g) if g.intents.iter().any(|t| t.id.is_some()) => Ok(format!("Sale {}", g.sale)),
+            Ok(g) => Err(g
+                .intents
+                .iter()
+                .filter_map(|t| t.refused.clone())
+                .next()
+                .unwrap_or_else(|| "nothing was handed over".into())),
+            Err(e) => Err(e.message.clone()),
+        },
+    );
 }
 
 /// What the till's side of a handover needs from the wallet: its Noise
@@ -400,6 +422,7 @@ pub async fn nfc_receive<R: Runtime>(
     let config = session.config().clone();
     let payee = Payee::open(&state, &session)?;
     say(&app, HandoverEvent::Waiting { transport: "nfc" });
+    let told_to = app.clone();
     let got = tauri::async_runtime::spawn_blocking(move || {
         let till = payee.till.clone();
         let connection = tap(reader, &config, &|| till.waiting().is_some())?;
@@ -409,8 +432,11 @@ pub async fn nfc_receive<R: Runtime>(
         got(outcome.map_err(text)?, &till)
     })
     .await
-    .map_err(text)?;
-    Ok(got?)
+    .map_err(text)
+    .and_then(|g| g)
+    .map_err(CommandError::from);
+    told(&told_to, &got);
+    got
 }
 
 /// Pays the merchant's phone put on `reader` the intents given, bound to

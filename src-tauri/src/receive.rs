@@ -12,39 +12,89 @@ use toss_core::transport::qr;
 use crate::error::CommandError;
 use crate::state::{AppState, Terms, address, payment_id, text};
 
-/// The till's request: a Solana Pay URL any wallet can pay and its QR code.
+/// The till's request: a Solana Pay URL any wallet can pay and its QR code,
+/// and what the sale asks in words.
 #[derive(Debug, Serialize)]
 pub struct Request {
     pub url: String,
     pub qr_svg: String,
     pub request: PaymentRequest,
+    pub terms: SaleTerms,
+}
+
+/// A sale's terms as the till and the customer see them.
+#[derive(Debug, Serialize)]
+pub struct SaleTerms {
+    /// Everything asked, tip included, in SOL or USDC.
+    pub total_text: String,
+    /// The price as typed (in fiat when priced in it).
+    pub price_text: String,
+    /// The tip, in the price's currency; `None` without one.
+    pub tip_text: Option<String>,
+    /// Everything asked in the merchant's currency, when priced in it.
+    pub fiat_text: Option<String>,
+    /// The rate used ("1 SOL = 142.37 USD").
+    pub rate_text: Option<String>,
+    /// Its age and source ("4 minutes old").
+    pub rate_age_text: Option<String>,
 }
 
 /// A payment request to `to` for `amount` (decimal text) of `currency`
-/// (a symbol; SOL when absent), with an
-/// optional label and message; offered for offline payment with this
-/// wallet's Noise key.
+/// (a symbol; SOL when absent), with an optional label and message;
+/// offered for offline payment with this wallet's Noise key. With `fiat`,
+/// `amount` (and a `tip`) are in that currency and converted at the rate
+/// read now (refused when older than the settings allow); a tip is a
+/// preset `tip_percent` or an amount. The sale is kept with its pricing.
 #[tauri::command]
-pub fn request_create(
+#[allow(clippy::too_many_arguments)]
+pub async fn request_create<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     to: String,
     amount: String,
     currency: Option<String>,
     label: Option<String>,
     message: Option<String>,
+    fiat: Option<String>,
+    tip: Option<String>,
+    tip_percent: Option<u32>,
 ) -> Result<Request, CommandError> {
+    use toss_core::price::{Fiat, price_sale};
     let recipient = address(&to)?.into();
-    let session = state.session()?;
-    let config = session.config();
-    let currency = crate::state::currency(config, currency.as_deref())?;
-    // Typed with the settings' separator; Solana Pay's URL always has a point.
-    let units = config
-        .decimal_separator
-        .parse(amount.trim(), currency.decimals)
+    let config = state.session()?.config().clone();
+    let currency = crate::state::currency(&config, currency.as_deref())?;
+    let fiat = fiat
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| Fiat::named(&f))
+        .transpose()
         .map_err(text)?;
+    let rate = match fiat {
+        Some(f) => Some(crate::price::current(&state, currency.symbol, f).await?),
+        None => None,
+    };
+    let now = i64::from(toss_core::session::unix_now());
+    if let Some((rate, _)) = &rate {
+        rate.usable(now, u64::from(config.max_rate_age_seconds))
+            .map_err(text)?;
+    }
+    // Typed with the settings' separator; Solana Pay's URL always has a point.
+    let decimals = fiat.map_or(currency.decimals, |f| f.decimals);
+    let price = config
+        .decimal_separator
+        .parse(amount.trim(), decimals)
+        .map_err(text)?;
+    let tip = crate::price::tip(&config, tip.as_deref(), tip_percent, decimals)?;
+    let priced = price_sale(
+        price,
+        tip,
+        fiat.as_ref().zip(rate.as_ref().map(|(r, _)| r)),
+        currency.decimals,
+    )
+    .map_err(text)?;
+    let session = state.session()?;
     let request = session.till_request(Sale {
         recipient,
-        amount: Some(amount::format(units, currency.decimals)),
+        amount: Some(amount::format(priced.total, currency.decimals)),
         mint: currency.mint,
         label,
         message,
@@ -52,13 +102,62 @@ pub fn request_create(
         reference: None,
         offline: true,
     })?;
+    let reference = request
+        .references
+        .first()
+        .copied()
+        .ok_or("the request has no reference")?;
+    session
+        .store()?
+        .record_sale(&toss_core::store::SaleRecord {
+            reference,
+            payee: recipient,
+            mint: currency.mint,
+            amount: priced.total,
+            tip: priced.tip,
+            fiat: priced.fiat.clone(),
+            opened_at: now,
+        })
+        .map_err(text)?;
     // This is now the sale every payment that arrives is held to.
     state.till.open(session.open_sale(&request)?);
+    let money = |units| crate::state::money(&config, units, currency.mint.as_ref());
+    let sep = config.decimal_separator;
+    let terms = match (fiat, &rate, &priced.fiat) {
+        (Some(f), Some((rate, source)), Some(p)) => SaleTerms {
+            total_text: money(priced.total),
+            price_text: f.words(price, sep),
+            tip_text: (p.tip > 0).then(|| f.words(p.tip, sep)),
+            fiat_text: Some(f.words(p.amount, sep)),
+            rate_text: Some(rate.words(&f, sep)),
+            rate_age_text: Some(crate::price::described(rate, source, now).0),
+        },
+        _ => SaleTerms {
+            total_text: money(priced.total),
+            price_text: money(price),
+            tip_text: (priced.tip > 0).then(|| money(priced.tip)),
+            fiat_text: None,
+            rate_text: None,
+            rate_age_text: None,
+        },
+    };
     let url = request.to_url();
+    let qr_svg = qr::svg(url.as_bytes()).map_err(text)?;
+    crate::customer::show(
+        &app,
+        crate::customer::CustomerView {
+            state: "waiting",
+            total_text: Some(terms.total_text.clone()),
+            fiat_text: terms.fiat_text.clone(),
+            qr_svg: Some(qr_svg.clone()),
+            message: None,
+        },
+    );
     Ok(Request {
-        qr_svg: qr::svg(url.as_bytes()).map_err(text)?,
+        qr_svg,
         url,
         request,
+        terms,
     })
 }
 
@@ -79,8 +178,27 @@ pub struct Checked {
 /// till or not) offline and against the open sale, and keeps it when it
 /// pays the sale; the reason when it does not.
 #[tauri::command]
-pub fn receive_intent(state: State<'_, AppState>, hex: String) -> Result<Checked, CommandError> {
-    let code = hex::decode(&hex).map_err(|_| "the code is not an intent".to_owned())?;
+pub fn receive_intent<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    hex: String,
+) -> Result<Checked, CommandError> {
+    let checked = check_intent(&state, &hex);
+    crate::customer::taken(
+        &app,
+        match &checked {
+            Ok(c) => Ok(format!(
+                "{} from {}: {}",
+                c.terms.amount_text, c.terms.payer, c.sale
+            )),
+            Err(e) => Err(e.message.clone()),
+        },
+    );
+    checked
+}
+
+fn check_intent(state: &AppState, hex: &str) -> Result<Checked, CommandError> {
+    let code = hex::decode(hex).map_err(|_| "the code is not an intent".to_owned())?;
     let session = state.session()?;
     let reference = state.till.shown().and_then(|sale| sale.reference);
     let (wire, sealed) = session.unseal(&code, reference.as_ref())?;
@@ -263,13 +381,23 @@ pub async fn sale_watch<R: tauri::Runtime>(
     crate::state::on_own_thread(move || async move {
         let mut tell = |report: Result<Watched, toss_core::chain::ChainError>| {
             let event = match report {
-                Ok(Watched::Paid(paid)) => SaleEvent::PaidOnline {
-                    payer: paid.payer.to_string(),
-                    amount_text: crate::state::money(&config, paid.amount, paid.mint.as_ref()),
-                    explorer: config.cluster.explorer_tx(&paid.signature, &config.rpc_url),
-                    signature: paid.signature,
-                    sale: till.now().describe(),
-                },
+                Ok(Watched::Paid(paid)) => {
+                    crate::customer::taken(
+                        &app,
+                        Ok(format!(
+                            "{} paid online by {}",
+                            crate::state::money(&config, paid.amount, paid.mint.as_ref()),
+                            paid.payer
+                        )),
+                    );
+                    SaleEvent::PaidOnline {
+                        payer: paid.payer.to_string(),
+                        amount_text: crate::state::money(&config, paid.amount, paid.mint.as_ref()),
+                        explorer: config.cluster.explorer_tx(&paid.signature, &config.rpc_url),
+                        signature: paid.signature,
+                        sale: till.now().describe(),
+                    }
+                }
                 Ok(Watched::Refused(signature, why)) => SaleEvent::Refused {
                     signature,
                     reason: why.to_string(),

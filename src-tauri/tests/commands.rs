@@ -263,14 +263,14 @@ fn a_transaction_request_is_refused_before_any_server_is_asked_when_it_cannot_be
     );
 }
 
-#[test]
-fn the_app_runs_the_stores_cleanup_as_the_cli_does() {
-    // In a child process with keys in a fresh kernel keyring of its own.
+/// Runs the ignored test `child` in a child process with keys in a fresh
+/// kernel keyring of its own (the store's key is kept there).
+fn in_own_keyring(child: &str) {
     let out = std::process::Command::new("keyctl")
         .args(["session", "-"])
         .arg(std::env::current_exe().unwrap())
         .args([
-            "child_cleanup",
+            child,
             "--exact",
             "--ignored",
             "--nocapture",
@@ -286,6 +286,210 @@ fn the_app_runs_the_stores_cleanup_as_the_cli_does() {
     );
     assert!(out.status.success(), "{text}");
     assert!(text.contains("1 passed"), "{text}");
+}
+
+#[test]
+fn the_app_runs_the_stores_cleanup_as_the_cli_does() {
+    in_own_keyring("child_cleanup");
+}
+
+#[test]
+fn the_till_prices_in_the_merchants_currency_takes_tips_and_shows_the_customer() {
+    in_own_keyring("child_till");
+}
+
+#[test]
+#[ignore = "run by the_till_prices_in_the_merchants_currency_takes_tips_and_shows_the_customer"]
+fn child_till() {
+    // No cluster to read a rate from: the till prices by the last rate it
+    // kept while it is fresh enough.
+    let (_tmp, state) = wallet_home(
+        "rpc_url = \"http://127.0.0.1:9\"\nmax_rate_age_seconds = 600\nprogram_id = \"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA\"\n",
+    );
+    let now = i64::from(toss_core::session::unix_now());
+    let session = state.session().unwrap();
+    let rate = |published_at| toss_core::price::Rate {
+        currency: "SOL".into(),
+        fiat: "USD".into(),
+        scaled: 150 * 1_000_000_000_000,
+        published_at,
+    };
+    session
+        .store()
+        .unwrap()
+        .keep_rate(&rate(now - 120))
+        .unwrap();
+    drop(session);
+    let webview = app(state);
+    let sale = |args: Value| {
+        let mut all =
+            json!({ "to": "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN", "amount": "12.50" });
+        all.as_object_mut()
+            .unwrap()
+            .extend(args.as_object().unwrap().clone());
+        invoke(&webview, "request_create", all)
+    };
+    assert_eq!(
+        invoke(&webview, "customer_now", json!({})).unwrap()["state"],
+        "",
+        "idle before a sale"
+    );
+
+    // 12.50 USD and a 15 % tip (1.88 USD) at 150 USD per SOL.
+    let r = sale(json!({ "fiat": "USD", "tipPercent": 15 })).unwrap();
+    let terms = &r["terms"];
+    assert_eq!(terms["total_text"], "0.095866667 SOL", "{terms}");
+    assert_eq!(terms["price_text"], "12.50 USD");
+    assert_eq!(terms["tip_text"], "1.88 USD");
+    assert_eq!(terms["fiat_text"], "14.38 USD");
+    assert_eq!(terms["rate_text"], "1 SOL = 150.00 USD");
+    assert_eq!(terms["rate_age_text"], "2 minutes old");
+    assert_eq!(
+        r["request"]["amount"], "0.095866667",
+        "what the payer is asked"
+    );
+    let shown = invoke(&webview, "customer_now", json!({})).unwrap();
+    assert_eq!(shown["state"], "waiting");
+    assert_eq!(shown["total_text"], "0.095866667 SOL");
+    assert_eq!(shown["fiat_text"], "14.38 USD");
+    assert_eq!(shown["qr_svg"], r["qr_svg"]);
+    // A payment that does not pay it: the customer sees why.
+    assert!(invoke(&webview, "receive_intent", json!({ "hex": "00" })).is_err());
+    let refused = invoke(&webview, "customer_now", json!({})).unwrap();
+    assert_eq!(refused["state"], "refused");
+    let why = refused["message"].as_str().unwrap();
+    assert!(why.starts_with("refused: "), "{why}");
+
+    // In SOL with a custom tip; both kinds of tip at once are refused.
+    let r = sale(json!({ "amount": "1", "tip": "0.25" })).unwrap();
+    assert_eq!(r["terms"]["total_text"], "1.25 SOL");
+    assert_eq!(r["terms"]["tip_text"], "0.25 SOL");
+    assert_eq!(r["terms"]["fiat_text"], Value::Null);
+    assert!(refusal(sale(json!({ "tip": "1", "tipPercent": 10 }))).contains("not both"));
+    assert!(
+        refusal(sale(json!({ "fiat": "XYZ" }))).contains("is not a currency this till prices in")
+    );
+    // No EUR rate was ever read, and the cluster cannot be reached.
+    assert!(refusal(sale(json!({ "fiat": "EUR" }))).contains("no SOL/EUR rate has been read yet"));
+    // The rate view says where the rate came from and how old it is.
+    let view = invoke(
+        &webview,
+        "price_rate",
+        json!({ "currency": "SOL", "fiat": "USD" }),
+    )
+    .unwrap();
+    assert_eq!(view["usable"], true);
+    assert!(
+        view["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("the last rate read"),
+        "{view}"
+    );
+
+    // The close of today lists the sales opened but nothing paid: nothing
+    // to count, nothing owed.
+    let day = invoke(
+        &webview,
+        "close_report",
+        json!({ "from": now - 60, "to": now + 60 }),
+    )
+    .unwrap();
+    assert_eq!(day["rows"], json!([]));
+    assert_eq!(day["exposure_text"], "none");
+    let csv = _tmp.path().join("close.csv");
+    let n = invoke(
+        &webview,
+        "close_export",
+        json!({ "from": now - 60, "to": now + 60, "format": "csv", "path": csv }),
+    )
+    .unwrap();
+    assert_eq!(n, 0);
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .starts_with("time,way,payment,")
+    );
+    assert!(
+        refusal(invoke(
+            &webview,
+            "close_export",
+            json!({ "from": 0, "to": 1, "format": "xls", "path": csv })
+        ))
+        .contains("not an export format")
+    );
+    assert!(
+        refusal(invoke(
+            &webview,
+            "close_report",
+            json!({ "from": 5, "to": 5 })
+        ))
+        .contains("ends before it starts")
+    );
+    // A payment this wallet never received cannot be refunded.
+    assert!(
+        refusal(invoke(
+            &webview,
+            "refund_quote",
+            json!({ "payment": "ONLINE" })
+        ))
+        .contains("no payment received by this wallet")
+    );
+}
+
+#[test]
+fn a_stale_rate_and_tips_turned_off_are_refused_before_any_sale_is_shown() {
+    in_own_keyring("child_stale_rate");
+}
+
+#[test]
+#[ignore = "run by a_stale_rate_and_tips_turned_off_are_refused_before_any_sale_is_shown"]
+fn child_stale_rate() {
+    let (_tmp, state) = wallet_home("rpc_url = \"http://127.0.0.1:9\"\ntips = false\n");
+    let now = i64::from(toss_core::session::unix_now());
+    let session = state.session().unwrap();
+    session
+        .store()
+        .unwrap()
+        .keep_rate(&toss_core::price::Rate {
+            currency: "SOL".into(),
+            fiat: "EUR".into(),
+            scaled: 120 * 1_000_000_000_000,
+            published_at: now - 7_300,
+        })
+        .unwrap();
+    drop(session);
+    let webview = app(state);
+    let stale = refusal(invoke(
+        &webview,
+        "request_create",
+        json!({ "to": "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN", "amount": "10", "fiat": "EUR" }),
+    ));
+    assert_eq!(
+        stale,
+        "the last rate is 2 hours old, over the 1 hour the settings allow (max_rate_age_seconds): type the amount in SOL, or go online for a new rate"
+    );
+    let view = invoke(
+        &webview,
+        "price_rate",
+        json!({ "currency": "SOL", "fiat": "EUR" }),
+    )
+    .unwrap();
+    assert_eq!(
+        (view["usable"].as_bool(), view["why"].as_str()),
+        (Some(false), Some(stale.as_str()))
+    );
+    let tipped = refusal(invoke(
+        &webview,
+        "request_create",
+        json!({ "to": "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN", "amount": "1", "tipPercent": 10 }),
+    ));
+    assert_eq!(tipped, "tips are turned off in the settings (tips)");
+    assert_eq!(
+        invoke(&webview, "customer_now", json!({})).unwrap()["state"],
+        "",
+        "no sale was shown"
+    );
 }
 
 /// Keeps a payment to the wallet_home account as received (and verified)

@@ -31,6 +31,13 @@ fn defaults_are_devnet_and_the_sdk_values() {
     assert_eq!(c.default_intent_expiry_seconds, 86_400);
     assert_eq!((c.qr_fragment_bytes, c.qr_frames_per_second), (300, 5));
     assert!(c.sound, "the till chimes unless told not to");
+    assert_eq!(
+        c.fiat_currency, None,
+        "prices are typed in SOL or USDC until a currency is chosen"
+    );
+    assert_eq!(c.max_rate_age_seconds, 3_600);
+    assert!(c.tips && c.notifications);
+    assert_eq!(c.tip_percents, vec![10, 15, 20]);
     assert!(c.require_biometric_for_nonce);
     assert!(!c.require_biometric_for_intent);
 }
@@ -358,4 +365,39 @@ fn the_tills_limits_and_commitment_are_read_in_the_currencys_units() {
         ),
         (100_000, 10_000, 8)
     );
+}
+
+#[test]
+fn the_merchants_currency_and_tips_are_read_and_nonsense_refused() {
+    let c = Config::resolve(
+        env(&[
+            ("TOSS_FIAT_CURRENCY", "eur"),
+            ("TOSS_TIP_PERCENTS", " 5, 12 "),
+            ("TOSS_MAX_RATE_AGE_SECONDS", "600"),
+        ]),
+        None,
+    )
+    .unwrap();
+    assert_eq!(c.fiat_currency, Some("EUR"));
+    assert_eq!(c.tip_percents, vec![5, 12]);
+    assert_eq!(c.max_rate_age_seconds, 600);
+    let none = Config::resolve(
+        env(&[
+            ("TOSS_FIAT_CURRENCY", "None"),
+            ("TOSS_TIP_PERCENTS", "none"),
+        ]),
+        None,
+    )
+    .unwrap();
+    assert_eq!((none.fiat_currency, none.tip_percents), (None, vec![]));
+    for (key, value) in [
+        ("TOSS_FIAT_CURRENCY", "XYZ"),
+        ("TOSS_TIP_PERCENTS", "10,0"),
+        ("TOSS_TIP_PERCENTS", "1,2,3,4,5,6"),
+        ("TOSS_TIP_PERCENTS", "ten"),
+        ("TOSS_MAX_RATE_AGE_SECONDS", "10"),
+    ] {
+        let e = Config::resolve(env(&[(key, value)]), None).unwrap_err();
+        assert!(e.to_string().contains(key), "{key}={value}: {e}");
+    }
 }
