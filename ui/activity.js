@@ -1,8 +1,18 @@
 // Activity: every intent this wallet keeps, filtered and searched here (on what Rust
-// listed), a detail view, and a CSV export written by Rust.
-import { $, busy, count, invoke, listen, say, settings, showFields } from "./ipc.js";
+// listed), a detail view with refunds of payments received, and a CSV export written by Rust.
+import { $, busy, choosePath, count, invoke, listen, say, settings, showFields } from "./ipc.js";
 
 let rows = [];
+/** Payments made online, as Rust last listed them (each with its refunds). */
+let online = [];
+/** This wallet's addresses: an online payment to one of them was received here. */
+let ours = new Set();
+/**
+ * The payment whose detail is shown (an intent's id or an online payment's signature) and how
+ * to show it again once a refund changed it; `quoted` is the refund Rust last quoted for it.
+ */
+let detail = null;
+let quoted = null;
 
 function render() {
   const direction = $("activity-filter").value;
@@ -49,6 +59,7 @@ async function showDetail(id) {
       ...(d.settlement ? [["Settlement", d.settlement, null, d.explorer]] : []),
     ]);
     showHistory(true);
+    showRefunds(d.refunds, d.direction === "received" ? d.id : null, () => showDetail(id));
     $("detail-history").replaceChildren(
       ...d.history.map((e) => {
         const li = document.createElement("li");
@@ -71,7 +82,8 @@ function showHistory(history) {
 }
 
 /** A payment made online: who paid whom, how much, when, and its receipt code (Rust's). */
-async function showOnlineDetail(signature) {
+async function showOnlineDetail(row) {
+  const { signature } = row;
   try {
     const r = await invoke("online_receipt", { signature });
     const p = r.payments[0];
@@ -85,12 +97,107 @@ async function showOnlineDetail(signature) {
     ]);
     $("detail-qr").innerHTML = p.qr_svg; // SVG rendered by Rust from the Explorer address
     showHistory(false);
+    showRefunds(row.refunds, ours.has(row.recipient) ? signature : null, () => showOnlineAgain(signature));
     $("detail-card").hidden = false;
     $("detail-card").scrollIntoView({ block: "nearest" });
   } catch (err) {
     say("activity-problem", `Could not read the payment: ${err}`);
   }
 }
+
+/** An online payment's detail once more, as Rust lists it now (after a refund of it). */
+async function showOnlineAgain(signature) {
+  try {
+    online = await invoke("online_activity");
+  } catch (err) {
+    say("activity-problem", `Could not read the activity: ${err}`);
+    return;
+  }
+  renderOnline(online);
+  const row = online.find((p) => p.signature === signature);
+  if (row) await showOnlineDetail(row);
+}
+
+/**
+ * The refunds already made of the payment shown, and "Refund" for a payment this wallet
+ * received (`payment`: its id or signature; null for one it paid). `again` shows the detail
+ * anew once a refund is sent.
+ */
+function showRefunds(refunds = [], payment, again) {
+  $("detail-refunds-title").hidden = refunds.length === 0;
+  $("detail-refunds").hidden = refunds.length === 0;
+  $("detail-refunds").replaceChildren(
+    ...refunds.map((r) => {
+      // Where it stands (sending, confirmed, failed); a refund still being sent may have no transaction yet.
+      const li = document.createElement("li");
+      const what = [r.amount_text, r.state].filter(Boolean).join(", ");
+      li.textContent = `${new Date(r.at * 1000).toLocaleString()}: ${what}${r.signature ? ` (transaction ${r.signature})` : ""}`;
+      return li;
+    }),
+  );
+  detail = payment ? { payment, again } : null;
+  quoted = null;
+  $("refund").hidden = !payment;
+  $("refund-form").hidden = true;
+  $("refund-done").hidden = true;
+  say("refund-problem", "");
+}
+
+/** What a refund would send, from Rust, before anything is sent: the form is prefilled with all that is left. */
+async function quoteRefund() {
+  $("refund-done").hidden = true;
+  say("refund-problem", "");
+  try {
+    quoted = await invoke("refund_quote", { payment: detail.payment });
+    showFields($("refund-quote"), [
+      ["Refund to", quoted.to, "to"],
+      ["Received", quoted.received_text, "received"],
+      ["Already refunded", quoted.refunded_text, "refunded"],
+      ["Can be refunded", quoted.refundable_text, "refundable"],
+      ["Network fee", quoted.fee_text, "fee"],
+    ]);
+    $("refund-max").textContent = quoted.refundable_text;
+    $("refund-amount").value = quoted.max;
+    $("refund-passphrase-label").hidden = !settings.asked.payment;
+    $("refund-form").hidden = false;
+    $("refund-amount").focus();
+  } catch (err) {
+    quoted = null;
+    $("refund-form").hidden = true;
+    say("refund-problem", `Cannot refund: ${err}`);
+  }
+}
+
+/** Sends the refund quoted (all of what is left, or the part typed), asked like a payment. */
+async function sendRefund() {
+  try {
+    const sent = await invoke("refund", {
+      payment: quoted.payment,
+      amount: $("refund-amount").value.trim(),
+      passphrase: $("refund-passphrase").value || null,
+    });
+    // The detail shown again lists the refund; what was sent stays said under it.
+    await detail.again();
+    $("refund-text").textContent = `${sent.amount_text}, network fee ${sent.fee_text} (transaction ${sent.signature})`;
+    $("refund-explorer").href = sent.explorer;
+    $("refund-done").hidden = false;
+    loadActivity();
+  } catch (err) {
+    say("refund-problem", `Not refunded: ${err}`);
+  } finally {
+    $("refund-passphrase").value = ""; // never kept on screen
+  }
+}
+
+$("refund-start").addEventListener("click", (event) => busy(event.currentTarget, quoteRefund));
+$("refund-cancel").addEventListener("click", () => {
+  $("refund-form").hidden = true;
+  $("refund-passphrase").value = "";
+});
+$("refund-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await busy($("refund-form").querySelector("button[type=submit]"), sendRefund);
+});
 
 // Each step as the core words it.
 listen("settle", (p) => {
@@ -117,7 +224,11 @@ export async function loadActivity() {
   try {
     rows = await invoke("activity");
     render();
-    renderOnline(await invoke("online_activity"));
+    // Without the accounts, no online payment is offered a refund; the list still shows.
+    const status = await invoke("wallet_status").catch(() => ({ accounts: [] }));
+    ours = new Set(status.accounts.map((a) => a.address));
+    online = await invoke("online_activity");
+    renderOnline(online);
     say("activity-problem", "");
   } catch (err) {
     say("activity-problem", `Could not read the activity: ${err}`);
@@ -125,10 +236,10 @@ export async function loadActivity() {
 }
 
 /** Payments made online (any wallet to this till, or "Pay now"), each with its Explorer link. */
-function renderOnline(online) {
-  $("online-card").hidden = online.length === 0;
+function renderOnline(list) {
+  $("online-card").hidden = list.length === 0;
   $("online-rows").replaceChildren(
-    ...online.map((p) => {
+    ...list.map((p) => {
       const tr = document.createElement("tr");
       const when = new Date((p.block_time ?? p.at) * 1000).toLocaleString();
       for (const [text, cls] of [[when], [p.amount_text], [p.payer, "address"], [p.recipient, "address"]]) {
@@ -149,8 +260,8 @@ function renderOnline(online) {
       tr.tabIndex = 0;
       tr.setAttribute("role", "button");
       tr.setAttribute("aria-label", `Details of the online payment ${p.signature.slice(0, 8)}`);
-      tr.addEventListener("click", (e) => e.target !== a && showOnlineDetail(p.signature));
-      tr.addEventListener("keydown", (e) => e.key === "Enter" && e.target === tr && showOnlineDetail(p.signature));
+      tr.addEventListener("click", (e) => e.target !== a && showOnlineDetail(p));
+      tr.addEventListener("keydown", (e) => e.key === "Enter" && e.target === tr && showOnlineDetail(p));
       return tr;
     }),
   );
@@ -158,10 +269,30 @@ function renderOnline(online) {
 
 $("activity-filter").addEventListener("change", render);
 $("activity-search").addEventListener("input", render);
+// The file is chosen in the desktop's dialog, then written at once; "Export" writes it again.
+$("activity-export-choose").addEventListener("click", (event) =>
+  busy(event.currentTarget, async () => {
+    try {
+      const path = await choosePath("save", {
+        defaultPath: "toss-activity.csv",
+        filters: [{ name: "CSV", extensions: ["csv"] }],
+      });
+      if (!path) return;
+      $("activity-export").value = path;
+      $("activity-export-form").requestSubmit();
+    } catch (err) {
+      say("activity-problem", `No file chosen: ${err}`);
+    }
+  }),
+);
 $("activity-export-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  await busy($("activity-export-form").querySelector("button"), async () => {
+  await busy($("activity-export-form").querySelector("button[type=submit]"), async () => {
     const path = $("activity-export").value.trim();
+    if (!path) {
+      say("activity-problem", "Choose the file to export to first.");
+      return;
+    }
     try {
       const n = await invoke("activity_export", { path });
       $("activity-exported").textContent = `${count(n, "payment")} written to ${path}.`;

@@ -4,6 +4,7 @@ import { offerKeyFile, setupOnboarding } from "./onboarding.js";
 import { loadReceive, setupReceive } from "./receive.js";
 import { loadPay, setupPay } from "./pay.js";
 import { loadActivity } from "./activity.js";
+import { loadClose, setupClose } from "./close.js";
 import { loadMetrics, renderSettings, setupPassphrase, setupSettings } from "./settings.js";
 import { loadEscrow, setupEscrow } from "./escrow.js";
 
@@ -56,6 +57,7 @@ const LOADERS = {
   receive: loadReceive,
   pay: loadPay,
   activity: loadActivity,
+  close: loadClose,
   escrow: loadEscrow,
   settings: loadMetrics,
 };
@@ -179,6 +181,7 @@ setupOnboarding(() => show("home"), applyConfig);
 setupReceive();
 setupPay();
 setupEscrow();
+setupClose();
 setupSettings(applyConfig);
 setupPassphrase();
 window.addEventListener("toss-locked", () => show("unlock"));

@@ -26,6 +26,16 @@ export const listen = (event, handler) => window.__TAURI__.event.listen(event, (
 export const $ = (id) => document.getElementById(id);
 
 /**
+ * A path chosen in the desktop's own file dialog (`how`: "open" to read a file, "save" to write
+ * one; `options` as Tauri's dialog plugin takes them: filters, defaultPath). Paths are chosen,
+ * never typed, so a slip of the keyboard cannot read or overwrite another file. Resolves to the
+ * path, or null when the dialog was cancelled (the caller then does nothing).
+ */
+export async function choosePath(how, options) {
+  return (await window.__TAURI__.dialog[how](options)) ?? null;
+}
+
+/**
  * The till's short sound for a payment taken, unless the settings turn it off. A machine with
  * no audio output stays silent rather than failing the screen.
  */

@@ -1,6 +1,6 @@
 // Onboarding: create a wallet (the phrase shown once, then checked) or import one; then
 // choose the cluster and, if wanted, the passphrase asked before each payment.
-import { $, busy, invoke, say, settings } from "./ipc.js";
+import { $, busy, choosePath, invoke, say, settings } from "./ipc.js";
 
 /** Three distinct word positions to ask for, in order. */
 function pick(count) {
@@ -158,9 +158,25 @@ export function setupOnboarding(done, onSaved) {
     showSetup();
   });
 
+  // The keypair file is chosen in the desktop's dialog, then imported at once; typing a
+  // phrase afterwards means the phrase is meant.
+  $("import-keypair-choose").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      try {
+        const path = await choosePath("open", { filters: [{ name: "Solana CLI keypair", extensions: ["json"] }] });
+        if (!path) return;
+        $("import-keypair").value = path;
+        $("import-form").requestSubmit();
+      } catch (err) {
+        $("wallet-state").textContent = `No file chosen: ${err}`;
+      }
+    }),
+  );
+  $("import-phrase").addEventListener("input", () => ($("import-keypair").value = ""));
+
   $("import-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    await busy(event.submitter ?? $("import-form").querySelector("button"), async () => {
+    await busy(event.submitter ?? $("import-form").querySelector("button[type=submit]"), async () => {
       const label = $("import-label").value.trim();
       const keypair = $("import-keypair").value.trim();
       try {

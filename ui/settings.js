@@ -28,6 +28,11 @@ export const SETTING_LABELS = {
   qr_fragment_bytes: "Bytes per frame of an animated code",
   qr_frames_per_second: "Frames per second of an animated code",
   sound: "A sound when the till takes a payment",
+  fiat_currency: "Fiat currency to price sales in",
+  max_rate_age_seconds: "Oldest exchange rate used (s)",
+  tips: "Offer tips at the till",
+  tip_percents: "Tip percentages offered",
+  notifications: "A desktop notification when a payment is verified or confirmed",
 };
 
 /** Chosen once, at set-up: keys already kept in one storage are not moved to another. */
@@ -39,6 +44,9 @@ const CHOICES = {
   require_biometric_for_intent: ["true", "false"],
   camera_mirror: ["false", "true"],
   sound: ["true", "false"],
+  fiat_currency: ["none", "USD", "EUR", "GBP", "CHF", "JPY", "CAD", "AUD"],
+  tips: ["true", "false"],
+  notifications: ["true", "false"],
   decimal_separator: ["point", "comma"],
   theme: ["system", "light", "dark"],
   commitment: ["confirmed", "finalized"],

@@ -1,8 +1,10 @@
 //! Refunds: handing back all or part of a payment a till received, online,
-//! as a standard transfer to the payer (a SOL transfer, or `TransferChecked`
-//! to the payer's associated token account), carrying the sale's reference
-//! (so the refund is found with the sale on chain) and a memo naming the
-//! payment. Only money that arrived is refunded: a payment taken offline
+//! as a standard Solana Pay transfer to the payer (a SOL transfer, or
+//! `TransferChecked` to the payer's associated token account) with a memo
+//! naming the payment and two references: a fresh one of its own first (so
+//! Solana Pay's `findReference` finds the refund itself, which it would
+//! not under the sale's, whose oldest transaction is the payment) and the
+//! sale's (so the refund is found with the sale on chain). Only money that arrived is refunded: a payment taken offline
 //! once it has settled, one made online once confirmed. What was refunded
 //! already, including a refund whose outcome is not yet known, is counted,
 //! so refunds never exceed what was received.
@@ -139,10 +141,18 @@ pub fn refundable(
     Ok(found)
 }
 
+/// A refund that landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refunded {
+    /// Its transaction.
+    pub signature: String,
+    /// Its own reference (the first of its transfer's references).
+    pub reference: Pubkey,
+}
+
 /// Refunds `amount` (base units) of `what` from `key`'s wallet, worded by
 /// `words`: written to `store` (dated now) before it is sent, its
 /// signature kept as soon as it is signed, and its outcome recorded.
-/// Returns the signature.
 pub async fn refund<C: Chain>(
     chain: &C,
     backoff: Backoff,
@@ -151,7 +161,7 @@ pub async fn refund<C: Chain>(
     amount: u64,
     key: &ed25519_dalek::SigningKey,
     words: &dyn Fn(u64) -> String,
-) -> Result<String, RefundError> {
+) -> Result<Refunded, RefundError> {
     let now = i64::from(crate::session::unix_now());
     if what.left() == 0 {
         return Err(RefundError::NothingLeft);
@@ -164,7 +174,9 @@ pub async fn refund<C: Chain>(
     let decimals = crate::solana_pay::decimals(chain, backoff, what.mint)
         .await
         .map_err(RefundError::Refused)?;
-    let request = request(what, amount, decimals);
+    let reference = crate::request::new_reference()
+        .map_err(|e| RefundError::Store(StoreError::Sqlite(e.to_string())))?;
+    let request = request(what, amount, decimals, reference);
     let id = store.begin_refund(
         &what.payment,
         what.received,
@@ -187,7 +199,10 @@ pub async fn refund<C: Chain>(
     match sent {
         Ok(sent) => {
             store.refund_ended(id, RefundState::Confirmed)?;
-            Ok(sent.signature)
+            Ok(Refunded {
+                signature: sent.signature,
+                reference,
+            })
         }
         Err(e) if e.unreachable().is_some() && signed.is_some() => Err(RefundError::Unconfirmed(
             e.to_string(),
@@ -201,12 +216,13 @@ pub async fn refund<C: Chain>(
 }
 
 /// The refund as a Solana Pay transfer request to the payer: the standard
-/// transfer, the sale's reference, a memo naming the payment.
-fn request(what: &Refundable, amount: u64, decimals: u8) -> PaymentRequest {
+/// transfer, its own `reference` then the sale's, a memo naming the
+/// payment.
+fn request(what: &Refundable, amount: u64, decimals: u8, reference: Pubkey) -> PaymentRequest {
     let mut r = PaymentRequest::new(what.to);
     r.amount = Some(crate::amount::format(amount, decimals));
     r.spl_token = what.mint;
-    r.references = what.reference.into_iter().collect();
+    r.references = std::iter::once(reference).chain(what.reference).collect();
     r.memo = Some(format!("TOSS refund of {}", what.payment));
     r
 }

@@ -126,7 +126,8 @@ pub async fn refund(
         let words = |u| crate::state::money(&config, u, mint.as_ref());
         let signature = refund::refund(&chain, backoff, &mut store, &what, units, &key, &words)
             .await
-            .map_err(|e| toss_core::chain::redact_urls(&e.to_string()))?;
+            .map_err(|e| toss_core::chain::redact_urls(&e.to_string()))?
+            .signature;
         Ok(Refunded {
             amount_text: words(units),
             fee_text: crate::state::money(&config, FEE_LAMPORTS, None),

@@ -65,6 +65,11 @@ export const CONFIG = {
   qr_fragment_bytes: 300,
   qr_frames_per_second: 5,
   sound: true,
+  fiat_currency: "none",
+  max_rate_age_seconds: 3600,
+  tips: true,
+  tip_percents: "10,15,20",
+  notifications: true,
 };
 
 /** settings::currencies on devnet. */
@@ -105,6 +110,9 @@ function installMock(answers) {
     calls: [],
     answers,
     listeners: {},
+    /** The file dialogs opened, as [how, options]; `paths` are what the next ones answer. */
+    dialogs: [],
+    paths: [],
     /** The next call to `cmd` waits until `settle(cmd, answer)`. */
     hold(cmd) {
       pending[cmd] = null;
@@ -120,6 +128,11 @@ function installMock(answers) {
   // A refusal given as text reaches the UI as Rust sends it: {kind, message}.
   const refused = (err) => (typeof err === "string" ? { kind: "failed", message: err } : err);
   const answer = ({ ok, err }) => (err === undefined ? Promise.resolve(ok) : Promise.reject(refused(err)));
+  // A dialog answers the path the test scripted (null: cancelled); unscripted, it fails.
+  const dialog = (how) => (options) => {
+    mock.dialogs.push([how, options ?? null]);
+    return mock.paths.length ? Promise.resolve(mock.paths.shift()) : Promise.reject(`the test chose no path for a ${how} dialog`);
+  };
   window.__mock = mock;
   window.__TAURI__ = {
     core: {
@@ -136,6 +149,7 @@ function installMock(answers) {
         return Promise.resolve(() => {});
       },
     },
+    dialog: { open: dialog("open"), save: dialog("save") },
   };
 }
 
@@ -156,15 +170,16 @@ export async function stop() {
 /**
  * The app's window with `answers` (command -> {ok} or {err}) over the start-up ones and
  * `config` over the default settings; waits for `screen` (the home screen unless told).
+ * `page` names another page of ui/ (customer.html), then `ready` is what to wait for.
  */
-export async function openApp({ answers = {}, config = {}, screen = "home" } = {}) {
+export async function openApp({ answers = {}, config = {}, screen = "home", page: path = "", ready = `#screen-${screen}` } = {}) {
   const page = await browser.newPage({ viewport: { width: 1024, height: 720 } });
   page.setDefaultTimeout(5000);
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.addInitScript(installMock, { ...startAnswers({ ...CONFIG, ...config }), ...answers });
-  await page.goto(server.url);
-  await page.locator(`#screen-${screen}`).waitFor();
+  await page.goto(server.url + path);
+  await page.locator(ready).waitFor();
   return {
     page,
     /** Uncaught errors in the page (a screen that broke). */
@@ -175,6 +190,10 @@ export async function openApp({ answers = {}, config = {}, screen = "home" } = {
     hold: (cmd) => page.evaluate((c) => window.__mock.hold(c), cmd),
     settle: (cmd, a) => page.evaluate(([c, x]) => window.__mock.settle(c, x), [cmd, a]),
     emit: (event, payload) => page.evaluate(([e, p]) => window.__mock.emit(e, p), [event, payload]),
+    /** What the next file dialogs answer, in order: a path, or null for a cancelled one. */
+    choose: (...paths) => page.evaluate((p) => window.__mock.paths.push(...p), paths),
+    /** The file dialogs opened so far, as [how ("open" or "save"), options]. */
+    dialogs: () => page.evaluate(() => window.__mock.dialogs),
     show: (screen) => page.click(`#nav button[data-screen="${screen}"]`),
     close: () => page.close(),
   };

@@ -764,3 +764,576 @@ test("activity: payments made online are listed with their transaction's link", 
     await app.close();
   }
 });
+
+/** A rate Rust read `age_text` ago, usable for pricing or not (`why`). */
+const RATE = (usable, age_text, why = null) => ({
+  fiat: "USD",
+  currency: "SOL",
+  rate_text: "1 SOL = 149.02 USD",
+  published_at: 1_790_000_000,
+  age_text,
+  source: "Pyth SOL/USD, read over RPC",
+  usable,
+  why,
+});
+/** The request Rust makes, with the terms it worked out. */
+const REQUEST_MADE = (terms) => ({ ok: { url: `solana:${ADDRESS}?amount=${terms.total_text}`, qr_svg: SVG(0), request: {}, terms } });
+const requestArgs = async (app) => (await app.calls()).filter(([cmd]) => cmd === "request_create").map(([, a]) => a);
+
+test("the till prices in fiat at a usable rate: the rate shown, the tip percent sent, the terms next to the code", async () => {
+  const terms = {
+    total_text: "0.0965 SOL",
+    price_text: "12.50 USD",
+    tip_text: "1.88 USD",
+    fiat_text: "14.38 USD",
+    rate_text: "1 SOL = 149.02 USD",
+    rate_age_text: "4 minutes old",
+  };
+  const app = await openApp({
+    config: { fiat_currency: "USD", tip_percents: "10, 15,20" },
+    answers: {
+      price_rate: { ok: RATE(true, "4 minutes old") },
+      request_create: REQUEST_MADE(terms),
+      customer_display_open: { ok: null },
+    },
+  });
+  try {
+    await app.show("receive");
+    await app.page.locator("#receive-rate").getByText("1 SOL = 149.02 USD (4 minutes old; Pyth SOL/USD, read over RPC)", { exact: true }).waitFor();
+    const rates = (await app.calls()).filter(([cmd]) => cmd === "price_rate").map(([, a]) => a);
+    assert.deepEqual(rates, [{ currency: "SOL", fiat: "USD" }]);
+    assert.equal(await app.page.inputValue("#receive-price-in"), "fiat", "a fiat currency in the settings is the default");
+    assert.deepEqual(await app.page.locator("#receive-price-in option").allTextContents(), ["USD", "SOL"]);
+    assert.equal((await app.page.textContent("#receive-amount-unit")), " in USD");
+    assert.deepEqual(await app.page.locator("#receive-tip-choices button").allTextContents(), ["No tip", "10\u00a0%", "15\u00a0%", "20\u00a0%", "Custom"]);
+    assert.equal(await app.page.getAttribute('#receive-tip-choices button[data-tip="none"]', "aria-pressed"), "true");
+
+    await app.page.click('#receive-tip-choices button[data-tip="15"]');
+    assert.equal(await app.page.getAttribute('#receive-tip-choices button[data-tip="15"]', "aria-pressed"), "true");
+    assert.equal(await app.page.getAttribute('#receive-tip-choices button[data-tip="none"]', "aria-pressed"), "false");
+    assert.equal(await app.page.isHidden("#receive-tip-label"), true, "a percent needs no amount");
+    await app.page.fill("#receive-amount", "12.50");
+    await app.page.click("#receive-form button[type=submit]");
+    await app.page.locator("#request-terms").waitFor();
+    assert.deepEqual(await requestArgs(app), [
+      { to: ADDRESS, amount: "12.50", currency: "SOL", label: null, message: null, fiat: "USD", tip: null, tipPercent: 15 },
+    ]);
+    assert.equal(
+      await app.page.textContent("#request-terms"),
+      "Total0.0965 SOLPrice12.50 USDTip1.88 USDTotal in fiat14.38 USDRate1 SOL = 149.02 USD (4 minutes old)",
+    );
+
+    // The customer's own window, opened from the till.
+    await app.page.click("#customer-display");
+    await app.page.waitForFunction(() => window.__mock.calls.some(([cmd]) => cmd === "customer_display_open"));
+    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "customer_display_open"), ["customer_display_open", null]);
+    assert.equal(await app.page.isHidden("#receive-problem"), true);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a rate too old is refused with Rust's reason and the sale is priced in SOL; no rate at all likewise", async () => {
+  const why = "the rate is 2 hours old; the settings accept rates up to 1 hour old";
+  const app = await openApp({
+    config: { fiat_currency: "USD" },
+    answers: {
+      price_rate: { ok: RATE(false, "2 hours old", why) },
+      request_create: REQUEST_MADE({ total_text: "0.1 SOL", price_text: "0.1 SOL", tip_text: null, fiat_text: null, rate_text: null, rate_age_text: null }),
+    },
+  });
+  try {
+    await app.show("receive");
+    await app.page
+      .locator("#receive-rate-problem")
+      .getByText(`Not priced in USD (${why}): type the price in SOL.`, { exact: true })
+      .waitFor();
+    assert.equal(await app.page.inputValue("#receive-price-in"), "crypto");
+    assert.equal(await app.page.isHidden("#receive-rate"), true, "a refused rate is not shown as the one used");
+    assert.equal(await app.page.textContent("#receive-amount-unit"), " in SOL");
+    await app.page.fill("#receive-amount", "0.1");
+    await app.page.click("#receive-form button[type=submit]");
+    await app.page.locator("#request-terms").waitFor();
+    assert.deepEqual(await requestArgs(app), [
+      { to: ADDRESS, amount: "0.1", currency: "SOL", label: null, message: null, fiat: null, tip: null, tipPercent: null },
+    ]);
+    assert.equal(await app.page.textContent("#request-terms"), "Total0.1 SOLPrice0.1 SOL");
+
+    // Never read (offline since installed): Rust refuses, the till says so and prices in SOL.
+    await app.answer("price_rate", { err: "no SOL/USD rate has been read yet: connect once to read one" });
+    await app.page.selectOption("#receive-price-in", "fiat");
+    await app.page
+      .locator("#receive-rate-problem")
+      .getByText("Not priced in USD (no SOL/USD rate has been read yet: connect once to read one): type the price in SOL.", { exact: true })
+      .waitFor();
+    assert.equal(await app.page.inputValue("#receive-price-in"), "crypto");
+    assert.equal((await app.calls()).filter(([cmd]) => cmd === "price_rate").length, 2);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a custom tip is sent as the amount typed; with tips off, none is offered or sent", async () => {
+  const app = await openApp({
+    answers: {
+      request_create: REQUEST_MADE({ total_text: "0.52 SOL", price_text: "0.5 SOL", tip_text: "0.02 SOL", fiat_text: null, rate_text: null, rate_age_text: null }),
+    },
+  });
+  try {
+    await app.show("receive");
+    assert.equal(await app.page.isHidden("#receive-price-label"), true, "no fiat currency in the settings: nothing to choose");
+    assert.equal(await app.page.textContent("#receive-amount-unit"), "");
+    await app.page.click('#receive-tip-choices button[data-tip="custom"]');
+    assert.equal(await app.page.evaluate(() => document.activeElement.id), "receive-tip", "the tip's amount is asked at once");
+    assert.equal(await app.page.textContent("#receive-tip-label"), "Tip amount (SOL) ");
+    await app.page.fill("#receive-tip", "0.02");
+    await app.page.fill("#receive-amount", "0.5");
+    await app.page.click("#receive-form button[type=submit]");
+    await app.page.locator("#request-terms").waitFor();
+    assert.deepEqual(await requestArgs(app), [
+      { to: ADDRESS, amount: "0.5", currency: "SOL", label: null, message: null, fiat: null, tip: "0.02", tipPercent: null },
+    ]);
+    assert.equal(await app.page.textContent("#request-terms"), "Total0.52 SOLPrice0.5 SOLTip0.02 SOL");
+    assert.equal((await app.calls()).some(([cmd]) => cmd === "price_rate"), false, "no rate asked without a fiat currency");
+  } finally {
+    await app.close();
+  }
+  const plain = await openApp({ config: { tips: false }, answers: { request_create: { ok: { url: `solana:${ADDRESS}?amount=1`, qr_svg: SVG(0), request: {} } } } });
+  try {
+    await plain.show("receive");
+    assert.equal(await plain.page.isHidden("#receive-tips"), true);
+    await plain.page.fill("#receive-amount", "1");
+    await plain.page.click("#receive-form button[type=submit]");
+    await plain.page.locator("#request-card").waitFor();
+    assert.deepEqual(await requestArgs(plain), [
+      { to: ADDRESS, amount: "1", currency: "SOL", label: null, message: null, fiat: null, tip: null, tipPercent: null },
+    ]);
+    assert.equal(await plain.page.isHidden("#request-terms"), true, "no terms from Rust: none shown");
+    assert.deepEqual(plain.errors, []);
+  } finally {
+    await plain.close();
+  }
+});
+
+const RECEIVED_ID = "cd".repeat(32);
+/** A payment this wallet received offline and settled, as intent_detail gives it. */
+const RECEIVED = (refunds) => ({
+  id: RECEIVED_ID,
+  direction: "received",
+  payer: MERCHANT,
+  payee: ADDRESS,
+  amount_text: "0.5 SOL",
+  state: "settled",
+  memo: null,
+  expires_at: 1_790_086_400,
+  signature: "3sig",
+  settlement: "5set",
+  explorer: "https://explorer.solana.com/tx/5set?cluster=devnet",
+  history: [{ at: 1_790_000_000, state: "verified", detail: null }],
+  refunds,
+});
+const QUOTE = {
+  payment: RECEIVED_ID,
+  to: MERCHANT,
+  received_text: "0.5 SOL",
+  refunded_text: "0 SOL",
+  refundable_text: "0.5 SOL",
+  max: "0.5",
+  fee_text: "0.000005 SOL",
+};
+
+test("a refund: what it sends and costs is shown before anything is sent, a part is refunded, and listed", async () => {
+  const app = await openApp({
+    answers: {
+      activity: { ok: [{ id: RECEIVED_ID, direction: "received", amount_text: "0.5 SOL", payer: MERCHANT, payee: ADDRESS, state: "settled" }] },
+      intent_detail: { ok: RECEIVED([]) },
+      refund_quote: { ok: QUOTE },
+      refund: { ok: { signature: "4ref", amount_text: "0.2 SOL", fee_text: "0.000005 SOL", explorer: "https://explorer.solana.com/tx/4ref?cluster=devnet" } },
+    },
+  });
+  try {
+    await app.show("activity");
+    await app.page.click("#activity-rows td:first-child");
+    await app.page.locator("#refund-start").waitFor();
+    assert.equal(await app.page.isHidden("#detail-refunds"), true, "no refunds yet");
+    assert.equal(await app.page.isHidden("#refund-form"), true);
+
+    await app.page.click("#refund-start");
+    await app.page.locator("#refund-form").waitFor();
+    assert.equal(
+      await app.page.textContent("#refund-quote"),
+      `Refund to${MERCHANT}Received0.5 SOLAlready refunded0 SOLCan be refunded0.5 SOLNetwork fee0.000005 SOL`,
+    );
+    assert.equal(await app.page.inputValue("#refund-amount"), "0.5", "all that is left, unless a part is typed");
+    assert.equal(await app.page.textContent("#refund-max"), "0.5 SOL");
+    assert.equal(await app.page.isHidden("#refund-passphrase-label"), true, "no passphrase asked for payments here");
+    const asked = (await app.calls()).filter(([cmd]) => cmd.startsWith("refund"));
+    assert.deepEqual(asked, [["refund_quote", { payment: RECEIVED_ID }]], "quoted, nothing sent");
+
+    await app.page.fill("#refund-amount", "0.2");
+    await app.answer("intent_detail", { ok: RECEIVED([{ signature: "4ref", amount_text: "0.2 SOL", state: "confirmed", at: 1_790_000_600 }]) });
+    await app.page.click("#refund-form button[type=submit]");
+    await app.page.locator("#refund-done").waitFor();
+    assert.equal(await app.page.textContent("#refund-text"), "0.2 SOL, network fee 0.000005 SOL (transaction 4ref)");
+    assert.equal(await app.page.getAttribute("#refund-explorer", "href"), "https://explorer.solana.com/tx/4ref?cluster=devnet");
+    const sent = (await app.calls()).filter(([cmd]) => cmd === "refund").map(([, a]) => a);
+    assert.deepEqual(sent, [{ payment: RECEIVED_ID, amount: "0.2", passphrase: null }]);
+    assert.deepEqual(await app.page.locator("#detail-refunds li").allTextContents(), [
+      `${new Date(1_790_000_600_000).toLocaleString()}: 0.2 SOL, confirmed (transaction 4ref)`,
+    ]);
+    assert.equal(await app.page.isHidden("#refund-form"), true);
+
+    // Not settled yet: Rust's reason, plainly, and nothing to send.
+    await app.answer("refund_quote", { err: "refunds are made once the payment has settled" });
+    await app.page.click("#refund-start");
+    await app.page.locator("#refund-problem").getByText("Cannot refund: refunds are made once the payment has settled", { exact: true }).waitFor();
+    assert.equal(await app.page.isHidden("#refund-form"), true);
+    assert.equal(await app.page.isHidden("#refund-done"), true);
+
+    // A payment this wallet made is not this wallet's to refund.
+    await app.answer("intent_detail", { ok: { ...RECEIVED([]), direction: "sent" } });
+    await app.page.click("#activity-rows td:first-child");
+    await app.page.locator("#detail-fields").getByText("Paid to").waitFor();
+    assert.equal(await app.page.isHidden("#refund"), true);
+    assert.equal((await app.calls()).filter(([cmd]) => cmd === "refund").length, 1);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a refund of a payment received online; a payment this wallet made online offers none", async () => {
+  const row = (signature, payer, recipient, refunds) => ({
+    signature,
+    reference: ADDRESS,
+    payer,
+    recipient,
+    mint: null,
+    amount: 250_000_000,
+    slot: 42,
+    block_time: 1_790_000_000,
+    at: 1_790_000_005,
+    amount_text: "0.25 SOL",
+    explorer: `https://explorer.solana.com/tx/${signature}?cluster=devnet`,
+    refunds,
+  });
+  const app = await openApp({
+    answers: {
+      online_activity: {
+        ok: [row("5in", MERCHANT, ADDRESS, [{ signature: null, amount_text: "0.05 SOL", state: "sending", at: 1_790_000_300 }]), row("5out", ADDRESS, MERCHANT, [])],
+      },
+      online_receipt: { ok: onlineReceipt("5in", 1_790_000_005) },
+      refund_quote: { ok: { ...QUOTE, payment: "5in", received_text: "0.25 SOL", refunded_text: "0.05 SOL", refundable_text: "0.2 SOL", max: "0.2" } },
+    },
+  });
+  try {
+    await app.show("activity");
+    await app.page.click("#online-rows tr:first-child td:first-child");
+    await app.page.locator("#refund-start").waitFor();
+    assert.deepEqual(await app.page.locator("#detail-refunds li").allTextContents(), [
+      `${new Date(1_790_000_300_000).toLocaleString()}: 0.05 SOL, sending`,
+    ]);
+    await app.page.click("#refund-start");
+    await app.page.locator("#refund-form").waitFor();
+    assert.equal(await app.page.inputValue("#refund-amount"), "0.2");
+    assert.equal(await app.page.textContent('#refund-quote dd[data-key="refunded"]'), "0.05 SOL");
+    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "refund_quote")[1], { payment: "5in" });
+
+    await app.page.click("#online-rows tr:nth-child(2) td:first-child");
+    await app.page.waitForFunction(() => document.getElementById("refund").hidden);
+    assert.equal(await app.page.isHidden("#detail-refunds"), true);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+/** The day's close as Rust reports it for the period asked. */
+const REPORT = (from, to) => ({
+  from,
+  to,
+  totals: [
+    { currency: "SOL", payments: 2, received_text: "0.75 SOL", tips_text: "0.05 SOL", refunds_text: "0.2 SOL", net_text: "0.55 SOL", settled_text: "0.25 SOL", waiting_text: "0.5 SOL" },
+  ],
+  fiat: [{ fiat: "USD", amount_text: "111.77 USD", tips_text: "7.45 USD" }],
+  exposure_text: "0.5 SOL owed by offline payers, not yet settled",
+  rows: [
+    { time: from + 3600, way: "offline", payment: RECEIVED_ID, payer: MERCHANT, currency: "SOL", amount_text: "0.5 SOL", fiat_text: "74.51 USD", rate_text: "1 SOL = 149.02 USD", tip_text: "0.05 SOL", refunded_text: "0.2 SOL", state: "verified", transaction: null },
+    { time: from + 7200, way: "online", payment: "5in", payer: MERCHANT, currency: "SOL", amount_text: "0.25 SOL", fiat_text: null, rate_text: null, tip_text: null, refunded_text: null, state: "confirmed", transaction: "5in" },
+  ],
+});
+
+/** Local midnight today and its date, in the page's time zone. */
+const today = (app) =>
+  app.page.evaluate(() => {
+    const d = new Date();
+    d.setHours(0, 0, 0, 0);
+    const two = (n) => String(n).padStart(2, "0");
+    return { midnight: d.getTime() / 1000, day: `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}` };
+  });
+
+test("the day's close: today until now by default, the report as Rust gives it, printed alone, exported where chosen", async () => {
+  const app = await openApp({ answers: { close_export: { ok: 2 } } });
+  try {
+    await app.show("close");
+    const { midnight, day } = await today(app);
+    const before = Math.floor(Date.now() / 1000);
+    await app.hold("close_report");
+    await app.page.click("#close-form button[type=submit]");
+    await app.page.waitForFunction(() => window.__mock.calls.some(([cmd]) => cmd === "close_report"));
+    const asked = (await app.calls()).find(([cmd]) => cmd === "close_report")[1];
+    assert.equal(asked.from, midnight, "from local midnight");
+    assert.ok(asked.to >= before - 1 && asked.to <= Math.floor(Date.now() / 1000), `to now, not ${asked.to}`);
+    await app.settle("close_report", { ok: REPORT(asked.from, asked.to) });
+    await app.page.locator("#close-report").waitFor();
+
+    assert.deepEqual(await app.page.locator("#close-totals-rows td").allTextContents(), [
+      "SOL", "2", "0.75 SOL", "0.05 SOL", "0.2 SOL", "0.55 SOL", "0.25 SOL", "0.5 SOL",
+    ]);
+    assert.deepEqual(await app.page.locator("#close-fiat-rows td").allTextContents(), ["USD", "111.77 USD", "7.45 USD"]);
+    assert.equal(await app.page.textContent("#close-exposure"), "0.5 SOL owed by offline payers, not yet settled");
+    const cells = (n) => app.page.locator(`#close-rows tr:nth-child(${n}) td`).allTextContents();
+    assert.deepEqual(await cells(1), [
+      new Date((asked.from + 3600) * 1000).toLocaleString(), "offline", "0.5 SOL", "0.05 SOL", "74.51 USD", "1 SOL = 149.02 USD", "0.2 SOL", "verified", `${MERCHANT.slice(0, 8)}…`, `${RECEIVED_ID.slice(0, 8)}…`,
+    ]);
+    // Ids are shortened to fit the page; each cell keeps the whole one.
+    assert.deepEqual(await app.page.locator("#close-rows tr:nth-child(1) td.id").evaluateAll((tds) => tds.map((td) => td.title)), [MERCHANT, RECEIVED_ID]);
+    assert.deepEqual(await cells(2), [
+      new Date((asked.from + 7200) * 1000).toLocaleString(), "online", "0.25 SOL", "—", "—", "—", "—", "confirmed", `${MERCHANT.slice(0, 8)}…`, "5in",
+    ]);
+
+    // Printed: the report alone, without its buttons.
+    await app.page.emulateMedia({ media: "print" });
+    const style = (css, prop) => app.page.$eval(css, (e, p) => getComputedStyle(e)[p], prop);
+    assert.equal(await style("#close-report", "visibility"), "visible");
+    assert.equal(await style("#close-rows", "visibility"), "visible");
+    assert.equal(await style("#close-form", "visibility"), "hidden");
+    assert.equal(await style("#nav", "visibility"), "hidden");
+    assert.equal(await style("#close-report div.report-actions", "display"), "none", "Print and Export stay off the paper");
+    assert.equal(await app.page.$eval("#close-print", (b) => b.getClientRects().length), 0);
+    await app.page.emulateMedia({ media: "screen" });
+    await app.page.evaluate(() => {
+      window.printed = 0;
+      window.print = () => (window.printed += 1);
+    });
+    await app.page.click("#close-print");
+    assert.equal(await app.page.evaluate(() => window.printed), 1, "the desktop's print dialog");
+
+    // Exported as CSV to the file chosen in the save dialog, for the period shown.
+    await app.choose("/home/till/close.csv");
+    await app.page.click("#close-csv");
+    await app.page.getByText("2 payments written to /home/till/close.csv.", { exact: true }).waitFor();
+    assert.deepEqual(await app.dialogs(), [["save", { defaultPath: `toss-close-${day}.csv`, filters: [{ name: "CSV", extensions: ["csv"] }] }]]);
+    const exports = (await app.calls()).filter(([cmd]) => cmd === "close_export").map(([, a]) => a);
+    assert.deepEqual(exports, [{ from: asked.from, to: asked.to, format: "csv", path: "/home/till/close.csv" }]);
+
+    await app.choose("/home/till/close.json");
+    await app.answer("close_export", { err: "cannot write /home/till/close.json: permission denied" });
+    await app.page.click("#close-json");
+    await app.page.getByText("Not exported: cannot write /home/till/close.json: permission denied", { exact: true }).waitFor();
+    assert.deepEqual((await app.dialogs())[1], ["save", { defaultPath: `toss-close-${day}.json`, filters: [{ name: "JSON", extensions: ["json"] }] }]);
+    assert.deepEqual((await app.calls()).filter(([cmd]) => cmd === "close_export").at(-1)[1], {
+      from: asked.from, to: asked.to, format: "json", path: "/home/till/close.json",
+    });
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+/** Waits until `n` dialogs were answered and the button that opened the last is back. */
+const dialogDone = (app, n, button) =>
+  app.page.waitForFunction(([n, b]) => window.__mock.dialogs.length === n && !document.querySelector(b).disabled, [n, button]);
+
+test("a cancelled file dialog calls nothing: the till's image, the activity export, the close export, the keypair", async () => {
+  const app = await openApp({
+    answers: {
+      request_create: REQUEST_MADE({ total_text: "1 SOL", price_text: "1 SOL", tip_text: null, fiat_text: null, rate_text: null, rate_age_text: null }),
+      close_report: { ok: REPORT(1_790_000_000, 1_790_050_000) },
+    },
+  });
+  try {
+    await app.show("receive");
+    await app.page.fill("#receive-amount", "1");
+    await app.page.click("#receive-form button[type=submit]");
+    await app.page.locator("#request-card").waitFor();
+    const before = (await app.calls()).length;
+    await app.choose(null);
+    await app.page.click("#receive-file-choose");
+    await dialogDone(app, 1, "#receive-file-choose");
+    assert.equal(await app.page.inputValue("#receive-file"), "");
+    assert.equal(await app.page.textContent("#receive-status"), "", "not even a reminder to choose");
+
+    await app.show("activity");
+    await app.page.locator("#activity-empty").waitFor();
+    const listed = (await app.calls()).length;
+    await app.choose(null);
+    await app.page.click("#activity-export-choose");
+    await dialogDone(app, 2, "#activity-export-choose");
+    assert.equal(await app.page.inputValue("#activity-export"), "");
+    assert.equal(await app.page.textContent("#activity-exported"), "");
+    assert.equal(await app.page.isHidden("#activity-problem"), true);
+
+    await app.show("close");
+    await app.page.click("#close-form button[type=submit]");
+    await app.page.locator("#close-report").waitFor();
+    const reported = (await app.calls()).length;
+    await app.choose(null);
+    await app.page.click("#close-csv");
+    await dialogDone(app, 3, "#close-csv");
+    assert.equal(await app.page.textContent("#close-exported"), "");
+    assert.equal(await app.page.isHidden("#close-problem"), true);
+
+    const calls = (await app.calls()).map(([cmd]) => cmd);
+    assert.deepEqual(calls.slice(before, listed).filter((c) => !["activity", "wallet_status", "online_activity"].includes(c)), []);
+    assert.deepEqual(calls.slice(listed, reported), ["close_report"]);
+    assert.equal(calls.length, reported, "nothing after the cancelled dialogs");
+    assert.deepEqual((await app.dialogs()).map(([how, o]) => [how, o.filters[0].name]), [["open", "Images"], ["save", "CSV"], ["save", "CSV"]]);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+
+  const setup = await openApp({
+    answers: { wallet_status: { ok: { exists: false, accounts: [] } }, wallet_import_keypair: { ok: { label: "Main", address: ADDRESS, source: "keypair" } } },
+    screen: "onboarding",
+  });
+  try {
+    await setup.page.locator("#import-form").waitFor();
+    await setup.choose(null);
+    await setup.page.click("#import-keypair-choose");
+    await dialogDone(setup, 1, "#import-keypair-choose");
+    assert.equal((await setup.calls()).some(([cmd]) => cmd.startsWith("wallet_import")), false, "cancelled: nothing imported");
+    // Chosen: imported at once, from the path chosen.
+    await setup.choose("/home/till/.config/solana/id.json");
+    await setup.page.click("#import-keypair-choose");
+    await setup.page.getByText(`Account imported: ${ADDRESS}`, { exact: true }).waitFor();
+    assert.equal(await setup.page.inputValue("#import-keypair"), "/home/till/.config/solana/id.json");
+    const imports = (await setup.calls()).filter(([cmd]) => cmd.startsWith("wallet_import"));
+    assert.deepEqual(imports, [["wallet_import_keypair", { label: "Main", path: "/home/till/.config/solana/id.json" }]]);
+    assert.deepEqual(await setup.dialogs(), [
+      ["open", { filters: [{ name: "Solana CLI keypair", extensions: ["json"] }] }],
+      ["open", { filters: [{ name: "Solana CLI keypair", extensions: ["json"] }] }],
+    ]);
+  } finally {
+    await setup.close();
+  }
+});
+
+test("the payer's code is read from an image chosen in the dialog, and read again from the same file", async () => {
+  const app = await openApp({
+    answers: {
+      request_create: REQUEST_MADE({ total_text: "0.5 SOL", price_text: "0.5 SOL", tip_text: null, fiat_text: null, rate_text: null, rate_age_text: null }),
+      scan_image: { ok: { kind: "intent", hex: "0102" } },
+      receive_intent: {
+        ok: { payer: MERCHANT, amount_text: "0.5 SOL", memo: "coffee", id: RECEIVED_ID, sealed: false, sale: "paid: 0.5 SOL in 1 payment" },
+      },
+      receipt: { ok: { payee: ADDRESS, total_text: "0.5 SOL", payments: [] } },
+      activity_export: { ok: 1 },
+    },
+  });
+  try {
+    await app.show("receive");
+    await app.page.fill("#receive-amount", "0.5");
+    await app.page.click("#receive-form button[type=submit]");
+    await app.page.locator("#request-card").waitFor();
+    assert.equal(await app.page.getAttribute("#receive-file", "readonly"), "", "chosen, never typed");
+    await app.choose("/home/till/payment.png");
+    await app.page.click("#receive-file-choose");
+    await app.page.locator("#receive-status").getByText("Sale paid: 0.5 SOL in 1 payment", { exact: true }).waitFor();
+    await app.page.locator("#received-fields").getByText("coffee").waitFor();
+    assert.equal(await app.page.inputValue("#receive-file"), "/home/till/payment.png");
+    assert.deepEqual(await app.dialogs(), [["open", { filters: [{ name: "Images", extensions: ["png", "jpg", "jpeg"] }] }]]);
+    const scans = () => app.calls().then((c) => c.filter(([cmd]) => cmd === "scan_image").map(([, a]) => a));
+    assert.deepEqual(await scans(), [{ path: "/home/till/payment.png" }]);
+    assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "receive_intent")[1], { hex: "0102" });
+
+    // "Read it" reads the chosen file again (a replayed code is Rust's to refuse).
+    await app.answer("receive_intent", { err: "refused: this payment was already taken" });
+    await app.page.click("#receive-file-form button[type=submit]");
+    await app.page.locator("#receive-status").getByText("refused: this payment was already taken", { exact: true }).waitFor();
+    assert.deepEqual(await scans(), [{ path: "/home/till/payment.png" }, { path: "/home/till/payment.png" }]);
+    assert.equal((await app.dialogs()).length, 1, "no second dialog");
+
+    // The activity's CSV goes where the save dialog says.
+    await app.show("activity");
+    await app.choose("/home/till/activity.csv");
+    await app.page.click("#activity-export-choose");
+    await app.page.getByText("1 payment written to /home/till/activity.csv.", { exact: true }).waitFor();
+    assert.deepEqual((await app.calls()).filter(([cmd]) => cmd === "activity_export").map(([, a]) => a), [{ path: "/home/till/activity.csv" }]);
+    assert.deepEqual((await app.dialogs())[1], ["save", { defaultPath: "toss-activity.csv", filters: [{ name: "CSV", extensions: ["csv"] }] }]);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("the customer's window follows the till: a sale under way, paid, then a refusal; nothing to press", async () => {
+  const waiting = { state: "waiting", total_text: "0.0965 SOL", fiat_text: "14.38 USD", qr_svg: SVG(3), message: null };
+  const app = await openApp({ page: "customer.html", ready: "#customer-view", answers: { customer_now: { ok: waiting } } });
+  try {
+    // Opened mid-sale: what the till shows now.
+    await app.page.locator("#customer-qr svg").waitFor();
+    const seen = async () =>
+      app.page.evaluate(() => ({
+        state: document.body.dataset.state,
+        total: document.getElementById("customer-total").hidden ? null : document.getElementById("customer-total").textContent,
+        fiat: document.getElementById("customer-fiat").hidden ? null : document.getElementById("customer-fiat").textContent,
+        qr: document.getElementById("customer-qr").hidden ? null : document.querySelector("#customer-qr svg")?.dataset.frame,
+        status: document.getElementById("customer-status").textContent,
+        message: document.getElementById("customer-message").hidden ? null : document.getElementById("customer-message").textContent,
+      }));
+    assert.deepEqual(await seen(), { state: "waiting", total: "0.0965 SOL", fiat: "14.38 USD", qr: "3", status: "Scan to pay", message: null });
+
+    // Paid: the code goes, even if the event still carries it.
+    await app.emit("customer", { state: "paid", total_text: "0.0965 SOL", fiat_text: "14.38 USD", qr_svg: SVG(3), message: "Paid. Thank you!" });
+    assert.deepEqual(await seen(), { state: "paid", total: "0.0965 SOL", fiat: "14.38 USD", qr: null, status: "Paid. Thank you!", message: null });
+    await app.emit("customer", { state: "paid", total_text: "0.0965 SOL", fiat_text: null, qr_svg: null, message: null });
+    assert.deepEqual(await seen(), { state: "paid", total: "0.0965 SOL", fiat: null, qr: null, status: "Paid", message: null });
+
+    await app.emit("customer", { state: "idle", total_text: null, fiat_text: null, qr_svg: null, message: null });
+    assert.deepEqual(await seen(), { state: "idle", total: null, fiat: null, qr: null, status: "Welcome", message: null });
+
+    await app.emit("customer", { ...waiting, total_text: "2 SOL", fiat_text: null, qr_svg: SVG(4) });
+    assert.deepEqual(await seen(), { state: "waiting", total: "2 SOL", fiat: null, qr: "4", status: "Scan to pay", message: null });
+    const refusal = "this payment is 0.002 SOL; the sale is 2 SOL";
+    await app.emit("customer", { state: "refused", total_text: "2 SOL", fiat_text: null, qr_svg: SVG(4), message: refusal });
+    assert.deepEqual(await seen(), { state: "refused", total: "2 SOL", fiat: null, qr: "4", status: "Not paid", message: refusal });
+
+    assert.equal(await app.page.locator("button, input, select, textarea, a").count(), 0, "no controls");
+    assert.deepEqual(await app.calls(), [["customer_now", null]]);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("settings: the till's new settings are labelled, the fiat currency and switches offered as choices", async () => {
+  const schema = ["fiat_currency", "max_rate_age_seconds", "tips", "tip_percents", "notifications"].map((key) => ({
+    key,
+    env: `TOSS_${key.toUpperCase()}`,
+    allowed: "see the manual",
+    overridden: false,
+  }));
+  const app = await openApp({ config: { fiat_currency: "EUR" }, answers: { settings_schema: { ok: schema } } });
+  try {
+    await app.show("settings");
+    const shown = async (key) =>
+      app.page.$eval(`#settings dd[data-key="${key}"]`, (dd) => [dd.previousElementSibling.textContent, dd.textContent]);
+    assert.deepEqual(await shown("fiat_currency"), ["Fiat currency to price sales in", "EUR"]);
+    assert.deepEqual(await shown("max_rate_age_seconds"), ["Oldest exchange rate used (s)", "3600"]);
+    assert.deepEqual(await shown("tips"), ["Offer tips at the till", "true"]);
+    assert.deepEqual(await shown("tip_percents"), ["Tip percentages offered", "10,15,20"]);
+    assert.deepEqual(await shown("notifications"), ["A desktop notification when a payment is verified or confirmed", "true"]);
+    const options = (name) => app.page.locator(`#settings-fields select[name="${name}"] option`).allTextContents();
+    assert.deepEqual(await options("fiat_currency"), ["none", "USD", "EUR", "GBP", "CHF", "JPY", "CAD", "AUD"]);
+    assert.equal(await app.page.inputValue('#settings-fields select[name="fiat_currency"]'), "EUR");
+    assert.deepEqual(await options("tips"), ["true", "false"]);
+    assert.deepEqual(await options("notifications"), ["true", "false"]);
+    assert.equal(await app.page.inputValue('#settings-fields input[name="tip_percents"]'), "10,15,20");
+  } finally {
+    await app.close();
+  }
+});

@@ -34,8 +34,15 @@ impl std::fmt::Debug for LocalValidator {
 
 impl LocalValidator {
     pub async fn start() -> Self {
+        Self::start_with(Vec::new()).await
+    }
+
+    /// A validator whose ledger starts with `accounts` as well (accounts
+    /// other programs own, such as Pyth's price updates).
+    pub async fn start_with(accounts: Vec<(Pubkey, solana_account::AccountSharedData)>) -> Self {
         let program_id = Pubkey::new_unique();
         let mut genesis = TestValidatorGenesis::default();
+        genesis.add_accounts(accounts);
         genesis.add_program("toss_program", program_id);
         // Transaction history, as an RPC provider keeps it: a till looks
         // online payments up by their reference (getSignaturesForAddress).
@@ -69,6 +76,26 @@ impl LocalValidator {
             .await
             .unwrap_or_else(|e| panic!("the validator has no genesis hash: {e}"));
         cluster::from_genesis_hash(&hash.to_bytes())
+    }
+}
+
+/// Runs `script` (in wallet/: the ecosystem's own libraries, from node)
+/// with `args`, the npm packages (TOSS_NPM_DIR) and the cluster `rpc`; its
+/// output, or its failure.
+pub fn node(script: &str, rpc: &str, args: &[String]) -> Result<String, String> {
+    let npm = std::env::var("TOSS_NPM_DIR")
+        .expect("TOSS_NPM_DIR names the npm directory holding @solana/pay (scripts/test sets it)");
+    let out = std::process::Command::new("node")
+        .arg(format!("{}/wallet/{script}", env!("CARGO_MANIFEST_DIR")))
+        .args(args)
+        .env("RPC_URL", rpc)
+        .env("TOSS_NPM_DIR", npm)
+        .output()
+        .expect("node must be installed");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
+    match out.status.success() {
+        true => Ok(text(&out.stdout)),
+        false => Err(text(&out.stderr)),
     }
 }
 

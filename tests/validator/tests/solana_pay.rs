@@ -10,7 +10,7 @@ use solana_transaction::Transaction;
 use toss_core::chain::RpcChain;
 use toss_core::request::PaymentRequest;
 use toss_core::solana_pay::{Commitment, Found, Refusal, find};
-use toss_validator_tests::{Keypair, LocalValidator, Pubkey};
+use toss_validator_tests::{Keypair, LocalValidator, Pubkey, node};
 
 /// A local validator, a client of its RPC, a customer holding
 /// `customer_lamports` and a merchant's wallet holding 1 SOL (Solana Pay
@@ -21,6 +21,8 @@ struct Shop {
     client: solana_rpc_client::nonblocking::rpc_client::RpcClient,
     customer: Keypair,
     merchant: Pubkey,
+    /// The merchant's key (refunds are paid from it).
+    merchant_key: Keypair,
 }
 
 impl Shop {
@@ -32,7 +34,8 @@ impl Shop {
             solana_commitment_config::CommitmentConfig::confirmed(),
         );
         let customer = Keypair::new();
-        let merchant = Keypair::new().pubkey();
+        let merchant_key = Keypair::new();
+        let merchant = merchant_key.pubkey();
         let fund = |to: &Pubkey, lamports| {
             solana_system_interface::instruction::transfer(&v.mint.pubkey(), to, lamports)
         };
@@ -47,6 +50,7 @@ impl Shop {
             client,
             customer,
             merchant,
+            merchant_key,
         }
     }
 }
@@ -63,25 +67,6 @@ async fn send(
     all.extend_from_slice(signers);
     let tx = Transaction::new_signed_with_payer(ixs, Some(&fee_payer.pubkey()), &all, blockhash);
     client.send_and_confirm_transaction(&tx).await.unwrap();
-}
-
-/// Runs `script` (in wallet/) with `args` under node, with the npm
-/// packages and the cluster; its output, or its failure.
-fn node(script: &str, rpc: &str, args: &[String]) -> Result<String, String> {
-    let npm = std::env::var("TOSS_NPM_DIR")
-        .expect("TOSS_NPM_DIR names the npm directory holding @solana/pay (scripts/test sets it)");
-    let out = Command::new("node")
-        .arg(format!("{}/wallet/{script}", env!("CARGO_MANIFEST_DIR")))
-        .args(args)
-        .env("RPC_URL", rpc)
-        .env("TOSS_NPM_DIR", npm)
-        .output()
-        .expect("node must be installed");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
-    match out.status.success() {
-        true => Ok(text(&out.stdout)),
-        false => Err(text(&out.stderr)),
-    }
 }
 
 /// Pays `url` from `payer` with @solana/pay, optionally another amount;
@@ -101,6 +86,7 @@ async fn the_till_finds_a_payment_made_by_any_wallet_and_refuses_an_underpayment
         client: _,
         customer,
         merchant,
+        ..
     } = Shop::open(2_000_000_000).await;
 
     // The till's request: 0.25 SOL to the merchant, with a fresh reference.
@@ -275,6 +261,7 @@ async fn our_wallets_online_payment_passes_solana_pays_own_checks() {
         client,
         customer,
         merchant,
+        ..
     } = Shop::open(1_000_000_000).await;
 
     let mut request = PaymentRequest::new(merchant);
@@ -317,6 +304,7 @@ async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_c
         client: _,
         customer,
         merchant,
+        ..
     } = Shop::open(1_000_000_000).await;
     // The websocket goes through a relay the test can cut.
     let relay = Relay::start(&v.pubsub_url()).await;
@@ -441,6 +429,7 @@ async fn a_payment_in_another_token_is_refused_as_such() {
         client,
         customer,
         merchant,
+        ..
     } = Shop::open(1_000_000_000).await;
     let authority = v.mint.pubkey();
     // A token the customer holds; both sides have token accounts for it.
@@ -810,5 +799,196 @@ async fn a_hostile_merchant_server_is_refused_and_nothing_leaves_the_wallet() {
         shop.client.get_balance(&you).await.unwrap(),
         start,
         "nothing was sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
+    use toss_core::refund::{self, FEE_LAMPORTS, RefundError};
+    use toss_core::store::RefundState;
+
+    let Shop {
+        v: _validator, // kept running until the test ends
+        rpc,
+        client,
+        customer,
+        merchant,
+        merchant_key,
+    } = Shop::open(2_000_000_000).await;
+    let chain = RpcChain::new(&rpc);
+
+    // The customer pays 0.5 SOL with @solana/pay; the till finds it and
+    // keeps it, as it does while a sale is shown.
+    let mut request = PaymentRequest::new(merchant);
+    request.amount = Some("0.5".into());
+    request.references = vec![Pubkey::new_unique()];
+    let paid_with = wallet_pays(&rpc, &request.to_url(), &customer, None);
+    let Found::Paid(paid) = poll(&chain, &request, Commitment::Confirmed, &[]).await else {
+        panic!("the payment is found")
+    };
+    assert_eq!(paid.signature, paid_with);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = toss_core::store::Store::open(
+        &dir.path().join("toss.db"),
+        &zeroize::Zeroizing::new([5; 32]),
+    )
+    .unwrap();
+    store
+        .record_online(&paid, &merchant, &request.references[0], 0)
+        .unwrap();
+
+    let ours = |k: &Pubkey| *k == merchant;
+    let key = ed25519_dalek::SigningKey::from_bytes(merchant_key.secret_bytes());
+    let words = |u: u64| format!("{u} lamports");
+    let balance = |k: Pubkey| {
+        let client = &client;
+        async move { client.get_balance(&k).await.unwrap() }
+    };
+    let what = refund::refundable(&store, &paid_with, &ours).unwrap();
+    assert_eq!(
+        (what.to, what.received, what.left()),
+        (customer.pubkey(), 500_000_000, 500_000_000)
+    );
+
+    // 0.2 SOL back: exactly that reaches the customer; the merchant pays it
+    // and the fee it was shown, nothing else.
+    let (customer_before, merchant_before) =
+        (balance(customer.pubkey()).await, balance(merchant).await);
+    let first = refund::refund(
+        &chain,
+        toss_core::chain::Backoff::seconds(3),
+        &mut store,
+        &what,
+        200_000_000,
+        &key,
+        &words,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        balance(customer.pubkey()).await,
+        customer_before + 200_000_000
+    );
+    // Found with the sale's payment under the sale's reference.
+    let with_sale = chain
+        .signatures_for(
+            &request.references[0],
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(with_sale, vec![first.signature.clone(), paid_with.clone()]);
+    assert_eq!(
+        balance(merchant).await,
+        merchant_before - 200_000_000 - FEE_LAMPORTS
+    );
+
+    // It is a standard Solana Pay transfer to the customer, carrying its
+    // own reference, the sale's, and a memo naming the payment:
+    // @solana/pay's own checks find and pass it.
+    let mut refund_request = PaymentRequest::new(customer.pubkey());
+    refund_request.amount = Some("0.2".into());
+    refund_request.references = vec![first.reference, request.references[0]];
+    refund_request.memo = Some(format!("TOSS refund of {paid_with}"));
+    let mut checked = Err(String::new());
+    for _ in 0..40 {
+        checked = node("validate.mjs", &rpc, &[refund_request.to_url()]);
+        if checked.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(checked, Ok(first.signature.clone()));
+
+    // More than is left is refused before anything is signed; the rest
+    // goes; then nothing is left.
+    let what = refund::refundable(&store, &paid_with, &ours).unwrap();
+    assert_eq!(what.left(), 300_000_000);
+    let backoff = toss_core::chain::Backoff::seconds(3);
+    let too_much = refund::refund(
+        &chain,
+        backoff,
+        &mut store,
+        &what,
+        300_000_001,
+        &key,
+        &words,
+    )
+    .await;
+    assert!(
+        matches!(too_much, Err(RefundError::TooMuch { ref left }) if left == "300000000 lamports"),
+        "{too_much:?}"
+    );
+    refund::refund(
+        &chain,
+        backoff,
+        &mut store,
+        &what,
+        300_000_000,
+        &key,
+        &words,
+    )
+    .await
+    .unwrap();
+    let what = refund::refundable(&store, &paid_with, &ours).unwrap();
+    assert!(matches!(
+        refund::refund(&chain, backoff, &mut store, &what, 1, &key, &words).await,
+        Err(RefundError::NothingLeft)
+    ));
+    let kept = store.refunds(Some(&paid_with)).unwrap();
+    assert_eq!(kept.len(), 2);
+    assert!(
+        kept.iter()
+            .all(|r| r.state == RefundState::Confirmed && r.signature.is_some())
+    );
+    assert_eq!(kept[0].signature.as_deref(), Some(first.signature.as_str()));
+
+    // A refund the cluster refuses (more than the merchant holds) moves
+    // nothing and frees its amount again.
+    let mut big = PaymentRequest::new(merchant);
+    big.amount = Some("1".into());
+    big.references = vec![Pubkey::new_unique()];
+    let big_paid = wallet_pays(&rpc, &big.to_url(), &customer, None);
+    let Found::Paid(p) = poll(&chain, &big, Commitment::Confirmed, &[]).await else {
+        panic!("the payment is found")
+    };
+    store
+        .record_online(&p, &merchant, &big.references[0], 0)
+        .unwrap();
+    let drain = Keypair::new().pubkey();
+    let left = balance(merchant).await;
+    send(
+        &client,
+        &merchant_key,
+        &[solana_system_interface::instruction::transfer(
+            &merchant,
+            &drain,
+            left - 900_000_000,
+        )],
+        &[],
+    )
+    .await;
+    let what = refund::refundable(&store, &big_paid, &ours).unwrap();
+    let refused = refund::refund(
+        &chain,
+        backoff,
+        &mut store,
+        &what,
+        1_000_000_000,
+        &key,
+        &words,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(RefundError::Refused(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refund::refundable(&store, &big_paid, &ours).unwrap().left(),
+        1_000_000_000
+    );
+    assert_eq!(
+        store.refunds(Some(&big_paid)).unwrap()[0].state,
+        RefundState::Failed
     );
 }
