@@ -162,6 +162,8 @@ async function showReceipt(command, args) {
       ["Memo", p.memo ?? "—"],
       ["Accepted", new Date(p.verified_at * 1000).toLocaleString()],
       ["Payment id", p.id],
+      // A receipt given again after a refund says what went back (Rust's words and states).
+      ...(p.refunds ?? []).filter((f) => f.state !== "failed").map((f) => ["Refunded", `${f.amount_text} (${f.state})`]),
     ]);
     showFields($("receipt-fields"), [["Paid to", r.payee], ["Total", r.total_text], ...lines]);
     $("receipt-qr").replaceChildren(

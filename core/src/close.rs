@@ -9,7 +9,7 @@ use solana_program::pubkey::Pubkey;
 
 use crate::config::Cluster;
 use crate::currency::Currency;
-use crate::store::{Direction, RefundState, SaleRecord, Store, StoreError};
+use crate::store::{Direction, SaleRecord, Store, StoreError};
 
 /// One payment received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,13 +134,7 @@ pub fn report(
         }
     };
     let refunds = store.refunds(None)?;
-    let refunded = |payment: &str| -> u64 {
-        refunds
-            .iter()
-            .filter(|r| r.payment == payment && r.state != RefundState::Failed)
-            .map(|r| r.amount)
-            .sum()
-    };
+    let refunded = |payment: &str| crate::store::refunded(&refunds, payment);
     let mut rows = Vec::new();
     let mut sales: Vec<SaleRecord> = Vec::new();
     let mut exposure: Vec<Row> = Vec::new();

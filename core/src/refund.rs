@@ -132,12 +132,7 @@ pub fn refundable(
             }
         }
     };
-    found.refunded = store
-        .refunds(Some(payment))?
-        .iter()
-        .filter(|r| r.state != RefundState::Failed)
-        .map(|r| r.amount)
-        .sum();
+    found.refunded = crate::store::refunded(&store.refunds(Some(payment))?, payment);
     Ok(found)
 }
 

@@ -103,7 +103,14 @@ pub fn activity_export(
         .iter()
         .map(|a| a.address.to_string())
         .collect();
-    let csv = toss_core::store::to_csv(&rows, &online, &|payer| ours.iter().any(|o| o == payer));
+    let refunds = store.refunds(None).map_err(text)?;
+    let refunded = |payment: &str| toss_core::store::refunded(&refunds, payment);
+    let csv = toss_core::store::to_csv(
+        &rows,
+        &online,
+        &|payer| ours.iter().any(|o| o == payer),
+        &refunded,
+    );
     std::fs::write(&path, csv).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(rows.len() + online.len())
 }

@@ -240,6 +240,8 @@ pub struct ReceiptLine {
     /// Unix seconds when the till accepted it (verified offline, or seen
     /// confirmed online).
     pub verified_at: i64,
+    /// Refunds made of it (a receipt printed after a refund says so).
+    pub refunds: Vec<crate::refund::RefundLine>,
 }
 
 /// The receipt for the payments `ids` (those a handover kept for a sale):
@@ -283,6 +285,7 @@ pub fn receipt(state: State<'_, AppState>, ids: Vec<String>) -> Result<ReceiptVi
             id: hex::encode(stored.id),
             terms: Terms::of(session.config(), &i),
             verified_at,
+            refunds: crate::refund::lines(&state, &hex::encode(stored.id))?,
         });
     }
     let (payee, mint) = first.ok_or("a receipt needs at least one payment")?;
@@ -319,6 +322,7 @@ pub fn online_receipt(
         payments: vec![ReceiptLine {
             qr_svg: qr::svg(uri.as_bytes()).map_err(text)?,
             uri,
+            refunds: crate::refund::lines(&state, &paid.signature)?,
             id: paid.signature,
             terms: Terms {
                 payer: paid.payer,

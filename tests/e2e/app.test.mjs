@@ -368,7 +368,7 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.type("#receive-amount", "5");
     await app.click("#receive-form button[type=submit]");
     await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
-    await app.type("#receive-file", png);
+    await app.chosen("#receive-file", png);
     await app.click("#receive-file-form button[type=submit]");
     await app.waitForText("#receive-status", (t) => t === "refused: this payment is 0.5 SOL; the sale is 5 SOL");
     // The sale of 0.5 SOL: paid.
@@ -415,8 +415,8 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.type("#activity-search", "verif");
     await app.waitForText("#activity-rows", (t) => t.includes("0.5 SOL"));
     const csvPath = join(home, "activity.csv");
-    await app.type("#activity-export", csvPath);
-    await app.click("#activity-export-form button");
+    await app.chosen("#activity-export", csvPath);
+    await app.click("#activity-export-form button[type=submit]");
     await app.waitForText("#activity-exported", (t) => t.startsWith("1 payment written"));
     // "Settle now" with the cluster unreachable: one retry shown, then a plain refusal;
     // the payment stays waiting, and the metrics count the round.
@@ -445,8 +445,7 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     execFileSync(tossCli(), ["intent", "create", "--keypair", keypair, "--to", PHRASE_ADDRESS, "--amount", "0.25", "--reference", reference, "--out", sealedIntent], { env });
     const sealedPng = join(cli, "sealed.png");
     execFileSync(tossCli(), ["intent", "export-qr", sealedIntent, "--png", sealedPng, "--request", url], { env, stdio: "ignore" });
-    await app.clear("#receive-file");
-    await app.type("#receive-file", sealedPng);
+    await app.chosen("#receive-file", sealedPng);
     await app.click("#receive-file-form button[type=submit]");
     const sealedGot = await app.waitForText("#received-fields", (t) => t.includes("0.25 SOL"));
     assert.match(sealedGot, /sealed to this till/);
@@ -590,7 +589,7 @@ test("settle: a payment taken offline settles on a local validator and the activ
       await app.type("#receive-amount", "0.5");
       await app.click("#receive-form button[type=submit]");
       await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
-      await app.type("#receive-file", png);
+      await app.chosen("#receive-file", png);
       await app.click("#receive-file-form button[type=submit]");
       await app.waitForText("#received-fields", (t) => t.includes("0.5 SOL"));
 
@@ -668,6 +667,139 @@ test("receive online: a customer's wallet pays the till's request and the till s
       await app.click("#program-check");
       await app.waitForText("#program-status", (t) => t.includes("exactly this wallet's build"), 30000);
       assert.equal(await app.run("return document.querySelector('#program-warning').hidden"), true);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    validator.stop();
+  }
+});
+
+/**
+ * A Pyth price update account for the feed `feedHex`, written by Pyth's own SDK
+ * (tests/validator/wallet/pyth.mjs): `price` × 10^`exponent`, published at `at`; as the
+ * toss-validator argument that loads it.
+ */
+function pythAccount(feedHex, price, exponent, at) {
+  const script = new URL("../validator/wallet/pyth.mjs", import.meta.url).pathname;
+  const args = [script, "encode", feedHex, String(price), String(price / 1000), String(exponent), String(at), "full"];
+  const made = JSON.parse(execFileSync("node", args, { env: process.env }).toString());
+  return [made.address, `${made.owner}:${made.data}`];
+}
+
+const SOL_USD_FEED = "ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d";
+
+/**
+ * Calls the command `name` as the screen does (once the system's file dialog answered, for
+ * an export).
+ */
+const behindTheDialog = (app, name, args) =>
+  app.run("return window.__TAURI__.core.invoke(arguments[0], arguments[1])", name, args);
+
+test("the counter: priced in dollars with a tip, the customer display following, paid online, refunded in part, the day closed", async () => {
+  const home = freshHome();
+  const cli = freshHome();
+  const customer = keypairFile(cli);
+  const now = Math.floor(Date.now() / 1000);
+  // SOL at 150 USD, published a minute ago, where Pyth's push oracle keeps it.
+  const validator = await localValidator([
+    [PHRASE_ADDRESS, 1_000_000_000],
+    [customer.address, 3_000_000_000],
+    pythAccount(SOL_USD_FEED, 15_000_000_000, -8, now - 60),
+  ]);
+  try {
+    const cluster = {
+      SOLANA_CLUSTER: "localnet",
+      SOLANA_RPC_URL: validator.rpc_url,
+      TOSS_PROGRAM_ID: validator.program_id,
+      TOSS_GENESIS_HASH: validator.genesis_hash,
+    };
+    const app = await launchApp({ ...CLEAN_ENV, ...cluster, TOSS_HOME: home, TOSS_FIAT_CURRENCY: "USD" });
+    try {
+      await importPhrase(app);
+      await app.click('#nav button[data-screen="receive"]');
+      // The rate, read from the cluster, with its age.
+      const rate = await app.waitForText("#receive-rate", (t) => t.startsWith("1 SOL = 150.00 USD"), 20000);
+      assert.match(rate, /1 minute old/);
+      // 12.50 USD and a 20 % tip (2.50 USD): 15.00 USD, 0.1 SOL asked.
+      await app.type("#receive-amount", "12.50");
+      await app.click('#receive-tip-choices button[data-tip="20"]');
+      await app.click("#receive-form button[type=submit]");
+      const url = await app.waitForText("#request-url", (t) => t.startsWith("solana:"));
+      assert.match(url, /[?&]amount=0\.1(&|$)/);
+      const terms = await app.text("#request-terms");
+      for (const part of ["0.1 SOL", "12.50 USD", "2.50 USD", "15.00 USD", "1 SOL = 150.00 USD"]) {
+        assert.ok(terms.includes(part), `${part} in ${terms}`);
+      }
+      await app.waitForText("#online-status", (t) => t.startsWith("Waiting for the payment"));
+
+      // The customer's window: the amount and the code, then "paid".
+      const till = await app.cmd("GET", "/window");
+      await app.click("#customer-display");
+      let handles = [];
+      for (let i = 0; i < 40 && handles.length < 2; i++) {
+        handles = await app.cmd("GET", "/window/handles");
+        if (handles.length < 2) await new Promise((r) => setTimeout(r, 250));
+      }
+      const counter = handles.find((h) => h !== till);
+      assert.ok(counter, `a second window opens: ${handles}`);
+      await app.cmd("POST", "/window", { handle: counter });
+      await app.waitForText("#customer-total", (t) => t === "0.1 SOL");
+      assert.equal(await app.text("#customer-fiat"), "15.00 USD");
+      assert.equal(await app.run("return document.querySelector('#customer-qr svg') !== null"), true);
+      assertNotBlank(await app.screenshot("customer-waiting"));
+      walletPays(validator.rpc_url, url, customer.path);
+      await app.waitForText("#customer-status", (t) => t.startsWith("Paid"), 30000);
+      assert.equal(await app.run("return document.querySelector('#customer-qr').hidden"), true);
+      await app.cmd("POST", "/window", { handle: till });
+      await app.waitForText("#online-status", (t) => t.startsWith(`Paid online: 0.1 SOL from ${customer.address}`), 30000);
+
+      // A refund of part of it, from the payment's detail: what it costs is shown first.
+      await app.click('#nav button[data-screen="activity"]');
+      await app.waitForText("#online-rows", (t) => t.includes("0.1 SOL"));
+      await app.click("#online-rows tr td");
+      await app.waitForText("#detail-fields", (t) => t.includes("paid online") && t.includes(customer.address));
+      await app.click("#refund-start");
+      const quote = await app.waitForText("#refund-quote", (t) => t.includes("0.1 SOL"));
+      assert.ok(quote.includes("0.000005 SOL"), `the fee, before anything is sent: ${quote}`);
+      await app.clear("#refund-amount");
+      await app.type("#refund-amount", "0.04");
+      await app.click("#refund-form button[type=submit]");
+      await app.waitForText("#refund-text", (t) => t.startsWith("0.04 SOL, network fee 0.000005 SOL"), 30000);
+      await app.waitForText("#detail-refunds", (t) => t.includes("0.04 SOL") && t.includes("confirmed"));
+      // More than is left is refused, and nothing is sent.
+      await app.click("#refund-start");
+      await app.waitForText("#refund-quote", (t) => t.includes("0.06 SOL"));
+      await app.clear("#refund-amount");
+      await app.type("#refund-amount", "0.07");
+      await app.click("#refund-form button[type=submit]");
+      await app.waitForText("#refund-problem", (t) => t.includes("at most what is left to refund (0.06 SOL)"), 20000);
+
+      // The day's close: the sale with its tip, its refund, in dollars too.
+      await app.click('#nav button[data-screen="close"]');
+      await app.click("#close-form button[type=submit]");
+      const totals = await app.waitForText("#close-totals-rows", (t) => t.includes("0.1 SOL"));
+      assert.ok(totals.includes("0.04 SOL") && totals.includes("0.06 SOL"), totals);
+      const fiat = await app.text("#close-fiat-rows");
+      assert.ok(fiat.includes("15.00 USD") && fiat.includes("2.50 USD"), fiat);
+      assertNotBlank(await app.screenshot("close"));
+      // Its CSV, written where the save dialog would have said.
+      const csv = join(home, "close.csv");
+      const rows = await behindTheDialog(app, "close_export", { from: now - 3600, to: now + 3600, format: "csv", path: csv });
+      assert.equal(rows, 1);
+      const [header, line] = readFileSync(csv, "utf8").split("\r\n");
+      assert.equal(header, "time,way,payment,payer,currency,amount,fiat,fiat_amount,rate,tip,fiat_tip,refunded,state,transaction,reference");
+      const f = line.split(",");
+      assert.deepEqual(
+        [f[1], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12]],
+        ["online", customer.address, "SOL", "0.1", "USD", "15.00", "150.000000", "0.016666666", "2.50", "0.04", "confirmed"],
+      );
+      // A receipt given again says what went back.
+      const receipt = await behindTheDialog(app, "online_receipt", { signature: f[2] });
+      assert.deepEqual(
+        receipt.payments[0].refunds.map((r) => [r.amount_text, r.state]),
+        [["0.04 SOL", "confirmed"]],
+      );
     } finally {
       await app.close();
     }
@@ -987,7 +1119,7 @@ test("USDC: the till asks in USDC, a USDC request is paid, a USDC payment is tak
     await app.click("#receive-form button[type=submit]");
     await app.waitForText("#request-url", (t) => t.includes(`amount=12.5&spl-token=${USDC_DEVNET}`));
     // A USDC payment of 3 for a sale of 12.5 is refused, naming both.
-    await app.type("#receive-file", payment);
+    await app.chosen("#receive-file", payment);
     await app.click("#receive-file-form button[type=submit]");
     await app.waitForText("#receive-status", (t) => t === "refused: this payment is 3 USDC; the sale is 12.5 USDC");
     // The same 3 USDC for a sale of 3 SOL: another currency.

@@ -44,6 +44,14 @@ class Session {
     return json.value;
   }
 
+  /**
+   * Puts `path` in the read-only field `css` as the system's file dialog leaves its choice
+   * there: WebDriver cannot drive the native dialog, so the path goes where it would.
+   */
+  chosen(css, path) {
+    return this.run("document.querySelector(arguments[0]).value = arguments[1]", css, path);
+  }
+
   async find(css) {
     const v = await this.cmd("POST", "/element", { using: "css selector", value: css });
     return v[ELEMENT];

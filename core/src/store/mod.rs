@@ -30,7 +30,7 @@ use solana_program::pubkey::Pubkey;
 use zeroize::Zeroizing;
 
 use crate::intent::{Accepted, Ledger, SignedIntent};
-pub use refunds::{Refund, RefundState};
+pub use refunds::{Refund, RefundState, refunded};
 pub use sales::{FiatPrice, SaleRecord};
 
 pub use escrows::EscrowSnapshot;
@@ -284,10 +284,17 @@ pub struct Summary {
 /// The activity as CSV (RFC 4180): a header, then one line per intent
 /// (`way` offline), then one per online payment (`way` online, its id the
 /// transaction signature, `direction` by whether `ours` holds the payer;
-/// no nonce or expiry), amounts in the currency's smallest unit.
-pub fn to_csv(rows: &[Summary], online: &[OnlinePayment], ours: &dyn Fn(&str) -> bool) -> String {
-    let mut out =
-        String::from("id,direction,payer,payee,mint,amount,nonce,expires_at,state,way\r\n");
+/// no nonce or expiry), amounts in the currency's smallest unit, with what
+/// `refunded` says was refunded of each (refunds not failed).
+pub fn to_csv(
+    rows: &[Summary],
+    online: &[OnlinePayment],
+    ours: &dyn Fn(&str) -> bool,
+    refunded: &dyn Fn(&str) -> u64,
+) -> String {
+    let mut out = String::from(
+        "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way,refunded\r\n",
+    );
     let intents = rows.iter().map(|r| {
         [
             r.id.clone(),
@@ -300,6 +307,7 @@ pub fn to_csv(rows: &[Summary], online: &[OnlinePayment], ours: &dyn Fn(&str) ->
             r.expires_at.to_string(),
             r.state.as_str().to_owned(),
             "offline".to_owned(),
+            refunded(&r.id).to_string(),
         ]
     });
     let online = online.iter().map(|p| {
@@ -318,6 +326,7 @@ pub fn to_csv(rows: &[Summary], online: &[OnlinePayment], ours: &dyn Fn(&str) ->
             String::new(),
             "confirmed".to_owned(),
             "online".to_owned(),
+            refunded(&p.signature).to_string(),
         ]
     });
     for line in intents.chain(online) {

@@ -60,6 +60,16 @@ pub struct Refund {
     pub at: i64,
 }
 
+/// What `refunds` hand back of `payment`: every refund not failed (one
+/// whose outcome is not known yet counts, so nothing is refunded twice).
+pub fn refunded(refunds: &[Refund], payment: &str) -> u64 {
+    refunds
+        .iter()
+        .filter(|r| r.payment == payment && r.state != RefundState::Failed)
+        .map(|r| r.amount)
+        .sum()
+}
+
 impl Store {
     /// Writes a refund of `amount` of `payment` (which brought `received`)
     /// as being sent, unless it and the refunds not failed would hand back

@@ -460,14 +460,15 @@ fn the_activity_exports_as_csv_with_fields_quoted_when_needed() {
         &[row("a", None), row("b,\"c\"", Some("M"))],
         &[online("5in", "P"), online("5out", "ME")],
         &|payer| payer == "ME",
+        &|payment| if payment == "5in" { 700 } else { 0 },
     );
     assert_eq!(
         csv,
-        "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way\r\n\
-         a,received,P,Q,,1500,7,99,verified,offline\r\n\
-         \"b,\"\"c\"\"\",received,P,Q,M,1500,7,99,verified,offline\r\n\
-         5in,received,P,Q,,2500,,,confirmed,online\r\n\
-         5out,sent,ME,Q,,2500,,,confirmed,online\r\n"
+        "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way,refunded\r\n\
+         a,received,P,Q,,1500,7,99,verified,offline,0\r\n\
+         \"b,\"\"c\"\"\",received,P,Q,M,1500,7,99,verified,offline,0\r\n\
+         5in,received,P,Q,,2500,,,confirmed,online,700\r\n\
+         5out,sent,ME,Q,,2500,,,confirmed,online,0\r\n"
     );
 }
 

@@ -1,6 +1,8 @@
 //! A local validator with the TOSS program, for the app's end-to-end
-//! tests: starts, funds the addresses given (`ADDRESS=LAMPORTS` arguments)
-//! from the genesis mint, prints one JSON line
+//! tests: starts with the accounts given (`ADDRESS=OWNER:BASE64DATA`
+//! arguments: other programs' accounts, such as Pyth's price updates),
+//! funds the addresses given (`ADDRESS=LAMPORTS` arguments) from the
+//! genesis mint, prints one JSON line
 //! (`{"rpc_url", "program_id", "genesis_hash"}`) and runs until its
 //! standard input closes. Run it inside a private network namespace, as
 //! the validator's RPC listens on every interface (see the crate's docs).
@@ -15,17 +17,29 @@ use toss_validator_tests::{LocalValidator, Pubkey};
 
 #[tokio::main]
 async fn main() {
-    let funds: Vec<(Pubkey, u64)> = std::env::args()
-        .skip(1)
-        .map(|a| {
-            let (address, lamports) = a.split_once('=').expect("ADDRESS=LAMPORTS");
-            (
-                address.parse().expect("an address"),
-                lamports.parse().expect("lamports"),
-            )
-        })
-        .collect();
-    let v = LocalValidator::start().await;
+    let mut funds: Vec<(Pubkey, u64)> = Vec::new();
+    let mut accounts = Vec::new();
+    for arg in std::env::args().skip(1) {
+        let (address, value) = arg
+            .split_once('=')
+            .expect("ADDRESS=LAMPORTS or ADDRESS=OWNER:DATA");
+        let address: Pubkey = address.parse().expect("an address");
+        match value.split_once(':') {
+            None => funds.push((address, value.parse().expect("lamports"))),
+            Some((owner, data)) => {
+                use base64::Engine;
+                let data = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .expect("base64 account data");
+                let owner: Pubkey = owner.parse().expect("an owner");
+                let mut account =
+                    solana_account::AccountSharedData::new(1_000_000_000, data.len(), &owner);
+                account.set_data_from_slice(&data);
+                accounts.push((address, account));
+            }
+        }
+    }
+    let v = LocalValidator::start_with(accounts).await;
     let client = RpcClient::new_with_commitment(
         v.rpc_url(),
         solana_commitment_config::CommitmentConfig::confirmed(),
