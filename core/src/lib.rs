@@ -7,6 +7,7 @@
 //! they do is what its tests exercise.
 
 pub mod address;
+pub mod airgap;
 pub mod amount;
 pub mod chain;
 pub mod close;

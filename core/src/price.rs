@@ -261,8 +261,11 @@ pub fn decode(account: &Pubkey, owner: &Pubkey, data: &[u8]) -> Result<PythPrice
         exponent: i32::from_le_bytes(exponent),
         publish_time: i64::from_le_bytes(int(52)?),
     };
-    if price.price <= 0 || !(-18..=18).contains(&price.exponent) {
+    if price.price <= 0 {
         return Err(not("its price is not a positive amount"));
+    }
+    if !(-18..=18).contains(&price.exponent) {
+        return Err(not("its exponent is out of range"));
     }
     let bps = u128::from(price.conf) * 10_000 / price.price as u128;
     if bps > MAX_CONFIDENCE_BPS {
@@ -312,7 +315,8 @@ pub struct Rate {
     pub fiat: String,
     /// Fiat per whole unit, times 10^12.
     pub scaled: u128,
-    /// When its oldest price was published (Unix seconds).
+    /// When its oldest price was published (Unix seconds); `i64::MAX` when
+    /// no price is read (USDC in US dollars, priced 1:1).
     pub published_at: i64,
 }
 

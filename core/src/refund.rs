@@ -183,14 +183,13 @@ pub async fn refund<C: Chain>(
     )?;
     let mut signed = None;
     let sent = crate::solana_pay::pay(chain, backoff, &request, key, &mut |s| {
+        // Kept before it is sent: after a crash, the refund can be looked up.
+        if let Err(e) = store.refund_signed(id, s) {
+            tracing::warn!(error = %e, "a refund's signature could not be kept");
+        }
         signed = Some(s.to_owned());
     })
     .await;
-    if let Some(signature) = &signed
-        && let Err(e) = store.refund_signed(id, signature)
-    {
-        tracing::warn!(error = %e, "a refund's signature could not be kept");
-    }
     match sent {
         Ok(sent) => {
             store.refund_ended(id, RefundState::Confirmed)?;
@@ -208,6 +207,27 @@ pub async fn refund<C: Chain>(
             Err(RefundError::Refused(e))
         }
     }
+}
+
+/// Settles what is known of refunds still `sending` (the app stopped, or
+/// the cluster could not be reached, while they were sent): each whose
+/// transaction the cluster knows is marked confirmed or failed; one it
+/// does not know stays counted. A cluster out of reach changes nothing.
+pub async fn resolve<C: Chain>(chain: &C, store: &mut Store) -> Result<(), StoreError> {
+    for r in store.refunds(None)? {
+        let (RefundState::Sending, Some(signature)) = (r.state, &r.signature) else {
+            continue;
+        };
+        let Ok(signature) = signature.parse::<solana_signature::Signature>() else {
+            continue;
+        };
+        match chain.signature_status(&signature).await {
+            Ok(Some(Ok(()))) => store.refund_ended(r.id, RefundState::Confirmed)?,
+            Ok(Some(Err(_))) => store.refund_ended(r.id, RefundState::Failed)?,
+            Ok(None) | Err(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The refund as a Solana Pay transfer request to the payer: the standard

@@ -29,12 +29,13 @@ use solana_transaction::versioned::VersionedTransaction;
 use crate::chain::{Backoff, Chain, ChainError, RpcChain, Unreachable};
 
 const SCHEME: &str = "solana:";
-const SYSTEM_PROGRAM: Pubkey = solana_system_interface::program::ID;
-const TOKEN_2022: Pubkey = solana_program::pubkey!("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
-const COMPUTE_BUDGET: Pubkey =
+pub(crate) const SYSTEM_PROGRAM: Pubkey = solana_system_interface::program::ID;
+pub(crate) const TOKEN_2022: Pubkey =
+    solana_program::pubkey!("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
+pub(crate) const COMPUTE_BUDGET: Pubkey =
     solana_program::pubkey!("ComputeBudget111111111111111111111111111111");
 /// Lamports per signature, the base fee.
-const SIGNATURE_FEE: u64 = 5_000;
+pub(crate) const SIGNATURE_FEE: u64 = 5_000;
 /// The most bytes a transaction can take.
 const PACKET_DATA_SIZE: usize = 1232;
 /// The size of an SPL Token account, whose rent a created one holds.

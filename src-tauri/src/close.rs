@@ -148,7 +148,11 @@ pub fn close_report(
                     .as_deref()
                     .zip(row.fiat_amount)
                     .map(|(c, m)| fiat_words(c, m)),
-                rate_text: row.rate.clone(),
+                rate_text: row
+                    .rate
+                    .as_ref()
+                    .zip(row.fiat.as_ref())
+                    .map(|(rate, fiat)| format!("{rate} {fiat} per {}", row.currency)),
                 tip_text: (row.tip > 0).then(|| money(row.tip, &row.mint)),
                 refunded_text: (row.refunded > 0).then(|| money(row.refunded, &row.mint)),
                 state: row.state.clone(),

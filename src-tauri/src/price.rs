@@ -49,9 +49,13 @@ pub async fn current(
 
 /// How old a rate is and where it came from, in words.
 pub fn described(rate: &Rate, source: &Source, now: i64) -> (String, String) {
+    if rate.published_at == i64::MAX {
+        // USDC in dollars: no price is read.
+        return ("fixed".into(), "USDC is priced 1:1 to the US dollar".into());
+    }
     let age = price::age_words(now.saturating_sub(rate.published_at).max(0) as u64);
     let source = match source {
-        Source::Read => format!("Pyth {}/USD, read from the cluster", rate.currency),
+        Source::Read => "Pyth's price accounts, read from the cluster".to_owned(),
         Source::Kept(why) => format!(
             "the last rate read (the cluster cannot be reached: {})",
             toss_core::chain::redact_urls(why)

@@ -991,4 +991,16 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         store.refunds(Some(&big_paid)).unwrap()[0].state,
         RefundState::Failed
     );
+
+    // Refunds the app lost track of while sending (it stopped, or the
+    // cluster went away) are settled by asking the cluster: one that
+    // landed is confirmed; one it does not know stays counted.
+    let landed = store.begin_refund(&big_paid, 1_000_000_000, &customer.pubkey(), None, 1, FEE_LAMPORTS, 0).unwrap();
+    store.refund_signed(landed, &first.signature).unwrap();
+    let unknown = store.begin_refund(&big_paid, 1_000_000_000, &customer.pubkey(), None, 2, FEE_LAMPORTS, 0).unwrap();
+    store.refund_signed(unknown, &solana_signature::Signature::from([3u8; 64]).to_string()).unwrap();
+    refund::resolve(&chain, &mut store).await.unwrap();
+    let states: Vec<_> = store.refunds(Some(&big_paid)).unwrap().iter().map(|r| r.state).collect();
+    assert_eq!(states, vec![RefundState::Failed, RefundState::Confirmed, RefundState::Sending]);
+    assert_eq!(refund::refundable(&store, &big_paid, &ours).unwrap().left(), 1_000_000_000 - 3);
 }
