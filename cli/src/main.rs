@@ -5,6 +5,7 @@
 //! 75 cluster unreachable, try later (EX_TEMPFAIL), 78 bad configuration
 //! (EX_CONFIG).
 
+mod airgap_cmd;
 mod escrow_cmd;
 mod intent_cmd;
 mod keys;
@@ -85,6 +86,13 @@ enum Command {
         #[command(subcommand)]
         command: nonce_cmd::NonceCommand,
     },
+    /// The air-gapped laptop as a signer other Solana tools speak to
+    /// (Keystone's UR types): sign requests, hand out accounts watch-only;
+    /// online, prepare a request and send what the laptop signed.
+    Airgap {
+        #[command(subcommand)]
+        command: airgap_cmd::AirgapCommand,
+    },
     /// The TOSS program this wallet carries: deploy it, or check that a
     /// cluster's program is exactly it.
     Program {
@@ -153,7 +161,8 @@ general_failure!(
     toss_core::transport::camera::FilesError,
     toss_core::transport::clipboard::ClipboardError,
     toss_core::scanned::ScannedError,
-    toss_core::payment::PaymentError
+    toss_core::payment::PaymentError,
+    toss_core::airgap::AirgapError
 );
 
 impl From<SessionError> for Failure {
@@ -312,6 +321,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Nonce { command } => {
             let (session, _log) = open_session(cli)?;
             nonce_cmd::run(command, &session, cli.json)?;
+        }
+        Command::Airgap { command } => {
+            let (session, _log) = open_session(cli)?;
+            airgap_cmd::run(command, &session, cli.json)?;
         }
         Command::Program { command } => {
             let (session, _log) = open_session(cli)?;

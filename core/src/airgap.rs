@@ -53,6 +53,16 @@ pub enum AirgapError {
     /// The message is not to be signed by the account.
     #[error("the transaction does not ask {0} to sign it")]
     NotASigner(Pubkey),
+    /// The answer's signature is not the account's over the request.
+    #[error(
+        "the signature does not verify for {0}: it was not made by that account over this request"
+    )]
+    BadSignature(Pubkey),
+    /// Something unexplained was not confirmed a second time.
+    #[error(
+        "this transaction does something this wallet cannot explain: confirm that too before it is signed"
+    )]
+    Unconfirmed,
     /// Something the wallet cannot explain, and the settings refuse those.
     #[error(
         "the transaction does something this wallet cannot explain ({0}); the settings refuse such requests (unexplained_instructions)"
@@ -72,6 +82,55 @@ pub struct Held {
     pub path: Option<Path>,
     /// Its name.
     pub name: String,
+}
+
+/// What the wallet does with a request it cannot fully explain (setting
+/// `unexplained_instructions`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unexplained {
+    /// Shown as such; signed only after a second confirmation.
+    #[default]
+    Confirm,
+    /// Refused.
+    Refuse,
+}
+
+impl Unexplained {
+    /// The setting's values, in words.
+    pub const ALLOWED: &'static str = "confirm (signed after a second confirmation) or refuse";
+
+    /// Reads the setting.
+    pub fn parse(v: &str) -> Option<Self> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "confirm" => Some(Self::Confirm),
+            "refuse" => Some(Self::Refuse),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a `ur:sol-sign-request/…` (one part; an animated code is
+/// assembled into one first, `transport::animated`).
+pub fn read(text: &str) -> Result<SignRequest, AirgapError> {
+    let text = text.trim().to_ascii_lowercase();
+    let kind = text
+        .strip_prefix("ur:")
+        .and_then(|t| t.split('/').next())
+        .ok_or_else(|| AirgapError::WrongType("code that is not a UR".into()))?;
+    if kind != SIGN_REQUEST {
+        return Err(AirgapError::WrongType(format!("ur:{kind}")));
+    }
+    // "ur:type/seq-count/body": one frame of an animated code.
+    if text.splitn(3, '/').nth(2).is_some() {
+        return Err(AirgapError::Malformed(
+            "it is one part of an animated code: read all its frames",
+        ));
+    }
+    match ur::decode(&text) {
+        Ok((ur::ur::Kind::SinglePart, message)) => SignRequest::decode(&message),
+        _ => Err(AirgapError::Malformed("its UR text is damaged")),
+    }
 }
 
 /// What a request asks to be signed.
@@ -220,6 +279,11 @@ impl SignRequest {
         };
         map.push((Cbor::Uint(6), Cbor::Uint(kind)));
         cbor::encode(&Cbor::Map(map))
+    }
+
+    /// The request as a single-part UR, upper-case for a denser code.
+    pub fn to_ur(&self) -> String {
+        ur::ur::encode(&self.encode(), &ur::Type::Custom(SIGN_REQUEST)).to_ascii_uppercase()
     }
 
     /// Which of `accounts` the request names: by its address when it gives
@@ -614,6 +678,140 @@ pub fn describe(
         fee_text: Some(format!("{} paid by {fee_payer}", sol(fee))),
         message_text: None,
         unexplained,
+    })
+}
+
+/// A request read and described, waiting for the user's word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The request.
+    pub request: SignRequest,
+    /// What it asks, in words (its signer among them).
+    pub described: Described,
+}
+
+impl Prepared {
+    /// Reads `text` for this wallet's `accounts` (whose fingerprint is
+    /// `fingerprint`), describes it, and refuses it at once when it holds
+    /// something unexplained and `policy` refuses those.
+    pub fn read(
+        text: &str,
+        accounts: &[Held],
+        fingerprint: u32,
+        cluster: Cluster,
+        toss_program: Option<&Pubkey>,
+        policy: Unexplained,
+    ) -> Result<Self, AirgapError> {
+        let request = read(text)?;
+        let signer = request.account(accounts, fingerprint)?;
+        let described = describe(&request, &signer, cluster, toss_program)?;
+        if described.unexplained && policy == Unexplained::Refuse {
+            let what = described
+                .steps
+                .iter()
+                .find(|s| !s.explained)
+                .map_or_else(String::new, |s| s.text.clone());
+            return Err(AirgapError::Unexplained(what));
+        }
+        Ok(Self { request, described })
+    }
+
+    /// The answer to show, signed by `key` once the user confirmed (and,
+    /// when something is unexplained, confirmed that too): the single-part
+    /// `ur:sol-signature/…` text, upper-case for a denser code.
+    pub fn answer(
+        &self,
+        key: &ed25519_dalek::SigningKey,
+        confirmed_unexplained: bool,
+    ) -> Result<String, AirgapError> {
+        if self.described.unexplained && !confirmed_unexplained {
+            return Err(AirgapError::Unconfirmed);
+        }
+        if key.verifying_key().to_bytes() != self.described.signer.to_bytes() {
+            return Err(AirgapError::NotASigner(self.described.signer));
+        }
+        let answer = sign(&self.request, key);
+        Ok(ur::ur::encode(&answer.encode(), &ur::Type::Custom(SIGNATURE)).to_ascii_uppercase())
+    }
+}
+
+/// The online side: a request for `signer` (named by its address, and by
+/// `path` when it has one) to sign `ixs` in a transaction it pays for, on
+/// `blockhash`; a fresh request id.
+pub fn prepare(
+    ixs: &[solana_program::instruction::Instruction],
+    signer: &Pubkey,
+    path: Path,
+    blockhash: solana_program::hash::Hash,
+    origin: &str,
+) -> Result<SignRequest, AirgapError> {
+    let message = solana_message::Message::new_with_blockhash(ixs, Some(signer), &blockhash);
+    if usize::from(message.header.num_required_signatures) != 1 {
+        return Err(AirgapError::Malformed(
+            "the transaction needs another signer than the laptop's account",
+        ));
+    }
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id)
+        .map_err(|_| AirgapError::Malformed("no randomness for a request id"))?;
+    Ok(SignRequest {
+        request_id: Some(id.to_vec()),
+        sign_data: message.serialize(),
+        path,
+        fingerprint: None,
+        address: Some(signer.to_bytes().to_vec()),
+        origin: Some(origin.to_owned()),
+        sign_type: SignType::Transaction,
+    })
+}
+
+/// The online side: a request for the laptop's account `owner` to deposit
+/// `lamports` into its TOSS escrow (program `program_id`) on `blockhash`.
+pub fn deposit(
+    program_id: &Pubkey,
+    owner: &Pubkey,
+    lamports: u64,
+    blockhash: solana_program::hash::Hash,
+) -> Result<SignRequest, AirgapError> {
+    use toss_program::instruction as ix;
+    let deposit = ix::deposit(program_id, owner, ix::Funds::Sol, lamports);
+    prepare(&[deposit], owner, Vec::new(), blockhash, "TOSS")
+}
+
+/// The online side: the transaction `request` asked for with the laptop's
+/// `answer` in it, once the answer is for this request and its signature
+/// verifies.
+pub fn assemble(
+    request: &SignRequest,
+    answer_text: &str,
+) -> Result<solana_transaction::versioned::VersionedTransaction, AirgapError> {
+    let text = answer_text.trim().to_ascii_lowercase();
+    if !text.starts_with(&format!("ur:{SIGNATURE}/")) {
+        return Err(AirgapError::WrongType(
+            text.split('/').next().unwrap_or_default().to_owned(),
+        ));
+    }
+    let (_, cbor) =
+        ur::decode(&text).map_err(|_| AirgapError::Malformed("its UR text is damaged"))?;
+    let answer = SolSignature::decode(&cbor)?;
+    if answer.request_id != request.request_id {
+        return Err(AirgapError::Malformed(
+            "the signature answers another request",
+        ));
+    }
+    let message: VersionedMessage = bincode::deserialize(&request.sign_data)
+        .map_err(|e| AirgapError::NotAMessage(e.to_string()))?;
+    let signer = *message
+        .static_account_keys()
+        .first()
+        .ok_or(AirgapError::Malformed("the transaction has no fee payer"))?;
+    let signature = solana_signature::Signature::from(answer.signature);
+    if !signature.verify(signer.as_ref(), &request.sign_data) {
+        return Err(AirgapError::BadSignature(signer));
+    }
+    Ok(solana_transaction::versioned::VersionedTransaction {
+        signatures: vec![signature],
+        message,
     })
 }
 

@@ -183,6 +183,9 @@ pub struct Config {
     pub tip_percents: Vec<u32>,
     /// A desktop notification when the till takes a payment.
     pub notifications: bool,
+    /// What the air-gapped signer does with a transaction it cannot fully
+    /// explain (`crate::airgap`).
+    pub unexplained_instructions: crate::airgap::Unexplained,
 }
 
 fn fiat_text<S: serde::Serializer>(v: &Option<&'static str>, s: S) -> Result<S::Ok, S::Error> {
@@ -366,6 +369,7 @@ pub mod setting {
         TIPS = ("TOSS_TIPS", "tips", BOOL_ALLOWED);
         TIP_PERCENTS = ("TOSS_TIP_PERCENTS", "tip_percents", "up to 5 whole percents from 1 to 100, separated by commas (10,15,20), or none");
         NOTIFICATIONS = ("TOSS_NOTIFICATIONS", "notifications", BOOL_ALLOWED);
+        UNEXPLAINED_INSTRUCTIONS = ("TOSS_UNEXPLAINED_INSTRUCTIONS", "unexplained_instructions", crate::airgap::Unexplained::ALLOWED);
     }
 
     const BOOL_ALLOWED: &str = "true or false (also 1/0, yes/no, on/off)";
@@ -658,6 +662,11 @@ impl Config {
                 None => vec![10, 15, 20],
             },
             notifications: boolean(&NOTIFICATIONS, true)?,
+            unexplained_instructions: choose(
+                &pick,
+                &UNEXPLAINED_INSTRUCTIONS,
+                crate::airgap::Unexplained::parse,
+            )?,
         })
     }
 }

@@ -65,6 +65,9 @@ pub enum SessionError {
     /// included, would take the code.
     #[error("this request cannot be made: {0}")]
     Request(#[from] crate::request::RequestError),
+    /// A request to sign from another tool cannot be signed; carries why.
+    #[error(transparent)]
+    Airgap(#[from] crate::airgap::AirgapError),
 }
 
 /// What a key is asked for, which decides the gate the settings put on it.
@@ -429,6 +432,61 @@ impl WalletSession {
     /// The sale a till's `request` asks for, worded as the settings say.
     pub fn open_sale(&self, request: &PaymentRequest) -> Result<OpenSale, SaleError> {
         OpenSale::new(request, self.config.cluster, self.config.decimal_separator)
+    }
+
+    /// This wallet's accounts as the Keystone UR types name them (the
+    /// phrase's account at `m/44'/501'/0'/0'`), and its fingerprint there.
+    pub fn airgap_accounts(&self) -> Result<(Vec<crate::airgap::Held>, u32), SessionError> {
+        let vault = self.vault()?;
+        let held = vault
+            .accounts()
+            .iter()
+            .map(|a| crate::airgap::Held {
+                key: a.pubkey(),
+                path: (a.source == crate::wallet::KeySource::Phrase)
+                    .then(|| vec![(44, true), (501, true), (0, true), (0, true)]),
+                name: a.label.clone(),
+            })
+            .collect();
+        Ok((held, crate::airgap::fingerprint(vault.wallet_id())))
+    }
+
+    /// Reads a `ur:sol-sign-request` for this wallet and describes it, as
+    /// the settings say (`unexplained_instructions`).
+    pub fn sign_request(&self, text: &str) -> Result<crate::airgap::Prepared, SessionError> {
+        let (held, fingerprint) = self.airgap_accounts()?;
+        let program = self.config.program_id.map(Pubkey::from);
+        Ok(crate::airgap::Prepared::read(
+            text,
+            &held,
+            fingerprint,
+            self.config.cluster,
+            program.as_ref(),
+            self.config.unexplained_instructions,
+        )?)
+    }
+
+    /// Signs `prepared` with the account it names, through the gate (a
+    /// signature for another tool is a payment's worth of trust); the
+    /// `ur:sol-signature` to show.
+    pub fn sign_answer(
+        &self,
+        prepared: &crate::airgap::Prepared,
+        confirmed_unexplained: bool,
+        passphrase: Option<&str>,
+    ) -> Result<String, SessionError> {
+        let key = self.signing_key(&prepared.described.signer, KeyUse::Payment, passphrase)?;
+        Ok(prepared.answer(&key, confirmed_unexplained)?)
+    }
+
+    /// This wallet's accounts watch-only, as `ur:crypto-multi-accounts`.
+    pub fn accounts_ur(&self) -> Result<String, SessionError> {
+        let (held, fingerprint) = self.airgap_accounts()?;
+        let cbor = crate::airgap::multi_accounts(fingerprint, &held, "TOSS Desktop");
+        Ok(
+            ur::ur::encode(&cbor, &ur::Type::Custom(crate::airgap::MULTI_ACCOUNTS))
+                .to_ascii_uppercase(),
+        )
     }
 
     /// Seconds since 1970 by this computer's clock.

@@ -223,7 +223,10 @@ impl Receiver {
         }
         let mut fields = text.splitn(3, '/');
         let kind = fields.next().unwrap_or_default();
-        if kind != format!("ur:{UR_TYPE}") {
+        // A Keystone request to sign (`crate::airgap`) is assembled too, and
+        // handed on as one single-part UR, which names its type.
+        let keystone = kind == format!("ur:{}", crate::airgap::SIGN_REQUEST);
+        if kind != format!("ur:{UR_TYPE}") && !keystone {
             return Err(AnimatedError::NotOurs(format!("type {:?}", &kind[3..])));
         }
         let indices = fields.next().unwrap_or_default();
@@ -233,7 +236,10 @@ impl Receiver {
             let (_, message) =
                 ur::decode(&text).map_err(|e| AnimatedError::NotOurs(e.to_string()))?;
             return Ok(Received::Complete {
-                payload: unwrap(&message)?,
+                payload: match keystone {
+                    true => text.into_bytes(),
+                    false => unwrap(&message)?,
+                },
             });
         }
         let count = indices
@@ -249,6 +255,10 @@ impl Receiver {
         })?;
         self.seen += 1;
         match self.decoder.message() {
+            Ok(Some(message)) if keystone => Ok(Received::Complete {
+                payload: ur::ur::encode(&message, &ur::Type::Custom(crate::airgap::SIGN_REQUEST))
+                    .into_bytes(),
+            }),
             Ok(Some(message)) => Ok(Received::Complete {
                 payload: unwrap(&message)?,
             }),

