@@ -332,7 +332,20 @@ impl SolSignature {
         cbor::encode(&Cbor::Map(map))
     }
 
-    /// Reads an answer (the online side).
+    /// Reads a `ur:sol-signature/…` (the online side).
+    pub fn read(text: &str) -> Result<Self, AirgapError> {
+        let text = text.trim().to_ascii_lowercase();
+        if !text.starts_with(&format!("ur:{SIGNATURE}/")) {
+            return Err(AirgapError::WrongType(
+                text.split('/').next().unwrap_or_default().to_owned(),
+            ));
+        }
+        let (_, cbor) =
+            ur::decode(&text).map_err(|_| AirgapError::Malformed("its UR text is damaged"))?;
+        Self::decode(&cbor)
+    }
+
+    /// Reads an answer's CBOR.
     pub fn decode(bytes: &[u8]) -> Result<Self, AirgapError> {
         let map = cbor::decode(bytes)?;
         let request_id = match map.get(1).map(|v| v.untag(UUID_TAG)) {
@@ -785,15 +798,7 @@ pub fn assemble(
     request: &SignRequest,
     answer_text: &str,
 ) -> Result<solana_transaction::versioned::VersionedTransaction, AirgapError> {
-    let text = answer_text.trim().to_ascii_lowercase();
-    if !text.starts_with(&format!("ur:{SIGNATURE}/")) {
-        return Err(AirgapError::WrongType(
-            text.split('/').next().unwrap_or_default().to_owned(),
-        ));
-    }
-    let (_, cbor) =
-        ur::decode(&text).map_err(|_| AirgapError::Malformed("its UR text is damaged"))?;
-    let answer = SolSignature::decode(&cbor)?;
+    let answer = SolSignature::read(answer_text)?;
     if answer.request_id != request.request_id {
         return Err(AirgapError::Malformed(
             "the signature answers another request",

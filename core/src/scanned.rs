@@ -44,6 +44,12 @@ pub enum Scanned {
         /// The scanned bytes, hex.
         hex: String,
     },
+    /// A request from another Solana tool to sign a transaction or a
+    /// message (Keystone's `ur:sol-sign-request`, `crate::airgap`).
+    SignRequest {
+        /// The request as one single-part UR text.
+        ur: String,
+    },
     /// Anything else, shown as it is.
     Unknown {
         /// The bytes as text, when they are UTF-8.
@@ -93,6 +99,14 @@ pub fn describe(bytes: &[u8]) -> Result<Scanned, ScannedError> {
                 reason,
             }),
         };
+    }
+    if let Some(t) = text.filter(|t| {
+        t.get(..crate::airgap::SIGN_REQUEST.len() + 4)
+            .is_some_and(|p| {
+                p.eq_ignore_ascii_case(&format!("ur:{}/", crate::airgap::SIGN_REQUEST))
+            })
+    }) {
+        return Ok(Scanned::SignRequest { ur: t.to_owned() });
     }
     if crate::sealed::is_sealed(bytes) {
         return Ok(Scanned::Sealed {
@@ -168,6 +182,17 @@ mod tests {
         assert!(matches!(
             describe(&[0xFF, 0x00]),
             Ok(Scanned::Unknown { text: None, .. })
+        ));
+        // A Keystone request to sign, in either case.
+        assert_eq!(
+            describe(b"UR:SOL-SIGN-REQUEST/ONAD"),
+            Ok(Scanned::SignRequest {
+                ur: "UR:SOL-SIGN-REQUEST/ONAD".into()
+            })
+        );
+        assert!(matches!(
+            describe(b"ur:sol-signature/onad"),
+            Ok(Scanned::Unknown { .. })
         ));
     }
 }

@@ -5,6 +5,7 @@
 //! decision lives in the core, where it is tested without a window.
 
 pub mod activity;
+pub mod airgap;
 pub mod close;
 pub mod customer;
 pub mod error;
@@ -31,6 +32,7 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
         .manage(scan::Scanning::default())
         .manage(radio::Confirming::default())
         .manage(customer::Counter::default())
+        .manage(airgap::Shown::default())
         .invoke_handler(tauri::generate_handler![
             settings::app_info,
             settings::wallet_status,
@@ -86,6 +88,9 @@ pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             close::close_export,
             customer::customer_now,
             customer::customer_display_open,
+            airgap::sign_request_open,
+            airgap::sign_request_sign,
+            airgap::accounts_ur,
         ])
 }
 

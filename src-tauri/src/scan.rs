@@ -63,6 +63,7 @@ impl ScanView {
             }
             Scanned::TransactionRequest { .. }
             | Scanned::Sealed { .. }
+            | Scanned::SignRequest { .. }
             | Scanned::Unknown { .. } => (None, None, None),
         };
         let url = match &scanned {

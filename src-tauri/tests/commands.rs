@@ -642,3 +642,117 @@ fn a_till_without_a_keychain_keeps_its_keys_in_the_file_it_unlocks() {
     assert!(toss_core::vault::SealedKeys::unlock(tmp.path(), "till passphrase").is_err());
     assert!(toss_core::vault::SealedKeys::unlock(tmp.path(), "a longer till passphrase").is_ok());
 }
+
+#[test]
+fn the_sign_screen_shows_a_keystone_request_then_signs_only_what_it_showed() {
+    in_own_keyring("child_sign");
+}
+
+#[test]
+#[ignore = "run by the_sign_screen_shows_a_keystone_request_then_signs_only_what_it_showed"]
+fn child_sign() {
+    use toss_core::airgap::{SignRequest, SolSignature};
+    let tmp = tempfile::tempdir().unwrap();
+    let home = Home::at(tmp.path());
+    home.ensure().unwrap();
+    let webview = app(AppState::open(Ok(home)));
+    let phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    invoke(
+        &webview,
+        "wallet_import_phrase",
+        json!({ "label": "Laptop", "phrase": phrase }),
+    )
+    .unwrap();
+    // Nothing shown yet: nothing to sign.
+    assert!(
+        refusal(invoke(
+            &webview,
+            "sign_request_sign",
+            json!({ "confirmedUnexplained": false })
+        ))
+        .contains("open a request first")
+    );
+
+    // Keystone's request for a transfer from this account (its vector),
+    // made for this wallet.
+    let vectors: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/vectors/keystone-v1.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut request =
+        SignRequest::decode(&hex::decode(vectors["sign_request_cbor"].as_str().unwrap()).unwrap())
+            .unwrap();
+    // Made for another wallet: refused in plain words.
+    let other = invoke(
+        &webview,
+        "sign_request_open",
+        json!({ "text": request.to_ur() }),
+    );
+    assert_eq!(
+        refusal(other),
+        "this request was made for another wallet (fingerprint 12345678)"
+    );
+    let accounts = invoke(&webview, "accounts_ur", json!({})).unwrap();
+    assert_eq!(accounts["accounts"][0]["path"], "m/44'/501'/0'/0'");
+    assert!(
+        accounts["ur"]
+            .as_str()
+            .unwrap()
+            .starts_with("UR:CRYPTO-MULTI-ACCOUNTS/")
+    );
+    request.fingerprint =
+        Some(u32::from_str_radix(accounts["fingerprint"].as_str().unwrap(), 16).unwrap());
+    let shown = invoke(
+        &webview,
+        "sign_request_open",
+        json!({ "text": request.to_ur() }),
+    )
+    .unwrap();
+    assert_eq!(
+        shown["signer"],
+        "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk"
+    );
+    assert_eq!(
+        shown["steps"][0]["text"],
+        "sends 0.0015 SOL from HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk to mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN"
+    );
+    assert_eq!(shown["unexplained"], false);
+    let answer = invoke(
+        &webview,
+        "sign_request_sign",
+        json!({ "confirmedUnexplained": false }),
+    )
+    .unwrap();
+    let ur = answer["ur"].as_str().unwrap();
+    assert!(answer["qr_svg"].as_str().unwrap().contains("<svg"));
+    let signed = SolSignature::read(ur).unwrap();
+    assert_eq!(signed.request_id, request.request_id);
+    let laptop: toss_core::address::Pubkey = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk"
+        .parse()
+        .unwrap();
+    let laptop = ed25519_dalek::VerifyingKey::from_bytes(&laptop.to_bytes()).unwrap();
+    laptop
+        .verify_strict(
+            &request.sign_data,
+            &ed25519_dalek::Signature::from_bytes(&signed.signature),
+        )
+        .unwrap();
+    // A code that is not a request to sign is refused, and what was shown
+    // before it can no longer be signed.
+    assert!(
+        refusal(invoke(&webview, "sign_request_open", json!({ "text": ur })))
+            .contains("not a sol-sign-request")
+    );
+    assert!(
+        refusal(invoke(
+            &webview,
+            "sign_request_sign",
+            json!({ "confirmedUnexplained": false })
+        ))
+        .contains("open a request first")
+    );
+}
