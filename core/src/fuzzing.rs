@@ -41,6 +41,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("keypair", keypair),
     ("transaction", transaction),
     ("qr_image", qr_image),
+    ("sign_request", sign_request),
 ];
 
 /// Splits `data` into chunks, each prefixed by its length byte (the last
@@ -211,6 +212,24 @@ pub fn sealed(data: &[u8]) {
         let again = crate::sealed::seal(&payment, &till.public(), &[7; 32]);
         let reopened = again.and_then(|code| crate::sealed::open(&code, &till, &[7; 32]));
         assert_eq!(reopened.as_ref(), Ok(&payment));
+    }
+}
+
+/// A Keystone `sol-sign-request` (CBOR from a camera) and what the laptop
+/// shows of it: a request that reads encodes back to itself, and is
+/// described (as a transaction and as a message) without panicking.
+pub fn sign_request(data: &[u8]) {
+    use crate::airgap::{SignRequest, SignType, describe};
+    if let Ok(r) = SignRequest::decode(data) {
+        assert_eq!(SignRequest::decode(&r.encode()).as_ref(), Ok(&r));
+        let signer = solana_program::pubkey::Pubkey::new_from_array([9; 32]);
+        for sign_type in [SignType::Transaction, SignType::Message] {
+            let r = SignRequest {
+                sign_type,
+                ..r.clone()
+            };
+            let _ = describe(&r, &signer, crate::config::Cluster::Devnet, Some(&signer));
+        }
     }
 }
 

@@ -203,6 +203,27 @@ fn seeds() {
         ("keypair", vec![keypair.into_bytes()]),
         ("transaction", vec![tx]),
         ("qr_image", vec![image]),
+        (
+            "sign_request",
+            vec![
+                toss_core::airgap::SignRequest {
+                    request_id: Some(vec![1; 16]),
+                    sign_data: bincode::serialize(&solana_message::VersionedMessage::Legacy(
+                        solana_message::Message::new(
+                            &[],
+                            Some(&solana_program::pubkey::Pubkey::new_from_array([9; 32])),
+                        ),
+                    ))
+                    .unwrap(),
+                    path: vec![(44, true), (501, true), (0, true), (0, true)],
+                    fingerprint: Some(7),
+                    address: None,
+                    origin: Some("seed".into()),
+                    sign_type: toss_core::airgap::SignType::Transaction,
+                }
+                .encode(),
+            ],
+        ),
     ];
     for (name, inputs) in seeds {
         let dir = fuzz_dir().join("corpus").join(name);
