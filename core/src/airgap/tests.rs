@@ -178,3 +178,85 @@ fn the_fingerprint_is_the_wallets_own() {
     );
     assert_ne!(fingerprint("a"), fingerprint("b"));
 }
+
+#[test]
+fn a_version_0_token_payment_is_explained_and_lookup_accounts_are_not() {
+    use solana_message::v0;
+    use solana_program::instruction::{AccountMeta, Instruction};
+    let payer = Pubkey::new_unique();
+    let mint = Pubkey::new_unique();
+    let to = Pubkey::new_unique();
+    let from_ata = crate::address::associated_token_account(&payer, &mint);
+    let to_ata = crate::address::associated_token_account(&to, &mint);
+    let ixs = [
+        Instruction::new_with_bytes(
+            crate::address::ATA_PROGRAM,
+            &[1],
+            vec![
+                AccountMeta::new(payer, true),
+                AccountMeta::new(to_ata, false),
+                AccountMeta::new_readonly(to, false),
+                AccountMeta::new_readonly(mint, false),
+                AccountMeta::new_readonly(SYSTEM_PROGRAM, false),
+                AccountMeta::new_readonly(spl_token_interface::ID, false),
+            ],
+        ),
+        spl_token_interface::instruction::transfer_checked(
+            &spl_token_interface::ID,
+            &from_ata,
+            &mint,
+            &to_ata,
+            &payer,
+            &[],
+            2_500_000,
+            6,
+        )
+        .unwrap(),
+        Instruction::new_with_bytes(crate::solana_pay::MEMO_PROGRAMS[0], b"order 7", vec![]),
+    ];
+    let table = solana_message::AddressLookupTableAccount {
+        key: Pubkey::new_unique(),
+        addresses: vec![to_ata],
+    };
+    let hash = solana_program::hash::Hash::default();
+    let plain = v0::Message::try_compile(&payer, &ixs, &[], hash).unwrap();
+    let r = SignRequest {
+        sign_type: SignType::Transaction,
+        sign_data: bincode::serialize(&VersionedMessage::V0(plain)).unwrap(),
+        ..request()
+    };
+    let d = describe(&r, &payer, Cluster::Devnet, None).unwrap();
+    let texts: Vec<&str> = d.steps.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        texts[0],
+        format!(
+            "opens the associated token account {to_ata} of {to} for token {mint} (rent paid by {payer})"
+        )
+    );
+    assert_eq!(
+        texts[1],
+        format!(
+            "sends 2500000 of token {mint} (6 decimals) from token account {from_ata} to token account {to_ata}, authorised by {payer} (SPL Token)"
+        )
+    );
+    assert_eq!(texts[2], "memo: \"order 7\"");
+    assert!(!d.unexplained);
+    // With the recipient's account in a lookup table, it cannot be named offline.
+    let looked_up = v0::Message::try_compile(&payer, &ixs[1..2], &[table], hash).unwrap();
+    let r = SignRequest {
+        sign_data: bincode::serialize(&VersionedMessage::V0(looked_up)).unwrap(),
+        ..r
+    };
+    let d = describe(&r, &payer, Cluster::Devnet, None).unwrap();
+    assert!(d.unexplained);
+    assert!(
+        d.steps[0].text.contains("address lookup table"),
+        "{:?}",
+        d.steps
+    );
+    assert!(
+        d.steps[1].text.contains("an account from a lookup table"),
+        "{:?}",
+        d.steps
+    );
+}
