@@ -25,6 +25,8 @@ pub struct Refundable {
     pub payment: String,
     /// Who paid it, and gets the refund.
     pub to: Pubkey,
+    /// This wallet's account it paid: the refund is made from it.
+    pub from: Pubkey,
     /// The token; `None`: SOL.
     pub mint: Option<Pubkey>,
     /// The sale's reference, when known.
@@ -103,6 +105,7 @@ pub fn refundable(
             Refundable {
                 payment: payment.to_owned(),
                 to: i.payer,
+                from: i.payee,
                 mint: i.mint,
                 reference: match store.sale_of(&id)? {
                     Some(r) => Some(r),
@@ -119,12 +122,14 @@ pub fn refundable(
                 .find(|p| p.signature == payment)
                 .ok_or_else(not_received)?;
             let key = |s: &str| s.parse::<Pubkey>().map_err(|_| not_received());
-            if !ours(&key(&paid.recipient)?) {
+            let recipient = key(&paid.recipient)?;
+            if !ours(&recipient) {
                 return Err(not_received());
             }
             Refundable {
                 payment: payment.to_owned(),
                 to: key(&paid.payer)?,
+                from: recipient,
                 mint: paid.mint.as_deref().map(key).transpose()?,
                 reference: Some(key(&paid.reference)?),
                 received: paid.amount,

@@ -100,7 +100,7 @@ pub fn refund_quote(
 }
 
 /// Refunds `amount` (decimal text, the settings' separator) of `payment`
-/// to its payer, from this wallet's first account (through the gate).
+/// to its payer, from the account it paid (through the gate).
 #[tauri::command]
 pub async fn refund(
     state: State<'_, AppState>,
@@ -118,7 +118,8 @@ pub async fn refund(
         .decimal_separator
         .parse(amount.trim(), decimals)
         .map_err(text)?;
-    let key = session.first_key(KeyUse::Payment, passphrase.as_deref())?;
+    // From the account the payment reached.
+    let key = session.signing_key(&what.from, KeyUse::Payment, passphrase.as_deref())?;
     let (chain, backoff) = (session.chain(), session.backoff());
     let mut store = session.store()?;
     crate::state::on_own_thread(move || async move {

@@ -750,11 +750,16 @@ fn refunds_never_exceed_what_was_received() {
     );
     assert_eq!(settled.reference, Some(Pubkey::new_from_array([9; 32])));
     assert_eq!(settled.to, intent(1, 1).intent.payer);
+    assert_eq!(
+        settled.from, payee,
+        "made from the account the payment reached"
+    );
     assert!(matches!(
         crate::refund::refundable(&store, &hex::encode(b), &ours),
         Err(crate::refund::RefundError::NotSettled("verified"))
     ));
     let online = crate::refund::refundable(&store, "ONLINE", &ours).unwrap();
+    assert_eq!(online.from, payee);
     assert_eq!(
         (online.to, online.received, online.left()),
         (Pubkey::new_from_array([5; 32]), 5_000, 5_000)
