@@ -7,6 +7,7 @@ import { loadActivity } from "./activity.js";
 import { loadClose, setupClose } from "./close.js";
 import { loadMetrics, renderSettings, setupPassphrase, setupSettings } from "./settings.js";
 import { loadEscrow, setupEscrow } from "./escrow.js";
+import { loadSign, openSignRequest, setupSign } from "./sign.js";
 
 function showProblem(message) {
   const p = $("problem");
@@ -59,6 +60,7 @@ const LOADERS = {
   activity: loadActivity,
   close: loadClose,
   escrow: loadEscrow,
+  sign: loadSign,
   settings: loadMetrics,
 };
 
@@ -179,9 +181,14 @@ async function applyConfig(config) {
 }
 setupOnboarding(() => show("home"), applyConfig);
 setupReceive();
-setupPay();
+// A request to sign scanned on the pay screen is opened on the Sign screen.
+setupPay((ur) => {
+  show("sign");
+  openSignRequest(ur);
+});
 setupEscrow();
 setupClose();
+setupSign();
 setupSettings(applyConfig);
 setupPassphrase();
 window.addEventListener("toss-locked", () => show("unlock"));

@@ -4,6 +4,8 @@ import { $, busy, invoke, listen, say, settings, showFields } from "./ipc.js";
 let request = null;
 let requestUrl = null;
 let frameTimer = null;
+/** Where a request from another tool to sign goes (the Sign screen), given by setupPay's caller. */
+let signRequested = () => {};
 
 /** Shows the intent's codes, cycling through them when there are several, each for `ms`. */
 function showFrames(frames, ms) {
@@ -18,6 +20,16 @@ function showFrames(frames, ms) {
 }
 
 function showScanned(scanned) {
+  if (scanned.kind === "sign-request") {
+    // Not a payment: another tool asks this wallet to sign; the Sign screen says what it asks.
+    $("pay-result").hidden = true;
+    $("pay-intent").hidden = true;
+    $("pay-tx").hidden = true;
+    request = requestUrl = null;
+    say("pay-problem", "");
+    signRequested(scanned.ur);
+    return;
+  }
   let rows;
   if (scanned.kind === "payment-request") {
     const r = scanned.request;
@@ -149,7 +161,9 @@ export function loadPay() {
   if (!$("pay-mirror").dataset.touched) $("pay-mirror").checked = Boolean(c?.camera_mirror);
 }
 
-export function setupPay() {
+/** `onSignRequest(ur)` opens a request to sign read here (camera, image or clipboard). */
+export function setupPay(onSignRequest) {
+  signRequested = onSignRequest;
   $("pay-now").addEventListener("click", (event) =>
     busy(event.currentTarget, async () => {
       try {

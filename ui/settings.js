@@ -33,6 +33,7 @@ export const SETTING_LABELS = {
   tips: "Offer tips at the till",
   tip_percents: "Tip percentages offered",
   notifications: "A desktop notification when a payment is verified or confirmed",
+  unexplained_instructions: "Requests to sign with steps this wallet cannot explain",
 };
 
 /** Chosen once, at set-up: keys already kept in one storage are not moved to another. */
@@ -51,6 +52,7 @@ const CHOICES = {
   theme: ["system", "light", "dark"],
   commitment: ["confirmed", "finalized"],
   signature_check: ["auto", "precompile", "program"],
+  unexplained_instructions: ["confirm", "refuse"],
 };
 
 /** Devices Rust finds now, offered as suggestions (any name may still be typed). */

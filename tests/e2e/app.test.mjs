@@ -808,6 +808,82 @@ test("the counter: priced in dollars with a tip, the customer display following,
   }
 });
 
+/**
+ * Runs tests/validator/wallet/keystone.mjs (Keystone's UR registry and @solana/web3.js, as
+ * the wallet adapter's Keystone support uses them) with `args` against `rpcUrl`.
+ */
+function keystone(rpcUrl, ...args) {
+  const script = new URL("../validator/wallet/keystone.mjs", import.meta.url).pathname;
+  return execFileSync("node", [script, ...args], { env: { ...process.env, RPC_URL: rpcUrl } }).toString().trim();
+}
+
+/** A PNG of a QR code holding `text` (qrcode-generator's GIF, made PNG by ImageMagick). */
+function qrPng(text, path) {
+  const gif = `${path}.gif`;
+  const script = `
+    const qrcode = require(process.env.TOSS_NPM_DIR + "/node_modules/qrcode-generator");
+    const q = qrcode(0, "M"); q.addData(process.argv[1], "Alphanumeric"); q.make();
+    require("fs").writeFileSync(process.argv[2], Buffer.from(q.createDataURL(4, 8).split(",")[1], "base64"));`;
+  execFileSync("node", ["-e", script, text.toUpperCase(), gif]);
+  execFileSync("convert", [gif, path]);
+  return path;
+}
+
+test("sign for another tool: Keystone's request read from an image, shown in words, signed, and the answer lands", async () => {
+  const home = freshHome();
+  const to = keypairFile(freshHome()).address;
+  const validator = await localValidator([[PHRASE_ADDRESS, 1_000_000_000]]);
+  try {
+    const cluster = {
+      SOLANA_CLUSTER: "localnet",
+      SOLANA_RPC_URL: validator.rpc_url,
+      TOSS_PROGRAM_ID: validator.program_id,
+      TOSS_GENESIS_HASH: validator.genesis_hash,
+    };
+    const app = await launchApp({ ...CLEAN_ENV, ...cluster, TOSS_HOME: home });
+    try {
+      await importPhrase(app);
+      // The accounts, watch-only, for the online wallet: its fingerprint names this wallet.
+      await app.click('#nav button[data-screen="sign"]');
+      await app.click("#sign-accounts");
+      const fingerprint = (await app.waitForText("#sign-accounts-fingerprint", (t) => /[0-9a-f]{8}/.test(t))).match(/[0-9a-f]{8}/)[0];
+      assert.ok((await app.text("#sign-accounts-list")).includes(PHRASE_ADDRESS));
+      // Keystone's code asks for a transfer of 0.25 SOL; its code is read from an image on the pay screen.
+      const made = JSON.parse(keystone(validator.rpc_url, "request", PHRASE_ADDRESS, to, "250000000", fingerprint));
+      const png = qrPng(made.ur, join(home, "request.png"));
+      await app.click('#nav button[data-screen="pay"]');
+      await app.type("#pay-file", png);
+      await app.click("#pay-file-form button[type=submit]");
+      const steps = await app.waitForText("#sign-steps", (t) => t.length > 0, 20000);
+      assert.ok(steps.includes(`sends 0.25 SOL from ${PHRASE_ADDRESS} to ${to}`), steps);
+      assert.ok((await app.text("#sign-fields")).includes("Keystone test"));
+      assertNotBlank(await app.screenshot("sign-request"));
+      await app.click("#sign-sign");
+      const answer = await app.waitForText("#sign-answer-ur", (t) => t.startsWith("UR:SOL-SIGNATURE/"), 20000);
+      assertNotBlank(await app.screenshot("sign-answer"));
+      // Keystone's registry reads the answer, web3.js verifies it, and the transfer lands.
+      const landed = keystone(validator.rpc_url, "send", made.message, answer, PHRASE_ADDRESS);
+      assert.ok(landed.length > 40, landed);
+      const balance = await fetch(validator.rpc_url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getBalance", params: [to, { commitment: "confirmed" }] }),
+      }).then((r) => r.json());
+      assert.equal(balance.result.value, 250_000_000);
+      // A code that is not a request to sign is refused in plain words.
+      await app.click('#nav button[data-screen="sign"]');
+      await app.clear("#sign-text");
+      await app.type("#sign-text", answer);
+      await app.click("#sign-open");
+      await app.waitForText("#sign-open-problem", (t) => t.includes("not a sol-sign-request"));
+    } finally {
+      await app.close();
+    }
+  } finally {
+    validator.stop();
+  }
+});
+
 /** A test certificate authority and a certificate for 127.0.0.1 it signed (openssl). */
 function certificates(dir) {
   const at = (f) => join(dir, f);
@@ -1064,7 +1140,7 @@ test("keyboard and accessibility: the till without a mouse, every control named,
 
     // Every screen: each control a keyboard reaches has a name; nothing scrolls sideways at 800x600.
     await app.resize(800, 600);
-    for (const screen of ["home", "receive", "pay", "activity", "escrow", "settings"]) {
+    for (const screen of ["home", "receive", "pay", "activity", "close", "escrow", "sign", "settings"]) {
       await app.click(`#nav button[data-screen="${screen}"]`);
       assert.equal(await app.run(`return document.querySelector("#screen-${screen}").hidden`), false);
       assert.deepEqual(await app.run(UNNAMED_CONTROLS), [], `${screen}: unnamed controls`);

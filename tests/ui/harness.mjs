@@ -70,6 +70,7 @@ export const CONFIG = {
   tips: true,
   tip_percents: "10,15,20",
   notifications: true,
+  unexplained_instructions: "confirm",
 };
 
 /** settings::currencies on devnet. */

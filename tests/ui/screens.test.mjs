@@ -1337,3 +1337,372 @@ test("settings: the till's new settings are labelled, the fiat currency and swit
     await app.close();
   }
 });
+
+// Sign for another tool (#18): a Keystone request read, described by Rust, signed, answered.
+const SIGN_UR = "ur:sol-sign-request/onadtpdagdndcawmgtfrkigrpmndutdnbtkgfssbjnaohdgryagalalnascsgljpnbaelfdibemwaeaeaeae";
+const SIGNED = { ur: "UR:SOL-SIGNATURE/OEADTPDAGDNDCAWMGTFRKIGRPMNDUTDNBTKGFSSBJNAOHDFZHYDMJP", qr_svg: SVG(5) };
+const SENDS = { text: `sends 0.25 SOL from ${ADDRESS} to ${MERCHANT}`, explained: true };
+const EXPLAINED = {
+  sign_type: "transaction",
+  signer: ADDRESS,
+  origin: "Keystone test",
+  steps: [SENDS],
+  fee_text: `0.000005 SOL paid by ${ADDRESS}`,
+  message_text: null,
+  unexplained: false,
+};
+const STAKE = "Stake11111111111111111111111111111111111111";
+const UNEXPLAINED = {
+  ...EXPLAINED,
+  steps: [SENDS, { text: `calls the program ${STAKE} with 12 bytes of data`, explained: false }],
+  unexplained: true,
+};
+const IMAGE_FILTERS = { filters: [{ name: "Images", extensions: ["png", "jpg", "jpeg"] }] };
+/** The commands called with `name`, their arguments in order. */
+const argsOf = async (app, name) => (await app.calls()).filter(([cmd]) => cmd === name).map(([, a]) => a);
+/** The rows of a description list, as [label, value]. */
+const rows = (app, dl) =>
+  app.page.$$eval(`${dl} dt`, (dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent]));
+
+/** Pastes `text` on the Sign screen and opens it. */
+async function pasteRequest(app, text) {
+  await app.show("sign");
+  await app.page.fill("#sign-text", text);
+  await app.page.click("#sign-open");
+}
+
+test("sign for another tool: a request explained in full is shown, signed, and its answer shown to scan and copy", async () => {
+  const app = await openApp({ answers: { sign_request_open: { ok: EXPLAINED }, sign_request_sign: { ok: SIGNED } } });
+  try {
+    await pasteRequest(app, `  ${SIGN_UR}\n`);
+    await app.page.locator("#sign-request").waitFor();
+    assert.deepEqual(await argsOf(app, "sign_request_open"), [{ text: SIGN_UR }], "the text pasted, trimmed");
+    assert.deepEqual(await rows(app, "#sign-fields"), [
+      ["What", "A transaction to sign"],
+      ["Asked by", "“Keystone test” (the requester's own words, not checked)"],
+      ["Signing account", ADDRESS],
+      ["Network fee", `0.000005 SOL paid by ${ADDRESS}`],
+    ]);
+    assert.deepEqual(await app.page.locator("#sign-steps li").allTextContents(), [SENDS.text]);
+    assert.equal(await app.page.isHidden("#sign-unexplained-box"), true, "nothing unexplained: no second confirmation");
+    assert.equal(await app.page.isHidden("#sign-message"), true);
+    assert.equal(await app.page.isHidden("#sign-passphrase-label"), true, "the settings ask no passphrase for payments");
+    assert.equal(await app.page.isDisabled("#sign-sign"), false);
+    assert.deepEqual(await argsOf(app, "sign_request_sign"), [], "nothing signed before Sign is pressed");
+
+    // The clipboard as the desktop's webview offers it, recorded.
+    await app.page.evaluate(() => {
+      window.copied = [];
+      Object.defineProperty(navigator, "clipboard", { value: { writeText: async (t) => window.copied.push(t) } });
+    });
+    await app.page.click("#sign-sign");
+    await app.page.locator("#sign-answer").waitFor();
+    assert.deepEqual(await argsOf(app, "sign_request_sign"), [{ confirmedUnexplained: false, passphrase: null }]);
+    assert.equal(await app.page.textContent("#sign-answer h2"), "Show this to the tool that asked");
+    assert.equal(await app.page.getAttribute("#sign-answer-qr svg", "data-frame"), "5", "the QR Rust rendered");
+    assert.equal(await app.page.textContent("#sign-answer-ur"), SIGNED.ur);
+    assert.equal(await app.page.$eval("#sign-answer-ur", (e) => getComputedStyle(e).userSelect), "all", "selected whole");
+    await app.page.click("#sign-answer-copy");
+    await app.page.locator("#sign-answer-copied").getByText("Copied.", { exact: true }).waitFor();
+    assert.deepEqual(await app.page.evaluate(() => window.copied), [SIGNED.ur]);
+    assert.equal(await app.page.isHidden("#sign-problem"), true);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("sign for another tool: an unexplained step is marked, and Sign waits for the second confirmation, which is sent", async () => {
+  const app = await openApp({
+    answers: {
+      passphrase_asked: { ok: { payment: true, settlement: false, funds: false } },
+      sign_request_open: { ok: UNEXPLAINED },
+      sign_request_sign: { ok: SIGNED },
+    },
+  });
+  try {
+    await pasteRequest(app, SIGN_UR);
+    await app.page.locator("#sign-request").waitFor();
+    assert.deepEqual(await app.page.locator("#sign-steps li").allTextContents(), [
+      SENDS.text,
+      `calls the program ${STAKE} with 12 bytes of data not explained by this wallet`,
+    ]);
+    assert.deepEqual(await app.page.locator("#sign-steps li").evaluateAll((lis) => lis.map((li) => li.dataset.explained)), ["true", "false"]);
+    assert.equal(await app.page.isVisible("#sign-steps li >> nth=1 >> text=not explained by this wallet"), true);
+    const box = app.page.getByLabel("I understand this transaction does things this wallet cannot explain, and I still want to sign it");
+    assert.equal(await box.isVisible(), true);
+    assert.equal(await box.isChecked(), false);
+    assert.equal(await app.page.isDisabled("#sign-sign"), true, "Sign waits for the confirmation");
+    assert.equal(await app.page.isVisible("#sign-passphrase-label"), true, "asked as for a payment");
+
+    // Enter in the passphrase field does not sign either.
+    await app.page.fill("#sign-passphrase", "correct horse");
+    await app.page.press("#sign-passphrase", "Enter");
+    await app.page.waitForTimeout(100);
+    assert.deepEqual(await argsOf(app, "sign_request_sign"), []);
+
+    await box.check();
+    assert.equal(await app.page.isDisabled("#sign-sign"), false);
+    await box.uncheck();
+    assert.equal(await app.page.isDisabled("#sign-sign"), true, "unticked again: off again");
+    await box.check();
+    await app.page.click("#sign-sign");
+    await app.page.locator("#sign-answer").waitFor();
+    assert.deepEqual(await argsOf(app, "sign_request_sign"), [{ confirmedUnexplained: true, passphrase: "correct horse" }]);
+    assert.equal(await app.page.inputValue("#sign-passphrase"), "", "never kept on screen");
+    assert.equal(await app.page.textContent("#sign-answer-ur"), SIGNED.ur);
+
+    // A refusal to sign is said in the alert, and no answer stays shown.
+    await app.answer("sign_request_sign", { err: "the passphrase is wrong" });
+    await app.page.click("#sign-sign");
+    await app.page.locator("#sign-problem[role=alert]").getByText("the passphrase is wrong", { exact: true }).waitFor();
+    assert.equal(await app.page.isHidden("#sign-answer"), true);
+    assert.equal(await app.page.isDisabled("#sign-sign"), false, "still confirmed: Sign stays offered");
+
+    // A new request asks again.
+    await app.page.click("#sign-open");
+    await app.page.locator("#sign-request").waitFor();
+    assert.equal(await box.isChecked(), false);
+    assert.equal(await app.page.isDisabled("#sign-sign"), true);
+    assert.equal(await app.page.isHidden("#sign-problem"), true);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("sign for another tool: a request Rust refuses is said, and nothing is offered or signed", async () => {
+  const refusal = "this request was made for another wallet (fingerprint 00c0ffee)";
+  const app = await openApp({ answers: { sign_request_open: { ok: EXPLAINED } } });
+  try {
+    // Nothing pasted: said, nothing asked.
+    await app.show("sign");
+    await app.page.click("#sign-open");
+    await app.page.locator("#sign-open-problem").getByText("Paste the request's text first, or choose an image of its code.", { exact: true }).waitFor();
+    assert.deepEqual(await argsOf(app, "sign_request_open"), []);
+
+    await pasteRequest(app, SIGN_UR);
+    await app.page.locator("#sign-request").waitFor();
+    await app.answer("sign_request_open", { err: refusal });
+    await pasteRequest(app, "ur:sol-sign-request/other");
+    await app.page.locator("#sign-open-problem[role=alert]").getByText(refusal, { exact: true }).waitFor();
+    assert.equal(await app.page.isHidden("#sign-request"), true, "the earlier request leaves the screen");
+    assert.equal(await app.page.isHidden("#sign-answer"), true);
+    assert.deepEqual(await argsOf(app, "sign_request_open"), [{ text: SIGN_UR }, { text: "ur:sol-sign-request/other" }]);
+    assert.deepEqual(await argsOf(app, "sign_request_sign"), [], "nothing signed");
+    assert.equal(await app.page.isDisabled("#sign-open"), false, "Open is offered again");
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("sign for another tool: an image chosen in the dialog must hold a request to sign; a cancelled dialog reads nothing", async () => {
+  const app = await openApp({ answers: { scan_image: { ok: REQUEST }, sign_request_open: { ok: EXPLAINED } } });
+  try {
+    await app.show("sign");
+    await app.choose("/home/me/pay.png");
+    await app.page.click("#sign-image");
+    await app.page.locator("#sign-open-problem[role=alert]").getByText("That code is not a request to sign.", { exact: true }).waitFor();
+    assert.deepEqual(await argsOf(app, "scan_image"), [{ path: "/home/me/pay.png" }]);
+    assert.deepEqual(await argsOf(app, "sign_request_open"), [], "a payment request is not opened to sign");
+    assert.equal(await app.page.isHidden("#sign-request"), true);
+
+    await app.choose(null);
+    await app.page.click("#sign-image");
+    await dialogDone(app, 2, "#sign-image");
+    assert.deepEqual(await argsOf(app, "scan_image"), [{ path: "/home/me/pay.png" }], "cancelled: nothing read");
+
+    await app.answer("scan_image", { ok: { kind: "sign-request", ur: SIGN_UR } });
+    await app.choose("/home/me/keystone.png");
+    await app.page.click("#sign-image");
+    await app.page.locator("#sign-request").waitFor();
+    assert.deepEqual(await argsOf(app, "sign_request_open"), [{ text: SIGN_UR }]);
+    assert.equal(await app.page.inputValue("#sign-text"), SIGN_UR, "the request read is shown as text");
+    assert.equal(await app.page.isHidden("#sign-open-problem"), true);
+    assert.deepEqual(await app.dialogs(), [["open", IMAGE_FILTERS], ["open", IMAGE_FILTERS], ["open", IMAGE_FILTERS]]);
+
+    await app.answer("scan_image", { err: "no QR code in /home/me/blank.png" });
+    await app.choose("/home/me/blank.png");
+    await app.page.click("#sign-image");
+    await app.page.locator("#sign-open-problem").getByText("no QR code in /home/me/blank.png", { exact: true }).waitFor();
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("sign for another tool: a message to sign shows its text, and no steps or fee", async () => {
+  const message = {
+    sign_type: "message",
+    signer: ADDRESS,
+    origin: null,
+    steps: [],
+    fee_text: null,
+    message_text: "Sign in to example.com\nNonce: 42",
+    unexplained: false,
+  };
+  const app = await openApp({ answers: { sign_request_open: { ok: message }, sign_request_sign: { ok: SIGNED } } });
+  try {
+    await pasteRequest(app, SIGN_UR);
+    await app.page.locator("#sign-message").waitFor();
+    assert.equal(await app.page.textContent("#sign-message"), "Sign in to example.com\nNonce: 42");
+    assert.deepEqual(await rows(app, "#sign-fields"), [
+      ["What", "A message to sign"],
+      ["Asked by", "not named by the request"],
+      ["Signing account", ADDRESS],
+    ]);
+    assert.equal(await app.page.isHidden("#sign-steps"), true);
+    assert.equal(await app.page.isHidden("#sign-steps-title"), true);
+    assert.equal(await app.page.isHidden("#sign-unexplained-box"), true);
+    await app.page.click("#sign-sign");
+    await app.page.locator("#sign-answer").waitFor();
+    assert.deepEqual(await argsOf(app, "sign_request_sign"), [{ confirmedUnexplained: false, passphrase: null }]);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("sign for another tool: my accounts, watch-only, as a QR with the fingerprint and each account", async () => {
+  const shown = {
+    ur: "UR:CRYPTO-MULTI-ACCOUNTS/OTADCYCNTIFDWTAOLNTAADDLOSAOWKAXHDCLAOYKAXHDCL",
+    qr_svg: SVG(6),
+    fingerprint: "1a2b3c4d",
+    accounts: [
+      { address: ADDRESS, label: "Main", path: "m/44'/501'/0'/0'" },
+      { address: MERCHANT, label: "Imported", path: null },
+    ],
+  };
+  const app = await openApp({ answers: { accounts_ur: { err: "no account in this wallet yet" } } });
+  try {
+    await app.show("sign");
+    await app.page.click("#sign-accounts");
+    await app.page.locator("#sign-accounts-problem[role=alert]").getByText("no account in this wallet yet", { exact: true }).waitFor();
+    assert.equal(await app.page.isHidden("#sign-accounts-shown"), true);
+
+    await app.answer("accounts_ur", { ok: shown });
+    await app.page.click("#sign-accounts");
+    await app.page.locator("#sign-accounts-shown").waitFor();
+    assert.deepEqual(await argsOf(app, "accounts_ur"), [null, null]);
+    assert.equal(await app.page.getAttribute("#sign-accounts-qr svg", "data-frame"), "6");
+    assert.equal(await app.page.textContent("#sign-accounts-fingerprint"), "1a2b3c4d");
+    assert.deepEqual(await app.page.locator("#sign-accounts-list li").allTextContents(), [
+      `Main ${ADDRESS} m/44'/501'/0'/0'`,
+      `Imported ${MERCHANT} no derivation path`,
+    ]);
+    assert.equal(await app.page.textContent("#sign-accounts-ur"), shown.ur);
+    assert.equal(await app.page.isHidden("#sign-accounts-problem"), true);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a request to sign read on the pay screen (image, clipboard, camera) opens on the Sign screen", async () => {
+  const app = await openApp({
+    answers: {
+      scan_image: { ok: { kind: "sign-request", ur: SIGN_UR } },
+      scan_clipboard: { ok: { kind: "sign-request", ur: `${SIGN_UR}/clipboard` } },
+      sign_request_open: { ok: UNEXPLAINED },
+    },
+  });
+  const onSign = async (text) => {
+    await app.page.locator("#sign-request").waitFor();
+    assert.equal(await app.page.isHidden("#screen-pay"), true);
+    assert.equal(await app.page.getAttribute('#nav button[data-screen="sign"]', "aria-current"), "page");
+    assert.equal(await app.page.inputValue("#sign-text"), text);
+    assert.equal((await argsOf(app, "sign_request_open")).at(-1).text, text);
+    assert.equal(await app.page.isDisabled("#sign-sign"), true, "the second confirmation is asked here too");
+  };
+  try {
+    await app.show("pay");
+    await app.page.fill("#pay-file", "/tmp/keystone.png");
+    await app.page.click("#pay-file-form button[type=submit]");
+    await onSign(SIGN_UR);
+    assert.equal(await app.page.isHidden("#pay-result"), true, "not shown as a code to pay");
+
+    await app.show("pay");
+    await app.page.click("#pay-clipboard");
+    await onSign(`${SIGN_UR}/clipboard`);
+
+    await app.show("pay");
+    await app.emit("scan", { kind: "code", scanned: { kind: "sign-request", ur: `${SIGN_UR}/camera` } });
+    await onSign(`${SIGN_UR}/camera`);
+    assert.deepEqual(await argsOf(app, "sign_request_open"), [
+      { text: SIGN_UR },
+      { text: `${SIGN_UR}/clipboard` },
+      { text: `${SIGN_UR}/camera` },
+    ]);
+    assert.deepEqual(await argsOf(app, "sign_request_sign"), [], "opened, not signed");
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("sign for another tool at 800x600: no label, button or heading cut mid-word, nothing wider than the window", async () => {
+  const app = await openApp({
+    answers: {
+      sign_request_open: { ok: UNEXPLAINED },
+      sign_request_sign: { ok: SIGNED },
+      accounts_ur: { ok: { ur: "UR:CRYPTO-MULTI-ACCOUNTS/OTADCYCNTIFDWT", qr_svg: SVG(6), fingerprint: "1a2b3c4d", accounts: [{ address: ADDRESS, label: "Main", path: "m/44'/501'/0'/0'" }] } },
+    },
+  });
+  try {
+    await app.page.setViewportSize({ width: 800, height: 600 });
+    await pasteRequest(app, SIGN_UR);
+    await app.page.locator("#sign-request").waitFor();
+    await app.page.check("#sign-unexplained");
+    await app.page.click("#sign-sign");
+    await app.page.locator("#sign-answer").waitFor();
+    await app.page.click("#sign-accounts");
+    await app.page.locator("#sign-accounts-shown").waitFor();
+    // The rules tests/e2e/app.test.mjs applies to every screen (WORDS_CUT, OVERFLOWING_CARDS, UNNAMED_CONTROLS).
+    const cut = await app.page.evaluate(() =>
+      [...document.querySelectorAll("label, button, th, h2")]
+        .filter((e) => e.getClientRects().length > 0)
+        .filter((e) => { const s = getComputedStyle(e); return s.overflowWrap !== "normal" || s.wordBreak !== "normal"; })
+        .map((e) => e.id || e.textContent.trim().slice(0, 30)),
+    );
+    assert.deepEqual(cut, [], "labels that could wrap mid-word");
+    const wide = await app.page.evaluate(() =>
+      [...document.querySelectorAll(".card")]
+        .filter((c) => c.getClientRects().length > 0 && c.scrollWidth > c.clientWidth + 1)
+        .map((c) => c.id || c.querySelector("h2")?.textContent),
+    );
+    assert.deepEqual(wide, [], "content wider than its card");
+    const unnamed = await app.page.evaluate(() => {
+      const name = (el) =>
+        (el.getAttribute("aria-label") ||
+          [...(el.labels ?? [])].map((l) => l.textContent).join(" ") ||
+          (el.tagName === "BUTTON" || el.getAttribute("role") === "button" ? el.textContent : "") ||
+          el.title || "").trim();
+      return [...document.querySelectorAll("button, input, select, textarea, [tabindex]")]
+        .filter((el) => el.tabIndex >= 0 && el.getClientRects().length > 0 && !name(el))
+        .map((el) => el.outerHTML.slice(0, 100));
+    });
+    assert.deepEqual(unnamed, [], "controls without a name");
+    const [scroll, width] = await app.page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    assert.ok(width <= 800 && scroll <= width, `${scroll}px of content in a ${width}px window`);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("settings: requests to sign with unexplained steps are confirmed or refused, as chosen", async () => {
+  const schema = [{ key: "unexplained_instructions", env: "TOSS_UNEXPLAINED_INSTRUCTIONS", allowed: "confirm, refuse", overridden: false }];
+  const app = await openApp({ config: { unexplained_instructions: "refuse" }, answers: { settings_schema: { ok: schema } } });
+  try {
+    await app.show("settings");
+    assert.deepEqual(
+      await app.page.$eval('#settings dd[data-key="unexplained_instructions"]', (dd) => [dd.previousElementSibling.textContent, dd.textContent]),
+      ["Requests to sign with steps this wallet cannot explain", "refuse"],
+    );
+    assert.deepEqual(await app.page.locator('#settings-fields select[name="unexplained_instructions"] option').allTextContents(), ["confirm", "refuse"]);
+    assert.equal(await app.page.inputValue('#settings-fields select[name="unexplained_instructions"]'), "refuse");
+  } finally {
+    await app.close();
+  }
+});
