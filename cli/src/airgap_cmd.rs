@@ -20,25 +20,9 @@ use crate::online::block_on;
 #[derive(Debug, Subcommand)]
 pub enum AirgapCommand {
     /// (The laptop) Read a ur:sol-sign-request, show what it asks, and sign
-    /// it with the account its path names: the answer is a ur:sol-signature.
-    Sign {
-        /// The request as UR text (`ur:sol-sign-request/…`).
-        #[arg(long, conflicts_with = "file")]
-        ur: Option<String>,
-        /// Or images of its code: one, or the frames of an animated one.
-        #[arg(required_unless_present = "ur")]
-        file: Vec<PathBuf>,
-        /// Sign it: without this, only say what it asks.
-        #[arg(long)]
-        yes: bool,
-        /// Also confirm what the wallet cannot explain (a second
-        /// confirmation; refused anyway when the settings say so).
-        #[arg(long)]
-        sign_unexplained: bool,
-        /// Write the answer's QR code as a PNG image here.
-        #[arg(long)]
-        png: Option<PathBuf>,
-    },
+    /// it with the account its path names: the answer is a ur:sol-signature
+    /// (also `toss sign`).
+    Sign(SignArgs),
     /// (The laptop) This wallet's accounts, watch-only, for an online
     /// wallet: ur:crypto-multi-accounts, and each address.
     Accounts {
@@ -71,6 +55,27 @@ pub enum AirgapCommand {
     },
 }
 
+/// What `toss airgap sign` (and `toss sign`) takes.
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// The request as UR text (`ur:sol-sign-request/…`).
+    #[arg(long, conflicts_with = "file")]
+    ur: Option<String>,
+    /// Or images of its code: one, or the frames of an animated one.
+    #[arg(required_unless_present = "ur")]
+    file: Vec<PathBuf>,
+    /// Sign it: without this, only say what it asks.
+    #[arg(long)]
+    yes: bool,
+    /// Also confirm what the wallet cannot explain (a second
+    /// confirmation; refused anyway when the settings say so).
+    #[arg(long)]
+    sign_unexplained: bool,
+    /// Write the answer's QR code as a PNG image here.
+    #[arg(long)]
+    png: Option<PathBuf>,
+}
+
 fn write_png(path: &Option<PathBuf>, text: &str) -> Result<(), Failure> {
     if let Some(path) = path {
         let png = qr::bitmap(text.as_bytes(), 4)?.to_png()?;
@@ -91,56 +96,7 @@ fn say(json_out: bool, value: serde_json::Value, lines: &[String]) -> Result<(),
 
 pub fn run(c: &AirgapCommand, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
     match c {
-        AirgapCommand::Sign {
-            ur,
-            file,
-            yes,
-            sign_unexplained,
-            png,
-        } => {
-            let text = match ur {
-                Some(t) => t.clone(),
-                None => String::from_utf8(camera::scan_files(file)?)
-                    .map_err(|_| Failure::general("the code is not a ur:sol-sign-request"))?,
-            };
-            let prepared: Prepared = session.sign_request(&text)?;
-            let d = &prepared.described;
-            let mut lines = vec![format!(
-                "{} asks {} to sign a {}:",
-                d.origin.as_deref().unwrap_or("a tool"),
-                d.signer,
-                match d.sign_type {
-                    airgap::SignType::Transaction => "transaction",
-                    airgap::SignType::Message => "message",
-                }
-            )];
-            lines.extend(d.steps.iter().map(|s| {
-                format!(
-                    "  - {}{}",
-                    s.text,
-                    if s.explained { "" } else { " [NOT EXPLAINED]" }
-                )
-            }));
-            lines.extend(d.message_text.iter().map(|m| format!("  {m}")));
-            lines.extend(d.fee_text.iter().map(|f| format!("fee: {f}")));
-            if !yes {
-                lines.push("not signed: run again with --yes to sign it".into());
-                return say(json_out, json!({ "described": d, "signed": false }), &lines);
-            }
-            let passphrase = crate::keys::app_passphrase();
-            let answer = session.sign_answer(
-                &prepared,
-                *sign_unexplained,
-                passphrase.as_deref().map(|p| p.as_str()),
-            )?;
-            write_png(png, &answer)?;
-            lines.push(answer.clone());
-            say(
-                json_out,
-                json!({ "described": d, "signed": true, "signature_ur": answer }),
-                &lines,
-            )
-        }
+        AirgapCommand::Sign(args) => sign(args, session, json_out),
         AirgapCommand::Accounts { png } => {
             let text = session.accounts_ur()?;
             write_png(png, &text)?;
@@ -190,4 +146,58 @@ pub fn run(c: &AirgapCommand, session: &WalletSession, json_out: bool) -> Result
             )
         }
     }
+}
+
+/// `toss airgap sign` (and `toss sign`): what the request asks, then, with
+/// `--yes`, the answer.
+pub fn sign(a: &SignArgs, session: &WalletSession, json_out: bool) -> Result<(), Failure> {
+    let SignArgs {
+        ur,
+        file,
+        yes,
+        sign_unexplained,
+        png,
+    } = a;
+    let text = match ur {
+        Some(t) => t.clone(),
+        None => String::from_utf8(camera::scan_files(file)?)
+            .map_err(|_| Failure::general("the code is not a ur:sol-sign-request"))?,
+    };
+    let prepared: Prepared = session.sign_request(&text)?;
+    let d = &prepared.described;
+    let mut lines = vec![format!(
+        "{} asks {} to sign a {}:",
+        d.origin.as_deref().unwrap_or("a tool"),
+        d.signer,
+        match d.sign_type {
+            airgap::SignType::Transaction => "transaction",
+            airgap::SignType::Message => "message",
+        }
+    )];
+    lines.extend(d.steps.iter().map(|s| {
+        format!(
+            "  - {}{}",
+            s.text,
+            if s.explained { "" } else { " [NOT EXPLAINED]" }
+        )
+    }));
+    lines.extend(d.message_text.iter().map(|m| format!("  {m}")));
+    lines.extend(d.fee_text.iter().map(|f| format!("fee: {f}")));
+    if !yes {
+        lines.push("not signed: run again with --yes to sign it".into());
+        return say(json_out, json!({ "described": d, "signed": false }), &lines);
+    }
+    let passphrase = crate::keys::app_passphrase();
+    let answer = session.sign_answer(
+        &prepared,
+        *sign_unexplained,
+        passphrase.as_deref().map(|p| p.as_str()),
+    )?;
+    write_png(png, &answer)?;
+    lines.push(answer.clone());
+    say(
+        json_out,
+        json!({ "described": d, "signed": true, "signature_ur": answer }),
+        &lines,
+    )
 }

@@ -86,6 +86,9 @@ enum Command {
         #[command(subcommand)]
         command: nonce_cmd::NonceCommand,
     },
+    /// Sign what another Solana tool asks (a ur:sol-signature for a
+    /// ur:sol-sign-request): `toss airgap sign`.
+    Sign(airgap_cmd::SignArgs),
     /// The air-gapped laptop as a signer other Solana tools speak to
     /// (Keystone's UR types): sign requests, hand out accounts watch-only;
     /// online, prepare a request and send what the laptop signed.
@@ -325,6 +328,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Airgap { command } => {
             let (session, _log) = open_session(cli)?;
             airgap_cmd::run(command, &session, cli.json)?;
+        }
+        Command::Sign(args) => {
+            let (session, _log) = open_session(cli)?;
+            airgap_cmd::sign(args, &session, cli.json)?;
         }
         Command::Program { command } => {
             let (session, _log) = open_session(cli)?;

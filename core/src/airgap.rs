@@ -171,6 +171,16 @@ pub fn path_text(path: &[(u32, bool)]) -> String {
     out
 }
 
+/// Key 1 of a request and of its answer: the request id as a UUID (tag 37).
+fn request_id(id: &Option<Vec<u8>>) -> Option<(Cbor, Cbor)> {
+    id.as_ref().map(|id| {
+        (
+            Cbor::Uint(1),
+            Cbor::Tag(UUID_TAG, Box::new(Cbor::Bytes(id.clone()))),
+        )
+    })
+}
+
 fn keypath(path: &[(u32, bool)], fingerprint: Option<u32>) -> Cbor {
     let mut components = Vec::new();
     for (i, h) in path {
@@ -258,13 +268,7 @@ impl SignRequest {
 
     /// The request's CBOR, as an online TOSS makes it for the laptop.
     pub fn encode(&self) -> Vec<u8> {
-        let mut map = Vec::new();
-        if let Some(id) = &self.request_id {
-            map.push((
-                Cbor::Uint(1),
-                Cbor::Tag(UUID_TAG, Box::new(Cbor::Bytes(id.clone()))),
-            ));
-        }
+        let mut map: Vec<(Cbor, Cbor)> = request_id(&self.request_id).into_iter().collect();
         map.push((Cbor::Uint(2), Cbor::Bytes(self.sign_data.clone())));
         map.push((Cbor::Uint(3), keypath(&self.path, self.fingerprint)));
         if let Some(a) = &self.address {
@@ -321,13 +325,7 @@ pub struct SolSignature {
 impl SolSignature {
     /// Its CBOR (the UR's message).
     pub fn encode(&self) -> Vec<u8> {
-        let mut map = Vec::new();
-        if let Some(id) = &self.request_id {
-            map.push((
-                Cbor::Uint(1),
-                Cbor::Tag(UUID_TAG, Box::new(Cbor::Bytes(id.clone()))),
-            ));
-        }
+        let mut map: Vec<(Cbor, Cbor)> = request_id(&self.request_id).into_iter().collect();
         map.push((Cbor::Uint(2), Cbor::Bytes(self.signature.to_vec())));
         cbor::encode(&Cbor::Map(map))
     }

@@ -429,8 +429,8 @@ test("receive: a payer's code read from an image is verified offline and kept", 
     await app.click('#nav button[data-screen="activity"]');
 
     const csv = readFileSync(csvPath, "utf8").split("\r\n");
-    assert.equal(csv[0], "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way");
-    assert.match(csv[1], new RegExp(`^[0-9a-f]{64},received,\\w+,${PHRASE_ADDRESS},,500000000,\\d+,\\d+,verified,offline$`));
+    assert.equal(csv[0], "id,direction,payer,payee,mint,amount,nonce,expires_at,state,way,refunded");
+    assert.match(csv[1], new RegExp(`^[0-9a-f]{64},received,\\w+,${PHRASE_ADDRESS},,500000000,\\d+,\\d+,verified,offline,0$`));
 
     // A payer who scanned the till's request seals its code to the till (the CLI as the
     // payer's wallet): the till opens it with its own key, for this sale only.

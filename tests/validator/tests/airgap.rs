@@ -88,8 +88,9 @@ async fn a_transaction_made_by_keystones_code_is_described_signed_by_qr_text_and
     };
     let made = request(&[]);
     let ur = made["ur"].as_str().unwrap();
-    // Shown in words first; nothing signed without the word.
-    let (ok, shown, stderr) = toss(&["airgap", "sign", "--ur", ur], &[]);
+    // Shown in words first (`toss sign` is `toss airgap sign`); nothing
+    // signed without the word.
+    let (ok, shown, stderr) = toss(&["sign", "--ur", ur], &[]);
     assert!(ok, "{stderr}");
     assert_eq!(shown["signed"], false);
     assert_eq!(
@@ -130,29 +131,17 @@ async fn a_transaction_made_by_keystones_code_is_described_signed_by_qr_text_and
     assert_eq!(shown["described"]["steps"][1]["explained"], false);
     let (ok, _, stderr) = toss(&["airgap", "sign", "--ur", odd_ur, "--yes"], &[]);
     assert!(!ok && stderr.contains("confirm that too"), "{stderr}");
-    let (ok, _, stderr) = toss(
-        &[
-            "airgap",
-            "sign",
-            "--ur",
-            odd_ur,
-            "--yes",
-            "--sign-unexplained",
-        ],
-        &[],
-    );
+    let twice = [
+        "airgap",
+        "sign",
+        "--ur",
+        odd_ur,
+        "--yes",
+        "--sign-unexplained",
+    ];
+    let (ok, _, stderr) = toss(&twice, &[]);
     assert!(ok, "{stderr}");
-    let (ok, _, stderr) = toss(
-        &[
-            "airgap",
-            "sign",
-            "--ur",
-            odd_ur,
-            "--yes",
-            "--sign-unexplained",
-        ],
-        &[("TOSS_UNEXPLAINED_INSTRUCTIONS", "refuse")],
-    );
+    let (ok, _, stderr) = toss(&twice, &[("TOSS_UNEXPLAINED_INSTRUCTIONS", "refuse")]);
     assert!(
         !ok && stderr.contains("settings refuse such requests"),
         "{stderr}"

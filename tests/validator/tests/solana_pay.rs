@@ -69,6 +69,21 @@ async fn send(
     client.send_and_confirm_transaction(&tx).await.unwrap();
 }
 
+/// What @solana/pay's own checks (`wallet/validate.mjs`: findReference,
+/// then validateTransfer) say of `request`, asked every half second until
+/// they pass (20 s at most: the reference's index follows the block).
+async fn validated(rpc: &str, request: &PaymentRequest) -> Result<String, String> {
+    let mut checked = Err(String::new());
+    for _ in 0..40 {
+        checked = node("validate.mjs", rpc, &[request.to_url()]);
+        if checked.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    checked
+}
+
 /// Pays `url` from `payer` with @solana/pay, optionally another amount;
 /// the transaction signature.
 fn wallet_pays(rpc: &str, url: &str, payer: &Keypair, amount: Option<&str>) -> String {
@@ -280,15 +295,7 @@ async fn our_wallets_online_payment_passes_solana_pays_own_checks() {
         .await
         .unwrap()
         .to_string();
-    let mut checked = Err(String::new());
-    for _ in 0..40 {
-        checked = node("validate.mjs", &rpc, &[request.to_url()]);
-        if checked.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    assert_eq!(checked, Ok(ours));
+    assert_eq!(validated(&rpc, &request).await, Ok(ours));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -897,15 +904,10 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
     refund_request.amount = Some("0.2".into());
     refund_request.references = vec![first.reference, request.references[0]];
     refund_request.memo = Some(format!("TOSS refund of {paid_with}"));
-    let mut checked = Err(String::new());
-    for _ in 0..40 {
-        checked = node("validate.mjs", &rpc, &[refund_request.to_url()]);
-        if checked.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    assert_eq!(checked, Ok(first.signature.clone()));
+    assert_eq!(
+        validated(&rpc, &refund_request).await,
+        Ok(first.signature.clone())
+    );
 
     // More than is left is refused before anything is signed; the rest
     // goes; then nothing is left.
