@@ -20,6 +20,9 @@ TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils imagemagick dbus gnome-key
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/toss-desktop/target}"
 # Link Debian's OpenSSL instead of building a vendored copy (minutes on 2 cores).
 export OPENSSL_NO_VENDOR=1
+# No incremental compilation: CI builds each fresh clone at a new path, so its incremental
+# caches are never reused, and they filled the disk (about 30 GB over a day of runs).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 TOOLS_DIR="${TOSS_TOOLS_DIR:-$HOME/.cache/toss-desktop/tools}"
 export PATH="$TOOLS_DIR/bin:$HOME/.cargo/bin:$PATH"
 
