@@ -130,7 +130,7 @@ function showRefunds(refunds = [], payment, again) {
     ...refunds.map((r) => {
       // Where it stands (sending, confirmed, failed); a refund still being sent may have no transaction yet.
       const li = document.createElement("li");
-      const what = [r.amount_text, r.state].filter(Boolean).join(", ");
+      const what = [r.amount_text, r.state, r.cost_text && `costing ${r.cost_text}`].filter(Boolean).join(", ");
       li.textContent = `${new Date(r.at * 1000).toLocaleString()}: ${what}${r.signature ? ` (transaction ${r.signature})` : ""}`;
       return li;
     }),
@@ -155,6 +155,8 @@ async function quoteRefund() {
       ["Already refunded", quoted.refunded_text, "refunded"],
       ["Can be refunded", quoted.refundable_text, "refundable"],
       ["Network fee", quoted.fee_text, "fee"],
+      // The payer's token account was closed since the payment: opening it again costs this rent.
+      ...(quoted.rent_text ? [["Rent to reopen the payer's token account", quoted.rent_text, "rent"]] : []),
     ]);
     $("refund-max").textContent = quoted.refundable_text;
     $("refund-amount").value = quoted.max;
@@ -174,11 +176,12 @@ async function sendRefund() {
     const sent = await invoke("refund", {
       payment: quoted.payment,
       amount: $("refund-amount").value.trim(),
+      rent: quoted.rent, // what was shown: Rust refuses a refund that would now cost more
       passphrase: $("refund-passphrase").value || null,
     });
     // The detail shown again lists the refund; what was sent stays said under it.
     await detail.again();
-    $("refund-text").textContent = `${sent.amount_text}, network fee ${sent.fee_text} (transaction ${sent.signature})`;
+    $("refund-text").textContent = `${sent.amount_text}, network fee ${sent.fee_text}${sent.rent_text ? ` and rent ${sent.rent_text}` : ""} (transaction ${sent.signature})`;
     $("refund-explorer").href = sent.explorer;
     $("refund-done").hidden = false;
     loadActivity();

@@ -9,14 +9,65 @@
 //! already, including a refund whose outcome is not yet known, is counted,
 //! so refunds never exceed what was received.
 
+use solana_program::program_pack::Pack;
 use solana_program::pubkey::Pubkey;
 
 use crate::chain::{Backoff, Chain};
 use crate::request::PaymentRequest;
-use crate::store::{Direction, RefundState, State, Store, StoreError};
+use crate::store::{Direction, NewRefund, RefundState, State, Store, StoreError};
 
-/// What a refund costs this wallet: one signature, no priority fee.
+/// A refund's network fee: one signature, no priority fee.
 pub const FEE_LAMPORTS: u64 = 5_000;
+
+/// What a refund costs this wallet beyond the amount handed back, in
+/// lamports: shown before it is made, recorded with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cost {
+    /// The network fee ([`FEE_LAMPORTS`]).
+    pub fee: u64,
+    /// Rent to open the payer's token account again when it was closed
+    /// since the payment (a token account is the only place tokens can be
+    /// sent; the account, and this rent, become the payer's). 0 otherwise.
+    pub rent: u64,
+}
+
+impl Cost {
+    /// Fee and rent together.
+    pub fn total(&self) -> u64 {
+        self.fee.saturating_add(self.rent)
+    }
+}
+
+/// What refunding `what` costs now: the fee, and for a token the rent of
+/// the payer's token account when it no longer exists.
+pub async fn cost<C: Chain>(
+    chain: &C,
+    backoff: Backoff,
+    what: &Refundable,
+) -> Result<Cost, RefundError> {
+    let mut cost = Cost {
+        fee: FEE_LAMPORTS,
+        rent: 0,
+    };
+    let Some(mint) = what.mint else {
+        return Ok(cost);
+    };
+    let unreachable = |e| RefundError::Refused(crate::chain::SendError::from(e).into());
+    let account = crate::address::associated_token_account(&what.to, &mint);
+    let open = crate::chain::read(backoff, || chain.account(account))
+        .await
+        .map_err(unreachable)?
+        .map_err(RefundError::Cost)?;
+    if open.is_none() {
+        cost.rent = crate::chain::read(backoff, || {
+            chain.rent_exemption(spl_token_interface::state::Account::LEN)
+        })
+        .await
+        .map_err(unreachable)?
+        .map_err(RefundError::Cost)?;
+    }
+    Ok(cost)
+}
 
 /// A payment that can be refunded, and how much of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +107,20 @@ pub enum RefundError {
     /// Everything was refunded already.
     #[error("this payment was refunded in full already")]
     NothingLeft,
+    /// The cluster answered, but not with what a refund's cost needs.
+    #[error("the cluster could not say what the refund costs: {0}")]
+    Cost(String),
+    /// Making it now would cost more than was shown (the payer's token
+    /// account was closed since): nothing was sent.
+    #[error(
+        "the refund would now cost {now} lamports in fees and rent, not the {shown} shown (the payer's token account was closed since): nothing was sent; ask again"
+    )]
+    CostChanged {
+        /// What was shown, in lamports.
+        shown: u64,
+        /// What it would cost now.
+        now: u64,
+    },
     /// The amount is more than is left, or zero.
     #[error("a refund must be more than nothing and at most what is left to refund ({left})")]
     TooMuch {
@@ -148,17 +213,23 @@ pub struct Refunded {
     pub signature: String,
     /// Its own reference (the first of its transfer's references).
     pub reference: Pubkey,
+    /// What it cost this wallet beyond the amount.
+    pub cost: Cost,
 }
 
 /// Refunds `amount` (base units) of `what` from `key`'s wallet, worded by
-/// `words`: written to `store` (dated now) before it is sent, its
-/// signature kept as soon as it is signed, and its outcome recorded.
+/// `words`: written to `store` (dated now) with its cost before it is
+/// sent, its signature kept as soon as it is signed, and its outcome
+/// recorded. `shown` is the cost the merchant was shown ([`cost`]): a
+/// refund that would now cost more is not made.
+#[allow(clippy::too_many_arguments)] // each is a separate input of one refund
 pub async fn refund<C: Chain>(
     chain: &C,
     backoff: Backoff,
     store: &mut Store,
     what: &Refundable,
     amount: u64,
+    shown: Cost,
     key: &ed25519_dalek::SigningKey,
     words: &dyn Fn(u64) -> String,
 ) -> Result<Refunded, RefundError> {
@@ -171,23 +242,43 @@ pub async fn refund<C: Chain>(
             left: words(what.left()),
         });
     }
+    let cost = cost(chain, backoff, what).await?;
+    if cost.total() > shown.total() {
+        return Err(RefundError::CostChanged {
+            shown: shown.total(),
+            now: cost.total(),
+        });
+    }
     let decimals = crate::solana_pay::decimals(chain, backoff, what.mint)
         .await
         .map_err(RefundError::Refused)?;
     let reference = crate::request::new_reference()
         .map_err(|e| RefundError::Store(StoreError::Sqlite(e.to_string())))?;
     let request = request(what, amount, decimals, reference);
-    let id = store.begin_refund(
-        &what.payment,
-        what.received,
-        &what.to,
-        what.mint.as_ref(),
+    let new = NewRefund {
+        payment: &what.payment,
+        recipient: what.to,
+        mint: what.mint,
+        reference,
         amount,
-        FEE_LAMPORTS,
-        now,
-    )?;
+        fee: cost.total(),
+        at: now,
+    };
+    let id = store.begin_refund(&new, what.received)?;
     let mut signed = None;
-    let sent = crate::solana_pay::pay(chain, backoff, &request, key, &mut |s| {
+    let open = match (what.mint, cost.rent) {
+        (Some(mint), 1..) => {
+            // `Create`, not `CreateIdempotent`: were the account opened in
+            // the meantime, the refund fails and is asked again, so the
+            // rent recorded is rent spent.
+            let mut open =
+                crate::address::create_associated_token_account(&key_address(key), &what.to, &mint);
+            open.data = vec![0];
+            Some(open)
+        }
+        _ => None,
+    };
+    let sent = crate::solana_pay::pay(chain, backoff, &request, key, open, &mut |s| {
         // Kept before it is sent: after a crash, the refund can be looked up.
         if let Err(e) = store.refund_signed(id, s) {
             tracing::warn!(error = %e, "a refund's signature could not be kept");
@@ -201,6 +292,7 @@ pub async fn refund<C: Chain>(
             Ok(Refunded {
                 signature: sent.signature,
                 reference,
+                cost,
             })
         }
         Err(e) if e.unreachable().is_some() && signed.is_some() => Err(RefundError::Unconfirmed(
@@ -214,14 +306,52 @@ pub async fn refund<C: Chain>(
     }
 }
 
+/// The address of `key`.
+fn key_address(key: &ed25519_dalek::SigningKey) -> Pubkey {
+    Pubkey::new_from_array(key.verifying_key().to_bytes())
+}
+
+/// How long after it was written a refund with no signature kept, and no
+/// transaction under its own reference, is taken as never sent: far past
+/// a blockhash's lifetime (150 blocks, about a minute), so a refund being
+/// sent right now is left alone.
+pub const UNSENT_AFTER_SECONDS: i64 = 600;
+
 /// Settles what is known of refunds still `sending` (the app stopped, or
-/// the cluster could not be reached, while they were sent): each whose
-/// transaction the cluster knows is marked confirmed or failed; one it
-/// does not know stays counted. A cluster out of reach changes nothing.
-pub async fn resolve<C: Chain>(chain: &C, store: &mut Store) -> Result<(), StoreError> {
+/// the cluster could not be reached, while they were sent), `now` being
+/// the time: each whose transaction the cluster knows is marked confirmed
+/// or failed. One whose signature was never kept is looked for under its
+/// own reference; when nothing carries it [`UNSENT_AFTER_SECONDS`] after
+/// it was written, it was never sent and is marked failed (its amount can
+/// be refunded again). A signed one the cluster does not know stays
+/// counted: it may have landed. A cluster out of reach changes nothing.
+pub async fn resolve(
+    chain: &crate::chain::RpcChain,
+    store: &mut Store,
+    now: i64,
+) -> Result<(), StoreError> {
+    let confirmed = solana_commitment_config::CommitmentConfig::confirmed();
     for r in store.refunds(None)? {
-        let (RefundState::Sending, Some(signature)) = (r.state, &r.signature) else {
+        if r.state != RefundState::Sending {
             continue;
+        }
+        let signature = match r.signature {
+            Some(s) => s,
+            None => match chain.signatures_for(&r.reference, confirmed).await {
+                // The oldest transaction carrying its reference is it.
+                Ok(found) => match found.last() {
+                    Some(s) => {
+                        store.refund_signed(r.id, s)?;
+                        s.clone()
+                    }
+                    None if now.saturating_sub(r.at) > UNSENT_AFTER_SECONDS => {
+                        store.refund_ended(r.id, RefundState::Failed)?;
+                        continue;
+                    }
+                    None => continue,
+                },
+                Err(_) => continue,
+            },
         };
         let Ok(signature) = signature.parse::<solana_signature::Signature>() else {
             continue;

@@ -410,19 +410,24 @@ pub async fn decimals<C: crate::chain::Chain>(
 
 /// Pays `request` online from `payer`'s key: a standard Solana Pay
 /// transfer ([`transfer`]), the token's decimals read from its mint, sent
-/// and confirmed once (`chain::send_once`). `on_signed` hears the
-/// transaction's signature before it is sent, so a caller can keep it.
+/// and confirmed once (`chain::send_once`). `open`, when given, goes
+/// first: a refund opening the payer's token account. `on_signed` hears
+/// the transaction's signature before it is sent, so a caller can keep it.
 pub async fn pay<C: crate::chain::Chain>(
     chain: &C,
     backoff: crate::chain::Backoff,
     request: &PaymentRequest,
     payer: &ed25519_dalek::SigningKey,
+    open: Option<solana_program::instruction::Instruction>,
     on_signed: &mut dyn FnMut(&str),
 ) -> Result<Sent, PayNowError> {
     let key = crate::chain::signer(payer);
     let from = solana_signer::Signer::pubkey(&key);
     let decimals = decimals(chain, backoff, request.spl_token).await?;
-    let ixs = transfer(request, &from, decimals)?;
+    let ixs: Vec<_> = open
+        .into_iter()
+        .chain(transfer(request, &from, decimals)?)
+        .collect();
     let amount = amount::parse(request.amount.as_deref().unwrap_or("0"), decimals)
         .map_err(|e| PayError::BadAmount(e.to_string()))?;
     let signature =

@@ -133,7 +133,8 @@ pub async fn pay_now(
     let (chain, backoff) = (session.chain(), session.backoff());
     let mut store = session.store()?;
     crate::state::on_own_thread(move || async move {
-        let sent = toss_core::solana_pay::pay(&chain, backoff, &request, &key, &mut |_| {}).await?;
+        let sent =
+            toss_core::solana_pay::pay(&chain, backoff, &request, &key, None, &mut |_| {}).await?;
         let paid = toss_core::solana_pay::Paid {
             signature: sent.signature.clone(),
             payer: toss_core::address::Pubkey::new_from_array(key.verifying_key().to_bytes()),

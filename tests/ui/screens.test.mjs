@@ -942,6 +942,8 @@ const QUOTE = {
   refundable_text: "0.5 SOL",
   max: "0.5",
   fee_text: "0.000005 SOL",
+  rent: 0,
+  rent_text: null,
 };
 
 test("a refund: what it sends and costs is shown before anything is sent, a part is refunded, and listed", async () => {
@@ -950,7 +952,7 @@ test("a refund: what it sends and costs is shown before anything is sent, a part
       activity: { ok: [{ id: RECEIVED_ID, direction: "received", amount_text: "0.5 SOL", payer: MERCHANT, payee: ADDRESS, state: "settled" }] },
       intent_detail: { ok: RECEIVED([]) },
       refund_quote: { ok: QUOTE },
-      refund: { ok: { signature: "4ref", amount_text: "0.2 SOL", fee_text: "0.000005 SOL", explorer: "https://explorer.solana.com/tx/4ref?cluster=devnet" } },
+      refund: { ok: { signature: "4ref", amount_text: "0.2 SOL", fee_text: "0.000005 SOL", rent_text: null, explorer: "https://explorer.solana.com/tx/4ref?cluster=devnet" } },
     },
   });
   try {
@@ -973,15 +975,15 @@ test("a refund: what it sends and costs is shown before anything is sent, a part
     assert.deepEqual(asked, [["refund_quote", { payment: RECEIVED_ID }]], "quoted, nothing sent");
 
     await app.page.fill("#refund-amount", "0.2");
-    await app.answer("intent_detail", { ok: RECEIVED([{ signature: "4ref", amount_text: "0.2 SOL", state: "confirmed", at: 1_790_000_600 }]) });
+    await app.answer("intent_detail", { ok: RECEIVED([{ signature: "4ref", amount_text: "0.2 SOL", cost_text: "0.000005 SOL", state: "confirmed", at: 1_790_000_600 }]) });
     await app.page.click("#refund-form button[type=submit]");
     await app.page.locator("#refund-done").waitFor();
     assert.equal(await app.page.textContent("#refund-text"), "0.2 SOL, network fee 0.000005 SOL (transaction 4ref)");
     assert.equal(await app.page.getAttribute("#refund-explorer", "href"), "https://explorer.solana.com/tx/4ref?cluster=devnet");
     const sent = (await app.calls()).filter(([cmd]) => cmd === "refund").map(([, a]) => a);
-    assert.deepEqual(sent, [{ payment: RECEIVED_ID, amount: "0.2", passphrase: null }]);
+    assert.deepEqual(sent, [{ payment: RECEIVED_ID, amount: "0.2", rent: 0, passphrase: null }]);
     assert.deepEqual(await app.page.locator("#detail-refunds li").allTextContents(), [
-      `${new Date(1_790_000_600_000).toLocaleString()}: 0.2 SOL, confirmed (transaction 4ref)`,
+      `${new Date(1_790_000_600_000).toLocaleString()}: 0.2 SOL, confirmed, costing 0.000005 SOL (transaction 4ref)`,
     ]);
     assert.equal(await app.page.isHidden("#refund-form"), true);
 
@@ -1022,10 +1024,14 @@ test("a refund of a payment received online; a payment this wallet made online o
   const app = await openApp({
     answers: {
       online_activity: {
-        ok: [row("5in", MERCHANT, ADDRESS, [{ signature: null, amount_text: "0.05 SOL", state: "sending", at: 1_790_000_300 }]), row("5out", ADDRESS, MERCHANT, [])],
+        ok: [row("5in", MERCHANT, ADDRESS, [{ signature: null, amount_text: "0.05 SOL", cost_text: "0.000005 SOL", state: "sending", at: 1_790_000_300 }]), row("5out", ADDRESS, MERCHANT, [])],
       },
       online_receipt: { ok: onlineReceipt("5in", 1_790_000_005) },
-      refund_quote: { ok: { ...QUOTE, payment: "5in", received_text: "0.25 SOL", refunded_text: "0.05 SOL", refundable_text: "0.2 SOL", max: "0.2" } },
+      // The payer's token account was closed since: reopening it costs rent, shown first.
+      refund_quote: {
+        ok: { ...QUOTE, payment: "5in", received_text: "0.25 SOL", refunded_text: "0.05 SOL", refundable_text: "0.2 SOL", max: "0.2", rent: 2_039_280, rent_text: "0.00203928 SOL" },
+      },
+      refund: { ok: { signature: "4ref", amount_text: "0.2 SOL", fee_text: "0.000005 SOL", rent_text: "0.00203928 SOL", explorer: "https://explorer.solana.com/tx/4ref?cluster=devnet" } },
     },
   });
   try {
@@ -1033,13 +1039,19 @@ test("a refund of a payment received online; a payment this wallet made online o
     await app.page.click("#online-rows tr:first-child td:first-child");
     await app.page.locator("#refund-start").waitFor();
     assert.deepEqual(await app.page.locator("#detail-refunds li").allTextContents(), [
-      `${new Date(1_790_000_300_000).toLocaleString()}: 0.05 SOL, sending`,
+      `${new Date(1_790_000_300_000).toLocaleString()}: 0.05 SOL, sending, costing 0.000005 SOL`,
     ]);
     await app.page.click("#refund-start");
     await app.page.locator("#refund-form").waitFor();
     assert.equal(await app.page.inputValue("#refund-amount"), "0.2");
     assert.equal(await app.page.textContent('#refund-quote dd[data-key="refunded"]'), "0.05 SOL");
     assert.deepEqual((await app.calls()).find(([cmd]) => cmd === "refund_quote")[1], { payment: "5in" });
+    assert.equal(await app.page.textContent('#refund-quote dd[data-key="rent"]'), "0.00203928 SOL");
+    await app.page.click("#refund-form button[type=submit]");
+    await app.page.locator("#refund-done").waitFor();
+    assert.equal(await app.page.textContent("#refund-text"), "0.2 SOL, network fee 0.000005 SOL and rent 0.00203928 SOL (transaction 4ref)");
+    const sent = (await app.calls()).filter(([cmd]) => cmd === "refund").map(([, a]) => a);
+    assert.deepEqual(sent, [{ payment: "5in", amount: "0.2", rent: 2_039_280, passphrase: null }], "the rent shown goes with it");
 
     await app.page.click("#online-rows tr:nth-child(2) td:first-child");
     await app.page.waitForFunction(() => document.getElementById("refund").hidden);

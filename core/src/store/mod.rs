@@ -30,7 +30,7 @@ use solana_program::pubkey::Pubkey;
 use zeroize::Zeroizing;
 
 use crate::intent::{Accepted, Ledger, SignedIntent};
-pub use refunds::{Refund, RefundState, refunded};
+pub use refunds::{NewRefund, Refund, RefundState, refunded};
 pub use sales::{FiatPrice, SaleRecord};
 
 pub use escrows::EscrowSnapshot;

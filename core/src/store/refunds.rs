@@ -50,8 +50,13 @@ pub struct Refund {
     pub mint: Option<Pubkey>,
     /// Base units handed back.
     pub amount: u64,
-    /// Lamports its transaction costs this wallet.
+    /// Lamports its transaction costs this wallet: the fee, and rent when
+    /// it opened the payer's token account.
     pub fee: u64,
+    /// Its own reference, the first of its transfer's: it finds the
+    /// refund's transaction on chain even when its signature was never
+    /// kept.
+    pub reference: Pubkey,
     /// Its transaction, once signed.
     pub signature: Option<String>,
     /// Where it stands.
@@ -70,45 +75,55 @@ pub fn refunded(refunds: &[Refund], payment: &str) -> u64 {
         .sum()
 }
 
+/// A refund about to be sent, as [`Store::begin_refund`] writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefund<'a> {
+    /// The payment refunded: an intent id (hex) or a transaction signature.
+    pub payment: &'a str,
+    /// Who gets it back.
+    pub recipient: Pubkey,
+    /// The token; `None`: SOL.
+    pub mint: Option<Pubkey>,
+    /// Its own reference.
+    pub reference: Pubkey,
+    /// Base units handed back.
+    pub amount: u64,
+    /// Lamports it costs this wallet (fee and any rent).
+    pub fee: u64,
+    /// When it is made (Unix seconds).
+    pub at: i64,
+}
+
 impl Store {
-    /// Writes a refund of `amount` of `payment` (which brought `received`)
-    /// as being sent, unless it and the refunds not failed would hand back
-    /// more than was received; then nothing is written and the error says
-    /// how much is left.
-    #[allow(clippy::too_many_arguments)]
-    pub fn begin_refund(
-        &mut self,
-        payment: &str,
-        received: u64,
-        recipient: &Pubkey,
-        mint: Option<&Pubkey>,
-        amount: u64,
-        fee: u64,
-        at: i64,
-    ) -> Result<i64, StoreError> {
+    /// Writes `refund` of a payment that brought `received` as being
+    /// sent, unless it and the refunds not failed would hand back more
+    /// than was received; then nothing is written and the error says how
+    /// much is left.
+    pub fn begin_refund(&mut self, refund: &NewRefund, received: u64) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
         let refunded: i64 = tx.query_row(
             "SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE payment = ?1 AND state != 'failed'",
-            params![payment],
+            params![refund.payment],
             |r| r.get(0),
         )?;
         let left = received.saturating_sub(refunded as u64);
-        if amount == 0 || amount > left {
+        if refund.amount == 0 || refund.amount > left {
             return Err(StoreError::RefundTooLarge {
-                asked: amount,
+                asked: refund.amount,
                 left,
             });
         }
         tx.execute(
-            "INSERT INTO refunds (payment, recipient, mint, amount, fee, signature, state, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL, 'sending', ?6)",
+            "INSERT INTO refunds (payment, recipient, mint, amount, fee, reference, signature, state, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 'sending', ?7)",
             params![
-                payment,
-                recipient.as_ref(),
-                mint.map(|m| m.as_ref().to_vec()),
-                amount as i64,
-                fee as i64,
-                at
+                refund.payment,
+                refund.recipient.as_ref(),
+                refund.mint.map(|m| m.as_ref().to_vec()),
+                refund.amount as i64,
+                refund.fee as i64,
+                refund.reference.as_ref(),
+                refund.at
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -137,7 +152,7 @@ impl Store {
     /// Every refund, oldest first; of `payment` only when given.
     pub fn refunds(&self, payment: Option<&str>) -> Result<Vec<Refund>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, payment, recipient, mint, amount, fee, signature, state, at FROM refunds
+            "SELECT id, payment, recipient, mint, amount, fee, reference, signature, state, at FROM refunds
              WHERE ?1 IS NULL OR payment = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![payment], |r| {
@@ -148,9 +163,10 @@ impl Store {
                 r.get::<_, Option<Vec<u8>>>(3)?,
                 r.get::<_, i64>(4)?,
                 r.get::<_, i64>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, i64>(8)?,
+                r.get::<_, Vec<u8>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, i64>(9)?,
             ))
         })?;
         let key = |b: Vec<u8>| {
@@ -159,7 +175,7 @@ impl Store {
                 .map_err(|_| StoreError::Corrupt("a refund's key is not 32 bytes".into()))
         };
         rows.map(|row| {
-            let (id, payment, recipient, mint, amount, fee, signature, state, at) = row?;
+            let (id, payment, recipient, mint, amount, fee, reference, signature, state, at) = row?;
             Ok(Refund {
                 id,
                 payment,
@@ -167,6 +183,7 @@ impl Store {
                 mint: mint.map(key).transpose()?,
                 amount: amount as u64,
                 fee: fee as u64,
+                reference: key(reference)?,
                 signature,
                 state: RefundState::parse(&state).ok_or_else(|| {
                     StoreError::Corrupt(format!("unknown refund state {state:?}"))

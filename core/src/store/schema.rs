@@ -168,6 +168,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         mint       BLOB,
         amount     INTEGER NOT NULL CHECK (amount > 0),
         fee        INTEGER NOT NULL,
+        reference  BLOB NOT NULL CHECK (length(reference) = 32),
         signature  TEXT,
         state      TEXT NOT NULL CHECK (state IN ('sending', 'confirmed', 'failed')),
         at         INTEGER NOT NULL

@@ -556,15 +556,14 @@ fn a_day(store: &mut Store) -> (Pubkey, [u8; 32], [u8; 32]) {
     store
         .record_settlement(&a.id, "SETTLED", Some(7), NOW + 5)
         .unwrap();
+    let a_hex = hex::encode(a.id);
     let refund = store
         .begin_refund(
-            &hex::encode(a.id),
+            &NewRefund {
+                at: NOW + 9,
+                ..refund_of(&a_hex, a.signed.intent.payer, 300)
+            },
             600,
-            &a.signed.intent.payer,
-            None,
-            300,
-            5_000,
-            NOW + 9,
         )
         .unwrap();
     store.refund_signed(refund, "REFUND").unwrap();
@@ -705,6 +704,20 @@ fn the_close_lists_each_payment_with_its_part_of_the_sale_and_adds_them_up() {
     );
 }
 
+/// A refund of `amount` of `payment` to `to`, in SOL, as the till writes
+/// it before sending.
+fn refund_of(payment: &str, to: Pubkey, amount: u64) -> NewRefund<'_> {
+    NewRefund {
+        payment,
+        recipient: to,
+        mint: None,
+        reference: Pubkey::new_from_array([amount as u8; 32]),
+        amount,
+        fee: 5_000,
+        at: NOW,
+    }
+}
+
 #[test]
 fn refunds_never_exceed_what_was_received() {
     let tmp = tempfile::tempdir().unwrap();
@@ -714,29 +727,42 @@ fn refunds_never_exceed_what_was_received() {
     let a_hex = hex::encode(a);
     // 300 of 600 refunded already.
     assert!(matches!(
-        store.begin_refund(&a_hex, 600, &to, None, 301, 5_000, NOW),
+        store.begin_refund(&refund_of(&a_hex, to, 301), 600),
         Err(StoreError::RefundTooLarge {
             asked: 301,
             left: 300
         })
     ));
     let sending = store
-        .begin_refund(&a_hex, 600, &to, None, 300, 5_000, NOW)
+        .begin_refund(&refund_of(&a_hex, to, 300), 600)
         .unwrap();
     // One whose outcome is unknown still counts.
     assert!(matches!(
-        store.begin_refund(&a_hex, 600, &to, None, 1, 5_000, NOW),
+        store.begin_refund(&refund_of(&a_hex, to, 1), 600),
         Err(StoreError::RefundTooLarge { left: 0, .. })
     ));
+    // Kept with its own reference, to find it on chain by.
+    let kept = store.refunds(Some(&a_hex)).unwrap();
+    let last = kept.last().unwrap();
+    assert_eq!(
+        (
+            last.id,
+            last.reference,
+            last.state,
+            last.signature.as_deref()
+        ),
+        (
+            sending,
+            refund_of(&a_hex, to, 300).reference,
+            RefundState::Sending,
+            None
+        )
+    );
     // A refused one gives its amount back.
     store.refund_ended(sending, RefundState::Failed).unwrap();
-    assert!(
-        store
-            .begin_refund(&a_hex, 600, &to, None, 300, 5_000, NOW)
-            .is_ok()
-    );
+    assert!(store.begin_refund(&refund_of(&a_hex, to, 300), 600).is_ok());
     assert!(matches!(
-        store.begin_refund(&a_hex, 600, &to, None, 0, 5_000, NOW),
+        store.begin_refund(&refund_of(&a_hex, to, 0), 600),
         Err(StoreError::RefundTooLarge { asked: 0, .. })
     ));
 

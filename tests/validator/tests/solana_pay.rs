@@ -427,22 +427,15 @@ async fn the_till_hears_of_a_payment_by_websocket_and_polls_once_the_socket_is_c
     assert_eq!(store.online_payments().unwrap().len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_payment_in_another_token_is_refused_as_such() {
+/// A token (6 decimals, the faucet its mint authority) with token
+/// accounts for the customer, holding 10 of it, and the merchant.
+async fn token(shop: &Shop) -> Pubkey {
     use solana_program::program_pack::Pack;
-    let Shop {
-        v,
-        rpc,
-        client,
-        customer,
-        merchant,
-        ..
-    } = Shop::open(1_000_000_000).await;
-    let authority = v.mint.pubkey();
-    // A token the customer holds; both sides have token accounts for it.
+    let authority = shop.v.mint.pubkey();
     let mint = Keypair::new();
     let token = spl_token_interface::ID;
     let mint_len = spl_token_interface::state::Mint::LEN;
+    let customer = shop.customer.pubkey();
     let setup = vec![
         solana_system_interface::instruction::create_account(
             &authority,
@@ -459,23 +452,37 @@ async fn a_payment_in_another_token_is_refused_as_such() {
             6,
         )
         .unwrap(),
+        toss_core::address::create_associated_token_account(&authority, &customer, &mint.pubkey()),
         toss_core::address::create_associated_token_account(
             &authority,
-            &customer.pubkey(),
+            &shop.merchant,
             &mint.pubkey(),
         ),
-        toss_core::address::create_associated_token_account(&authority, &merchant, &mint.pubkey()),
         spl_token_interface::instruction::mint_to(
             &token,
             &mint.pubkey(),
-            &toss_core::address::associated_token_account(&customer.pubkey(), &mint.pubkey()),
+            &toss_core::address::associated_token_account(&customer, &mint.pubkey()),
             &authority,
             &[],
             10_000_000,
         )
         .unwrap(),
     ];
-    send(&client, &v.mint, &setup, &[&mint]).await;
+    send(&shop.client, &shop.v.mint, &setup, &[&mint]).await;
+    mint.pubkey()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_in_another_token_is_refused_as_such() {
+    let shop = Shop::open(1_000_000_000).await;
+    let mint = token(&shop).await;
+    let Shop {
+        v: _validator, // kept running until the test ends
+        rpc,
+        customer,
+        merchant,
+        ..
+    } = shop;
 
     // The till asks 2 SOL; the customer's wallet pays 2 of the token, with
     // the sale's reference.
@@ -483,7 +490,7 @@ async fn a_payment_in_another_token_is_refused_as_such() {
     request.amount = Some("2".into());
     request.references = vec![Pubkey::new_unique()];
     let mut in_tokens = request.clone();
-    in_tokens.spl_token = Some(mint.pubkey());
+    in_tokens.spl_token = Some(mint);
     let paid = wallet_pays(&rpc, &in_tokens.to_url(), &customer, None);
     let chain = RpcChain::new(&rpc);
     let Found::Refused(refused) = poll(&chain, &request, Commitment::Confirmed, &[]).await else {
@@ -494,7 +501,7 @@ async fn a_payment_in_another_token_is_refused_as_such() {
         vec![(
             paid,
             Refusal::WrongToken {
-                got: mint.pubkey(),
+                got: mint,
                 wanted: "SOL".into()
             }
         )]
@@ -809,9 +816,33 @@ async fn a_hostile_merchant_server_is_refused_and_nothing_leaves_the_wallet() {
     );
 }
 
+/// The customer pays `request` with @solana/pay; the till finds it and
+/// keeps it in a store in `dir`, as it does while a sale is shown: the
+/// payment's signature, and the store.
+async fn paid_and_kept(
+    rpc: &str,
+    request: &PaymentRequest,
+    customer: &Keypair,
+    dir: &std::path::Path,
+) -> (String, toss_core::store::Store) {
+    let paid_with = wallet_pays(rpc, &request.to_url(), customer, None);
+    let chain = RpcChain::new(rpc);
+    let Found::Paid(paid) = poll(&chain, request, Commitment::Confirmed, &[]).await else {
+        panic!("the payment is found")
+    };
+    assert_eq!(paid.signature, paid_with);
+    let mut store =
+        toss_core::store::Store::open(&dir.join("toss.db"), &zeroize::Zeroizing::new([5; 32]))
+            .unwrap();
+    store
+        .record_online(&paid, &request.recipient, &request.references[0], 0)
+        .unwrap();
+    (paid_with, store)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
-    use toss_core::refund::{self, FEE_LAMPORTS, RefundError};
+    use toss_core::refund::{self, Cost, FEE_LAMPORTS, RefundError};
     use toss_core::store::RefundState;
 
     let Shop {
@@ -823,26 +854,18 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         merchant_key,
     } = Shop::open(2_000_000_000).await;
     let chain = RpcChain::new(&rpc);
+    // A SOL refund costs its fee alone: what the merchant is shown.
+    let shown = Cost {
+        fee: FEE_LAMPORTS,
+        rent: 0,
+    };
 
-    // The customer pays 0.5 SOL with @solana/pay; the till finds it and
-    // keeps it, as it does while a sale is shown.
+    // The customer pays 0.5 SOL with @solana/pay; the till keeps it.
     let mut request = PaymentRequest::new(merchant);
     request.amount = Some("0.5".into());
     request.references = vec![Pubkey::new_unique()];
-    let paid_with = wallet_pays(&rpc, &request.to_url(), &customer, None);
-    let Found::Paid(paid) = poll(&chain, &request, Commitment::Confirmed, &[]).await else {
-        panic!("the payment is found")
-    };
-    assert_eq!(paid.signature, paid_with);
     let dir = tempfile::tempdir().unwrap();
-    let mut store = toss_core::store::Store::open(
-        &dir.path().join("toss.db"),
-        &zeroize::Zeroizing::new([5; 32]),
-    )
-    .unwrap();
-    store
-        .record_online(&paid, &merchant, &request.references[0], 0)
-        .unwrap();
+    let (paid_with, mut store) = paid_and_kept(&rpc, &request, &customer, dir.path()).await;
 
     let ours = |k: &Pubkey| *k == merchant;
     let key = ed25519_dalek::SigningKey::from_bytes(merchant_key.secret_bytes());
@@ -867,6 +890,7 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         &mut store,
         &what,
         200_000_000,
+        shown,
         &key,
         &words,
     )
@@ -920,6 +944,7 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         &mut store,
         &what,
         300_000_001,
+        shown,
         &key,
         &words,
     )
@@ -934,6 +959,7 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         &mut store,
         &what,
         300_000_000,
+        shown,
         &key,
         &words,
     )
@@ -941,7 +967,7 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
     .unwrap();
     let what = refund::refundable(&store, &paid_with, &ours).unwrap();
     assert!(matches!(
-        refund::refund(&chain, backoff, &mut store, &what, 1, &key, &words).await,
+        refund::refund(&chain, backoff, &mut store, &what, 1, shown, &key, &words).await,
         Err(RefundError::NothingLeft)
     ));
     let kept = store.refunds(Some(&paid_with)).unwrap();
@@ -984,6 +1010,7 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         &mut store,
         &what,
         1_000_000_000,
+        shown,
         &key,
         &words,
     )
@@ -1003,53 +1030,203 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
 
     // Refunds the app lost track of while sending (it stopped, or the
     // cluster went away) are settled by asking the cluster: one that
-    // landed is confirmed; one it does not know stays counted.
-    let landed = store
-        .begin_refund(
-            &big_paid,
-            1_000_000_000,
-            &customer.pubkey(),
-            None,
-            1,
-            FEE_LAMPORTS,
-            0,
-        )
-        .unwrap();
+    // landed is confirmed; one it does not know stays counted; one whose
+    // signature was never kept is found under its own reference, or, with
+    // nothing under it ten minutes on, was never sent.
+    let now = i64::from(toss_core::session::unix_now());
+    let lost = |amount, reference, at| toss_core::store::NewRefund {
+        payment: &big_paid,
+        recipient: customer.pubkey(),
+        mint: None,
+        reference,
+        amount,
+        fee: FEE_LAMPORTS,
+        at,
+    };
+    let begin = |store: &mut toss_core::store::Store, refund| {
+        store.begin_refund(&refund, 1_000_000_000).unwrap()
+    };
+    let landed = begin(&mut store, lost(1, Pubkey::new_unique(), now));
     store.refund_signed(landed, &first.signature).unwrap();
-    let unknown = store
-        .begin_refund(
-            &big_paid,
-            1_000_000_000,
-            &customer.pubkey(),
-            None,
-            2,
-            FEE_LAMPORTS,
-            0,
-        )
-        .unwrap();
+    let unknown = begin(&mut store, lost(2, Pubkey::new_unique(), 0));
     store
         .refund_signed(
             unknown,
             &solana_signature::Signature::from([3u8; 64]).to_string(),
         )
         .unwrap();
-    refund::resolve(&chain, &mut store).await.unwrap();
-    let states: Vec<_> = store
+    begin(&mut store, lost(4, first.reference, now));
+    let never_sent = now - refund::UNSENT_AFTER_SECONDS - 1;
+    begin(&mut store, lost(8, Pubkey::new_unique(), never_sent));
+    begin(&mut store, lost(16, Pubkey::new_unique(), now));
+    refund::resolve(&chain, &mut store, now).await.unwrap();
+    let kept: Vec<_> = store
         .refunds(Some(&big_paid))
         .unwrap()
-        .iter()
-        .map(|r| r.state)
+        .into_iter()
+        .map(|r| (r.amount, r.state, r.signature))
         .collect();
     assert_eq!(
-        states,
+        kept,
         vec![
-            RefundState::Failed,
-            RefundState::Confirmed,
-            RefundState::Sending
+            (1_000_000_000, RefundState::Failed, kept[0].2.clone()),
+            (1, RefundState::Confirmed, Some(first.signature.clone())),
+            (
+                2,
+                RefundState::Sending,
+                Some(solana_signature::Signature::from([3u8; 64]).to_string())
+            ),
+            (4, RefundState::Confirmed, Some(first.signature.clone())),
+            (8, RefundState::Failed, None),
+            (16, RefundState::Sending, None),
         ]
     );
     assert_eq!(
         refund::refundable(&store, &big_paid, &ours).unwrap().left(),
-        1_000_000_000 - 3
+        1_000_000_000 - 1 - 2 - 4 - 16
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refund_to_a_closed_account_opens_it_again_for_the_rent_it_showed() {
+    use toss_core::address::associated_token_account;
+    use toss_core::refund::{self, Cost, FEE_LAMPORTS, RefundError};
+    use toss_core::store::RefundState;
+
+    let shop = Shop::open(1_000_000_000).await;
+    let mint = token(&shop).await;
+    let Shop {
+        v: _validator, // kept running until the test ends
+        rpc,
+        client,
+        customer,
+        merchant,
+        merchant_key,
+    } = shop;
+    let chain = RpcChain::new(&rpc);
+    let backoff = toss_core::chain::Backoff::seconds(3);
+
+    // The customer pays 2 of the token with @solana/pay; the till keeps it.
+    let mut request = PaymentRequest::new(merchant);
+    request.amount = Some("2".into());
+    request.spl_token = Some(mint);
+    request.references = vec![Pubkey::new_unique()];
+    let dir = tempfile::tempdir().unwrap();
+    let (paid_with, mut store) = paid_and_kept(&rpc, &request, &customer, dir.path()).await;
+    let ours = |k: &Pubkey| *k == merchant;
+    let key = ed25519_dalek::SigningKey::from_bytes(merchant_key.secret_bytes());
+    let words = |u: u64| format!("{u} units");
+    let what = refund::refundable(&store, &paid_with, &ours).unwrap();
+    assert_eq!((what.mint, what.received), (Some(mint), 2_000_000));
+
+    // While the customer's token account is open, a refund costs the fee.
+    assert_eq!(
+        refund::cost(&chain, backoff, &what).await.unwrap(),
+        Cost {
+            fee: FEE_LAMPORTS,
+            rent: 0
+        }
+    );
+
+    // The customer burns the rest and closes the account.
+    let customer_account = associated_token_account(&customer.pubkey(), &mint);
+    let token = spl_token_interface::ID;
+    send(
+        &client,
+        &customer,
+        &[
+            spl_token_interface::instruction::burn(
+                &token,
+                &customer_account,
+                &mint,
+                &customer.pubkey(),
+                &[],
+                8_000_000,
+            )
+            .unwrap(),
+            spl_token_interface::instruction::close_account(
+                &token,
+                &customer_account,
+                &customer.pubkey(),
+                &customer.pubkey(),
+                &[],
+            )
+            .unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    let rent = client
+        .get_minimum_balance_for_rent_exemption(165)
+        .await
+        .unwrap();
+    let cost = refund::cost(&chain, backoff, &what).await.unwrap();
+    assert_eq!(
+        cost,
+        Cost {
+            fee: FEE_LAMPORTS,
+            rent
+        }
+    );
+
+    // A refund whose quote did not show that rent is not made, nor kept.
+    let shown_without_rent = Cost {
+        fee: FEE_LAMPORTS,
+        rent: 0,
+    };
+    let stale = refund::refund(
+        &chain,
+        backoff,
+        &mut store,
+        &what,
+        500_000,
+        shown_without_rent,
+        &key,
+        &words,
+    )
+    .await;
+    assert!(
+        matches!(stale, Err(RefundError::CostChanged { shown, now }) if shown == FEE_LAMPORTS && now == FEE_LAMPORTS + rent),
+        "{stale:?}"
+    );
+    assert!(store.refunds(Some(&paid_with)).unwrap().is_empty());
+
+    // Shown with it: the account is opened again and holds the refund; the
+    // merchant pays the fee and the rent it was shown, nothing more, and
+    // the store keeps both.
+    let before = client.get_balance(&merchant).await.unwrap();
+    let done = refund::refund(
+        &chain, backoff, &mut store, &what, 500_000, cost, &key, &words,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.cost, cost);
+    assert_eq!(
+        client
+            .get_token_account_balance(&customer_account)
+            .await
+            .unwrap()
+            .amount,
+        "500000"
+    );
+    assert_eq!(
+        client.get_balance(&merchant).await.unwrap(),
+        before - FEE_LAMPORTS - rent
+    );
+    let kept = store.refunds(Some(&paid_with)).unwrap();
+    assert_eq!(
+        (kept.len(), kept[0].fee, kept[0].state),
+        (1, FEE_LAMPORTS + rent, RefundState::Confirmed)
+    );
+
+    // @solana/pay's own checks pass it as a standard token transfer.
+    let mut refund_request = PaymentRequest::new(customer.pubkey());
+    refund_request.amount = Some("0.5".into());
+    refund_request.spl_token = Some(mint);
+    refund_request.references = vec![done.reference, request.references[0]];
+    refund_request.memo = Some(format!("TOSS refund of {paid_with}"));
+    assert_eq!(
+        validated(&rpc, &refund_request).await,
+        Ok(done.signature.clone())
     );
 }
