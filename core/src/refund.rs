@@ -233,7 +233,6 @@ pub async fn refund<C: Chain>(
     key: &ed25519_dalek::SigningKey,
     words: &dyn Fn(u64) -> String,
 ) -> Result<Refunded, RefundError> {
-    let now = i64::from(crate::session::unix_now());
     if what.left() == 0 {
         return Err(RefundError::NothingLeft);
     }
@@ -255,6 +254,8 @@ pub async fn refund<C: Chain>(
     let reference = crate::request::new_reference()
         .map_err(|e| RefundError::Store(StoreError::Sqlite(e.to_string())))?;
     let request = request(what, amount, decimals, reference);
+    // Dated once the cluster's answers are in, just before it is written.
+    let now = i64::from(crate::session::unix_now());
     let new = NewRefund {
         payment: &what.payment,
         recipient: what.to,
@@ -311,25 +312,15 @@ fn key_address(key: &ed25519_dalek::SigningKey) -> Pubkey {
     Pubkey::new_from_array(key.verifying_key().to_bytes())
 }
 
-/// How long after it was written a refund with no signature kept, and no
-/// transaction under its own reference, is taken as never sent: far past
-/// a blockhash's lifetime (150 blocks, about a minute), so a refund being
-/// sent right now is left alone.
-pub const UNSENT_AFTER_SECONDS: i64 = 600;
-
 /// Settles what is known of refunds still `sending` (the app stopped, or
-/// the cluster could not be reached, while they were sent), `now` being
-/// the time: each whose transaction the cluster knows is marked confirmed
-/// or failed. One whose signature was never kept is looked for under its
-/// own reference; when nothing carries it [`UNSENT_AFTER_SECONDS`] after
-/// it was written, it was never sent and is marked failed (its amount can
-/// be refunded again). A signed one the cluster does not know stays
-/// counted: it may have landed. A cluster out of reach changes nothing.
-pub async fn resolve(
-    chain: &crate::chain::RpcChain,
-    store: &mut Store,
-    now: i64,
-) -> Result<(), StoreError> {
+/// the cluster could not be reached, while they were sent): each whose
+/// transaction the cluster knows is marked confirmed or failed. One whose
+/// signature was never kept is looked for under its own reference, and
+/// its signature kept when found. One the cluster does not know stays
+/// counted: absence proves nothing (an RPC's address index can miss a
+/// transaction for seconds while its block is rooted), and a refund taken
+/// for failed could be paid twice. A cluster out of reach changes nothing.
+pub async fn resolve(chain: &crate::chain::RpcChain, store: &mut Store) -> Result<(), StoreError> {
     let confirmed = solana_commitment_config::CommitmentConfig::confirmed();
     for r in store.refunds(None)? {
         if r.state != RefundState::Sending {
@@ -343,10 +334,6 @@ pub async fn resolve(
                     Some(s) => {
                         store.refund_signed(r.id, s)?;
                         s.clone()
-                    }
-                    None if now.saturating_sub(r.at) > UNSENT_AFTER_SECONDS => {
-                        store.refund_ended(r.id, RefundState::Failed)?;
-                        continue;
                     }
                     None => continue,
                 },

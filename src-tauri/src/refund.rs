@@ -51,8 +51,9 @@ pub struct RefundLine {
     pub signature: Option<String>,
     pub amount_text: String,
     /// What it cost this wallet (the fee, and rent when it opened the
-    /// payer's token account), in SOL.
-    pub cost_text: String,
+    /// payer's token account), in SOL; `None` for a failed refund, which
+    /// moved nothing.
+    pub cost_text: Option<String>,
     /// `sending` (outcome not known yet), `confirmed` or `failed`.
     pub state: toss_core::store::RefundState,
     pub at: i64,
@@ -82,7 +83,8 @@ pub fn lines(state: &AppState, payment: &str) -> Result<Vec<RefundLine>, Command
         .into_iter()
         .map(|r| RefundLine {
             amount_text: crate::state::money(&config, r.amount, r.mint.as_ref()),
-            cost_text: crate::state::money(&config, r.fee, None),
+            cost_text: (r.state != toss_core::store::RefundState::Failed)
+                .then(|| crate::state::money(&config, r.fee, None)),
             signature: r.signature,
             state: r.state,
             at: r.at,
@@ -105,11 +107,8 @@ pub async fn refund_quote(
     crate::state::on_own_thread(move || async move {
         // Refunds whose outcome was not known (the app stopped, or the
         // cluster went away, while one was sent) are looked up first, so
-        // one that failed no longer counts; out of reach, nothing changes.
-        let now = i64::from(toss_core::session::unix_now());
-        refund::resolve(&chain, &mut store, now)
-            .await
-            .map_err(text)?;
+        // one that failed no longer counts.
+        refund::resolve(&chain, &mut store).await.map_err(text)?;
         let what = refundable(&store, &ours, &payment)?;
         if what.left() == 0 {
             return Err(text(refund::RefundError::NothingLeft).into());

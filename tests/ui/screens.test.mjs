@@ -1024,7 +1024,10 @@ test("a refund of a payment received online; a payment this wallet made online o
   const app = await openApp({
     answers: {
       online_activity: {
-        ok: [row("5in", MERCHANT, ADDRESS, [{ signature: null, amount_text: "0.05 SOL", cost_text: "0.000005 SOL", state: "sending", at: 1_790_000_300 }]), row("5out", ADDRESS, MERCHANT, [])],
+        ok: [row("5in", MERCHANT, ADDRESS, [
+          { signature: null, amount_text: "0.05 SOL", cost_text: "0.000005 SOL", state: "sending", at: 1_790_000_300 },
+          { signature: "4no", amount_text: "0.1 SOL", cost_text: null, state: "failed", at: 1_790_000_200 },
+        ]), row("5out", ADDRESS, MERCHANT, [])],
       },
       online_receipt: { ok: onlineReceipt("5in", 1_790_000_005) },
       // The payer's token account was closed since: reopening it costs rent, shown first.
@@ -1040,6 +1043,7 @@ test("a refund of a payment received online; a payment this wallet made online o
     await app.page.locator("#refund-start").waitFor();
     assert.deepEqual(await app.page.locator("#detail-refunds li").allTextContents(), [
       `${new Date(1_790_000_300_000).toLocaleString()}: 0.05 SOL, sending, costing 0.000005 SOL`,
+      `${new Date(1_790_000_200_000).toLocaleString()}: 0.1 SOL, failed (transaction 4no)`,
     ]);
     await app.page.click("#refund-start");
     await app.page.locator("#refund-form").waitFor();

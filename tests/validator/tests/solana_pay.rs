@@ -1030,9 +1030,8 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
 
     // Refunds the app lost track of while sending (it stopped, or the
     // cluster went away) are settled by asking the cluster: one that
-    // landed is confirmed; one it does not know stays counted; one whose
-    // signature was never kept is found under its own reference, or, with
-    // nothing under it ten minutes on, was never sent.
+    // landed is confirmed; one it does not know stays counted, however old;
+    // one whose signature was never kept is found under its own reference.
     let now = i64::from(toss_core::session::unix_now());
     let lost = |amount, reference, at| toss_core::store::NewRefund {
         payment: &big_paid,
@@ -1056,10 +1055,27 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
         )
         .unwrap();
     begin(&mut store, lost(4, first.reference, now));
-    let never_sent = now - refund::UNSENT_AFTER_SECONDS - 1;
-    begin(&mut store, lost(8, Pubkey::new_unique(), never_sent));
+    begin(&mut store, lost(8, Pubkey::new_unique(), 0));
     begin(&mut store, lost(16, Pubkey::new_unique(), now));
-    refund::resolve(&chain, &mut store, now).await.unwrap();
+    // The RPC's address index misses a transaction for some seconds while
+    // its block is rooted (seen here): once it lists the first refund
+    // finalized, that is past.
+    let mut listed = Vec::new();
+    for _ in 0..120 {
+        listed = chain
+            .signatures_for(
+                &first.reference,
+                solana_commitment_config::CommitmentConfig::finalized(),
+            )
+            .await
+            .unwrap();
+        if !listed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(listed, vec![first.signature.clone()]);
+    refund::resolve(&chain, &mut store).await.unwrap();
     let kept: Vec<_> = store
         .refunds(Some(&big_paid))
         .unwrap()
@@ -1077,13 +1093,13 @@ async fn a_refund_lands_as_a_standard_transfer_and_never_exceeds_the_payment() {
                 Some(solana_signature::Signature::from([3u8; 64]).to_string())
             ),
             (4, RefundState::Confirmed, Some(first.signature.clone())),
-            (8, RefundState::Failed, None),
+            (8, RefundState::Sending, None),
             (16, RefundState::Sending, None),
         ]
     );
     assert_eq!(
         refund::refundable(&store, &big_paid, &ours).unwrap().left(),
-        1_000_000_000 - 1 - 2 - 4 - 16
+        1_000_000_000 - 1 - 2 - 4 - 8 - 16
     );
 }
 
