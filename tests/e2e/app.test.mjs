@@ -131,7 +131,7 @@ test("onboarding: a new wallet's phrase is shown once and checked, then the clus
   const home = freshHome();
   const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: home });
   try {
-    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.", 30000);
     await app.clear("#create-label");
     await app.type("#create-label", "Shop");
     await app.click("#create-form button[type=submit]");
@@ -187,7 +187,7 @@ test("import a phrase, ask for a payment, see an empty activity", async () => {
   // An RPC URL nothing listens on: the cluster is unreachable, as on a till with no network.
   const app = await launchApp({ ...CLEAN_ENV, TOSS_HOME: freshHome(), SOLANA_RPC_URL: "http://127.0.0.1:9" });
   try {
-    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.", 30000);
     await app.type("#import-phrase", "not a phrase");
     await app.click("#import-form button[type=submit]");
     await app.waitForText("#wallet-state", (t) => t.startsWith("Could not import"));
@@ -235,7 +235,9 @@ const MERCHANT = "mvines9iiHiQTysrwkJjGf2gb9Ex9jXJX8ns3qwf2kN";
 
 /** Imports the test phrase through the set-up screen, keeping the cluster and no passphrase. */
 async function importPhrase(app) {
-  await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+  // The first screen of a fresh start: 30 s, since a local validator starting beside it (the
+  // settle scenario) once kept the app from drawing it within 10 s in CI.
+  await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.", 30000);
   await app.type("#import-phrase", PHRASE);
   await app.click("#import-form button[type=submit]");
   // The set-up step shows once the import has answered.
@@ -1247,7 +1249,7 @@ test("a till with no keyring: keys in the encrypted file chosen at set-up, unloc
   const env = { ...CLEAN_ENV, TOSS_HOME: home, TOSS_KEYSTORE: "", DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/toss-bus" };
   let app = await launchApp(env);
   try {
-    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.");
+    await app.waitForText("#wallet-state", (t) => t === "No wallet on this computer yet.", 30000);
     await app.type("#import-phrase", PHRASE);
     await app.click("#import-form button[type=submit]");
     // Said as what it is, with the way out offered.
