@@ -274,6 +274,16 @@ function keypairFile(dir) {
   return { path, address: base58(pub) };
 }
 
+/** The settings that point the app at `validator`: its RPC, the program it runs, its genesis. */
+function clusterEnv(validator) {
+  return {
+    SOLANA_CLUSTER: "localnet",
+    SOLANA_RPC_URL: validator.rpc_url,
+    TOSS_PROGRAM_ID: validator.program_id,
+    TOSS_GENESIS_HASH: validator.genesis_hash,
+  };
+}
+
 /**
  * A local validator with the TOSS program (tests/validator's toss-validator), the
  * addresses given funded; resolves to its RPC URL, program id and genesis hash.
@@ -567,12 +577,7 @@ test("settle: a payment taken offline settles on a local validator and the activ
     [payer.address, 5_000_000_000],
   ]);
   try {
-    const cluster = {
-      SOLANA_CLUSTER: "localnet",
-      SOLANA_RPC_URL: validator.rpc_url,
-      TOSS_PROGRAM_ID: validator.program_id,
-      TOSS_GENESIS_HASH: validator.genesis_hash,
-    };
+    const cluster = clusterEnv(validator);
     const env = { ...process.env, ...CLEAN_ENV, ...cluster, TOSS_HOME: cli };
     // The payer's escrow, then a payment signed offline and shown as a code.
     execFileSync(tossCli(), ["escrow", "--keypair", payer.path, "open"], { env });
@@ -633,12 +638,7 @@ test("receive online: a customer's wallet pays the till's request and the till s
     [customer.address, 3_000_000_000],
   ]);
   try {
-    const cluster = {
-      SOLANA_CLUSTER: "localnet",
-      SOLANA_RPC_URL: validator.rpc_url,
-      TOSS_PROGRAM_ID: validator.program_id,
-      TOSS_GENESIS_HASH: validator.genesis_hash,
-    };
+    const cluster = clusterEnv(validator);
     const app = await launchApp({ ...CLEAN_ENV, ...cluster, TOSS_HOME: home });
     try {
       await importPhrase(app);
@@ -710,12 +710,7 @@ test("the counter: priced in dollars with a tip, the customer display following,
     pythAccount(SOL_USD_FEED, 15_000_000_000, -8, now - 60),
   ]);
   try {
-    const cluster = {
-      SOLANA_CLUSTER: "localnet",
-      SOLANA_RPC_URL: validator.rpc_url,
-      TOSS_PROGRAM_ID: validator.program_id,
-      TOSS_GENESIS_HASH: validator.genesis_hash,
-    };
+    const cluster = clusterEnv(validator);
     const app = await launchApp({ ...CLEAN_ENV, ...cluster, TOSS_HOME: home, TOSS_FIAT_CURRENCY: "USD" });
     try {
       await importPhrase(app);
@@ -838,12 +833,7 @@ test("sign for another tool: Keystone's request read from an image, shown in wor
   const to = keypairFile(freshHome()).address;
   const validator = await localValidator([[PHRASE_ADDRESS, 1_000_000_000]]);
   try {
-    const cluster = {
-      SOLANA_CLUSTER: "localnet",
-      SOLANA_RPC_URL: validator.rpc_url,
-      TOSS_PROGRAM_ID: validator.program_id,
-      TOSS_GENESIS_HASH: validator.genesis_hash,
-    };
+    const cluster = clusterEnv(validator);
     const app = await launchApp({ ...CLEAN_ENV, ...cluster, TOSS_HOME: home });
     try {
       await importPhrase(app);
@@ -942,10 +932,7 @@ test("pay a transaction request: the merchant's transaction is shown from its by
     const app = await launchApp({
       ...CLEAN_ENV,
       TOSS_HOME: home,
-      SOLANA_CLUSTER: "localnet",
-      SOLANA_RPC_URL: validator.rpc_url,
-      TOSS_PROGRAM_ID: validator.program_id,
-      TOSS_GENESIS_HASH: validator.genesis_hash,
+      ...clusterEnv(validator),
       SSL_CERT_FILE: certs.ca, // the test authority, as a user's added one
     });
     try {
@@ -991,10 +978,7 @@ test("escrow and nonces: open, deposit, a withdrawal under its time lock, nonce 
     const app = await launchApp({
       ...CLEAN_ENV,
       TOSS_HOME: home,
-      SOLANA_CLUSTER: "localnet",
-      SOLANA_RPC_URL: validator.rpc_url,
-      TOSS_PROGRAM_ID: validator.program_id,
-      TOSS_GENESIS_HASH: validator.genesis_hash,
+      ...clusterEnv(validator),
       TOSS_DECIMAL_SEPARATOR: "comma",
     });
     const field = (key) => `#escrow-fields dd[data-key="${key}"]`;
